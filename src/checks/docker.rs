@@ -1,0 +1,386 @@
+//! Docker: the client is found, its daemon answers, its version, and (with
+//! consent) a pull of a small public image.
+//!
+//! One `docker version --format '{{json .}}'` answers the first three
+//! questions at once: it prints the client's version even when the daemon is
+//! down (exit 1, `"Server": null`), which is how a down daemon is told apart
+//! from a missing or broken client.
+
+use super::tool_lookup::{self, Lookup};
+use super::CheckId;
+use crate::codes::ErrorCode;
+use crate::pipeline::Ctx;
+use crate::process::{self, first_line, one_line, RunError, ToolOutput};
+use crate::report::{CheckResult, Status};
+use serde_json::Value;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+pub const PULL_IMAGE: &str = "mcr.microsoft.com/mcr/hello-world:latest";
+
+/// Output when the image exists but has no variant for this platform, which
+/// still proves that pulling works.
+const WRONG_PLATFORM: &str = "no matching manifest for";
+
+const CHAIN: [CheckId; 4] = [
+    CheckId::DockerCommand,
+    CheckId::DockerDaemon,
+    CheckId::DockerVersion,
+    CheckId::DockerPull,
+];
+
+/// What `docker version` told about the client and the daemon.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct VersionInfo {
+    pub client: Option<Component>,
+    pub server: Option<Component>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Component {
+    pub version: String,
+    pub git_commit: String,
+    pub platform: String,
+}
+
+impl Component {
+    fn from_json(v: &Value) -> Option<Self> {
+        let text = |key: &str| v.get(key).and_then(Value::as_str).unwrap_or_default();
+        let version = text("Version");
+        if version.is_empty() {
+            return None;
+        }
+        // Docker reports Os and Arch; podman reports OsArch.
+        let platform = match (text("Os"), text("Arch")) {
+            (os, arch) if !os.is_empty() && !arch.is_empty() => format!("{os}/{arch}"),
+            _ => text("OsArch").to_string(),
+        };
+        Some(Component {
+            version: version.to_string(),
+            git_commit: text("GitCommit").to_string(),
+            platform,
+        })
+    }
+
+    /// `X, build Y, platform os/arch`, as az prints it.
+    pub fn describe(&self) -> String {
+        let mut s = self.version.clone();
+        if !self.git_commit.is_empty() {
+            s.push_str(&format!(", build {}", self.git_commit));
+        }
+        if !self.platform.is_empty() {
+            s.push_str(&format!(", platform {}", self.platform));
+        }
+        s
+    }
+}
+
+/// Parses `docker version --format '{{json .}}'` (or podman's equivalent).
+/// `None` when the output is not that JSON document.
+pub fn parse_version_json(stdout: &str) -> Option<VersionInfo> {
+    let doc: Value = serde_json::from_str(stdout.trim()).ok()?;
+    let doc = doc.as_object()?;
+    let client = doc.get("Client").and_then(Component::from_json);
+    let server = doc.get("Server").and_then(Component::from_json);
+    if client.is_none() && server.is_none() {
+        return None;
+    }
+    Some(VersionInfo { client, server })
+}
+
+/// The docker client to run: `DOCKER_COMMAND`, else `docker`, else `podman`.
+fn locate(docker_command: Option<&str>) -> Result<PathBuf, String> {
+    if let Some(cmd) = docker_command {
+        return match tool_lookup::resolve(cmd) {
+            Lookup::Found(p) => Ok(p),
+            Lookup::OnlyInCurrentDir(p) => Err(refused(&p)),
+            Lookup::NotFound => Err(format!(
+                "DOCKER_COMMAND is set to '{cmd}', which is not an executable file or a command on PATH."
+            )),
+        };
+    }
+    let mut planted = None;
+    for name in ["docker", "podman"] {
+        match tool_lookup::find(name) {
+            Lookup::Found(p) => return Ok(p),
+            Lookup::OnlyInCurrentDir(p) => {
+                planted.get_or_insert(p);
+            }
+            Lookup::NotFound => {}
+        }
+    }
+    Err(match planted {
+        Some(p) => refused(&p),
+        None => "Neither 'docker' nor 'podman' was found on PATH.".to_string(),
+    })
+}
+
+fn refused(path: &Path) -> String {
+    format!(
+        "'{}' was found only in the current directory and was not run; add the folder of a trusted client to PATH explicitly.",
+        path.display()
+    )
+}
+
+pub async fn run(ctx: &Ctx) {
+    let config = &ctx.config;
+    if !ctx.wants(CheckId::DockerCommand) {
+        ctx.skip_all(&CHAIN[1..], "Docker command check skipped");
+        return;
+    }
+    let docker = match locate(config.docker_command.as_deref()) {
+        Ok(p) => p,
+        Err(why) => {
+            ctx.record(CheckResult::fail(
+                CheckId::DockerCommand,
+                ErrorCode::DockerCommandError,
+                why,
+            ));
+            ctx.skip_all(&CHAIN[1..], "Docker client not found");
+            return;
+        }
+    };
+    let docker_str = docker.display().to_string();
+    ctx.record(
+        CheckResult::pass(CheckId::DockerCommand, format!("Docker command: {docker_str}"))
+            .with_detail("path", docker_str.clone()),
+    );
+
+    let wants_daemon = ctx.wants(CheckId::DockerDaemon);
+    let wants_version = ctx.wants(CheckId::DockerVersion);
+    if !wants_daemon && !wants_version {
+        pull(ctx, &docker).await;
+        return;
+    }
+    let Some((out, took)) = ctx
+        .timed(
+            CheckId::DockerDaemon,
+            process::run(&docker, &["version", "--format", "{{json .}}"], config.timeout),
+        )
+        .await
+    else {
+        return;
+    };
+    let (daemon, mut version) = judge_version_output(&docker_str, out);
+    let mut daemon = match daemon {
+        Some(known) => known,
+        // `docker version` said nothing usable: ask the daemon directly, as
+        // az does with `docker ps`, so that a broken `docker version` is not
+        // mistaken for a daemon that is down.
+        None => {
+            let ps = ["ps", "--quiet"];
+            let Some((ps, _)) = ctx
+                .timed(CheckId::DockerDaemon, process::run(&docker, &ps, config.timeout))
+                .await
+            else {
+                return;
+            };
+            judge_ps(&docker_str, ps)
+        }
+    };
+    let ms = took.as_millis() as u64;
+    let daemon_up = daemon.status == Status::Pass;
+    daemon.duration_ms = ms;
+    version.duration_ms = ms;
+    if wants_daemon {
+        ctx.record(daemon);
+    }
+    if wants_version {
+        ctx.record(version);
+    }
+    if daemon_up {
+        pull(ctx, &docker).await;
+    } else {
+        ctx.skip_all(&CHAIN[3..], "Docker daemon not available");
+    }
+}
+
+fn daemon_available() -> CheckResult {
+    CheckResult::pass(CheckId::DockerDaemon, "Docker daemon status: available")
+}
+
+fn judge_ps(docker: &str, out: Result<ToolOutput, RunError>) -> CheckResult {
+    let id = CheckId::DockerDaemon;
+    match out {
+        Ok(out) if out.success => daemon_available(),
+        Ok(out) => CheckResult::fail(id, ErrorCode::DockerDaemonError, first_line(&out.stderr)),
+        Err(e) => CheckResult::fail(
+            id,
+            ErrorCode::DockerDaemonError,
+            format!("'{docker} ps' {e}; the Docker daemon may be stuck."),
+        ),
+    }
+}
+
+/// Turns the outcome of `docker version` into the daemon result (`None` when
+/// the output says nothing about the daemon) and the version result.
+fn judge_version_output(
+    docker: &str,
+    out: Result<ToolOutput, RunError>,
+) -> (Option<CheckResult>, CheckResult) {
+    let out = match out {
+        Ok(out) => out,
+        Err(e) => {
+            let why = format!("'{docker} version' {e}; the Docker daemon may be stuck.");
+            return (
+                Some(CheckResult::fail(
+                    CheckId::DockerDaemon,
+                    ErrorCode::DockerDaemonError,
+                    &why,
+                )),
+                CheckResult::fail(CheckId::DockerVersion, ErrorCode::DockerVersionError, why),
+            );
+        }
+    };
+    let stderr = first_line(&out.stderr).to_string();
+    let Some(info) = parse_version_json(&out.stdout) else {
+        let shown = if stderr.is_empty() {
+            one_line(&out.stdout, 200)
+        } else {
+            stderr
+        };
+        let version = CheckResult::fail(
+            CheckId::DockerVersion,
+            ErrorCode::DockerVersionError,
+            format!("'{docker} version' gave no version information: {shown}"),
+        );
+        return (out.success.then(daemon_available), version);
+    };
+    match (&info.server, &info.client) {
+        (Some(server), client) => {
+            let mut version = CheckResult::pass(
+                CheckId::DockerVersion,
+                format!("Docker version: {}", server.describe()),
+            )
+            .with_detail("server_version", server.version.clone())
+            .with_detail("platform", server.platform.clone());
+            if let Some(c) = client {
+                version = version.with_detail("client_version", c.version.clone());
+            }
+            (Some(daemon_available()), version)
+        }
+        (None, client) => {
+            let daemon = CheckResult::fail(
+                CheckId::DockerDaemon,
+                ErrorCode::DockerDaemonError,
+                if stderr.is_empty() {
+                    "The Docker client reported no daemon (server) information."
+                } else {
+                    &stderr
+                },
+            );
+            let c = client.as_ref().expect("parse_version_json returns a client or a server");
+            let version = CheckResult::pass(
+                CheckId::DockerVersion,
+                format!("Docker version: {} (client; daemon unavailable)", c.describe()),
+            )
+            .with_detail("client_version", c.version.clone())
+            .with_detail("platform", c.platform.clone());
+            (Some(daemon), version)
+        }
+    }
+}
+
+/// The pull of a tiny public image: run only with consent (`--yes`, or a
+/// "y" at a prompt on a terminal).
+async fn pull(ctx: &Ctx, docker: &Path) {
+    let id = CheckId::DockerPull;
+    if !ctx.wants(id) {
+        return;
+    }
+    let config = &ctx.config;
+    if !config.yes {
+        if !config.interactive {
+            ctx.record(CheckResult::warn(
+                id,
+                format!("Docker pull of '{PULL_IMAGE}' skipped: it needs consent and there is no terminal to ask; pass --yes (-y) to include it."),
+            ));
+            return;
+        }
+        if !confirm(&format!("This will pull the image {PULL_IMAGE}. Proceed? (y/n): ")).await {
+            ctx.record(CheckResult::skip(id, "Docker pull declined at the prompt"));
+            return;
+        }
+    }
+    let Some((out, took)) = ctx
+        .timed(id, process::run(docker, &["pull", PULL_IMAGE], config.pull_timeout()))
+        .await
+    else {
+        return;
+    };
+    let mut result = match out {
+        Ok(out) if out.success => {
+            CheckResult::pass(id, format!("Docker pull of '{PULL_IMAGE}' : OK"))
+        }
+        Ok(out) if out.stderr.contains(WRONG_PLATFORM) => CheckResult::warn(
+            id,
+            format!("Image '{PULL_IMAGE}' can be pulled but cannot be used on this platform"),
+        ),
+        Ok(out) => CheckResult::fail(id, ErrorCode::DockerPullError, first_line(&out.stderr)),
+        Err(e) => CheckResult::fail(
+            id,
+            ErrorCode::DockerPullError,
+            format!("'{} pull {PULL_IMAGE}' {e}", docker.display()),
+        ),
+    };
+    result.duration_ms = took.as_millis() as u64;
+    ctx.record(result);
+}
+
+/// Asks a y/n question on the terminal (stderr for the prompt, stdin for the answer).
+async fn confirm(prompt: &str) -> bool {
+    let prompt = prompt.to_string();
+    tokio::task::spawn_blocking(move || {
+        use std::io::{BufRead, Write};
+        let stdin = std::io::stdin();
+        if !stdin.is_terminal() {
+            return false;
+        }
+        loop {
+            eprint!("{prompt}");
+            let _ = std::io::stderr().flush();
+            let mut line = String::new();
+            match stdin.lock().read_line(&mut line) {
+                Ok(0) | Err(_) => return false,
+                Ok(_) => match line.trim().to_ascii_lowercase().as_str() {
+                    "y" | "yes" => return true,
+                    "n" | "no" => return false,
+                    _ => continue,
+                },
+            }
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_client_only_output_of_a_client_without_daemon() {
+        let out = r#"{"Client":{"Version":"28.2.2","ApiVersion":"1.50","GitCommit":"e6534b4","GoVersion":"go1.24.3","Os":"linux","Arch":"amd64","Context":"default"},"Server":null}"#;
+        let info = parse_version_json(out).unwrap();
+        assert_eq!(info.server, None);
+        assert_eq!(
+            info.client.unwrap().describe(),
+            "28.2.2, build e6534b4, platform linux/amd64"
+        );
+    }
+
+    #[test]
+    fn parses_podman_os_arch() {
+        let out = r#"{"Client":{"APIVersion":"4.3.1","Version":"4.3.1","GoVersion":"go1.19.8","GitCommit":"","BuiltTime":"Thu Jan  1 00:00:00 1970","Built":0,"OsArch":"linux/amd64","Os":"linux"}}"#;
+        let info = parse_version_json(out).unwrap();
+        assert_eq!(info.client.unwrap().describe(), "4.3.1, platform linux/amd64");
+    }
+
+    #[test]
+    fn rejects_non_json_and_empty_documents() {
+        assert_eq!(parse_version_json("Docker version 28.2.2"), None);
+        assert_eq!(parse_version_json("{}"), None);
+        assert_eq!(parse_version_json("[1,2]"), None);
+        assert_eq!(parse_version_json(r#"{"Client":{"Version":""}}"#), None);
+    }
+}

@@ -1,0 +1,96 @@
+//! Notary: an optional client (Docker Content Trust). Absent is fine; the
+//! reference documents versions from 0.6.0 on as incompatible.
+
+use super::tool_lookup::{self, Lookup};
+use super::tool_version::{version_after, ToolVersion};
+use super::CheckId;
+use crate::codes::ErrorCode;
+use crate::pipeline::Ctx;
+use crate::process::{self, first_line, one_line};
+use crate::report::CheckResult;
+
+/// The first Notary version the reference calls incompatible.
+pub const INCOMPATIBLE_FROM: &str = "0.6.0";
+
+/// The version in `notary version` output (`Version:    0.5.1`). Debian's
+/// build prints an empty version, which yields `None`.
+pub fn parse_version(output: &str) -> Option<ToolVersion> {
+    version_after(output, "Version:")
+}
+
+pub async fn run(ctx: &Ctx) {
+    let id = CheckId::NotaryVersion;
+    if !ctx.wants(id) {
+        return;
+    }
+    let notary = match tool_lookup::find("notary") {
+        Lookup::Found(p) => p,
+        Lookup::OnlyInCurrentDir(p) => {
+            ctx.record(CheckResult::skip(
+                id,
+                format!(
+                    "Notary client found only in the current directory ('{}'); not run (Notary is optional)",
+                    p.display()
+                ),
+            ));
+            return;
+        }
+        Lookup::NotFound => {
+            ctx.record(CheckResult::skip(
+                id,
+                "Notary client not found (optional: only Docker Content Trust needs it)",
+            ));
+            return;
+        }
+    };
+    let notary_str = notary.display().to_string();
+    let Some((out, took)) = ctx
+        .timed(id, process::run(&notary, &["version"], ctx.config.timeout))
+        .await
+    else {
+        return;
+    };
+    let mut result = match out {
+        Err(e) => CheckResult::fail(
+            id,
+            ErrorCode::NotaryVersionError,
+            format!("'{notary_str} version' {e}"),
+        ),
+        Ok(out) if !out.success => CheckResult::fail(
+            id,
+            ErrorCode::NotaryVersionError,
+            first_line(&out.stderr).to_string(),
+        ),
+        Ok(out) => judge(&out.stdout),
+    }
+    .with_detail("path", notary_str);
+    result.duration_ms = took.as_millis() as u64;
+    ctx.record(result);
+}
+
+fn judge(stdout: &str) -> CheckResult {
+    let id = CheckId::NotaryVersion;
+    let Some(version) = parse_version(stdout) else {
+        return CheckResult::warn(
+            id,
+            format!(
+                "Notary version: unknown; 'notary version' printed: {}",
+                one_line(stdout, 200)
+            ),
+        )
+        .with_detail("raw_output", one_line(stdout, 1000));
+    };
+    let limit = ToolVersion::parse(INCOMPATIBLE_FROM).expect("constant is a version");
+    if version >= limit {
+        CheckResult::fail(
+            id,
+            ErrorCode::NotaryVersionError,
+            format!(
+                "Notary version: {version}\nNotary clients from version {INCOMPATIBLE_FROM} on are not compatible; use a version earlier than {INCOMPATIBLE_FROM}."
+            ),
+        )
+    } else {
+        CheckResult::pass(id, format!("Notary version: {version}"))
+    }
+    .with_detail("version", version.as_str())
+}

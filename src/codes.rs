@@ -1,0 +1,296 @@
+//! The error catalogue: every code a check can fail with, its documented
+//! meaning and remediation.
+//!
+//! The texts of the documented codes are copied verbatim from Microsoft's
+//! "Health check error reference" for `az acr check-health`, so that users see
+//! the remediation they would find in the Azure documentation; a test compares
+//! them with the reference file. Codes marked `documented: false` are ones
+//! acr-health adds for failures the reference has no code for.
+
+use serde::{Serialize, Serializer};
+use std::fmt;
+use std::str::FromStr;
+
+/// Every error code acr-health reports, in the reference's order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ErrorCode {
+    DockerCommandError,
+    DockerDaemonError,
+    DockerVersionError,
+    DockerPullError,
+    HelmCommandError,
+    HelmVersionError,
+    CmkError,
+    ConnectivityDnsError,
+    ConnectivityForbiddenError,
+    ConnectivityChallengeError,
+    ConnectivityAadLoginError,
+    ConnectivityRefreshTokenError,
+    ConnectivityAccessTokenError,
+    ConnectivitySslError,
+    LoginServerError,
+    NotaryVersionError,
+    ConnectivityTooManyRequestsError,
+}
+
+/// What the catalogue knows about one code.
+#[derive(Debug)]
+pub struct CodeInfo {
+    pub code: ErrorCode,
+    /// The code as printed, e.g. `DOCKER_COMMAND_ERROR`.
+    pub name: &'static str,
+    /// A short human title.
+    pub title: &'static str,
+    /// The one-line message az prints after `An error occurred: CODE`.
+    pub summary: &'static str,
+    /// What the error means (the reference's explanation).
+    pub meaning: &'static str,
+    /// What to do about it (the reference's "Potential solutions").
+    pub remediation: &'static str,
+    /// Whether the code comes from the Microsoft reference.
+    pub documented: bool,
+}
+
+/// The catalogue, in the reference's order.
+pub static CATALOGUE: &[CodeInfo] = &[
+    CodeInfo {
+        code: ErrorCode::DockerCommandError,
+        name: "DOCKER_COMMAND_ERROR",
+        title: "Docker client not found",
+        summary: "Please verify if Docker client is installed and running.",
+        meaning: "This error means that Docker client for CLI could not be found. As a result, the following additional checks aren't run: finding Docker version, evaluating Docker daemon status, and running a Docker pull command.",
+        remediation: "Install Docker client; add Docker path to the system variables.",
+        documented: true,
+    },
+    CodeInfo {
+        code: ErrorCode::DockerDaemonError,
+        name: "DOCKER_DAEMON_ERROR",
+        title: "Docker daemon unavailable",
+        summary: "Please verify if Docker daemon is running properly.",
+        meaning: "This error means that the Docker daemon status is unavailable, or that it couldn't be reached using the CLI. As a result, Docker operations (such as docker login and docker pull) are unavailable through the CLI.",
+        remediation: "Restart Docker daemon, or validate that it is properly installed.",
+        documented: true,
+    },
+    CodeInfo {
+        code: ErrorCode::DockerVersionError,
+        name: "DOCKER_VERSION_ERROR",
+        title: "Docker version unavailable",
+        summary: "An error occurred while retrieving docker version.",
+        meaning: "This error means that CLI wasn't able to run the command docker --version.",
+        remediation: "Try running the command manually, make sure you have the latest CLI version, and investigate the error message.",
+        documented: true,
+    },
+    CodeInfo {
+        code: ErrorCode::DockerPullError,
+        name: "DOCKER_PULL_ERROR",
+        title: "Docker pull failed",
+        summary: "An error occurred while pulling an image.",
+        meaning: "This error means that the CLI wasn't able to pull a sample image to your environment.",
+        remediation: "Validate that all components necessary to pull an image are running properly.",
+        documented: true,
+    },
+    CodeInfo {
+        code: ErrorCode::HelmCommandError,
+        name: "HELM_COMMAND_ERROR",
+        title: "Helm client not found",
+        summary: "Please verify if Helm is installed.",
+        meaning: "This error means that Helm client couldn't be found by the CLI, which precludes other Helm operations.",
+        remediation: "Verify that Helm client is installed, and that its path is added to the system environment variables.",
+        documented: true,
+    },
+    CodeInfo {
+        code: ErrorCode::HelmVersionError,
+        name: "HELM_VERSION_ERROR",
+        title: "Helm version unavailable or obsolete",
+        summary: "An error occurred while retrieving Helm version.",
+        meaning: "This error means that the CLI was unable to determine the Helm version installed. This can happen if the Azure CLI version (or if the Helm version) being used is obsolete.",
+        remediation: "Update to the latest Azure CLI version or to the recommended Helm version; run the command manually and investigate the error message.",
+        documented: true,
+    },
+    CodeInfo {
+        code: ErrorCode::CmkError,
+        name: "CMK_ERROR",
+        title: "Customer-managed key identity unavailable",
+        summary: "The registry cannot access the managed identity used for its customer-managed key.",
+        meaning: "This error means that the registry can't access the user-assigned or sysem-assigned managed identity used to configure registry encryption with a customer-managed key. The managed identity might have been deleted.",
+        remediation: "To resolve the issue and rotate the key using a different managed identity, see steps to troubleshoot the user-assigned identity.",
+        documented: true,
+    },
+    CodeInfo {
+        code: ErrorCode::ConnectivityDnsError,
+        name: "CONNECTIVITY_DNS_ERROR",
+        title: "DNS lookup failed",
+        summary: "DNS lookup to the registry login server failed.",
+        meaning: "This error means that the DNS for the given registry login server was pinged but did not respond, which means it is unavailable. This can indicate some connectivity issues. Alternatively, the registry might not exist, the user might not have the permissions on the registry (to retrieve its login server properly), or the target registry is in a different cloud than the one used in the Azure CLI.",
+        remediation: "Validate connectivity; verify spelling of the registry, and that registry exists; verify that the user has the right permissions on it and that the registry's cloud is the same that is used in the Azure CLI.",
+        documented: true,
+    },
+    CodeInfo {
+        code: ErrorCode::ConnectivityForbiddenError,
+        name: "CONNECTIVITY_FORBIDDEN_ERROR",
+        title: "Registry access forbidden",
+        summary: "The registry refused access from this client. Are firewalls and virtual networks enabled?",
+        meaning: "This error means that the challenge endpoint for the given registry responded with a 403 Forbidden HTTP status. This error means that users don't have access to the registry, most likely because of a virtual network configuration or because access to the registry's public endpoint is not allowed. To see the currently configured firewall rules, run az acr show --query networkRuleSet --name <registry>.",
+        remediation: "Remove virtual network rules, or add the current client IP address to the allowed list.",
+        documented: true,
+    },
+    CodeInfo {
+        code: ErrorCode::ConnectivityChallengeError,
+        name: "CONNECTIVITY_CHALLENGE_ERROR",
+        title: "Registry did not issue a challenge",
+        summary: "The registry did not issue a challenge.",
+        meaning: "This error means that the challenge endpoint of the target registry did not issue a challenge.",
+        remediation: "Try again after some time. If the error persists, open an issue at https://aka.ms/acr/issues.",
+        documented: true,
+    },
+    CodeInfo {
+        code: ErrorCode::ConnectivityAadLoginError,
+        name: "CONNECTIVITY_AAD_LOGIN_ERROR",
+        title: "Registry does not support Microsoft Entra login",
+        summary: "The registry does not support Microsoft Entra (AAD) login.",
+        meaning: "This error means that the challenge endpoint of the target registry issued a challenge, but the registry does not support Microsoft Entra authentication.",
+        remediation: "Try a different way to authenticate, for example, with admin credentials. If users need to authenticate using Microsoft Entra ID, open an issue at https://aka.ms/acr/issues.",
+        documented: true,
+    },
+    CodeInfo {
+        code: ErrorCode::ConnectivityRefreshTokenError,
+        name: "CONNECTIVITY_REFRESH_TOKEN_ERROR",
+        title: "Refresh token denied",
+        summary: "The registry did not issue a refresh token.",
+        meaning: "This error means that the registry login server did not respond with a refresh token, so access to the target registry was denied. This error can occur if the user does not have the right permissions on the registry or if the user credentials for the Azure CLI are stale.",
+        remediation: "Verify if the user has the right permissions on the registry; run az login to refresh permissions, tokens, and credentials.",
+        documented: true,
+    },
+    CodeInfo {
+        code: ErrorCode::ConnectivityAccessTokenError,
+        name: "CONNECTIVITY_ACCESS_TOKEN_ERROR",
+        title: "Access token denied",
+        summary: "The registry did not issue an access token.",
+        meaning: "This error means that the registry login server did not respond with an access token, so that the access to the target registry was denied. This error can occur if the user does not have the right permissions on the registry or if the user credentials for the Azure CLI are stale.",
+        remediation: "Verify if the user has the right permissions on the registry; run az login to refresh permissions, tokens, and credentials.",
+        documented: true,
+    },
+    CodeInfo {
+        code: ErrorCode::ConnectivitySslError,
+        name: "CONNECTIVITY_SSL_ERROR",
+        title: "Secure connection failed",
+        summary: "Unable to establish a secure connection to the registry.",
+        meaning: "This error means that the client was unable to establish a secure connection to the container registry. This error generally occurs if you're running or using a proxy server.",
+        remediation: "More information on working behind a proxy can be found here.",
+        documented: true,
+    },
+    CodeInfo {
+        code: ErrorCode::LoginServerError,
+        name: "LOGIN_SERVER_ERROR",
+        title: "Login server not found",
+        summary: "Unable to find the login server of the registry.",
+        meaning: "This error means that the CLI was unable to find the login server of the given registry, and no default suffix was found for the current cloud. This error can occur if the registry does not exist, if the user does not have the right permissions on the registry, if the registry's cloud and the current Azure CLI cloud do not match, or if the Azure CLI version is obsolete.",
+        remediation: "Verify that the spelling is correct and that the registry exists; verify that user has the right permissions on the registry, and that the clouds of the registry and the CLI environment match; update Azure CLI to the latest version.",
+        documented: true,
+    },
+    CodeInfo {
+        code: ErrorCode::NotaryVersionError,
+        name: "NOTARY_VERSION_ERROR",
+        title: "Incompatible Notary client",
+        summary: "The installed Notary client version is not compatible.",
+        meaning: "This error means that the CLI is not compatible with the currently installed version of Docker/Notary.",
+        remediation: "Try downgrading your notary.exe version to a version earlier than 0.6.0 by replacing your Docker installation's Notary client manually to resolve this issue. You can also try downloading and installing a pre-compiled binary of Notary earlier than 0.6.0 for 64 bit Linux or macOS X from the Notary repository's releases page on GitHub. For windows download the .exe, place it in the(default path: C:\\ProgramFiles\\Docker\\Docker\\resources\\bin) and rename it to notary.exe.",
+        documented: true,
+    },
+    CodeInfo {
+        code: ErrorCode::ConnectivityTooManyRequestsError,
+        name: "CONNECTIVITY_TOOMANYREQUESTS_ERROR",
+        title: "Too many requests",
+        summary: "The registry throttled the request (HTTP 429).",
+        meaning: "This error means that the user has sent too many requests in a short period causing the authentication system to block further requests to prevent overload. This error occurs by reaching a configured limit in the user's registry service tier or environment.",
+        remediation: "We recommend waiting for a moment before sending another request. This will allow the authentication system's block to lift and you can try sending a request again.",
+        documented: true,
+    },
+];
+
+impl ErrorCode {
+    pub fn info(self) -> &'static CodeInfo {
+        CATALOGUE
+            .iter()
+            .find(|info| info.code == self)
+            .expect("every ErrorCode has a catalogue entry")
+    }
+
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+
+    pub fn remediation(self) -> &'static str {
+        self.info().remediation
+    }
+
+    /// The deep link into the Azure documentation for this code.
+    pub fn docs_url(self) -> String {
+        format!("https://aka.ms/acr/errors#{}", self.name().to_ascii_lowercase())
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// Parses a code case-insensitively, with or without the `_ERROR` suffix.
+impl FromStr for ErrorCode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_uppercase().replace('-', "_");
+        CATALOGUE
+            .iter()
+            .find(|info| {
+                info.name == wanted || info.name.strip_suffix("_ERROR") == Some(wanted.as_str())
+            })
+            .map(|info| info.code)
+            .ok_or_else(|| {
+                format!("unknown error code '{s}' (run 'acr-health codes' to list them)")
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_exactly_one_entry() {
+        for info in CATALOGUE {
+            let same = CATALOGUE.iter().filter(|i| i.code == info.code).count();
+            assert_eq!(same, 1, "{} listed {same} times", info.name);
+            assert_eq!(info.code.info().name, info.name);
+        }
+    }
+
+    #[test]
+    fn parses_names_loosely() {
+        assert_eq!(
+            "docker_daemon_error".parse::<ErrorCode>(),
+            Ok(ErrorCode::DockerDaemonError)
+        );
+        assert_eq!(
+            "CONNECTIVITY-DNS".parse::<ErrorCode>(),
+            Ok(ErrorCode::ConnectivityDnsError)
+        );
+        assert!("NOPE".parse::<ErrorCode>().is_err());
+    }
+
+    #[test]
+    fn docs_url_uses_lower_case_anchor() {
+        assert_eq!(
+            ErrorCode::CmkError.docs_url(),
+            "https://aka.ms/acr/errors#cmk_error"
+        );
+    }
+}

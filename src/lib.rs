@@ -1,0 +1,10 @@
+//! acr-health: health checks for Azure Container Registry clients.
+
+pub mod checks;
+pub mod cli;
+pub mod codes;
+pub mod config;
+pub mod pipeline;
+pub mod process;
+pub mod render;
+pub mod report;

@@ -1,0 +1,71 @@
+use acr_health::cli::{Cli, Command};
+use acr_health::config::Config;
+use acr_health::{pipeline, render};
+use clap::Parser;
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let result = match cli.command {
+        Command::Explain { code } => render::render_code(code, &mut stdout).map(|_| 0),
+        Command::Codes { json: true } => render::render_codes_json(&mut stdout).map(|_| 0),
+        Command::Codes { json: false } => render::render_codes_text(&mut stdout).map(|_| 0),
+        Command::Check(args) => {
+            let config = Arc::new(Config::from_args(&args));
+            let report = runtime().block_on(pipeline::run(config.clone(), interrupted()));
+            render::for_config(&config)
+                .render(&report, &mut stdout)
+                .map(|_| report.exit_code())
+        }
+    };
+    let code = match result.and_then(|code| stdout.flush().map(|_| code)) {
+        Ok(code) => code,
+        // A closed pipe (`| head`) is not worth a message.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 1,
+        Err(e) => {
+            eprintln!("error: cannot write the report: {e}");
+            1
+        }
+    };
+    ExitCode::from(code as u8)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a single-threaded runtime can always be built")
+}
+
+/// Resolves on Ctrl-C (never, if the signal cannot be watched).
+async fn interrupted() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Help and version go to stdout with exit 0; every other parse error is
+/// one line on stderr with exit 2.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::from(if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { 2 } else { 0 });
+    }
+    let rendered = e.render().to_string();
+    let mut line = rendered.lines().next().unwrap_or("error: invalid usage").to_string();
+    if let Some(tip) = rendered.lines().find_map(|l| l.trim().strip_prefix("tip: ")) {
+        line.push_str(&format!(" ({tip})"));
+    }
+    eprintln!("{line} (see 'acr-health --help')");
+    ExitCode::from(2)
+}

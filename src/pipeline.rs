@@ -1,0 +1,154 @@
+//! The fixed pipeline: which checks run, in what order, what depends on what,
+//! and when the run stops.
+//!
+//! Independent chains (docker, helm, notary, and later the registry) run
+//! concurrently; inside a chain each step waits for the one it depends on.
+//! Results are kept by check id, so the report is always in pipeline order
+//! whatever finished first. Without `--ignore-errors` a failure cancels every
+//! step that comes after it in pipeline order, as az stops at its first
+//! error, and those steps are reported as skipped.
+
+use crate::checks::{self, CheckId};
+use crate::config::Config;
+use crate::report::{CheckResult, Report, Status};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+pub const STOPPED_REASON: &str = "not run: stopped after the first error (use --ignore-errors to run every check)";
+pub const INTERRUPTED_REASON: &str = "interrupted";
+
+/// Shared state of one run, handed to every check chain.
+pub struct Ctx {
+    pub config: Arc<Config>,
+    results: Mutex<BTreeMap<CheckId, CheckResult>>,
+    /// Pipeline index of the earliest failed check so far.
+    first_failure: watch::Sender<Option<usize>>,
+}
+
+impl Ctx {
+    pub fn new(config: Arc<Config>) -> Self {
+        Ctx {
+            config,
+            results: Mutex::new(BTreeMap::new()),
+            first_failure: watch::Sender::new(None),
+        }
+    }
+
+    fn stops(&self, failure: Option<usize>, id: CheckId) -> bool {
+        !self.config.ignore_errors && failure.is_some_and(|f| f < id.index())
+    }
+
+    /// Whether `id` should run: false (and a `skip` recorded) when the user
+    /// skipped it; false when an earlier check already stopped the run.
+    pub fn wants(&self, id: CheckId) -> bool {
+        if let Some(reason) = self.user_skip(id) {
+            self.record(CheckResult::skip(id, reason));
+            return false;
+        }
+        !self.stops(*self.first_failure.borrow(), id)
+    }
+
+    fn user_skip(&self, id: CheckId) -> Option<String> {
+        let value = self.config.skip.iter().find(|v| id.matches_skip(v))?;
+        Some(format!("requested with --skip {value}"))
+    }
+
+    /// Runs the work of check `id`, timing it. Returns `None` when a failure
+    /// earlier in the pipeline stops the run before the work finishes.
+    pub async fn timed<F: Future>(&self, id: CheckId, work: F) -> Option<(F::Output, Duration)> {
+        let start = Instant::now();
+        let mut failures = self.first_failure.subscribe();
+        tokio::select! {
+            out = work => Some((out, start.elapsed())),
+            _ = failures.wait_for(|f| self.stops(*f, id)) => None,
+        }
+    }
+
+    /// Records a finished check; a failure may stop the checks after it.
+    pub fn record(&self, result: CheckResult) {
+        if result.status == Status::Fail {
+            let index = result.id.index();
+            self.first_failure.send_if_modified(|f| {
+                if f.is_none_or(|f| index < f) {
+                    *f = Some(index);
+                    true
+                } else {
+                    false
+                }
+            });
+        }
+        self.results
+            .lock()
+            .expect("no check panics while holding the lock")
+            .entry(result.id)
+            .or_insert(result);
+    }
+
+    /// Records each of `ids` as skipped because of `reason` (a failed or
+    /// skipped prerequisite), unless the user skipped it, which is said instead.
+    pub fn skip_all(&self, ids: &[CheckId], reason: &str) {
+        for id in ids {
+            let why = self.user_skip(*id).unwrap_or_else(|| reason.to_string());
+            self.record(CheckResult::skip(*id, why));
+        }
+    }
+
+    /// Every check in pipeline order; checks without a result (or cut off by
+    /// an earlier failure) are `skip` with `missing_reason` or the stop reason.
+    pub fn results(&self, ids: &[CheckId], missing_reason: &str) -> Vec<CheckResult> {
+        let results = self.results.lock().expect("no check panics while holding the lock");
+        let failure = *self.first_failure.borrow();
+        ids.iter()
+            .map(|id| match results.get(id) {
+                _ if self.stops(failure, *id) => CheckResult::skip(*id, STOPPED_REASON),
+                Some(r) => r.clone(),
+                None => CheckResult::skip(*id, missing_reason),
+            })
+            .collect()
+    }
+}
+
+/// The checks this configuration runs, in pipeline order.
+pub fn planned_checks(config: &Config) -> Vec<CheckId> {
+    CheckId::ALL
+        .iter()
+        .copied()
+        .filter(|id| id.is_environment() || config.registry.is_some())
+        .collect()
+}
+
+/// Runs every check chain concurrently and records into `ctx`.
+pub async fn run_checks(ctx: &Ctx) {
+    tokio::join!(
+        checks::docker::run(ctx),
+        checks::cli::run(ctx),
+        checks::helm::run(ctx),
+        checks::notary::run(ctx),
+    );
+}
+
+/// Runs the whole pipeline; `interrupt` resolving (Ctrl-C) cuts it short and
+/// the unfinished checks are reported as interrupted.
+pub async fn run(config: Arc<Config>, interrupt: impl Future<Output = ()>) -> Report {
+    let start = Instant::now();
+    let ctx = Ctx::new(config.clone());
+    let interrupted = tokio::select! {
+        _ = run_checks(&ctx) => false,
+        _ = interrupt => true,
+    };
+    let missing = if interrupted {
+        INTERRUPTED_REASON
+    } else {
+        "not run"
+    };
+    let checks = ctx.results(&planned_checks(&config), missing);
+    Report::new(
+        config.registry_info(),
+        checks,
+        start.elapsed().as_millis() as u64,
+        interrupted,
+    )
+}

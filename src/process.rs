@@ -1,0 +1,139 @@
+//! Running an external tool with a deadline and bounded output.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::process::Command;
+
+/// Output kept from each stream; the rest is read and dropped so the child
+/// never blocks on a full pipe.
+const OUTPUT_LIMIT: usize = 256 * 1024;
+
+#[derive(Debug)]
+pub struct ToolOutput {
+    pub success: bool,
+    pub exit_code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+#[derive(Debug)]
+pub enum RunError {
+    Spawn(std::io::Error),
+    TimedOut(Duration),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Spawn(e) => write!(f, "could not be started: {e}"),
+            RunError::TimedOut(d) => write!(
+                f,
+                "did not finish within {} and was stopped",
+                crate::config::format_duration(*d)
+            ),
+        }
+    }
+}
+
+/// Kills the child's whole process group when dropped before it finished,
+/// so that a tool that started helpers of its own (a shell script running
+/// `sleep`, a CLI plugin) leaves nothing behind.
+struct GroupGuard(Option<u32>);
+
+impl GroupGuard {
+    fn disarm(&mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(pid) = self.0.and_then(|p| libc::pid_t::try_from(p).ok()) {
+            // SAFETY: killpg has no memory-safety preconditions; the group was
+            // created for this child alone by process_group(0).
+            unsafe {
+                libc::killpg(pid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+/// Runs `program args…` with stdin closed; the child (and anything it
+/// started) is killed if it outlives `timeout` or if the caller is dropped
+/// (Ctrl-C), so nothing is orphaned.
+pub async fn run(program: &Path, args: &[&str], timeout: Duration) -> Result<ToolOutput, RunError> {
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    #[cfg(unix)]
+    command.process_group(0);
+    let mut child = command.spawn().map_err(RunError::Spawn)?;
+    let mut guard = GroupGuard(child.id());
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
+    let work = async {
+        let (out, err) = tokio::join!(read_bounded(stdout), read_bounded(stderr));
+        let status = child.wait().await;
+        (status, out, err)
+    };
+    match tokio::time::timeout(timeout, work).await {
+        Ok((status, stdout, stderr)) => {
+            guard.disarm();
+            let status = status.map_err(RunError::Spawn)?;
+            Ok(ToolOutput {
+                success: status.success(),
+                exit_code: status.code(),
+                stdout,
+                stderr,
+            })
+        }
+        Err(_) => Err(RunError::TimedOut(timeout)),
+    }
+}
+
+async fn read_bounded<R: AsyncRead + Unpin>(reader: Option<R>) -> String {
+    let Some(mut reader) = reader else {
+        return String::new();
+    };
+    let mut kept = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match reader.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                let room = OUTPUT_LIMIT.saturating_sub(kept.len());
+                kept.extend_from_slice(&buf[..n.min(room)]);
+            }
+        }
+    }
+    String::from_utf8_lossy(&kept).into_owned()
+}
+
+/// First non-empty line of a tool's output, for messages.
+pub fn first_line(s: &str) -> &str {
+    s.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("")
+}
+
+/// A tool's whole output on one line (` / ` between lines), at most `max` characters.
+pub fn one_line(s: &str, max: usize) -> String {
+    let joined = s
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" / ");
+    if joined.chars().count() > max {
+        let mut cut: String = joined.chars().take(max).collect();
+        cut.push('…');
+        cut
+    } else {
+        joined
+    }
+}

@@ -1,0 +1,45 @@
+//! `acr-health explain` and `acr-health codes`.
+
+use crate::codes::{CodeInfo, ErrorCode, CATALOGUE};
+use serde_json::json;
+use std::io::{self, Write};
+
+pub fn render_code(code: ErrorCode, out: &mut dyn Write) -> io::Result<()> {
+    let info = code.info();
+    writeln!(out, "{} — {}", info.name, info.title)?;
+    writeln!(out)?;
+    writeln!(out, "{}", info.meaning)?;
+    writeln!(out)?;
+    writeln!(out, "Potential solutions: {}", info.remediation)?;
+    writeln!(out, "More information: {}", code.docs_url())?;
+    if !info.documented {
+        writeln!(out, "(This code is specific to acr-health; az acr check-health does not report it.)")?;
+    }
+    Ok(())
+}
+
+pub fn render_codes_text(out: &mut dyn Write) -> io::Result<()> {
+    let width = CATALOGUE.iter().map(|i| i.name.len()).max().unwrap_or(0);
+    for info in CATALOGUE {
+        writeln!(out, "{:width$}  {}", info.name, info.title)?;
+    }
+    Ok(())
+}
+
+fn code_json(info: &CodeInfo) -> serde_json::Value {
+    json!({
+        "code": info.name,
+        "title": info.title,
+        "summary": info.summary,
+        "meaning": info.meaning,
+        "remediation": info.remediation,
+        "docs_url": info.code.docs_url(),
+        "documented": info.documented,
+    })
+}
+
+pub fn render_codes_json(out: &mut dyn Write) -> io::Result<()> {
+    let all: Vec<_> = CATALOGUE.iter().map(code_json).collect();
+    serde_json::to_writer_pretty(&mut *out, &all)?;
+    writeln!(out)
+}

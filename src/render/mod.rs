@@ -1,0 +1,27 @@
+//! Renderers: one trait, one file per output format.
+
+mod catalogue;
+mod json;
+mod text;
+
+pub use catalogue::{render_code, render_codes_json, render_codes_text};
+pub use json::Json;
+pub use text::Text;
+
+use crate::config::{Config, OutputFormat};
+use crate::report::Report;
+use std::io::{self, Write};
+
+pub trait Renderer {
+    fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// The renderer for the configured output format.
+pub fn for_config(config: &Config) -> Box<dyn Renderer> {
+    match config.format {
+        OutputFormat::Text => Box::new(Text {
+            color: config.color,
+        }),
+        OutputFormat::Json => Box::new(Json),
+    }
+}

@@ -1,0 +1,178 @@
+//! The report model: what every renderer prints and what decides the exit code.
+
+use crate::checks::CheckId;
+use crate::codes::ErrorCode;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Version of the JSON output contract; bumped only when a field changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Fail,
+    Warn,
+    Skip,
+}
+
+/// The outcome of one check.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckResult {
+    pub id: CheckId,
+    pub title: &'static str,
+    pub status: Status,
+    pub code: Option<ErrorCode>,
+    pub message: String,
+    pub remediation: Option<&'static str>,
+    pub docs_url: Option<String>,
+    pub details: Map<String, Value>,
+    pub duration_ms: u64,
+}
+
+impl CheckResult {
+    fn new(id: CheckId, status: Status, code: Option<ErrorCode>, message: String) -> Self {
+        CheckResult {
+            id,
+            title: id.title(),
+            status,
+            code,
+            message,
+            remediation: code.map(ErrorCode::remediation),
+            docs_url: code.map(ErrorCode::docs_url),
+            details: Map::new(),
+            duration_ms: 0,
+        }
+    }
+
+    pub fn pass(id: CheckId, message: impl Into<String>) -> Self {
+        Self::new(id, Status::Pass, None, message.into())
+    }
+
+    /// A failure: `detail` is the specific cause, printed after the code's summary.
+    pub fn fail(id: CheckId, code: ErrorCode, detail: impl AsRef<str>) -> Self {
+        let detail = detail.as_ref().trim();
+        let summary = code.info().summary;
+        let message = if detail.is_empty() {
+            summary.to_string()
+        } else {
+            format!("{summary}\n{detail}")
+        };
+        Self::new(id, Status::Fail, Some(code), message)
+    }
+
+    pub fn warn(id: CheckId, message: impl Into<String>) -> Self {
+        Self::new(id, Status::Warn, None, message.into())
+    }
+
+    /// A warning that is an instance of a documented problem.
+    pub fn warn_with_code(id: CheckId, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::new(id, Status::Warn, Some(code), message.into())
+    }
+
+    pub fn skip(id: CheckId, reason: impl Into<String>) -> Self {
+        Self::new(id, Status::Skip, None, reason.into())
+    }
+
+    pub fn with_detail(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.details.insert(key.to_string(), value.into());
+        self
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+impl Default for Tool {
+    fn default() -> Self {
+        Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+/// Where the login server that was checked came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoginServerSource {
+    /// `properties.loginServer` read from Azure Resource Manager.
+    Arm,
+    /// The registry name plus the cloud's login server suffix.
+    Suffix,
+    /// `--login-server`.
+    Flag,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RegistryInfo {
+    pub name: String,
+    pub login_server: Option<String>,
+    pub login_server_source: Option<LoginServerSource>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub pass: usize,
+    pub fail: usize,
+    pub warn: usize,
+    pub skip: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub registry: Option<RegistryInfo>,
+    pub healthy: bool,
+    pub duration_ms: u64,
+    pub checks: Vec<CheckResult>,
+    pub summary: Summary,
+    /// Set when the run was cut short by Ctrl-C; not part of the JSON contract.
+    #[serde(skip)]
+    pub interrupted: bool,
+}
+
+impl Report {
+    pub fn new(
+        registry: Option<RegistryInfo>,
+        checks: Vec<CheckResult>,
+        duration_ms: u64,
+        interrupted: bool,
+    ) -> Self {
+        let mut summary = Summary::default();
+        for check in &checks {
+            match check.status {
+                Status::Pass => summary.pass += 1,
+                Status::Fail => summary.fail += 1,
+                Status::Warn => summary.warn += 1,
+                Status::Skip => summary.skip += 1,
+            }
+        }
+        Report {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool::default(),
+            registry,
+            healthy: summary.fail == 0 && !interrupted,
+            duration_ms,
+            checks,
+            summary,
+            interrupted,
+        }
+    }
+
+    /// 0 healthy, 1 any check failed (with or without `--ignore-errors`), 130 interrupted.
+    pub fn exit_code(&self) -> i32 {
+        if self.interrupted {
+            130
+        } else if self.summary.fail > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
