@@ -226,7 +226,10 @@ impl ErrorCode {
 
     /// The deep link into the Azure documentation for this code.
     pub fn docs_url(self) -> String {
-        format!("https://aka.ms/acr/errors#{}", self.name().to_ascii_lowercase())
+        format!(
+            "https://aka.ms/acr/errors#{}",
+            self.name().to_ascii_lowercase()
+        )
     }
 }
 

@@ -90,10 +90,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     } else {
         (t, 1.0)
     };
-    let value: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{s}' is not a duration (use seconds such as 10 or 2.5, or 500ms)"))?;
+    let value: f64 = number.trim().parse().map_err(|_| {
+        format!("'{s}' is not a duration (use seconds such as 10 or 2.5, or 500ms)")
+    })?;
     let secs = value * scale;
     if !secs.is_finite() || secs <= 0.0 {
         return Err(format!("'{s}' must be greater than zero"));

@@ -56,14 +56,29 @@ fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     if matches!(
         e.kind(),
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     ) {
         let _ = e.print();
-        return ExitCode::from(if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { 2 } else { 0 });
+        return ExitCode::from(
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                2
+            } else {
+                0
+            },
+        );
     }
     let rendered = e.render().to_string();
-    let mut line = rendered.lines().next().unwrap_or("error: invalid usage").to_string();
-    if let Some(tip) = rendered.lines().find_map(|l| l.trim().strip_prefix("tip: ")) {
+    let mut line = rendered
+        .lines()
+        .next()
+        .unwrap_or("error: invalid usage")
+        .to_string();
+    if let Some(tip) = rendered
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("tip: "))
+    {
         line.push_str(&format!(" ({tip})"));
     }
     eprintln!("{line} (see 'acr-health --help')");

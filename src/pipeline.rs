@@ -17,7 +17,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-pub const STOPPED_REASON: &str = "not run: stopped after the first error (use --ignore-errors to run every check)";
+pub const STOPPED_REASON: &str =
+    "not run: stopped after the first error (use --ignore-errors to run every check)";
 pub const INTERRUPTED_REASON: &str = "interrupted";
 
 /// Shared state of one run, handed to every check chain.
@@ -99,7 +100,10 @@ impl Ctx {
     /// Every check in pipeline order; checks without a result (or cut off by
     /// an earlier failure) are `skip` with `missing_reason` or the stop reason.
     pub fn results(&self, ids: &[CheckId], missing_reason: &str) -> Vec<CheckResult> {
-        let results = self.results.lock().expect("no check panics while holding the lock");
+        let results = self
+            .results
+            .lock()
+            .expect("no check panics while holding the lock");
         let failure = *self.first_failure.borrow();
         ids.iter()
             .map(|id| match results.get(id) {

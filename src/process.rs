@@ -118,7 +118,10 @@ async fn read_bounded<R: AsyncRead + Unpin>(reader: Option<R>) -> String {
 
 /// First non-empty line of a tool's output, for messages.
 pub fn first_line(s: &str) -> &str {
-    s.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("")
+    s.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
 }
 
 /// A tool's whole output on one line (` / ` between lines), at most `max` characters.

@@ -142,8 +142,11 @@ pub async fn run(ctx: &Ctx) {
     };
     let docker_str = docker.display().to_string();
     ctx.record(
-        CheckResult::pass(CheckId::DockerCommand, format!("Docker command: {docker_str}"))
-            .with_detail("path", docker_str.clone()),
+        CheckResult::pass(
+            CheckId::DockerCommand,
+            format!("Docker command: {docker_str}"),
+        )
+        .with_detail("path", docker_str.clone()),
     );
 
     let wants_daemon = ctx.wants(CheckId::DockerDaemon);
@@ -155,7 +158,11 @@ pub async fn run(ctx: &Ctx) {
     let Some((out, took)) = ctx
         .timed(
             CheckId::DockerDaemon,
-            process::run(&docker, &["version", "--format", "{{json .}}"], config.timeout),
+            process::run(
+                &docker,
+                &["version", "--format", "{{json .}}"],
+                config.timeout,
+            ),
         )
         .await
     else {
@@ -170,7 +177,10 @@ pub async fn run(ctx: &Ctx) {
         None => {
             let ps = ["ps", "--quiet"];
             let Some((ps, _)) = ctx
-                .timed(CheckId::DockerDaemon, process::run(&docker, &ps, config.timeout))
+                .timed(
+                    CheckId::DockerDaemon,
+                    process::run(&docker, &ps, config.timeout),
+                )
                 .await
             else {
                 return;
@@ -269,10 +279,15 @@ fn judge_version_output(
                     &stderr
                 },
             );
-            let c = client.as_ref().expect("parse_version_json returns a client or a server");
+            let c = client
+                .as_ref()
+                .expect("parse_version_json returns a client or a server");
             let version = CheckResult::pass(
                 CheckId::DockerVersion,
-                format!("Docker version: {} (client; daemon unavailable)", c.describe()),
+                format!(
+                    "Docker version: {} (client; daemon unavailable)",
+                    c.describe()
+                ),
             )
             .with_detail("client_version", c.version.clone())
             .with_detail("platform", c.platform.clone());
@@ -297,13 +312,20 @@ async fn pull(ctx: &Ctx, docker: &Path) {
             ));
             return;
         }
-        if !confirm(&format!("This will pull the image {PULL_IMAGE}. Proceed? (y/n): ")).await {
+        if !confirm(&format!(
+            "This will pull the image {PULL_IMAGE}. Proceed? (y/n): "
+        ))
+        .await
+        {
             ctx.record(CheckResult::skip(id, "Docker pull declined at the prompt"));
             return;
         }
     }
     let Some((out, took)) = ctx
-        .timed(id, process::run(docker, &["pull", PULL_IMAGE], config.pull_timeout()))
+        .timed(
+            id,
+            process::run(docker, &["pull", PULL_IMAGE], config.pull_timeout()),
+        )
         .await
     else {
         return;
@@ -373,7 +395,10 @@ mod tests {
     fn parses_podman_os_arch() {
         let out = r#"{"Client":{"APIVersion":"4.3.1","Version":"4.3.1","GoVersion":"go1.19.8","GitCommit":"","BuiltTime":"Thu Jan  1 00:00:00 1970","Built":0,"OsArch":"linux/amd64","Os":"linux"}}"#;
         let info = parse_version_json(out).unwrap();
-        assert_eq!(info.client.unwrap().describe(), "4.3.1, platform linux/amd64");
+        assert_eq!(
+            info.client.unwrap().describe(),
+            "4.3.1, platform linux/amd64"
+        );
     }
 
     #[test]

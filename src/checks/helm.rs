@@ -65,11 +65,9 @@ pub async fn run(ctx: &Ctx) {
             ErrorCode::HelmVersionError,
             format!("'{helm_str} version --client' {e}"),
         ),
-        Ok(out) if !out.success => CheckResult::fail(
-            id,
-            ErrorCode::HelmVersionError,
-            first_line(&out.stderr).to_string(),
-        ),
+        Ok(out) if !out.success => {
+            CheckResult::fail(id, ErrorCode::HelmVersionError, first_line(&out.stderr))
+        }
         Ok(out) => judge(&out.stdout),
     };
     result.duration_ms = took.as_millis() as u64;

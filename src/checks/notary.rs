@@ -56,11 +56,9 @@ pub async fn run(ctx: &Ctx) {
             ErrorCode::NotaryVersionError,
             format!("'{notary_str} version' {e}"),
         ),
-        Ok(out) if !out.success => CheckResult::fail(
-            id,
-            ErrorCode::NotaryVersionError,
-            first_line(&out.stderr).to_string(),
-        ),
+        Ok(out) if !out.success => {
+            CheckResult::fail(id, ErrorCode::NotaryVersionError, first_line(&out.stderr))
+        }
         Ok(out) => judge(&out.stdout),
     }
     .with_detail("path", notary_str);

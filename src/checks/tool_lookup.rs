@@ -22,7 +22,11 @@ pub enum Lookup {
 /// `PATH` as `docker.exe`.
 fn candidates(name: &str) -> Vec<String> {
     if cfg!(windows) {
-        vec![format!("{name}.exe"), format!("{name}.cmd"), format!("{name}.bat")]
+        vec![
+            format!("{name}.exe"),
+            format!("{name}.cmd"),
+            format!("{name}.bat"),
+        ]
     } else {
         vec![name.to_string(), format!("{name}.exe")]
     }

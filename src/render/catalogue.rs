@@ -13,7 +13,10 @@ pub fn render_code(code: ErrorCode, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "Potential solutions: {}", info.remediation)?;
     writeln!(out, "More information: {}", code.docs_url())?;
     if !info.documented {
-        writeln!(out, "(This code is specific to acr-health; az acr check-health does not report it.)")?;
+        writeln!(
+            out,
+            "(This code is specific to acr-health; az acr check-health does not report it.)"
+        )?;
     }
     Ok(())
 }

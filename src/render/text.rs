@@ -30,7 +30,11 @@ impl Text {
             Status::Pass => writeln!(out, "{}", c.message),
             Status::Warn => {
                 let code = c.code.map(|c| format!(" ({c})")).unwrap_or_default();
-                writeln!(out, "{}", self.paint(YELLOW, &format!("Warning{code}: {}", c.message)))
+                writeln!(
+                    out,
+                    "{}",
+                    self.paint(YELLOW, &format!("Warning{code}: {}", c.message))
+                )
             }
             Status::Skip => writeln!(
                 out,
@@ -39,7 +43,11 @@ impl Text {
             ),
             Status::Fail => {
                 let code = c.code.map(|c| c.to_string()).unwrap_or_default();
-                writeln!(out, "{}", self.paint(RED, &format!("An error occurred: {code}")))?;
+                writeln!(
+                    out,
+                    "{}",
+                    self.paint(RED, &format!("An error occurred: {code}"))
+                )?;
                 writeln!(out, "{}", c.message)?;
                 if let Some(fix) = c.remediation {
                     writeln!(out, "Potential solutions: {fix}")?;
@@ -64,14 +72,25 @@ impl Renderer for Text {
         writeln!(
             out,
             "{}{}: {} OK, {}, {}, {} skipped in {} ms",
-            if report.interrupted { "Interrupted. " } else { "" },
-            if report.healthy { "Healthy" } else { "Unhealthy" },
+            if report.interrupted {
+                "Interrupted. "
+            } else {
+                ""
+            },
+            if report.healthy {
+                "Healthy"
+            } else {
+                "Unhealthy"
+            },
             s.pass,
             plural(s.fail, "error"),
             plural(s.warn, "warning"),
             s.skip,
             report.duration_ms
         )?;
-        writeln!(out, "Please refer to {HEALTH_CHECK_LINK} for more information.")
+        writeln!(
+            out,
+            "Please refer to {HEALTH_CHECK_LINK} for more information."
+        )
     }
 }

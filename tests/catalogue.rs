@@ -1,0 +1,99 @@
+//! The error catalogue against the Microsoft reference, through the binary.
+
+mod common;
+
+use common::{reference, run, Tools};
+use serde_json::Value;
+
+fn catalogue() -> Vec<Value> {
+    let out = run(&["codes", "--json"], &Tools::new());
+    out.assert_code(0);
+    serde_json::from_str::<Value>(&out.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn the_kept_copy_of_the_reference_is_the_shared_one() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shared = root.join("../shared/reference/health-error-reference.txt");
+    let kept = root.join("tests/fixtures/health-error-reference.txt");
+    if let Ok(shared) = std::fs::read_to_string(&shared) {
+        assert_eq!(
+            std::fs::read_to_string(kept).unwrap(),
+            shared,
+            "update tests/fixtures from the shared reference"
+        );
+    }
+}
+
+#[test]
+fn reference_parses_into_all_seventeen_codes() {
+    assert_eq!(reference::entries().len(), 17);
+}
+
+#[test]
+fn every_documented_code_matches_the_reference() {
+    let cat = catalogue();
+    let entries = reference::entries();
+    for e in &entries {
+        let c = cat
+            .iter()
+            .find(|c| c["code"] == e.code.as_str())
+            .unwrap_or_else(|| panic!("{} missing from the catalogue", e.code));
+        assert_eq!(c["documented"], true, "{}", e.code);
+        let meaning = c["meaning"].as_str().unwrap();
+        let remediation = c["remediation"].as_str().unwrap();
+        if e.remediation.is_empty() {
+            // No "Potential solutions" paragraph: the catalogue splits the
+            // explanation into what it means and the advice that follows.
+            assert_eq!(
+                format!("{meaning} {remediation}"),
+                e.meaning,
+                "{} drifted",
+                e.code
+            );
+            assert!(meaning.starts_with("This error means"), "{}", e.code);
+        } else {
+            assert_eq!(meaning, e.meaning, "{} meaning drifted", e.code);
+            assert_eq!(remediation, e.remediation, "{} remediation drifted", e.code);
+        }
+        assert_eq!(
+            c["docs_url"],
+            format!("https://aka.ms/acr/errors#{}", e.code.to_lowercase()).as_str()
+        );
+    }
+    let documented = cat.iter().filter(|c| c["documented"] == true).count();
+    assert_eq!(
+        documented,
+        entries.len(),
+        "the catalogue claims codes the reference lacks"
+    );
+}
+
+#[test]
+fn codes_lists_every_code_in_text() {
+    let out = run(&["codes"], &Tools::new());
+    out.assert_code(0);
+    for c in catalogue() {
+        let name = c["code"].as_str().unwrap();
+        assert!(
+            out.stdout.lines().any(|l| l.starts_with(name)),
+            "{name} not listed"
+        );
+    }
+}
+
+#[test]
+fn explain_prints_meaning_remediation_and_link() {
+    let e = reference::entry("CONNECTIVITY_FORBIDDEN_ERROR");
+    for spelling in ["CONNECTIVITY_FORBIDDEN_ERROR", "connectivity_forbidden"] {
+        let out = run(&["explain", spelling], &Tools::new());
+        out.assert_code(0)
+            .assert_stdout_has(&e.meaning)
+            .assert_stdout_has(&format!("Potential solutions: {}", e.remediation))
+            .assert_stdout_has("https://aka.ms/acr/errors#connectivity_forbidden_error");
+    }
+}

@@ -1,0 +1,293 @@
+//! Test harness: run the real binary in a controlled environment, with fake
+//! tools that print what the real ones print.
+#![allow(dead_code)]
+
+pub mod reference;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_acr-health");
+
+/// `docker version --format '{{json .}}'` of Docker 28.2.2 with a running daemon.
+pub const DOCKER_VERSION_UP: &str = r#"{"Client":{"Platform":{"Name":"Docker Engine - Community"},"Version":"28.2.2","ApiVersion":"1.50","DefaultAPIVersion":"1.50","GitCommit":"e6534b4","GoVersion":"go1.24.3","Os":"linux","Arch":"amd64","BuildTime":"Fri May 30 12:07:14 2025","Context":"default"},"Server":{"Platform":{"Name":"Docker Engine - Community"},"Components":[{"Name":"Engine","Version":"28.2.2","Details":{"ApiVersion":"1.50","Arch":"amd64","BuildTime":"2025-05-30T12:07:14.000000000+00:00","Experimental":"false","GitCommit":"45873be","GoVersion":"go1.24.3","KernelVersion":"6.8.0-60-generic","MinAPIVersion":"1.24","Os":"linux"}}],"Version":"28.2.2","ApiVersion":"1.50","MinAPIVersion":"1.24","GitCommit":"45873be","GoVersion":"go1.24.3","Os":"linux","Arch":"amd64","KernelVersion":"6.8.0-60-generic","BuildTime":"2025-05-30T12:07:14.000000000+00:00"}}"#;
+
+/// The same command with no daemon: the client part, exit 1, and docker's error.
+pub const DOCKER_VERSION_DOWN: &str = r#"{"Client":{"Version":"28.2.2","ApiVersion":"1.50","DefaultAPIVersion":"1.50","GitCommit":"e6534b4","GoVersion":"go1.24.3","Os":"linux","Arch":"amd64","BuildTime":"Fri May 30 12:07:14 2025","Context":"default"},"Server":null}"#;
+pub const DOCKER_DAEMON_DOWN_ERR: &str =
+    "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?";
+
+pub const DOCKER_PULL_OK: &str = "latest: Pulling from mcr/hello-world
+Digest: sha256:aa0cc8055b82dc2509bed2e19b275c8f463506616377219d9642221ab53cf9fe
+Status: Image is up to date for mcr.microsoft.com/mcr/hello-world:latest
+mcr.microsoft.com/mcr/hello-world:latest";
+
+pub const HELM3: &str = r#"version.BuildInfo{Version:"v3.14.4", GitCommit:"81c902a123462fd4052bc5e9aa9c513c4c8fc142", GitTreeState:"clean", GoVersion:"go1.21.9"}"#;
+pub const HELM2_OLD: &str = r#"Client: &version.Version{SemVer:"v2.9.1", GitCommit:"20adb27c7c5868466912eebdf6664e7390ebe710", GitTreeState:"clean"}"#;
+pub const HELM2_OK: &str = r#"Client: &version.Version{SemVer:"v2.16.12", GitCommit:"47f0b88409e71fd9ca272abc7cd762a56a1c613e", GitTreeState:"clean"}"#;
+
+pub const NOTARY_OLD: &str = "notary\n Version:    0.5.1\n Git commit: 8e2a4a4\n";
+pub const NOTARY_NEW: &str =
+    "notary\n Version:    0.7.0\n Git commit: d6e1431f\n Go version: go1.17.13\n";
+/// Debian's notary package prints an empty version.
+pub const NOTARY_DEBIAN: &str = "notary\n Version:    \n Git commit: \n Go version: go1.19.8\n";
+
+/// A folder of fake executables, put first on `PATH`.
+pub struct Tools {
+    pub dir: tempfile::TempDir,
+    /// Working and home folder of the run, apart from the tools (a tool in
+    /// the working folder would rightly be refused).
+    pub home: tempfile::TempDir,
+}
+
+/// One scripted answer of a fake tool: for a first argument, what it prints
+/// and how it exits.
+pub struct Answer<'a> {
+    pub arg: &'a str,
+    pub stdout: &'a str,
+    pub stderr: &'a str,
+    pub code: i32,
+    /// Seconds to sleep first (a hung tool).
+    pub sleep: u32,
+}
+
+pub fn answer<'a>(arg: &'a str, stdout: &'a str) -> Answer<'a> {
+    Answer {
+        arg,
+        stdout,
+        stderr: "",
+        code: 0,
+        sleep: 0,
+    }
+}
+
+pub fn failing<'a>(arg: &'a str, stdout: &'a str, stderr: &'a str, code: i32) -> Answer<'a> {
+    Answer {
+        arg,
+        stdout,
+        stderr,
+        code,
+        sleep: 0,
+    }
+}
+
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+impl Tools {
+    pub fn new() -> Self {
+        Tools {
+            dir: tempfile::tempdir().unwrap(),
+            home: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a fake `name` that logs its arguments to `name.calls` and
+    /// answers as scripted; any other first argument exits 1.
+    pub fn add(&self, name: &str, answers: &[Answer]) -> PathBuf {
+        let mut script =
+            String::from("#!/bin/sh\nprintf '%s\\n' \"$*\" >> \"$0.calls\"\ncase \"$1\" in\n");
+        for a in answers {
+            script.push_str(&format!("  {})\n", sh_quote(a.arg)));
+            if a.sleep > 0 {
+                script.push_str(&format!("    /bin/sleep {}\n", a.sleep));
+            }
+            if !a.stdout.is_empty() {
+                script.push_str(&format!("    printf '%s\\n' {}\n", sh_quote(a.stdout)));
+            }
+            if !a.stderr.is_empty() {
+                script.push_str(&format!("    printf '%s\\n' {} >&2\n", sh_quote(a.stderr)));
+            }
+            script.push_str(&format!("    exit {};;\n", a.code));
+        }
+        script.push_str("  *) printf 'unknown command: %s\\n' \"$1\" >&2; exit 1;;\nesac\n");
+        self.write_executable(name, &script)
+    }
+
+    pub fn write_executable(&self, name: &str, content: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, content).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        p
+    }
+
+    /// The argument lines a fake tool was called with.
+    pub fn calls(&self, name: &str) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join(format!("{name}.calls")))
+            .map(|s| s.lines().map(str::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    /// A docker with a running daemon whose pull works.
+    pub fn docker_up(&self) -> &Self {
+        self.add(
+            "docker",
+            &[
+                answer("version", DOCKER_VERSION_UP),
+                answer("pull", DOCKER_PULL_OK),
+                answer("ps", ""),
+            ],
+        );
+        self
+    }
+
+    pub fn helm(&self, output: &str) -> &Self {
+        self.add("helm", &[answer("version", output)]);
+        self
+    }
+
+    pub fn notary(&self, output: &str) -> &Self {
+        self.add("notary", &[answer("version", output)]);
+        self
+    }
+
+    /// A machine where everything is present and healthy.
+    pub fn healthy() -> Self {
+        let t = Tools::new();
+        t.docker_up().helm(HELM3).notary(NOTARY_OLD);
+        t
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+
+    /// The JSON result of check `id`.
+    pub fn check(&self, id: &str) -> Value {
+        self.json()["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no check {id} in {}", self.stdout))
+    }
+
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn assert_stdout_has(&self, text: &str) -> &Self {
+        assert!(
+            self.stdout.contains(text),
+            "stdout lacks {text:?}:\n{}",
+            self.stdout
+        );
+        self
+    }
+
+    pub fn assert_stdout_lacks(&self, text: &str) -> &Self {
+        assert!(
+            !self.stdout.contains(text),
+            "stdout has {text:?}:\n{}",
+            self.stdout
+        );
+        self
+    }
+
+    /// Asserts the az-style error block of `code`: header, cause, the
+    /// reference's remediation and the deep link.
+    pub fn assert_error_block(&self, code: &str, cause: &str) -> &Self {
+        let header = format!("An error occurred: {code}\n");
+        let at = self
+            .stdout
+            .find(&header)
+            .unwrap_or_else(|| panic!("no {code} block in:\n{}", self.stdout));
+        let block: String = self.stdout[at..]
+            .lines()
+            .take_while(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let block = block.split("\nAn error occurred: ").next().unwrap();
+        assert!(
+            block.contains(cause),
+            "{code} block lacks cause {cause:?}:\n{block}"
+        );
+        let entry = reference::entry(code);
+        let printed = block
+            .lines()
+            .find_map(|l| l.strip_prefix("Potential solutions: "))
+            .unwrap_or_else(|| panic!("{code} block has no remediation:\n{block}"));
+        if entry.remediation.is_empty() {
+            // The reference gives this code's advice at the end of its explanation.
+            assert!(
+                !printed.is_empty() && entry.meaning.ends_with(printed),
+                "{code} remediation {printed:?} is not the reference's advice"
+            );
+        } else {
+            assert_eq!(
+                printed, entry.remediation,
+                "{code} remediation drifted from the reference"
+            );
+        }
+        assert!(
+            block.contains(&format!(
+                "https://aka.ms/acr/errors#{}",
+                code.to_lowercase()
+            )),
+            "{block}"
+        );
+        self
+    }
+}
+
+/// Runs the binary with a clean environment: only the fake tools on PATH.
+pub fn run_with(args: &[&str], tools: &Tools, env: &[(&str, &str)]) -> Run {
+    run_in(
+        args,
+        tools.home.path(),
+        &tools.path().display().to_string(),
+        env,
+    )
+}
+
+pub fn run_in(args: &[&str], cwd: &Path, path: &str, env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .current_dir(cwd)
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", cwd)
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let start = Instant::now();
+    let out: Output = cmd.output().expect("the binary runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        elapsed: start.elapsed(),
+    }
+}
+
+pub fn run(args: &[&str], tools: &Tools) -> Run {
+    run_with(args, tools, &[])
+}

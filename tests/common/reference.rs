@@ -1,0 +1,74 @@
+//! The Microsoft health-check error reference, parsed: the contract the
+//! catalogue and the printed remediation are checked against.
+
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub code: String,
+    /// The paragraph(s) explaining the error.
+    pub meaning: String,
+    /// The "Potential solutions" text; empty when the reference gives the
+    /// advice inside the meaning paragraph.
+    pub remediation: String,
+}
+
+/// The shared copy beside the repository when present, else the copy kept
+/// with the tests.
+pub fn path() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let shared = root.join("../shared/reference/health-error-reference.txt");
+    if shared.exists() {
+        shared
+    } else {
+        root.join("tests/fixtures/health-error-reference.txt")
+    }
+}
+
+pub fn parse(text: &str) -> Vec<Entry> {
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut in_codes = false;
+    for para in text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
+        let is_code =
+            para.ends_with("_ERROR") && para.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+        if is_code {
+            in_codes = true;
+            entries.push(Entry {
+                code: para.to_string(),
+                meaning: String::new(),
+                remediation: String::new(),
+            });
+            continue;
+        }
+        if para == "Next steps" {
+            in_codes = false;
+        }
+        let Some(entry) = entries.last_mut().filter(|_| in_codes) else {
+            continue;
+        };
+        if let Some(rest) = para
+            .strip_prefix("Potential solutions:")
+            .or_else(|| para.strip_prefix("Potential solution:"))
+        {
+            entry.remediation = rest.trim().to_string();
+        } else {
+            if !entry.meaning.is_empty() {
+                entry.meaning.push(' ');
+            }
+            entry.meaning.push_str(para);
+        }
+    }
+    entries
+}
+
+pub fn entries() -> Vec<Entry> {
+    parse(&std::fs::read_to_string(path()).expect("reference file readable"))
+}
+
+/// The entry of `code`.
+pub fn entry(code: &str) -> Entry {
+    entries()
+        .into_iter()
+        .find(|e| e.code == code)
+        .unwrap_or_else(|| panic!("{code} is not in the reference"))
+}

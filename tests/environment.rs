@@ -1,0 +1,435 @@
+//! Black-box tests of the environment checks: docker, helm, notary.
+#![cfg(unix)]
+
+mod common;
+
+use common::*;
+
+const PULL: &str = "mcr.microsoft.com/mcr/hello-world:latest";
+
+#[test]
+fn healthy_machine_passes_with_az_lines() {
+    let tools = Tools::healthy();
+    let out = run(&["check", "--yes"], &tools);
+    out.assert_code(0)
+        .assert_stdout_has("Docker daemon status: available\n")
+        .assert_stdout_has("Docker version: 28.2.2, build 45873be, platform linux/amd64\n")
+        .assert_stdout_has(&format!("Docker pull of '{PULL}' : OK\n"))
+        .assert_stdout_has(&format!(
+            "acr-health version: {}\n",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .assert_stdout_has("Helm version: 3.14.4\n")
+        .assert_stdout_has("Notary version: 0.5.1\n")
+        .assert_stdout_has("Please refer to https://aka.ms/acr/health-check for more information.")
+        .assert_stdout_lacks("An error occurred");
+    assert_eq!(
+        tools.calls("docker"),
+        ["version --format {{json .}}", &format!("pull {PULL}")]
+    );
+    assert_eq!(tools.calls("helm"), ["version --client"]);
+}
+
+#[test]
+fn without_a_terminal_or_yes_the_pull_is_skipped_with_a_warning() {
+    let tools = Tools::healthy();
+    let out = run(&["check", "--json"], &tools);
+    out.assert_code(0);
+    let pull = out.check("docker.pull");
+    assert_eq!(pull["status"], "warn");
+    assert!(
+        pull["message"].as_str().unwrap().contains("--yes"),
+        "{pull}"
+    );
+    assert!(
+        !tools.calls("docker").iter().any(|c| c.starts_with("pull")),
+        "pulled without consent"
+    );
+}
+
+#[test]
+fn docker_missing_is_docker_command_error() {
+    let tools = Tools::new();
+    tools.helm(HELM3);
+    let out = run(&["check"], &tools);
+    out.assert_code(1).assert_error_block(
+        "DOCKER_COMMAND_ERROR",
+        "Neither 'docker' nor 'podman' was found on PATH.",
+    );
+}
+
+#[test]
+fn docker_in_the_current_directory_is_refused_and_not_run() {
+    let tools = Tools::healthy();
+    let out = run_in(&["check", "--yes"], tools.path(), ".", &[]);
+    out.assert_code(1).assert_error_block(
+        "DOCKER_COMMAND_ERROR",
+        "was found only in the current directory and was not run",
+    );
+    assert!(
+        tools.calls("docker").is_empty(),
+        "a docker from the current directory was run"
+    );
+}
+
+#[test]
+fn docker_command_variable_and_podman_fallback() {
+    let tools = Tools::new();
+    tools.helm(HELM3).notary(NOTARY_OLD);
+    tools.add("podman", &[answer("version", DOCKER_VERSION_UP)]);
+    let out = run(&["check", "--json"], &tools);
+    out.assert_code(0);
+    assert!(out.check("docker.command")["message"]
+        .as_str()
+        .unwrap()
+        .ends_with("/podman"));
+
+    let other = Tools::new();
+    let custom = other.add("my-docker", &[answer("version", DOCKER_VERSION_UP)]);
+    let custom = custom.to_str().unwrap();
+    let out = run_with(
+        &["check", "--json", "--skip", "helm"],
+        &tools,
+        &[("DOCKER_COMMAND", custom)],
+    );
+    out.assert_code(0);
+    assert_eq!(other.calls("my-docker"), ["version --format {{json .}}"]);
+    assert!(
+        tools.calls("podman").len() == 1,
+        "podman ran again although DOCKER_COMMAND was set"
+    );
+
+    let out = run_with(
+        &["check"],
+        &tools,
+        &[("DOCKER_COMMAND", "/nonexistent/docker")],
+    );
+    out.assert_code(1).assert_error_block(
+        "DOCKER_COMMAND_ERROR",
+        "DOCKER_COMMAND is set to '/nonexistent/docker'",
+    );
+}
+
+#[test]
+fn daemon_down_is_docker_daemon_error_with_the_client_version() {
+    let tools = Tools::new();
+    tools.add(
+        "docker",
+        &[failing(
+            "version",
+            DOCKER_VERSION_DOWN,
+            DOCKER_DAEMON_DOWN_ERR,
+            1,
+        )],
+    );
+    tools.helm(HELM3);
+    let out = run(&["check", "--ignore-errors", "--yes"], &tools);
+    out.assert_code(1)
+        .assert_error_block("DOCKER_DAEMON_ERROR", DOCKER_DAEMON_DOWN_ERR)
+        .assert_stdout_has("Docker version: 28.2.2, build e6534b4, platform linux/amd64 (client; daemon unavailable)")
+        .assert_stdout_lacks("DOCKER_VERSION_ERROR")
+        .assert_stdout_has("Skipped Docker pull: Docker daemon not available");
+    assert!(!tools.calls("docker").iter().any(|c| c.starts_with("pull")));
+}
+
+/// The real docker client, where installed and with no daemon to reach.
+#[test]
+fn real_docker_client_without_daemon() {
+    let Some(dir) = ["/usr/local/bin", "/usr/bin"]
+        .into_iter()
+        .find(|d| std::path::Path::new(d).join("docker").exists())
+    else {
+        eprintln!("no docker client installed; skipped");
+        return;
+    };
+    if std::path::Path::new("/var/run/docker.sock").exists() {
+        eprintln!("a docker daemon may be running; skipped");
+        return;
+    }
+    let tools = Tools::new();
+    let path = format!("{}:{dir}", tools.path().display());
+    // An unreachable daemon address makes the answer independent of the machine.
+    let out = run_in(
+        &[
+            "check",
+            "--ignore-errors",
+            "--json",
+            "--skip",
+            "helm",
+            "--skip",
+            "notary",
+        ],
+        tools.path(),
+        &path,
+        &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
+    );
+    out.assert_code(1);
+    assert_eq!(out.check("docker.daemon")["code"], "DOCKER_DAEMON_ERROR");
+    let version = out.check("docker.version");
+    assert_eq!(version["status"], "pass", "{version}");
+    assert!(
+        version["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Docker version: "),
+        "{version}"
+    );
+    assert!(version["details"]["client_version"]
+        .as_str()
+        .is_some_and(|v| !v.is_empty()));
+}
+
+#[test]
+fn a_broken_docker_version_is_docker_version_error() {
+    let tools = Tools::new();
+    tools.add(
+        "docker",
+        &[
+            failing(
+                "version",
+                "",
+                "Error: unknown command \"version\" for \"docker\"",
+                1,
+            ),
+            answer("ps", ""),
+        ],
+    );
+    tools.helm(HELM3);
+    let out = run(&["check", "--ignore-errors"], &tools);
+    out.assert_code(1)
+        .assert_stdout_has("Docker daemon status: available")
+        .assert_error_block("DOCKER_VERSION_ERROR", "unknown command \"version\"")
+        .assert_stdout_lacks("DOCKER_DAEMON_ERROR");
+    assert_eq!(
+        tools.calls("docker"),
+        ["version --format {{json .}}", "ps --quiet"]
+    );
+}
+
+#[test]
+fn a_failing_pull_is_docker_pull_error() {
+    let tools = Tools::new();
+    let err = "Error response from daemon: Get \"https://mcr.microsoft.com/v2/\": dial tcp: lookup mcr.microsoft.com on 127.0.0.53:53: no such host";
+    tools.add(
+        "docker",
+        &[
+            answer("version", DOCKER_VERSION_UP),
+            failing("pull", "", err, 1),
+        ],
+    );
+    tools.helm(HELM3);
+    let out = run(&["check", "--yes"], &tools);
+    out.assert_code(1)
+        .assert_error_block("DOCKER_PULL_ERROR", err);
+}
+
+#[test]
+fn a_hung_docker_is_stopped_at_the_timeout() {
+    let tools = Tools::new();
+    // An unusual duration, so that the sleep can be looked for afterwards.
+    tools.add(
+        "docker",
+        &[Answer {
+            arg: "version",
+            stdout: "",
+            stderr: "",
+            code: 0,
+            sleep: 37,
+        }],
+    );
+    tools.helm(HELM3);
+    let out = run(&["check", "--timeout", "1", "--json"], &tools);
+    out.assert_code(1);
+    assert!(out.elapsed.as_secs() < 10, "took {:?}", out.elapsed);
+    let daemon = out.check("docker.daemon");
+    assert_eq!(daemon["code"], "DOCKER_DAEMON_ERROR");
+    assert!(
+        daemon["message"]
+            .as_str()
+            .unwrap()
+            .contains("did not finish within 1s"),
+        "{daemon}"
+    );
+    assert!(
+        !sleep_37_running(),
+        "the hung tool's child was left running"
+    );
+}
+
+/// Whether a `/bin/sleep 37` started by a fake tool is still alive (Linux).
+fn sleep_37_running() -> bool {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    procs.flatten().any(|p| {
+        std::fs::read(p.path().join("cmdline")).is_ok_and(|c| c == b"/bin/sleep\x0037\x00")
+    })
+}
+
+#[test]
+fn helm_missing_is_helm_command_error() {
+    let tools = Tools::new();
+    tools.docker_up();
+    let out = run(&["check", "--yes"], &tools);
+    out.assert_code(1)
+        .assert_error_block("HELM_COMMAND_ERROR", "'helm' was not found on PATH.");
+}
+
+#[test]
+fn helm_older_than_2_11_is_helm_version_error() {
+    let tools = Tools::new();
+    tools.docker_up().helm(HELM2_OLD);
+    let out = run(&["check", "--yes"], &tools);
+    out.assert_code(1).assert_error_block(
+        "HELM_VERSION_ERROR",
+        "Helm version: 2.9.1\nCurrent Helm client version is not recommended. Please upgrade your Helm client to at least version 2.11.0.",
+    );
+}
+
+#[test]
+fn helm_that_cannot_report_its_version_is_helm_version_error() {
+    let tools = Tools::new();
+    tools.docker_up();
+    tools.add(
+        "helm",
+        &[failing("version", "", "Error: unknown flag: --client", 1)],
+    );
+    let out = run(&["check", "--yes"], &tools);
+    out.assert_code(1)
+        .assert_error_block("HELM_VERSION_ERROR", "Error: unknown flag: --client");
+}
+
+#[test]
+fn helm_2_16_passes() {
+    let tools = Tools::new();
+    tools.docker_up().helm(HELM2_OK);
+    let out = run(&["check", "--yes"], &tools);
+    out.assert_code(0)
+        .assert_stdout_has("Helm version: 2.16.12\n");
+}
+
+#[test]
+fn notary_from_0_6_is_notary_version_error() {
+    let tools = Tools::new();
+    tools.docker_up().helm(HELM3).notary(NOTARY_NEW);
+    let out = run(&["check", "--yes"], &tools);
+    out.assert_code(1)
+        .assert_error_block("NOTARY_VERSION_ERROR", "Notary version: 0.7.0");
+}
+
+#[test]
+fn notary_absent_is_skipped_not_an_error() {
+    let tools = Tools::new();
+    tools.docker_up().helm(HELM3);
+    let out = run(&["check", "--yes", "--json"], &tools);
+    out.assert_code(0);
+    let notary = out.check("notary.version");
+    assert_eq!(notary["status"], "skip");
+    assert!(notary["message"].as_str().unwrap().contains("not found"));
+}
+
+#[test]
+fn notary_without_a_version_is_a_warning_naming_the_output() {
+    let tools = Tools::new();
+    tools.docker_up().helm(HELM3).notary(NOTARY_DEBIAN);
+    let out = run(&["check", "--yes"], &tools);
+    out.assert_code(0)
+        .assert_stdout_has("Warning: Notary version: unknown; 'notary version' printed: notary / Version: / Git commit: / Go version: go1.19.8");
+}
+
+/// Debian's real notary client, where installed.
+#[test]
+fn real_notary_client() {
+    if !std::path::Path::new("/usr/bin/notary").exists() {
+        eprintln!("no notary client installed; skipped");
+        return;
+    }
+    let tools = Tools::new();
+    tools.docker_up().helm(HELM3);
+    let notary = tools.write_executable("notary", "#!/bin/sh\nexec /usr/bin/notary \"$@\"\n");
+    let _ = notary;
+    let out = run(&["check", "--yes", "--json"], &tools);
+    let check = out.check("notary.version");
+    // Debian's build has no version stamped in; a proper release has one.
+    match check["status"].as_str().unwrap() {
+        "warn" => assert!(check["message"]
+            .as_str()
+            .unwrap()
+            .contains("'notary version' printed: notary")),
+        "fail" => assert_eq!(check["code"], "NOTARY_VERSION_ERROR"),
+        "pass" => assert!(check["details"]["version"].is_string()),
+        other => panic!("unexpected status {other}: {check}"),
+    }
+}
+
+#[test]
+fn skip_removes_checks_and_groups() {
+    let tools = Tools::new();
+    tools.notary(NOTARY_OLD);
+    let out = run(
+        &["check", "--skip", "docker", "--skip", "helm", "--json"],
+        &tools,
+    );
+    out.assert_code(0);
+    for id in [
+        "docker.command",
+        "docker.daemon",
+        "docker.version",
+        "docker.pull",
+        "helm.command",
+        "helm.version",
+    ] {
+        let c = out.check(id);
+        assert_eq!(c["status"], "skip", "{c}");
+    }
+    assert!(out.check("docker.pull")["message"]
+        .as_str()
+        .unwrap()
+        .contains("--skip docker"));
+    assert_eq!(out.check("notary.version")["status"], "pass");
+
+    let out = run(&["check", "--skip", "environment", "--json"], &tools);
+    out.assert_code(0);
+    assert!(out.json()["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["status"] == "skip"));
+    assert!(
+        tools.calls("notary").len() == 1,
+        "notary ran although skipped"
+    );
+
+    let tools = Tools::healthy();
+    let out = run(&["check", "--skip", "docker.pull", "--json"], &tools);
+    out.assert_code(0);
+    assert_eq!(out.check("docker.pull")["status"], "skip");
+    assert_eq!(out.check("docker.version")["status"], "pass");
+}
+
+#[test]
+fn first_error_stops_the_run_unless_ignore_errors() {
+    let tools = Tools::new();
+    tools.notary(NOTARY_OLD);
+    let out = run(&["check", "--json"], &tools);
+    out.assert_code(1);
+    assert_eq!(out.check("docker.command")["code"], "DOCKER_COMMAND_ERROR");
+    let helm = out.check("helm.command");
+    assert_eq!(helm["status"], "skip");
+    assert!(helm["message"]
+        .as_str()
+        .unwrap()
+        .contains("stopped after the first error"));
+    assert_eq!(out.json()["summary"]["fail"], 1);
+
+    let out = run(&["check", "--json", "--ignore-errors"], &tools);
+    out.assert_code(1);
+    assert_eq!(out.check("helm.command")["code"], "HELM_COMMAND_ERROR");
+    assert_eq!(out.check("notary.version")["status"], "pass");
+    assert_eq!(out.json()["summary"]["fail"], 2);
+
+    let text = run(&["check", "--ignore-errors"], &tools);
+    text.assert_code(1)
+        .assert_error_block("DOCKER_COMMAND_ERROR", "podman")
+        .assert_error_block("HELM_COMMAND_ERROR", "helm");
+}
