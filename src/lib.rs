@@ -4,6 +4,7 @@ pub mod checks;
 pub mod cli;
 pub mod codes;
 pub mod config;
+pub mod net;
 pub mod pipeline;
 pub mod process;
 pub mod render;

@@ -1,0 +1,136 @@
+//! A small HTTPS client for Azure AD and Resource Manager requests: the
+//! same connection code as the registry checks, one kept-alive connection
+//! per host, and the transport handed to `azure_identity`.
+
+use super::https::{ConnectError, HttpsConnection, Response};
+use super::proxy;
+use super::tls::TlsSetup;
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+#[derive(Debug)]
+pub struct Client {
+    tls: TlsSetup,
+    timeout: Duration,
+    pool: Mutex<HashMap<(String, u16), HttpsConnection>>,
+}
+
+impl std::fmt::Debug for HttpsConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HttpsConnection({})", self.authority())
+    }
+}
+
+impl Client {
+    pub fn new(tls: TlsSetup, timeout: Duration) -> Arc<Client> {
+        Arc::new(Client {
+            tls,
+            timeout,
+            pool: Mutex::new(HashMap::new()),
+        })
+    }
+
+    async fn connect(&self, host: &str, port: u16) -> Result<HttpsConnection, String> {
+        let proxy = match proxy::for_host(host) {
+            Some(Ok(p)) => Some(p),
+            Some(Err(e)) => return Err(e),
+            None => None,
+        };
+        let addrs = if proxy.is_some() {
+            Vec::new()
+        } else if let Ok(ip) = host.parse() {
+            vec![ip]
+        } else {
+            let found = tokio::time::timeout(self.timeout, tokio::net::lookup_host((host, port)))
+                .await
+                .map_err(|_| format!("DNS lookup of {host} timed out"))?
+                .map_err(|e| format!("DNS lookup of {host} failed: {e}"))?;
+            found.map(|a| a.ip()).collect()
+        };
+        HttpsConnection::connect(host, port, &addrs, proxy.as_ref(), &self.tls, self.timeout)
+            .await
+            .map_err(|e| match e {
+                ConnectError::Transport(t) => format!("{host}:{port}: {t}"),
+                ConnectError::Tls { reason, .. } => format!("{host}:{port}: {reason}"),
+            })
+    }
+
+    /// Sends a request to an `https://` URL, reusing a kept-alive connection
+    /// to the same host when there is one.
+    pub async fn send(
+        &self,
+        method: http::Method,
+        url: &url::Url,
+        headers: &[(&str, &str)],
+        body: Option<Bytes>,
+    ) -> Result<Response, String> {
+        if url.scheme() != "https" {
+            return Err(format!("refusing to send a request over {}", url.scheme()));
+        }
+        let host = url
+            .host_str()
+            .ok_or_else(|| format!("{url} has no host"))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let port = url.port_or_known_default().unwrap_or(443);
+        let key = (host.clone(), port);
+        let reused = self.pool.lock().await.remove(&key).filter(|c| c.is_open());
+        let mut conn = match reused {
+            Some(c) => c,
+            None => self.connect(&host, port).await?,
+        };
+        let path = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
+        let response = conn.send(method, &path, headers, body, self.timeout).await;
+        if response.is_ok() && conn.is_open() {
+            self.pool.lock().await.insert(key, conn);
+        }
+        response
+    }
+}
+
+#[async_trait::async_trait]
+impl azure_core::http::HttpClient for Client {
+    async fn execute_request(
+        &self,
+        request: &azure_core::http::Request,
+    ) -> azure_core::Result<azure_core::http::AsyncRawResponse> {
+        use azure_core::error::{Error, ErrorKind};
+        let method = http::Method::from_bytes(request.method().to_string().as_bytes())
+            .map_err(|e| Error::with_message(ErrorKind::Other, e.to_string()))?;
+        let headers: Vec<(String, String)> = request
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), v.as_str().to_string()))
+            .collect();
+        let header_refs: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let body = match request.body() {
+            azure_core::http::Body::Bytes(b) if !b.is_empty() => Some(b.clone()),
+            _ => None,
+        };
+        let response = self
+            .send(method, request.url(), &header_refs, body)
+            .await
+            .map_err(|e| Error::with_message(ErrorKind::Io, e))?;
+        let mut out_headers = azure_core::http::headers::Headers::new();
+        for (name, value) in response.headers.iter() {
+            if let Ok(v) = value.to_str() {
+                out_headers.insert(name.as_str().to_string(), v.to_string());
+            }
+        }
+        Ok(azure_core::http::AsyncRawResponse::from_bytes(
+            azure_core::http::StatusCode::from(response.status),
+            out_headers,
+            response.body,
+        ))
+    }
+}

@@ -1,0 +1,343 @@
+//! One HTTPS connection, built step by step so that each step can fail on
+//! its own: TCP to one of the resolved addresses (or to a proxy, then
+//! CONNECT), the TLS handshake, then HTTP/1.1 requests over the same
+//! connection.
+
+use super::proxy::Proxy;
+use super::tls::{explain_failure, CertInfo, TlsSetup};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::ServerName;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Response bodies are cut off here: nothing acr-health reads is larger,
+/// and a server sending gigabytes must not exhaust memory.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Facts about an established connection, for the report.
+#[derive(Clone, Debug)]
+pub struct ConnInfo {
+    pub peer: SocketAddr,
+    pub via_proxy: Option<String>,
+    pub tls_version: String,
+    pub cert: Option<CertInfo>,
+    pub tcp_ms: u64,
+    pub tls_ms: u64,
+}
+
+#[derive(Debug)]
+pub enum ConnectError {
+    /// TCP (or the proxy tunnel) failed: refused, reset, timed out.
+    Transport(String),
+    /// The TLS handshake failed.
+    Tls {
+        reason: String,
+        cert: Option<CertInfo>,
+    },
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+    /// The body was longer than [`BODY_LIMIT`] and was cut off.
+    pub truncated: bool,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+pub struct HttpsConnection {
+    sender: SendRequest<Full<Bytes>>,
+    pub host: String,
+    pub port: u16,
+    pub info: ConnInfo,
+}
+
+fn describe_io(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::ConnectionRefused => "connection refused".into(),
+        K::ConnectionReset => "connection reset by peer".into(),
+        K::ConnectionAborted => "connection aborted".into(),
+        K::TimedOut => "timed out".into(),
+        K::UnexpectedEof => "connection closed by the server".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Connects to the first of `addrs` that accepts, each within `timeout`.
+async fn tcp_connect(addrs: &[SocketAddr], timeout: Duration) -> Result<TcpStream, String> {
+    let mut failures = Vec::new();
+    for addr in addrs {
+        match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+            Ok(Ok(s)) => {
+                let _ = s.set_nodelay(true);
+                return Ok(s);
+            }
+            Ok(Err(e)) => failures.push(format!("{addr}: {}", describe_io(&e))),
+            Err(_) => failures.push(format!(
+                "{addr}: timed out after {}",
+                crate::config::format_duration(timeout)
+            )),
+        }
+    }
+    if failures.is_empty() {
+        return Err("no address to connect to".into());
+    }
+    Err(format!("TCP connection failed ({})", failures.join("; ")))
+}
+
+/// Opens a tunnel to `host:port` through an HTTP proxy (CONNECT).
+async fn tunnel(
+    proxy: &Proxy,
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<TcpStream, String> {
+    let addrs: Vec<SocketAddr> =
+        tokio::time::timeout(timeout, tokio::net::lookup_host((proxy.host.as_str(), proxy.port)))
+            .await
+            .map_err(|_| format!("proxy {} could not be resolved in time", proxy.display()))?
+            .map_err(|e| format!("proxy {} could not be resolved: {e}", proxy.display()))?
+            .collect();
+    let mut stream = tcp_connect(&addrs, timeout)
+        .await
+        .map_err(|e| format!("proxy {}: {e}", proxy.display()))?;
+    let mut request = format!("CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n");
+    if let Some(auth) = proxy.authorization() {
+        request.push_str(&format!("Proxy-Authorization: {auth}\r\n"));
+    }
+    request.push_str("\r\n");
+    let exchange = async {
+        stream.write_all(request.as_bytes()).await?;
+        // Read the proxy's answer up to the blank line, bounded.
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && head.len() < 16 * 1024 {
+            if stream.read(&mut byte).await? == 0 {
+                break;
+            }
+            head.push(byte[0]);
+        }
+        Ok::<_, std::io::Error>(head)
+    };
+    let head = tokio::time::timeout(timeout, exchange)
+        .await
+        .map_err(|_| format!("proxy {} did not answer CONNECT in time", proxy.display()))?
+        .map_err(|e| format!("proxy {}: {}", proxy.display(), describe_io(&e)))?;
+    let head = String::from_utf8_lossy(&head);
+    let status_line = head.lines().next().unwrap_or_default().trim().to_string();
+    let ok = status_line
+        .split_whitespace()
+        .nth(1)
+        .is_some_and(|code| code == "200");
+    if !ok {
+        return Err(format!(
+            "proxy {} refused the tunnel to {host}:{port}: {}",
+            proxy.display(),
+            if status_line.is_empty() { "no answer" } else { &status_line }
+        ));
+    }
+    Ok(stream)
+}
+
+impl HttpsConnection {
+    /// TCP to `addrs` (or through `proxy`), then TLS for `host`.
+    pub async fn connect(
+        host: &str,
+        port: u16,
+        addrs: &[IpAddr],
+        proxy: Option<&Proxy>,
+        tls: &TlsSetup,
+        timeout: Duration,
+    ) -> Result<HttpsConnection, ConnectError> {
+        let start = Instant::now();
+        let tcp = match proxy {
+            Some(p) => tunnel(p, host, port, timeout).await,
+            None => {
+                let sockets: Vec<SocketAddr> =
+                    addrs.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
+                tcp_connect(&sockets, timeout).await
+            }
+        }
+        .map_err(ConnectError::Transport)?;
+        let peer = tcp
+            .peer_addr()
+            .map_err(|e| ConnectError::Transport(describe_io(&e)))?;
+        let tcp_ms = start.elapsed().as_millis() as u64;
+
+        let tls_start = Instant::now();
+        let (config, presented) = tls.client_config();
+        let name = ServerName::try_from(host.to_string())
+            .map_err(|_| ConnectError::Transport(format!("'{host}' is not a valid TLS name")))?;
+        let connector = tokio_rustls::TlsConnector::from(config);
+        let handshake = tokio::time::timeout(timeout, connector.connect(name, tcp)).await;
+        let cert = || presented.get().and_then(|der| CertInfo::parse(&der));
+        let stream = match handshake {
+            Err(_) => {
+                return Err(ConnectError::Tls {
+                    reason: format!(
+                        "The TLS handshake did not complete within {}.",
+                        crate::config::format_duration(timeout)
+                    ),
+                    cert: cert(),
+                })
+            }
+            Ok(Err(e)) => {
+                let cert = cert();
+                let reason = match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                    Some(tls_err) => explain_failure(tls_err, cert.as_ref()),
+                    None => {
+                        // Not a TLS verdict: the peer hung up or reset mid-handshake.
+                        return Err(ConnectError::Transport(format!(
+                            "the connection failed during the TLS handshake: {}",
+                            describe_io(&e)
+                        )));
+                    }
+                };
+                return Err(ConnectError::Tls { reason, cert });
+            }
+            Ok(Ok(s)) => s,
+        };
+        let tls_version = stream
+            .get_ref()
+            .1
+            .protocol_version()
+            .map(|v| match v {
+                rustls::ProtocolVersion::TLSv1_3 => "TLS 1.3".to_string(),
+                rustls::ProtocolVersion::TLSv1_2 => "TLS 1.2".to_string(),
+                other => format!("{other:?}"),
+            })
+            .unwrap_or_default();
+        let tls_ms = tls_start.elapsed().as_millis() as u64;
+
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| ConnectError::Transport(format!("HTTP setup failed: {e}")))?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(HttpsConnection {
+            sender,
+            host: host.to_string(),
+            port,
+            info: ConnInfo {
+                peer,
+                via_proxy: proxy.map(Proxy::display),
+                tls_version,
+                cert: cert(),
+                tcp_ms,
+                tls_ms,
+            },
+        })
+    }
+
+    /// `host[:port]` as it goes in the Host header and in URLs.
+    pub fn authority(&self) -> String {
+        if self.port == 443 {
+            self.host.clone()
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// Whether another request can be sent on this connection.
+    pub fn is_open(&self) -> bool {
+        !self.sender.is_closed()
+    }
+
+    /// Sends one request and reads the response, all within `timeout`.
+    pub async fn send(
+        &mut self,
+        method: http::Method,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: Option<Bytes>,
+        timeout: Duration,
+    ) -> Result<Response, String> {
+        let mut req = http::Request::builder()
+            .method(method)
+            .uri(path_and_query)
+            .header(http::header::HOST, self.authority())
+            .header(
+                http::header::USER_AGENT,
+                concat!("acr-health/", env!("CARGO_PKG_VERSION")),
+            );
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req
+            .body(Full::new(body.unwrap_or_default()))
+            .map_err(|e| format!("invalid request: {e}"))?;
+        let exchange = async {
+            self.sender
+                .ready()
+                .await
+                .map_err(|e| format!("the connection was closed: {e}"))?;
+            let resp = self
+                .sender
+                .send_request(req)
+                .await
+                .map_err(|e| describe_hyper(&e))?;
+            let (parts, mut incoming) = resp.into_parts();
+            let mut body = Vec::new();
+            let mut truncated = false;
+            while let Some(frame) = incoming.frame().await {
+                let frame = frame.map_err(|e| describe_hyper(&e))?;
+                if let Ok(data) = frame.into_data() {
+                    let room = BODY_LIMIT.saturating_sub(body.len());
+                    if data.len() > room {
+                        body.extend_from_slice(&data[..room]);
+                        truncated = true;
+                        break;
+                    }
+                    body.extend_from_slice(&data);
+                }
+            }
+            Ok(Response {
+                status: parts.status.as_u16(),
+                headers: parts.headers,
+                body: Bytes::from(body),
+                truncated,
+            })
+        };
+        tokio::time::timeout(timeout, exchange).await.map_err(|_| {
+            format!(
+                "no complete response within {}",
+                crate::config::format_duration(timeout)
+            )
+        })?
+    }
+}
+
+fn describe_hyper(e: &hyper::Error) -> String {
+    use std::error::Error;
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return describe_io(io);
+        }
+        source = s.source();
+    }
+    if e.is_incomplete_message() {
+        "the server closed the connection before a complete response".into()
+    } else if e.is_parse() {
+        format!("the response is not valid HTTP: {e}")
+    } else {
+        e.to_string()
+    }
+}

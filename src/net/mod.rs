@@ -1,0 +1,8 @@
+//! The network layer: name resolution, TCP and TLS connections, HTTP
+//! requests. One HTTP stack (hyper) and one TLS stack (rustls).
+
+pub mod client;
+pub mod dns;
+pub mod https;
+pub mod proxy;
+pub mod tls;
