@@ -1,6 +1,7 @@
 //! Command-line definitions (clap). Validation of single values happens in
 //! value parsers so every bad input is a one-line usage error (exit 2).
 
+use crate::azure::credential::AuthSource;
 use crate::checks::CheckId;
 use crate::codes::ErrorCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -79,9 +80,57 @@ pub struct CheckArgs {
     pub timeout: Duration,
 
     /// Do not run a check or a group of checks (repeatable): docker, helm,
-    /// notary, environment, or a check id such as docker.pull.
+    /// notary, environment, registry, or a check id such as docker.pull or
+    /// registry.dns.
     #[arg(long, value_name = "CHECK", value_parser = parse_skip)]
     pub skip: Vec<String>,
+
+    /// Check this login server instead of NAME + the cloud's suffix
+    /// (connected registries, custom setups).
+    #[arg(long, value_name = "HOST[:PORT]", help_heading = "Registry")]
+    pub login_server: Option<String>,
+
+    /// Azure cloud of the registry (default: the cloud az is set to, else AzureCloud).
+    #[arg(long, value_name = "CLOUD", help_heading = "Registry")]
+    pub cloud: Option<String>,
+
+    /// Ask this DNS server only (UDP then TCP), without the hosts file.
+    #[arg(long, value_name = "IP[:PORT]", value_parser = parse_dns_server, help_heading = "Registry")]
+    pub dns_server: Option<std::net::SocketAddr>,
+
+    /// Also trust the CA certificates in this PEM file (e.g. a corporate proxy's root).
+    #[arg(long, value_name = "FILE", help_heading = "Registry")]
+    pub ca_file: Option<std::path::PathBuf>,
+
+    /// Which credential to use for the registry token steps.
+    #[arg(long, value_enum, default_value_t = AuthSource::Auto, help_heading = "Credentials")]
+    pub auth: AuthSource,
+
+    /// Registry user (admin user or ACR token name) for the password grant.
+    #[arg(short = 'u', long, value_name = "USER", help_heading = "Credentials")]
+    pub username: Option<String>,
+
+    /// Password of --username. Prefer --password-stdin: arguments are visible to other users.
+    #[arg(short = 'p', long, value_name = "PASSWORD", conflicts_with = "password_stdin", help_heading = "Credentials")]
+    pub password: Option<String>,
+
+    /// Read the password of --username from standard input.
+    #[arg(long, help_heading = "Credentials")]
+    pub password_stdin: bool,
+
+    /// Request pull access to this repository instead of the catalog scope.
+    #[arg(long, value_name = "REPO", help_heading = "Registry")]
+    pub repository: Option<String>,
+}
+
+fn parse_dns_server(s: &str) -> Result<std::net::SocketAddr, String> {
+    let s = s.trim();
+    if let Ok(addr) = s.parse::<std::net::SocketAddr>() {
+        return Ok(addr);
+    }
+    s.parse::<std::net::IpAddr>()
+        .map(|ip| std::net::SocketAddr::new(ip, 53))
+        .map_err(|_| format!("'{s}' is not an IP address with an optional port (e.g. 10.0.0.2 or 127.0.0.1:5353)"))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -31,6 +31,7 @@ pub enum ErrorCode {
     LoginServerError,
     NotaryVersionError,
     ConnectivityTooManyRequestsError,
+    CredentialNotFoundError,
 }
 
 /// What the catalogue knows about one code.
@@ -49,6 +50,8 @@ pub struct CodeInfo {
     pub remediation: &'static str,
     /// Whether the code comes from the Microsoft reference.
     pub documented: bool,
+    /// Where to read more, for codes the reference does not document.
+    pub more_info: Option<&'static str>,
 }
 
 /// The catalogue, in the reference's order.
@@ -61,6 +64,7 @@ pub static CATALOGUE: &[CodeInfo] = &[
         meaning: "This error means that Docker client for CLI could not be found. As a result, the following additional checks aren't run: finding Docker version, evaluating Docker daemon status, and running a Docker pull command.",
         remediation: "Install Docker client; add Docker path to the system variables.",
         documented: true,
+        more_info: None,
     },
     CodeInfo {
         code: ErrorCode::DockerDaemonError,
@@ -70,6 +74,7 @@ pub static CATALOGUE: &[CodeInfo] = &[
         meaning: "This error means that the Docker daemon status is unavailable, or that it couldn't be reached using the CLI. As a result, Docker operations (such as docker login and docker pull) are unavailable through the CLI.",
         remediation: "Restart Docker daemon, or validate that it is properly installed.",
         documented: true,
+        more_info: None,
     },
     CodeInfo {
         code: ErrorCode::DockerVersionError,
@@ -79,6 +84,7 @@ pub static CATALOGUE: &[CodeInfo] = &[
         meaning: "This error means that CLI wasn't able to run the command docker --version.",
         remediation: "Try running the command manually, make sure you have the latest CLI version, and investigate the error message.",
         documented: true,
+        more_info: None,
     },
     CodeInfo {
         code: ErrorCode::DockerPullError,
@@ -88,6 +94,7 @@ pub static CATALOGUE: &[CodeInfo] = &[
         meaning: "This error means that the CLI wasn't able to pull a sample image to your environment.",
         remediation: "Validate that all components necessary to pull an image are running properly.",
         documented: true,
+        more_info: None,
     },
     CodeInfo {
         code: ErrorCode::HelmCommandError,
@@ -97,6 +104,7 @@ pub static CATALOGUE: &[CodeInfo] = &[
         meaning: "This error means that Helm client couldn't be found by the CLI, which precludes other Helm operations.",
         remediation: "Verify that Helm client is installed, and that its path is added to the system environment variables.",
         documented: true,
+        more_info: None,
     },
     CodeInfo {
         code: ErrorCode::HelmVersionError,
@@ -106,6 +114,7 @@ pub static CATALOGUE: &[CodeInfo] = &[
         meaning: "This error means that the CLI was unable to determine the Helm version installed. This can happen if the Azure CLI version (or if the Helm version) being used is obsolete.",
         remediation: "Update to the latest Azure CLI version or to the recommended Helm version; run the command manually and investigate the error message.",
         documented: true,
+        more_info: None,
     },
     CodeInfo {
         code: ErrorCode::CmkError,
@@ -115,6 +124,7 @@ pub static CATALOGUE: &[CodeInfo] = &[
         meaning: "This error means that the registry can't access the user-assigned or sysem-assigned managed identity used to configure registry encryption with a customer-managed key. The managed identity might have been deleted.",
         remediation: "To resolve the issue and rotate the key using a different managed identity, see steps to troubleshoot the user-assigned identity.",
         documented: true,
+        more_info: None,
     },
     CodeInfo {
         code: ErrorCode::ConnectivityDnsError,
@@ -124,6 +134,7 @@ pub static CATALOGUE: &[CodeInfo] = &[
         meaning: "This error means that the DNS for the given registry login server was pinged but did not respond, which means it is unavailable. This can indicate some connectivity issues. Alternatively, the registry might not exist, the user might not have the permissions on the registry (to retrieve its login server properly), or the target registry is in a different cloud than the one used in the Azure CLI.",
         remediation: "Validate connectivity; verify spelling of the registry, and that registry exists; verify that the user has the right permissions on it and that the registry's cloud is the same that is used in the Azure CLI.",
         documented: true,
+        more_info: None,
     },
     CodeInfo {
         code: ErrorCode::ConnectivityForbiddenError,
@@ -133,6 +144,7 @@ pub static CATALOGUE: &[CodeInfo] = &[
         meaning: "This error means that the challenge endpoint for the given registry responded with a 403 Forbidden HTTP status. This error means that users don't have access to the registry, most likely because of a virtual network configuration or because access to the registry's public endpoint is not allowed. To see the currently configured firewall rules, run az acr show --query networkRuleSet --name <registry>.",
         remediation: "Remove virtual network rules, or add the current client IP address to the allowed list.",
         documented: true,
+        more_info: None,
     },
     CodeInfo {
         code: ErrorCode::ConnectivityChallengeError,
@@ -142,6 +154,7 @@ pub static CATALOGUE: &[CodeInfo] = &[
         meaning: "This error means that the challenge endpoint of the target registry did not issue a challenge.",
         remediation: "Try again after some time. If the error persists, open an issue at https://aka.ms/acr/issues.",
         documented: true,
+        more_info: None,
     },
     CodeInfo {
         code: ErrorCode::ConnectivityAadLoginError,
@@ -151,6 +164,7 @@ pub static CATALOGUE: &[CodeInfo] = &[
         meaning: "This error means that the challenge endpoint of the target registry issued a challenge, but the registry does not support Microsoft Entra authentication.",
         remediation: "Try a different way to authenticate, for example, with admin credentials. If users need to authenticate using Microsoft Entra ID, open an issue at https://aka.ms/acr/issues.",
         documented: true,
+        more_info: None,
     },
     CodeInfo {
         code: ErrorCode::ConnectivityRefreshTokenError,
@@ -160,6 +174,7 @@ pub static CATALOGUE: &[CodeInfo] = &[
         meaning: "This error means that the registry login server did not respond with a refresh token, so access to the target registry was denied. This error can occur if the user does not have the right permissions on the registry or if the user credentials for the Azure CLI are stale.",
         remediation: "Verify if the user has the right permissions on the registry; run az login to refresh permissions, tokens, and credentials.",
         documented: true,
+        more_info: None,
     },
     CodeInfo {
         code: ErrorCode::ConnectivityAccessTokenError,
@@ -169,6 +184,7 @@ pub static CATALOGUE: &[CodeInfo] = &[
         meaning: "This error means that the registry login server did not respond with an access token, so that the access to the target registry was denied. This error can occur if the user does not have the right permissions on the registry or if the user credentials for the Azure CLI are stale.",
         remediation: "Verify if the user has the right permissions on the registry; run az login to refresh permissions, tokens, and credentials.",
         documented: true,
+        more_info: None,
     },
     CodeInfo {
         code: ErrorCode::ConnectivitySslError,
@@ -178,6 +194,7 @@ pub static CATALOGUE: &[CodeInfo] = &[
         meaning: "This error means that the client was unable to establish a secure connection to the container registry. This error generally occurs if you're running or using a proxy server.",
         remediation: "More information on working behind a proxy can be found here.",
         documented: true,
+        more_info: None,
     },
     CodeInfo {
         code: ErrorCode::LoginServerError,
@@ -187,6 +204,7 @@ pub static CATALOGUE: &[CodeInfo] = &[
         meaning: "This error means that the CLI was unable to find the login server of the given registry, and no default suffix was found for the current cloud. This error can occur if the registry does not exist, if the user does not have the right permissions on the registry, if the registry's cloud and the current Azure CLI cloud do not match, or if the Azure CLI version is obsolete.",
         remediation: "Verify that the spelling is correct and that the registry exists; verify that user has the right permissions on the registry, and that the clouds of the registry and the CLI environment match; update Azure CLI to the latest version.",
         documented: true,
+        more_info: None,
     },
     CodeInfo {
         code: ErrorCode::NotaryVersionError,
@@ -196,6 +214,7 @@ pub static CATALOGUE: &[CodeInfo] = &[
         meaning: "This error means that the CLI is not compatible with the currently installed version of Docker/Notary.",
         remediation: "Try downgrading your notary.exe version to a version earlier than 0.6.0 by replacing your Docker installation's Notary client manually to resolve this issue. You can also try downloading and installing a pre-compiled binary of Notary earlier than 0.6.0 for 64 bit Linux or macOS X from the Notary repository's releases page on GitHub. For windows download the .exe, place it in the(default path: C:\\ProgramFiles\\Docker\\Docker\\resources\\bin) and rename it to notary.exe.",
         documented: true,
+        more_info: None,
     },
     CodeInfo {
         code: ErrorCode::ConnectivityTooManyRequestsError,
@@ -205,6 +224,17 @@ pub static CATALOGUE: &[CodeInfo] = &[
         meaning: "This error means that the user has sent too many requests in a short period causing the authentication system to block further requests to prevent overload. This error occurs by reaching a configured limit in the user's registry service tier or environment.",
         remediation: "We recommend waiting for a moment before sending another request. This will allow the authentication system's block to lift and you can try sending a request again.",
         documented: true,
+        more_info: None,
+    },
+    CodeInfo {
+        code: ErrorCode::CredentialNotFoundError,
+        name: "CREDENTIAL_NOT_FOUND_ERROR",
+        title: "No usable credential",
+        summary: "No credential was found to request a registry token with.",
+        meaning: "This error means that no source of credentials gave a token: no --username and --password, no service principal or workload identity in the environment, no working Azure CLI login and no managed identity. Without a token the registry's refresh and access tokens cannot be checked.",
+        remediation: "Run az login (or az login --identity on an Azure host with a managed identity); or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for a service principal, with AZURE_FEDERATED_TOKEN_FILE instead of the secret for workload identity; or pass --username with --password or --password-stdin for the registry's admin user or an ACR token; --auth selects one source.",
+        documented: false,
+        more_info: Some("https://aka.ms/acr/authentication"),
     },
 ];
 

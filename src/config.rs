@@ -1,8 +1,16 @@
 //! The validated, resolved settings the checks see. Built once from the
 //! command line and the environment; nothing after this reads either.
 
+use crate::azure::az_config::AzConfig;
+use crate::azure::cloud::Cloud;
+use crate::azure::credential::{AuthSource, PasswordLogin};
 use crate::cli::{CheckArgs, ColorChoice};
+use crate::net::proxy::{self, Proxy};
+use crate::net::tls::TlsSetup;
 use crate::report::RegistryInfo;
+use crate::secret::Secret;
+use crate::target::{self, Target};
+use std::net::SocketAddr;
 use std::io::IsTerminal;
 use std::time::Duration;
 
@@ -16,9 +24,21 @@ pub enum OutputFormat {
     Json,
 }
 
+/// Everything the registry checks need, resolved before anything runs.
+#[derive(Clone, Debug)]
+pub struct RegistryConfig {
+    pub target: Target,
+    pub dns_server: Option<SocketAddr>,
+    pub tls: TlsSetup,
+    pub proxy: Option<Proxy>,
+    pub auth: AuthSource,
+    pub password: Option<PasswordLogin>,
+    pub repository: Option<String>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
-    pub registry: Option<String>,
+    pub registry: Option<RegistryConfig>,
     pub ignore_errors: bool,
     pub yes: bool,
     /// A person is at a terminal who can answer a y/n prompt.
@@ -33,15 +53,17 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn from_args(args: &CheckArgs) -> Config {
+    /// Validates and resolves the arguments; an `Err` is a one-line usage
+    /// error (exit 2), found before any network traffic.
+    pub fn from_args(args: &CheckArgs) -> Result<Config, String> {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let format = if args.json {
             OutputFormat::Json
         } else {
             OutputFormat::Text
         };
-        Config {
-            registry: args.name.clone(),
+        Ok(Config {
+            registry: registry_config(args)?,
             ignore_errors: args.ignore_errors,
             yes: args.yes,
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
@@ -52,7 +74,7 @@ impl Config {
             color: use_color(args.color, env("NO_COLOR").is_some(), || {
                 std::io::stdout().is_terminal()
             }),
-        }
+        })
     }
 
     /// A pull downloads an image, so it gets three step timeouts.
@@ -61,11 +83,107 @@ impl Config {
     }
 
     pub fn registry_info(&self) -> Option<RegistryInfo> {
-        self.registry.as_ref().map(|name| RegistryInfo {
-            name: name.clone(),
-            login_server: None,
-            login_server_source: None,
+        self.registry.as_ref().map(|r| RegistryInfo {
+            name: r.target.name.clone(),
+            login_server: r.target.login_server.as_ref().ok().map(|l| l.authority()),
+            login_server_source: r.target.login_server.as_ref().ok().map(|l| l.source),
         })
+    }
+}
+
+/// The registry part of the configuration; `None` when no registry is named
+/// (by -n, --login-server or az's default).
+fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
+    let az = AzConfig::load();
+    let mut notes = Vec::new();
+    let name = match (&args.name, &args.login_server) {
+        (Some(n), _) => Some(n.clone()),
+        (None, Some(_)) => None,
+        (None, None) => match az.default_registry() {
+            Some(n) => {
+                notes.push(format!("registry '{n}' is az's default (az configure --defaults acr=)"));
+                Some(n)
+            }
+            None => {
+                let registry_only = [
+                    ("--dns-server", args.dns_server.is_some()),
+                    ("--ca-file", args.ca_file.is_some()),
+                    ("--username", args.username.is_some()),
+                    ("--repository", args.repository.is_some()),
+                    ("--cloud", args.cloud.is_some()),
+                ];
+                if let Some((flag, _)) = registry_only.iter().find(|(_, set)| *set) {
+                    return Err(format!("{flag} needs a registry: add -n/--name REGISTRY"));
+                }
+                return Ok(None);
+            }
+        },
+    };
+    let cloud = Cloud::select(args.cloud.as_deref(), &az)?;
+    let mut target = target::resolve(name.as_deref(), args.login_server.as_deref(), cloud)?;
+    notes.append(&mut target.notes);
+    target.notes = notes;
+
+    let password = password_login(args)?;
+    if let Some(repo) = &args.repository {
+        let valid = !repo.is_empty()
+            && repo.split('/').all(|part| {
+                !part.is_empty()
+                    && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+            });
+        if !valid {
+            return Err(format!(
+                "'{repo}' is not a repository name (lower-case letters, digits, '.', '_', '-' and '/')"
+            ));
+        }
+    }
+    let tls = TlsSetup::new(args.ca_file.as_deref())?;
+    let proxy = match &target.login_server {
+        Ok(ls) => proxy::for_host(&ls.host)
+            .transpose()
+            .map_err(|e| format!("HTTPS_PROXY: {e}"))?,
+        Err(_) => None,
+    };
+    Ok(Some(RegistryConfig {
+        target,
+        dns_server: args.dns_server,
+        tls,
+        proxy,
+        auth: args.auth,
+        password,
+        repository: args.repository.clone(),
+    }))
+}
+
+fn password_login(args: &CheckArgs) -> Result<Option<PasswordLogin>, String> {
+    let password = if args.password_stdin {
+        let mut text = String::new();
+        use std::io::Read;
+        std::io::stdin().take(64 * 1024).read_to_string(&mut text)
+            .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+        let text = text.trim_end_matches(['\n', '\r']).to_string();
+        if text.is_empty() {
+            return Err("--password-stdin: standard input is empty".into());
+        }
+        Some(Secret::new(text))
+    } else {
+        args.password.clone().map(Secret::new)
+    };
+    match (&args.username, password) {
+        (None, Some(_)) => Err("--password needs --username".into()),
+        (Some(_), None) => Err("--username needs --password or --password-stdin".into()),
+        (Some(_), Some(_)) if !matches!(args.auth, AuthSource::Auto | AuthSource::Password) => Err(format!(
+            "--username/--password conflict with --auth {}",
+            clap::ValueEnum::to_possible_value(&args.auth).map(|v| v.get_name().to_string()).unwrap_or_default()
+        )),
+        (Some(user), Some(password)) => Ok(Some(PasswordLogin {
+            username: user.clone(),
+            password,
+        })),
+        (None, None) if args.auth == AuthSource::Password => {
+            Err("--auth password needs --username and --password".into())
+        }
+        (None, None) => Ok(None),
     }
 }
 

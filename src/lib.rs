@@ -1,5 +1,7 @@
 //! acr-health: health checks for Azure Container Registry clients.
 
+pub mod acr;
+pub mod azure;
 pub mod checks;
 pub mod cli;
 pub mod codes;
@@ -9,3 +11,5 @@ pub mod pipeline;
 pub mod process;
 pub mod render;
 pub mod report;
+pub mod secret;
+pub mod target;

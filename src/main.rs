@@ -17,7 +17,13 @@ fn main() -> ExitCode {
         Command::Codes { json: true } => render::render_codes_json(&mut stdout).map(|_| 0),
         Command::Codes { json: false } => render::render_codes_text(&mut stdout).map(|_| 0),
         Command::Check(args) => {
-            let config = Arc::new(Config::from_args(&args));
+            let config = match Config::from_args(&args) {
+                Ok(c) => Arc::new(c),
+                Err(why) => {
+                    eprintln!("error: {why}");
+                    return ExitCode::from(2);
+                }
+            };
             let report = runtime().block_on(pipeline::run(config.clone(), interrupted()));
             render::for_config(&config)
                 .render(&report, &mut stdout)

@@ -52,7 +52,22 @@ impl Ctx {
         !self.stops(*self.first_failure.borrow(), id)
     }
 
-    fn user_skip(&self, id: CheckId) -> Option<String> {
+    /// Runs check `id`, whose work yields its result and a value for the
+    /// checks that depend on it; records the result with its duration.
+    /// `None` when the run stopped before the work finished.
+    pub async fn check<T>(
+        &self,
+        id: CheckId,
+        work: impl Future<Output = (CheckResult, T)>,
+    ) -> Option<T> {
+        let ((mut result, value), took) = self.timed(id, work).await?;
+        result.duration_ms = took.as_millis() as u64;
+        self.record(result);
+        Some(value)
+    }
+
+    /// The reason the user skipped `id` (`--skip`), if they did.
+    pub fn user_skip(&self, id: CheckId) -> Option<String> {
         let value = self.config.skip.iter().find(|v| id.matches_skip(v))?;
         Some(format!("requested with --skip {value}"))
     }
@@ -129,6 +144,7 @@ pub async fn run_checks(ctx: &Ctx) {
     tokio::join!(
         checks::docker::run(ctx),
         checks::cli::run(ctx),
+        checks::registry::run(ctx),
         checks::helm::run(ctx),
         checks::notary::run(ctx),
     );

@@ -12,6 +12,7 @@ const OUTPUT_LIMIT: usize = 256 * 1024;
 
 #[derive(Debug)]
 pub struct ToolOutput {
+    pub status: std::process::ExitStatus,
     pub success: bool,
     pub exit_code: Option<i32>,
     pub stdout: String,
@@ -88,6 +89,7 @@ pub async fn run(program: &Path, args: &[&str], timeout: Duration) -> Result<Too
             guard.disarm();
             let status = status.map_err(RunError::Spawn)?;
             Ok(ToolOutput {
+                status,
                 success: status.success(),
                 exit_code: status.code(),
                 stdout,
@@ -138,5 +140,36 @@ pub fn one_line(s: &str, max: usize) -> String {
         cut
     } else {
         joined
+    }
+}
+
+/// Runs the commands `azure_identity` needs (the Azure CLI) with the same
+/// deadline and clean-up as every other tool.
+#[derive(Debug)]
+pub struct BoundedExecutor {
+    pub timeout: Duration,
+}
+
+#[async_trait::async_trait]
+impl azure_identity::Executor for BoundedExecutor {
+    async fn run(
+        &self,
+        program: &std::ffi::OsStr,
+        args: &[&std::ffi::OsStr],
+    ) -> std::io::Result<std::process::Output> {
+        let args: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        match run(Path::new(program), &arg_refs, self.timeout).await {
+            Ok(out) => Ok(std::process::Output {
+                status: out.status,
+                stdout: out.stdout.into_bytes(),
+                stderr: out.stderr.into_bytes(),
+            }),
+            Err(RunError::Spawn(e)) => Err(e),
+            Err(e @ RunError::TimedOut(_)) => Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("the Azure CLI {e}"),
+            )),
+        }
     }
 }

@@ -75,6 +75,27 @@ impl CheckResult {
         Self::new(id, Status::Skip, None, reason.into())
     }
 
+    /// A one-line remark shown under the check's line (details.notes in JSON).
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        let notes = self
+            .details
+            .entry("notes")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(list) = notes {
+            list.push(Value::String(note.into()));
+        }
+        self
+    }
+
+    pub fn notes(&self) -> impl Iterator<Item = &str> {
+        self.details
+            .get("notes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+    }
+
     pub fn with_detail(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.details.insert(key.to_string(), value.into());
         self

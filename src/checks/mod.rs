@@ -1,9 +1,16 @@
 //! The checks, one module per concern, and the identity of each check.
 
+pub mod challenge;
 pub mod cli;
+pub mod cmk;
+pub mod dns;
 pub mod docker;
 pub mod helm;
+pub mod login_server;
 pub mod notary;
+pub mod registry;
+pub mod tls;
+pub mod token;
 pub mod tool_lookup;
 pub mod tool_version;
 
@@ -17,6 +24,13 @@ pub enum CheckId {
     DockerVersion,
     DockerPull,
     CliVersion,
+    LoginServer,
+    Dns,
+    Tls,
+    Challenge,
+    RefreshToken,
+    AccessToken,
+    Cmk,
     HelmCommand,
     HelmVersion,
     NotaryVersion,
@@ -32,6 +46,13 @@ impl CheckId {
         CheckId::DockerVersion,
         CheckId::DockerPull,
         CheckId::CliVersion,
+        CheckId::LoginServer,
+        CheckId::Dns,
+        CheckId::Tls,
+        CheckId::Challenge,
+        CheckId::RefreshToken,
+        CheckId::AccessToken,
+        CheckId::Cmk,
         CheckId::HelmCommand,
         CheckId::HelmVersion,
         CheckId::NotaryVersion,
@@ -45,6 +66,13 @@ impl CheckId {
             CheckId::DockerVersion => "docker.version",
             CheckId::DockerPull => "docker.pull",
             CheckId::CliVersion => "cli.version",
+            CheckId::LoginServer => "registry.login_server",
+            CheckId::Dns => "registry.dns",
+            CheckId::Tls => "registry.tls",
+            CheckId::Challenge => "registry.challenge",
+            CheckId::RefreshToken => "registry.refresh_token",
+            CheckId::AccessToken => "registry.access_token",
+            CheckId::Cmk => "registry.cmk",
             CheckId::HelmCommand => "helm.command",
             CheckId::HelmVersion => "helm.version",
             CheckId::NotaryVersion => "notary.version",
@@ -58,6 +86,13 @@ impl CheckId {
             CheckId::DockerVersion => "Docker version",
             CheckId::DockerPull => "Docker pull",
             CheckId::CliVersion => "acr-health version",
+            CheckId::LoginServer => "Login server",
+            CheckId::Dns => "DNS lookup",
+            CheckId::Tls => "TLS connection",
+            CheckId::Challenge => "Challenge endpoint",
+            CheckId::RefreshToken => "Refresh token",
+            CheckId::AccessToken => "Access token",
+            CheckId::Cmk => "Customer-managed key identity",
             CheckId::HelmCommand => "Helm command",
             CheckId::HelmVersion => "Helm version",
             CheckId::NotaryVersion => "Notary version",

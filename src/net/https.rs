@@ -341,3 +341,65 @@ fn describe_hyper(e: &hyper::Error) -> String {
         e.to_string()
     }
 }
+
+/// A connection to one host that is re-opened (to the same addresses, with
+/// the same proxy) when the server closed it between requests.
+pub struct Session {
+    conn: HttpsConnection,
+    addrs: Vec<IpAddr>,
+    proxy: Option<Proxy>,
+    tls: TlsSetup,
+    timeout: Duration,
+    /// How many connections were opened, for the report.
+    pub connections: u32,
+}
+
+impl Session {
+    pub fn new(
+        conn: HttpsConnection,
+        addrs: Vec<IpAddr>,
+        proxy: Option<Proxy>,
+        tls: TlsSetup,
+        timeout: Duration,
+    ) -> Session {
+        Session {
+            conn,
+            addrs,
+            proxy,
+            tls,
+            timeout,
+            connections: 1,
+        }
+    }
+
+    pub fn authority(&self) -> String {
+        self.conn.authority()
+    }
+
+    pub async fn send(
+        &mut self,
+        method: http::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Bytes>,
+    ) -> Result<Response, String> {
+        if !self.conn.is_open() {
+            let host = self.conn.host.clone();
+            self.conn = HttpsConnection::connect(
+                &host,
+                self.conn.port,
+                &self.addrs,
+                self.proxy.as_ref(),
+                &self.tls,
+                self.timeout,
+            )
+            .await
+            .map_err(|e| match e {
+                ConnectError::Transport(t) => format!("reconnecting failed: {t}"),
+                ConnectError::Tls { reason, .. } => format!("reconnecting failed: {reason}"),
+            })?;
+            self.connections += 1;
+        }
+        self.conn.send(method, path, headers, body, self.timeout).await
+    }
+}

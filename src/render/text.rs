@@ -26,6 +26,14 @@ impl Text {
     }
 
     fn check(&self, c: &CheckResult, out: &mut dyn Write) -> io::Result<()> {
+        self.headline(c, out)?;
+        for note in c.notes() {
+            writeln!(out, "  {}", self.paint(DIM, &format!("- {note}")))?;
+        }
+        Ok(())
+    }
+
+    fn headline(&self, c: &CheckResult, out: &mut dyn Write) -> io::Result<()> {
         match c.status {
             Status::Pass => writeln!(out, "{}", c.message),
             Status::Warn => {

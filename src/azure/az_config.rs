@@ -1,0 +1,113 @@
+//! What the Azure CLI has configured: its cloud, its defaults (`az configure
+//! --defaults acr=NAME`) and custom clouds. Read from
+//! `$AZURE_CONFIG_DIR/config` and `clouds.config` (default `~/.azure`).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// An INI file as az writes it: `[section]` then `key = value`.
+#[derive(Debug, Default, Clone)]
+pub struct Ini {
+    sections: HashMap<String, HashMap<String, String>>,
+}
+
+impl Ini {
+    pub fn parse(text: &str) -> Ini {
+        let mut ini = Ini::default();
+        let mut section = String::new();
+        for line in text.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+                continue;
+            }
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = name.trim().to_string();
+                continue;
+            }
+            if let Some((k, v)) = line.split_once('=').or_else(|| line.split_once(':')) {
+                ini.sections
+                    .entry(section.clone())
+                    .or_default()
+                    .insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+            }
+        }
+        ini
+    }
+
+    pub fn get(&self, section: &str, key: &str) -> Option<&str> {
+        self.sections
+            .get(section)?
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn section(&self, section: &str) -> Option<&HashMap<String, String>> {
+        self.sections.get(section)
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct AzConfig {
+    pub config: Ini,
+    pub clouds: Ini,
+}
+
+impl AzConfig {
+    /// The CLI's configuration folder: `AZURE_CONFIG_DIR`, else `~/.azure`.
+    pub fn dir() -> Option<PathBuf> {
+        match std::env::var_os("AZURE_CONFIG_DIR").filter(|v| !v.is_empty()) {
+            Some(d) => Some(PathBuf::from(d)),
+            None => home_dir().map(|h| h.join(".azure")),
+        }
+    }
+
+    /// Reads the configuration; missing files are simply empty.
+    pub fn load() -> AzConfig {
+        let Some(dir) = Self::dir() else {
+            return AzConfig::default();
+        };
+        let read = |name: &str| {
+            std::fs::read_to_string(dir.join(name))
+                .map(|t| Ini::parse(&t))
+                .unwrap_or_default()
+        };
+        AzConfig {
+            config: read("config"),
+            clouds: read("clouds.config"),
+        }
+    }
+
+    /// `az configure --defaults acr=NAME`, or `AZURE_DEFAULTS_ACR`.
+    pub fn default_registry(&self) -> Option<String> {
+        std::env::var("AZURE_DEFAULTS_ACR")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .or_else(|| self.config.get("defaults", "acr").map(str::to_string))
+    }
+
+    /// The cloud az is set to (`az cloud set`).
+    pub fn cloud_name(&self) -> Option<&str> {
+        self.config.get("cloud", "name")
+    }
+}
+
+fn home_dir() -> Option<PathBuf> {
+    let var = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
+    std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_az_config() {
+        let ini = Ini::parse("[cloud]\nname = AzureChinaCloud\n\n[defaults]\nacr = myreg\ngroup=\n# c\n");
+        assert_eq!(ini.get("cloud", "name"), Some("AzureChinaCloud"));
+        assert_eq!(ini.get("defaults", "acr"), Some("myreg"));
+        assert_eq!(ini.get("defaults", "group"), None);
+        assert_eq!(ini.get("nope", "acr"), None);
+    }
+}

@@ -1,0 +1,101 @@
+//! Azure clouds: login server suffixes and endpoints.
+
+use super::az_config::AzConfig;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cloud {
+    pub name: String,
+    /// Login server suffix, e.g. `.azurecr.io`; a custom cloud may lack one.
+    pub acr_suffix: Option<String>,
+    pub resource_manager: Option<String>,
+    pub authority: Option<String>,
+}
+
+const BUILTIN: [(&str, &str, &str, &str); 3] = [
+    (
+        "AzureCloud",
+        ".azurecr.io",
+        "https://management.azure.com",
+        "https://login.microsoftonline.com",
+    ),
+    (
+        "AzureChinaCloud",
+        ".azurecr.cn",
+        "https://management.chinacloudapi.cn",
+        "https://login.chinacloudapi.cn",
+    ),
+    (
+        "AzureUSGovernment",
+        ".azurecr.us",
+        "https://management.usgovcloudapi.net",
+        "https://login.microsoftonline.us",
+    ),
+];
+
+impl Cloud {
+    pub fn builtin(name: &str) -> Option<Cloud> {
+        BUILTIN
+            .iter()
+            .find(|(n, ..)| n.eq_ignore_ascii_case(name))
+            .map(|(n, suffix, arm, aad)| Cloud {
+                name: n.to_string(),
+                acr_suffix: Some(suffix.to_string()),
+                resource_manager: Some(arm.to_string()),
+                authority: Some(aad.to_string()),
+            })
+    }
+
+    pub fn builtin_names() -> impl Iterator<Item = &'static str> {
+        BUILTIN.iter().map(|(n, ..)| *n)
+    }
+
+    /// The built-in cloud whose login server suffix `host` ends with.
+    pub fn owning_suffix(host: &str) -> Option<Cloud> {
+        let host = host.to_ascii_lowercase();
+        Cloud::builtin_names()
+            .filter_map(Cloud::builtin)
+            .find(|c| c.acr_suffix.as_ref().is_some_and(|s| host.ends_with(s.as_str())))
+    }
+
+    /// A cloud registered with `az cloud register`, from clouds.config.
+    fn custom(name: &str, az: &AzConfig) -> Option<Cloud> {
+        let section = az.clouds.section(name)?;
+        let get = |k: &str| section.get(k).filter(|v| !v.is_empty()).cloned();
+        Some(Cloud {
+            name: name.to_string(),
+            acr_suffix: get("suffix_acr_login_server_endpoint").map(|s| {
+                if s.starts_with('.') {
+                    s
+                } else {
+                    format!(".{s}")
+                }
+            }),
+            resource_manager: get("endpoint_resource_manager"),
+            authority: get("endpoint_active_directory"),
+        })
+    }
+
+    /// `--cloud`, else the cloud az is set to, else AzureCloud. A name that
+    /// is neither built in nor registered with az is an error.
+    pub fn select(flag: Option<&str>, az: &AzConfig) -> Result<Cloud, String> {
+        let name = flag.or(az.cloud_name()).unwrap_or("AzureCloud");
+        Cloud::builtin(name)
+            .or_else(|| Cloud::custom(name, az))
+            .or_else(|| {
+                // az writes a custom cloud it is set to; without its
+                // definition the cloud still exists, just without endpoints.
+                (flag.is_none()).then(|| Cloud {
+                    name: name.to_string(),
+                    acr_suffix: None,
+                    resource_manager: None,
+                    authority: None,
+                })
+            })
+            .ok_or_else(|| {
+                format!(
+                    "unknown cloud '{name}' (one of: {}, or a cloud registered with 'az cloud register')",
+                    Cloud::builtin_names().collect::<Vec<_>>().join(", ")
+                )
+            })
+    }
+}

@@ -1,0 +1,261 @@
+//! Finding a credential for the registry: a username and password (admin
+//! user or ACR token), or an Azure AD token from the first source that
+//! works — service principal, workload identity, the Azure CLI, managed
+//! identity — obtained through `azure_identity`.
+
+use super::cloud::Cloud;
+use crate::net::client::Client;
+use crate::process::BoundedExecutor;
+use crate::secret::Secret;
+use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
+use azure_core::credentials::TokenCredential;
+use azure_core::http::{ClientOptions, RetryOptions, Transport};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The scope of Azure AD tokens the registry accepts in the exchange.
+pub const ACR_SCOPE: &str = "https://containerregistry.azure.net/.default";
+
+/// Which credential source `--auth` selects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthSource {
+    /// The first source that works, in the order below.
+    Auto,
+    /// --username and --password (admin user or ACR token).
+    Password,
+    /// AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_TENANT_ID.
+    ServicePrincipal,
+    /// AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE.
+    WorkloadIdentity,
+    /// The Azure CLI's login (az login).
+    AzCli,
+    /// The managed identity of this Azure host.
+    ManagedIdentity,
+}
+
+impl AuthSource {
+    pub fn label(self) -> &'static str {
+        match self {
+            AuthSource::Auto => "auto",
+            AuthSource::Password => "username and password",
+            AuthSource::ServicePrincipal => "service principal (AZURE_CLIENT_SECRET)",
+            AuthSource::WorkloadIdentity => "workload identity (AZURE_FEDERATED_TOKEN_FILE)",
+            AuthSource::AzCli => "Azure CLI login",
+            AuthSource::ManagedIdentity => "managed identity",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct PasswordLogin {
+    pub username: String,
+    pub password: Secret,
+}
+
+/// An Azure AD access token and where it came from.
+#[derive(Clone, Debug)]
+pub struct AadToken {
+    pub token: Secret,
+    pub source: AuthSource,
+}
+
+/// Every source tried, and why each gave no token.
+#[derive(Clone, Debug, Default)]
+pub struct NoCredential {
+    pub tried: Vec<(AuthSource, String)>,
+}
+
+impl NoCredential {
+    pub fn describe(&self) -> String {
+        if self.tried.is_empty() {
+            return "No Azure credential was found: no service principal or workload identity variables, no Azure CLI on PATH, and no managed identity endpoint.".to_string();
+        }
+        let each: Vec<String> = self
+            .tried
+            .iter()
+            .map(|(s, why)| format!("{}: {why}", s.label()))
+            .collect();
+        format!("No credential gave a token. Tried: {}", each.join("; "))
+    }
+}
+
+/// What the credential chain needs to know.
+pub struct CredentialSetup {
+    pub mode: AuthSource,
+    pub cloud: Cloud,
+    pub client: Arc<Client>,
+    pub timeout: Duration,
+    /// Secrets to scrub from error messages.
+    pub env_secret: Option<Secret>,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl CredentialSetup {
+    fn client_options(&self) -> ClientOptions {
+        let mut options = ClientOptions {
+            transport: Some(Transport::new(self.client.clone())),
+            retry: RetryOptions::none(),
+            ..Default::default()
+        };
+        // AZURE_AUTHORITY_HOST, when set, is read by azure_identity itself.
+        if env("AZURE_AUTHORITY_HOST").is_none() {
+            options.cloud = match self.cloud.name.as_str() {
+                "AzureCloud" => Some(Arc::new(CloudConfiguration::AzurePublic)),
+                "AzureChinaCloud" => Some(Arc::new(CloudConfiguration::AzureChina)),
+                "AzureUSGovernment" => Some(Arc::new(CloudConfiguration::AzureGovernment)),
+                _ => self.cloud.authority.as_ref().map(|authority| {
+                    let mut custom = CustomConfiguration::default();
+                    custom.authority_host = authority.clone();
+                    Arc::new(CloudConfiguration::Custom(custom))
+                }),
+            };
+        }
+        options
+    }
+
+    /// The sources to try, in order, with the credential for each; sources
+    /// whose configuration is absent are left out in auto mode.
+    fn candidates(&self) -> Vec<(AuthSource, Result<Arc<dyn TokenCredential>, String>)> {
+        let wanted = |s: AuthSource| self.mode == AuthSource::Auto || self.mode == s;
+        let mut out: Vec<(AuthSource, Result<Arc<dyn TokenCredential>, String>)> = Vec::new();
+        let tenant = env("AZURE_TENANT_ID");
+        let client_id = env("AZURE_CLIENT_ID");
+
+        let sp_configured = env("AZURE_CLIENT_SECRET").is_some();
+        if wanted(AuthSource::ServicePrincipal)
+            && (sp_configured || self.mode == AuthSource::ServicePrincipal)
+        {
+            let cred = match (&tenant, &client_id, env("AZURE_CLIENT_SECRET")) {
+                (Some(t), Some(c), Some(secret)) => {
+                    azure_identity::ClientSecretCredential::new(
+                        t,
+                        c.clone(),
+                        secret.into(),
+                        Some(azure_identity::ClientSecretCredentialOptions {
+                            client_options: self.client_options(),
+                        }),
+                    )
+                    .map(|c| c as Arc<dyn TokenCredential>)
+                    .map_err(|e| e.to_string())
+                }
+                _ => Err("set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET".into()),
+            };
+            out.push((AuthSource::ServicePrincipal, cred));
+        }
+
+        let wi_configured = env("AZURE_FEDERATED_TOKEN_FILE").is_some();
+        if wanted(AuthSource::WorkloadIdentity)
+            && (wi_configured || self.mode == AuthSource::WorkloadIdentity)
+        {
+            let cred = if tenant.is_some() && client_id.is_some() && wi_configured {
+                azure_identity::WorkloadIdentityCredential::new(Some(
+                    azure_identity::WorkloadIdentityCredentialOptions {
+                        credential_options: azure_identity::ClientAssertionCredentialOptions {
+                            client_options: self.client_options(),
+                        },
+                        ..Default::default()
+                    },
+                ))
+                .map(|c| c as Arc<dyn TokenCredential>)
+                .map_err(|e| e.to_string())
+            } else {
+                Err("set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE".into())
+            };
+            out.push((AuthSource::WorkloadIdentity, cred));
+        }
+
+        let az_found = matches!(
+            crate::checks::tool_lookup::find("az"),
+            crate::checks::tool_lookup::Lookup::Found(_)
+        );
+        if wanted(AuthSource::AzCli) && (az_found || self.mode == AuthSource::AzCli) {
+            let cred = if az_found {
+                azure_identity::AzureCliCredential::new(Some(
+                    azure_identity::AzureCliCredentialOptions {
+                        executor: Some(Arc::new(BoundedExecutor {
+                            timeout: self.timeout,
+                        })),
+                        ..Default::default()
+                    },
+                ))
+                .map(|c| c as Arc<dyn TokenCredential>)
+                .map_err(|e| e.to_string())
+            } else {
+                Err("the Azure CLI (az) is not on PATH".into())
+            };
+            out.push((AuthSource::AzCli, cred));
+        }
+
+        // IMDS is only tried when asked for or when the host advertises an
+        // identity endpoint (App Service, Arc, Cloud Shell): probing the
+        // link-local IMDS address on every run would cost a timeout off Azure.
+        if wanted(AuthSource::ManagedIdentity)
+            && (env("IDENTITY_ENDPOINT").is_some() || self.mode == AuthSource::ManagedIdentity)
+        {
+            let user_assigned = client_id
+                .clone()
+                .filter(|_| self.mode == AuthSource::ManagedIdentity)
+                .map(azure_identity::UserAssignedId::ClientId);
+            let cred = azure_identity::ManagedIdentityCredential::new(Some(
+                azure_identity::ManagedIdentityCredentialOptions {
+                    user_assigned_id: user_assigned,
+                    client_options: self.client_options(),
+                },
+            ))
+            .map(|c| c as Arc<dyn TokenCredential>)
+            .map_err(|e| e.to_string());
+            out.push((AuthSource::ManagedIdentity, cred));
+        }
+        out
+    }
+
+    /// An Azure AD token for `scope` from the first source that gives one.
+    pub async fn aad_token(&self, scope: &str) -> Result<AadToken, NoCredential> {
+        let mut failures = NoCredential::default();
+        for (source, cred) in self.candidates() {
+            let cred = match cred {
+                Ok(c) => c,
+                Err(why) => {
+                    failures.tried.push((source, self.scrub(&why)));
+                    continue;
+                }
+            };
+            let attempt = tokio::time::timeout(self.timeout, cred.get_token(&[scope], None)).await;
+            match attempt {
+                Ok(Ok(token)) => {
+                    return Ok(AadToken {
+                        token: Secret::new(token.token.secret()),
+                        source,
+                    })
+                }
+                Ok(Err(e)) => failures.tried.push((source, self.scrub(&first_line(&e.to_string())))),
+                Err(_) => failures.tried.push((
+                    source,
+                    format!(
+                        "no token within {}",
+                        crate::config::format_duration(self.timeout)
+                    ),
+                )),
+            }
+        }
+        Err(failures)
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        match &self.env_secret {
+            Some(s) => crate::secret::redact(text, &[s]),
+            None => text.to_string(),
+        }
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("To troubleshoot"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,5 @@
+//! Azure: clouds, the Azure CLI's configuration, credentials.
+
+pub mod az_config;
+pub mod cloud;
+pub mod credential;

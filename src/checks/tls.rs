@@ -1,0 +1,71 @@
+//! TCP and TLS to the login server: the connection every later registry
+//! request reuses.
+
+use super::CheckId;
+use crate::codes::ErrorCode;
+use crate::net::https::{ConnectError, HttpsConnection};
+use crate::net::proxy::Proxy;
+use crate::net::tls::TlsSetup;
+use crate::report::CheckResult;
+use crate::target::LoginServer;
+use std::net::IpAddr;
+use std::time::Duration;
+
+pub async fn check(
+    ls: &LoginServer,
+    addrs: &[IpAddr],
+    proxy: Option<&Proxy>,
+    tls: &TlsSetup,
+    timeout: Duration,
+) -> (CheckResult, Option<HttpsConnection>) {
+    let id = CheckId::Tls;
+    let target = ls.authority();
+    match HttpsConnection::connect(&ls.host, ls.port, addrs, proxy, tls, timeout).await {
+        Ok(conn) => {
+            let info = &conn.info;
+            let mut r = CheckResult::pass(
+                id,
+                format!("TLS connection to {target} at {} : OK ({})", info.peer, info.tls_version),
+            )
+            .with_detail("peer", info.peer.to_string())
+            .with_detail("tls_version", info.tls_version.clone())
+            .with_detail("tcp_ms", info.tcp_ms)
+            .with_detail("tls_ms", info.tls_ms)
+            .with_detail("trust", tls.trust_sources.clone());
+            if let Some(cert) = &info.cert {
+                r = r
+                    .with_detail("certificate", cert.to_json())
+                    .with_note(format!("certificate: {}", cert.describe()));
+            }
+            if let Some(p) = &info.via_proxy {
+                r = r.with_detail("proxy", p.clone()).with_note(format!("through proxy {p} (HTTPS_PROXY)"));
+            }
+            (r, Some(conn))
+        }
+        Err(ConnectError::Transport(why)) => {
+            let mut detail = format!("Could not connect to {target}: {why}.");
+            if let Some(p) = proxy {
+                detail.push_str(&format!(" The connection goes through proxy {} (HTTPS_PROXY).", p.display()));
+            }
+            let r = CheckResult::fail(id, ErrorCode::ConnectivityChallengeError, detail)
+                .with_detail("transport", why);
+            (r, None)
+        }
+        Err(ConnectError::Tls { reason, cert }) => {
+            let mut detail = format!("Unable to establish a secure connection to registry '{target}'. {reason}");
+            if let Some(c) = &cert {
+                detail.push_str(&format!("\nPresented certificate: {}.", c.describe()));
+            }
+            if let Some(p) = proxy {
+                detail.push_str(&format!("\nThe connection goes through proxy {} (HTTPS_PROXY).", p.display()));
+            }
+            let mut r = CheckResult::fail(id, ErrorCode::ConnectivitySslError, detail)
+                .with_detail("reason", reason)
+                .with_detail("trust", tls.trust_sources.clone());
+            if let Some(c) = cert {
+                r = r.with_detail("certificate", c.to_json());
+            }
+            (r, None)
+        }
+    }
+}

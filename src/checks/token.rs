@@ -1,0 +1,204 @@
+//! The token steps: an Azure AD token exchanged for an ACR refresh token
+//! (`/oauth2/exchange`), then an access token (`/oauth2/token`); or, with a
+//! username and password, the password grant straight to an access token.
+
+use super::challenge::Bearer;
+use super::CheckId;
+use crate::acr::{error_body, token};
+use crate::azure::credential::{AadToken, NoCredential, PasswordLogin};
+use crate::codes::ErrorCode;
+use crate::net::https::{Response, Session};
+use crate::report::CheckResult;
+use crate::secret::{redact, Secret};
+use bytes::Bytes;
+
+const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
+
+/// What the access token is requested with.
+pub enum Grant<'a> {
+    Refresh(&'a Secret),
+    Password(&'a PasswordLogin),
+}
+
+fn form(pairs: &[(&str, &str)]) -> Bytes {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        s.append_pair(k, v);
+    }
+    Bytes::from(s.finish())
+}
+
+/// `Retry-After` as a person reads it.
+pub fn describe_retry_after(value: Option<&str>) -> String {
+    match value.map(str::trim) {
+        None | Some("") => "The registry sent no Retry-After; wait a minute before trying again.".into(),
+        Some(v) => match v.parse::<u64>() {
+            Ok(secs) if secs > 86_400 => format!("The registry asks to retry after {secs} seconds (Retry-After: {v}), an implausibly long time; wait a few minutes and try again."),
+            Ok(secs) => format!("The registry asks to retry after {secs} seconds (Retry-After: {v})."),
+            Err(_) => {
+                let shown: String = v.chars().take(64).collect();
+                format!("The registry asks to retry after {shown} (Retry-After).")
+            }
+        },
+    }
+}
+
+/// The failure for a non-200 answer of a token endpoint.
+fn denied(
+    id: CheckId,
+    code: ErrorCode,
+    registry: &str,
+    what: &str,
+    r: &Response,
+    secrets: &[&Secret],
+) -> CheckResult {
+    if r.status == 429 {
+        let retry = r.header("retry-after").map(str::to_string);
+        return CheckResult::fail(
+            id,
+            ErrorCode::ConnectivityTooManyRequestsError,
+            format!(
+                "Too many requests to registry '{registry}' while fetching {what} (HTTP 429). {}",
+                describe_retry_after(retry.as_deref())
+            ),
+        )
+        .with_detail("status", 429)
+        .with_detail("retry_after", retry);
+    }
+    let acr = error_body::summary(&r.body)
+        .map(|s| format!(" {}", redact(&s, secrets)))
+        .unwrap_or_default();
+    CheckResult::fail(
+        id,
+        code,
+        format!("Access to registry '{registry}' was denied. Response code: {}.{acr}", r.status),
+    )
+    .with_detail("status", r.status)
+}
+
+pub async fn refresh_token(
+    session: &mut Session,
+    bearer: &Bearer,
+    aad: Result<AadToken, NoCredential>,
+) -> (CheckResult, Option<Secret>) {
+    let id = CheckId::RefreshToken;
+    let registry = session.authority();
+    let aad = match aad {
+        Ok(t) => t,
+        Err(none) => {
+            return (
+                CheckResult::fail(id, ErrorCode::CredentialNotFoundError, none.describe()),
+                None,
+            )
+        }
+    };
+    let tenant = token::tenant_of(aad.token.expose());
+    let mut pairs = vec![
+        ("grant_type", "access_token"),
+        ("service", bearer.service.as_str()),
+        ("access_token", aad.token.expose()),
+    ];
+    if let Some(t) = &tenant {
+        pairs.push(("tenant", t.as_str()));
+    }
+    let secrets = [&aad.token];
+    let sent = session
+        .send(http::Method::POST, "/oauth2/exchange", &[FORM], Some(form(&pairs)))
+        .await;
+    let result = match sent {
+        Err(why) => CheckResult::fail(
+            id,
+            ErrorCode::ConnectivityRefreshTokenError,
+            format!("POST https://{registry}/oauth2/exchange failed: {why}."),
+        ),
+        Ok(r) if r.status != 200 => denied(
+            id,
+            ErrorCode::ConnectivityRefreshTokenError,
+            &registry,
+            "a refresh token",
+            &r,
+            &secrets,
+        ),
+        Ok(r) => match token::token_field(&r.body, "refresh_token") {
+            Ok(refresh) => {
+                let r = CheckResult::pass(
+                    id,
+                    format!("Fetch refresh token for registry '{registry}' : OK"),
+                )
+                .with_detail("credential", aad.source.label())
+                .with_detail("tenant", tenant);
+                return (r, Some(refresh));
+            }
+            Err(why) => CheckResult::fail(
+                id,
+                ErrorCode::ConnectivityRefreshTokenError,
+                format!("Registry '{registry}' answered the exchange with 200 but no refresh token: {}.", redact(&why, &secrets)),
+            ),
+        },
+    };
+    (result.with_detail("credential", aad.source.label()), None)
+}
+
+pub async fn access_token(
+    session: &mut Session,
+    bearer: &Bearer,
+    grant: Grant<'_>,
+    scope: &str,
+) -> CheckResult {
+    let id = CheckId::AccessToken;
+    let registry = session.authority();
+    let (pairs, secret, via) = match &grant {
+        Grant::Refresh(refresh) => (
+            vec![
+                ("grant_type", "refresh_token"),
+                ("service", bearer.service.as_str()),
+                ("scope", scope),
+                ("refresh_token", refresh.expose()),
+            ],
+            *refresh,
+            "refresh token",
+        ),
+        Grant::Password(login) => (
+            vec![
+                ("grant_type", "password"),
+                ("service", bearer.service.as_str()),
+                ("scope", scope),
+                ("username", login.username.as_str()),
+                ("password", login.password.expose()),
+            ],
+            &login.password,
+            "username and password",
+        ),
+    };
+    let secrets = [secret];
+    let sent = session
+        .send(http::Method::POST, &bearer.realm_path, &[FORM], Some(form(&pairs)))
+        .await;
+    let result = match sent {
+        Err(why) => CheckResult::fail(
+            id,
+            ErrorCode::ConnectivityAccessTokenError,
+            format!("POST https://{registry}{} failed: {why}.", bearer.realm_path),
+        ),
+        Ok(r) if r.status != 200 => denied(
+            id,
+            ErrorCode::ConnectivityAccessTokenError,
+            &registry,
+            "an access token",
+            &r,
+            &secrets,
+        ),
+        Ok(r) => match token::token_field(&r.body, "access_token") {
+            Ok(_) => CheckResult::pass(id, format!("Fetch access token for registry '{registry}' : OK")),
+            Err(why) => CheckResult::fail(
+                id,
+                ErrorCode::ConnectivityAccessTokenError,
+                format!("Registry '{registry}' answered the token request with 200 but no access token: {}.", redact(&why, &secrets)),
+            ),
+        },
+    };
+    result
+        .with_detail("scope", scope)
+        .with_detail("grant", via)
+        .with_detail("connections", session.connections)
+}

@@ -1,0 +1,222 @@
+//! Which registry is checked and at which login server: name rules as az
+//! applies them, the cloud's suffix, `--login-server`.
+
+use crate::azure::cloud::Cloud;
+use crate::report::LoginServerSource;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoginServer {
+    pub host: String,
+    pub port: u16,
+    pub source: LoginServerSource,
+}
+
+impl LoginServer {
+    /// `host` or `host:port` (the port only when it is not 443).
+    pub fn authority(&self) -> String {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        if self.port == 443 {
+            host
+        } else {
+            format!("{host}:{}", self.port)
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub name: String,
+    pub cloud: Cloud,
+    /// Why no login server could be formed (LOGIN_SERVER_ERROR) when `Err`.
+    pub login_server: Result<LoginServer, String>,
+    /// One-line notes about how the input was read.
+    pub notes: Vec<String>,
+}
+
+/// Validates a registry name as az does (5–50 letters, digits or hyphens);
+/// a login server of the current cloud (`name.azurecr.io`) is accepted and
+/// trimmed with a note.
+pub fn parse_name(input: &str, cloud: &Cloud) -> Result<(String, Option<String>), String> {
+    let raw = input.trim();
+    let mut note = None;
+    let mut name = raw.to_string();
+    if raw.contains('.') {
+        let lower = raw.to_ascii_lowercase();
+        match &cloud.acr_suffix {
+            Some(suffix) if lower.ends_with(suffix.as_str()) => {
+                name = raw[..raw.len() - suffix.len()].to_string();
+                note = Some(format!(
+                    "'{raw}' is a login server; checking registry '{name}'"
+                ));
+            }
+            _ => {
+                return Err(match Cloud::owning_suffix(&lower) {
+                    Some(other) if other.name != cloud.name => format!(
+                        "'{raw}' is a registry of {} but the current cloud is {} (use --cloud {})",
+                        other.name, cloud.name, other.name
+                    ),
+                    _ => format!(
+                        "'{raw}' is not a registry name (a name has 5 to 50 letters, digits or hyphens; use --login-server for another host)"
+                    ),
+                });
+            }
+        }
+    }
+    let valid_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let len = name.chars().count();
+    if !valid_chars || !(5..=50).contains(&len) || name.starts_with('-') || name.ends_with('-') {
+        return Err(format!(
+            "'{raw}' is not a valid registry name: it must have 5 to 50 letters, digits or hyphens"
+        ));
+    }
+    Ok((name, note))
+}
+
+/// Parses `--login-server HOST[:PORT]`: a host name or IP address, no
+/// scheme, no path.
+pub fn parse_login_server(input: &str) -> Result<(String, u16), String> {
+    let s = input.trim();
+    if s.contains("://") {
+        return Err(format!(
+            "'{input}' must be a host name, not a URL (drop the scheme)"
+        ));
+    }
+    if s.contains('/') || s.contains('?') || s.contains('#') {
+        return Err(format!("'{input}' must be HOST[:PORT] without a path"));
+    }
+    let (host, port) = if let Some(rest) = s.strip_prefix('[') {
+        let (h, after) = rest
+            .split_once(']')
+            .ok_or_else(|| format!("'{input}' has an unclosed '['"))?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => Some(p),
+            None if after.is_empty() => None,
+            None => return Err(format!("'{input}' is not HOST[:PORT]")),
+        };
+        (h.to_string(), port)
+    } else if s.matches(':').count() > 1 {
+        (s.to_string(), None)
+    } else {
+        match s.split_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (s.to_string(), None),
+        }
+    };
+    let port = match port {
+        None => 443,
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| format!("'{input}' has an invalid port '{p}'"))?,
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let is_ip = host.parse::<std::net::IpAddr>().is_ok();
+    let valid_name = !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        });
+    if !is_ip && !valid_name {
+        return Err(format!("'{input}' is not a valid host name"));
+    }
+    Ok((host, port))
+}
+
+/// Resolves what to check from the validated inputs. `name` is `None` only
+/// when `--login-server` is given alone; the registry name is then its first label.
+pub fn resolve(
+    name: Option<&str>,
+    login_server: Option<&str>,
+    cloud: Cloud,
+) -> Result<Target, String> {
+    let mut notes = Vec::new();
+    let flag = login_server.map(parse_login_server).transpose()?;
+    let name = match (name, &flag) {
+        (Some(n), _) => {
+            let (name, note) = parse_name(n, &cloud)?;
+            notes.extend(note);
+            name
+        }
+        (None, Some((host, _))) => host.split('.').next().unwrap_or(host).to_string(),
+        (None, None) => return Err("no registry name given".to_string()),
+    };
+    let login_server = match flag {
+        Some((host, port)) => Ok(LoginServer {
+            host,
+            port,
+            source: LoginServerSource::Flag,
+        }),
+        None => match &cloud.acr_suffix {
+            Some(suffix) => Ok(LoginServer {
+                host: format!("{}{suffix}", name.to_ascii_lowercase()),
+                port: 443,
+                source: LoginServerSource::Suffix,
+            }),
+            None => Err(format!(
+                "the cloud '{}' has no registry login server suffix (see 'az cloud show -n {}'), so no login server can be formed for '{name}'; pass --login-server",
+                cloud.name, cloud.name
+            )),
+        },
+    };
+    Ok(Target {
+        name,
+        cloud,
+        login_server,
+        notes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn azure() -> Cloud {
+        Cloud::builtin("AzureCloud").unwrap()
+    }
+
+    #[test]
+    fn registry_names() {
+        assert_eq!(parse_name("myregistry", &azure()).unwrap().0, "myregistry");
+        assert_eq!(parse_name("my-reg-abc123", &azure()).unwrap().0, "my-reg-abc123");
+        let (name, note) = parse_name("MyRegistry.azurecr.io", &azure()).unwrap();
+        assert_eq!(name, "MyRegistry");
+        assert!(note.unwrap().contains("login server"));
+        for bad in ["abcd", &"a".repeat(51), "my_registry", "-abcde", "my registry", ""] {
+            assert!(parse_name(bad, &azure()).is_err(), "{bad} accepted");
+        }
+        let err = parse_name("myregistry.azurecr.cn", &azure()).unwrap_err();
+        assert!(err.contains("--cloud AzureChinaCloud"), "{err}");
+        assert!(parse_name("myregistry.example.com", &azure()).is_err());
+    }
+
+    #[test]
+    fn login_servers() {
+        assert_eq!(parse_login_server("reg.azurecr.io").unwrap(), ("reg.azurecr.io".into(), 443));
+        assert_eq!(parse_login_server("reg.local:5443").unwrap(), ("reg.local".into(), 5443));
+        assert_eq!(parse_login_server("127.0.0.1:8443").unwrap(), ("127.0.0.1".into(), 8443));
+        assert_eq!(parse_login_server("[::1]:8443").unwrap(), ("::1".into(), 8443));
+        for bad in ["https://reg.azurecr.io", "reg.azurecr.io/v2", "reg:0", "reg:99999", "reg:x", "bad_host", ""] {
+            assert!(parse_login_server(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn login_server_from_suffix_or_flag() {
+        let t = resolve(Some("MyReg1"), None, azure()).unwrap();
+        assert_eq!(t.login_server.unwrap().authority(), "myreg1.azurecr.io");
+        let t = resolve(None, Some("edge.local:8443"), azure()).unwrap();
+        assert_eq!(t.name, "edge");
+        assert_eq!(t.login_server.unwrap().source, LoginServerSource::Flag);
+        let custom = Cloud { name: "Stack".into(), acr_suffix: None, resource_manager: None, authority: None };
+        assert!(resolve(Some("myreg1"), None, custom).unwrap().login_server.is_err());
+    }
+}
