@@ -34,8 +34,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the local environment and, with --name, the path to a registry.
-    #[command(after_help = EXAMPLES)]
-    Check(CheckArgs),
+    #[command(after_help = EXAMPLES, args_override_self = true)]
+    Check(Box<CheckArgs>),
     /// Print the documented meaning and remediation of an error code.
     Explain {
         /// The code, e.g. DOCKER_DAEMON_ERROR (case-insensitive; the _ERROR suffix is optional).
@@ -111,7 +111,13 @@ pub struct CheckArgs {
     pub username: Option<String>,
 
     /// Password of --username. Prefer --password-stdin: arguments are visible to other users.
-    #[arg(short = 'p', long, value_name = "PASSWORD", conflicts_with = "password_stdin", help_heading = "Credentials")]
+    #[arg(
+        short = 'p',
+        long,
+        value_name = "PASSWORD",
+        conflicts_with = "password_stdin",
+        help_heading = "Credentials"
+    )]
     pub password: Option<String>,
 
     /// Read the password of --username from standard input.

@@ -256,10 +256,13 @@ impl ErrorCode {
 
     /// The deep link into the Azure documentation for this code.
     pub fn docs_url(self) -> String {
-        format!(
-            "https://aka.ms/acr/errors#{}",
-            self.name().to_ascii_lowercase()
-        )
+        match self.info().more_info {
+            Some(url) => url.to_string(),
+            None => format!(
+                "https://aka.ms/acr/errors#{}",
+                self.name().to_ascii_lowercase()
+            ),
+        }
     }
 }
 

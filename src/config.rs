@@ -10,8 +10,8 @@ use crate::net::tls::TlsSetup;
 use crate::report::RegistryInfo;
 use crate::secret::Secret;
 use crate::target::{self, Target};
-use std::net::SocketAddr;
 use std::io::IsTerminal;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -101,7 +101,9 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
         (None, Some(_)) => None,
         (None, None) => match az.default_registry() {
             Some(n) => {
-                notes.push(format!("registry '{n}' is az's default (az configure --defaults acr=)"));
+                notes.push(format!(
+                    "registry '{n}' is az's default (az configure --defaults acr=)"
+                ));
                 Some(n)
             }
             None => {
@@ -129,7 +131,9 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
         let valid = !repo.is_empty()
             && repo.split('/').all(|part| {
                 !part.is_empty()
-                    && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+                    && part
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
             });
         if !valid {
             return Err(format!(
@@ -159,7 +163,9 @@ fn password_login(args: &CheckArgs) -> Result<Option<PasswordLogin>, String> {
     let password = if args.password_stdin {
         let mut text = String::new();
         use std::io::Read;
-        std::io::stdin().take(64 * 1024).read_to_string(&mut text)
+        std::io::stdin()
+            .take(64 * 1024)
+            .read_to_string(&mut text)
             .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
         let text = text.trim_end_matches(['\n', '\r']).to_string();
         if text.is_empty() {
@@ -172,10 +178,14 @@ fn password_login(args: &CheckArgs) -> Result<Option<PasswordLogin>, String> {
     match (&args.username, password) {
         (None, Some(_)) => Err("--password needs --username".into()),
         (Some(_), None) => Err("--username needs --password or --password-stdin".into()),
-        (Some(_), Some(_)) if !matches!(args.auth, AuthSource::Auto | AuthSource::Password) => Err(format!(
-            "--username/--password conflict with --auth {}",
-            clap::ValueEnum::to_possible_value(&args.auth).map(|v| v.get_name().to_string()).unwrap_or_default()
-        )),
+        (Some(_), Some(_)) if !matches!(args.auth, AuthSource::Auto | AuthSource::Password) => {
+            Err(format!(
+                "--username/--password conflict with --auth {}",
+                clap::ValueEnum::to_possible_value(&args.auth)
+                    .map(|v| v.get_name().to_string())
+                    .unwrap_or_default()
+            ))
+        }
         (Some(user), Some(password)) => Ok(Some(PasswordLogin {
             username: user.clone(),
             password,

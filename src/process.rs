@@ -157,7 +157,10 @@ impl azure_identity::Executor for BoundedExecutor {
         program: &std::ffi::OsStr,
         args: &[&std::ffi::OsStr],
     ) -> std::io::Result<std::process::Output> {
-        let args: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
         let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
         match run(Path::new(program), &arg_refs, self.timeout).await {
             Ok(out) => Ok(std::process::Output {

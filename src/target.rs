@@ -186,11 +186,21 @@ mod tests {
     #[test]
     fn registry_names() {
         assert_eq!(parse_name("myregistry", &azure()).unwrap().0, "myregistry");
-        assert_eq!(parse_name("my-reg-abc123", &azure()).unwrap().0, "my-reg-abc123");
+        assert_eq!(
+            parse_name("my-reg-abc123", &azure()).unwrap().0,
+            "my-reg-abc123"
+        );
         let (name, note) = parse_name("MyRegistry.azurecr.io", &azure()).unwrap();
         assert_eq!(name, "MyRegistry");
         assert!(note.unwrap().contains("login server"));
-        for bad in ["abcd", &"a".repeat(51), "my_registry", "-abcde", "my registry", ""] {
+        for bad in [
+            "abcd",
+            &"a".repeat(51),
+            "my_registry",
+            "-abcde",
+            "my registry",
+            "",
+        ] {
             assert!(parse_name(bad, &azure()).is_err(), "{bad} accepted");
         }
         let err = parse_name("myregistry.azurecr.cn", &azure()).unwrap_err();
@@ -200,11 +210,31 @@ mod tests {
 
     #[test]
     fn login_servers() {
-        assert_eq!(parse_login_server("reg.azurecr.io").unwrap(), ("reg.azurecr.io".into(), 443));
-        assert_eq!(parse_login_server("reg.local:5443").unwrap(), ("reg.local".into(), 5443));
-        assert_eq!(parse_login_server("127.0.0.1:8443").unwrap(), ("127.0.0.1".into(), 8443));
-        assert_eq!(parse_login_server("[::1]:8443").unwrap(), ("::1".into(), 8443));
-        for bad in ["https://reg.azurecr.io", "reg.azurecr.io/v2", "reg:0", "reg:99999", "reg:x", "bad_host", ""] {
+        assert_eq!(
+            parse_login_server("reg.azurecr.io").unwrap(),
+            ("reg.azurecr.io".into(), 443)
+        );
+        assert_eq!(
+            parse_login_server("reg.local:5443").unwrap(),
+            ("reg.local".into(), 5443)
+        );
+        assert_eq!(
+            parse_login_server("127.0.0.1:8443").unwrap(),
+            ("127.0.0.1".into(), 8443)
+        );
+        assert_eq!(
+            parse_login_server("[::1]:8443").unwrap(),
+            ("::1".into(), 8443)
+        );
+        for bad in [
+            "https://reg.azurecr.io",
+            "reg.azurecr.io/v2",
+            "reg:0",
+            "reg:99999",
+            "reg:x",
+            "bad_host",
+            "",
+        ] {
             assert!(parse_login_server(bad).is_err(), "{bad} accepted");
         }
     }
@@ -216,7 +246,15 @@ mod tests {
         let t = resolve(None, Some("edge.local:8443"), azure()).unwrap();
         assert_eq!(t.name, "edge");
         assert_eq!(t.login_server.unwrap().source, LoginServerSource::Flag);
-        let custom = Cloud { name: "Stack".into(), acr_suffix: None, resource_manager: None, authority: None };
-        assert!(resolve(Some("myreg1"), None, custom).unwrap().login_server.is_err());
+        let custom = Cloud {
+            name: "Stack".into(),
+            acr_suffix: None,
+            resource_manager: None,
+            authority: None,
+        };
+        assert!(resolve(Some("myreg1"), None, custom)
+            .unwrap()
+            .login_server
+            .is_err());
     }
 }

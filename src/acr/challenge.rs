@@ -107,10 +107,14 @@ mod tests {
 
     #[test]
     fn parses_acr_bearer_challenge() {
-        let c = parse(r#"Bearer realm="https://reg.azurecr.io/oauth2/token",service="reg.azurecr.io""#);
+        let c =
+            parse(r#"Bearer realm="https://reg.azurecr.io/oauth2/token",service="reg.azurecr.io""#);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].scheme, "bearer");
-        assert_eq!(c[0].param("realm"), Some("https://reg.azurecr.io/oauth2/token"));
+        assert_eq!(
+            c[0].param("realm"),
+            Some("https://reg.azurecr.io/oauth2/token")
+        );
         assert_eq!(c[0].param("service"), Some("reg.azurecr.io"));
     }
 
@@ -125,7 +129,15 @@ mod tests {
 
     #[test]
     fn survives_garbage() {
-        for h in ["", "=", "\"", "Bearer realm=\"unterminated", "==,,\"\\", "Bearer =x", "ñ=ñ, Bearer"] {
+        for h in [
+            "",
+            "=",
+            "\"",
+            "Bearer realm=\"unterminated",
+            "==,,\"\\",
+            "Bearer =x",
+            "ñ=ñ, Bearer",
+        ] {
             let _ = parse(h);
         }
         assert_eq!(parse("Bearer")[0].params.len(), 0);

@@ -47,11 +47,14 @@ pub fn parse(body: &[u8]) -> Vec<AcrError> {
 
 /// `CODE: message` of the first error, for reports.
 pub fn summary(body: &[u8]) -> Option<String> {
-    parse(body).into_iter().next().map(|e| match (e.code.is_empty(), e.message.is_empty()) {
-        (false, false) => format!("{}: {}", e.code, e.message),
-        (false, true) => e.code,
-        _ => e.message,
-    })
+    parse(body)
+        .into_iter()
+        .next()
+        .map(|e| match (e.code.is_empty(), e.message.is_empty()) {
+            (false, false) => format!("{}: {}", e.code, e.message),
+            (false, true) => e.code,
+            _ => e.message,
+        })
 }
 
 /// The client IP in ACR's firewall denial: `client with IP '1.2.3.4' is not allowed access`.
@@ -79,6 +82,9 @@ mod tests {
         assert!(parse(b"<html>").is_empty());
         assert!(parse(b"{\"errors\":5}").is_empty());
         assert_eq!(summary(br#"{"errors":[{"code":7}]}"#).as_deref(), Some("7"));
-        assert_eq!(denied_client_ip(br#"{"errors":[{"message":"client with IP 'nope' x"}]}"#), None);
+        assert_eq!(
+            denied_client_ip(br#"{"errors":[{"message":"client with IP 'nope' x"}]}"#),
+            None
+        );
     }
 }

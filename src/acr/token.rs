@@ -30,10 +30,7 @@ pub fn jwt_claims(token: &str) -> Option<Value> {
 
 /// The tenant (`tid`) an Azure AD token was issued in.
 pub fn tenant_of(token: &str) -> Option<String> {
-    jwt_claims(token)?
-        .get("tid")?
-        .as_str()
-        .map(str::to_string)
+    jwt_claims(token)?.get("tid")?.as_str().map(str::to_string)
 }
 
 #[cfg(test)]
@@ -47,15 +44,25 @@ mod tests {
 
     #[test]
     fn reads_tenant_from_jwt() {
-        assert_eq!(tenant_of(&jwt(r#"{"tid":"t-1","aud":"x"}"#)).as_deref(), Some("t-1"));
+        assert_eq!(
+            tenant_of(&jwt(r#"{"tid":"t-1","aud":"x"}"#)).as_deref(),
+            Some("t-1")
+        );
         assert_eq!(tenant_of("not-a-jwt"), None);
         assert_eq!(tenant_of("a.!!!.c"), None);
     }
 
     #[test]
     fn token_fields() {
-        assert_eq!(token_field(br#"{"refresh_token":"r"}"#, "refresh_token").unwrap().expose(), "r");
+        assert_eq!(
+            token_field(br#"{"refresh_token":"r"}"#, "refresh_token")
+                .unwrap()
+                .expose(),
+            "r"
+        );
         assert!(token_field(br#"{"refresh_token":""}"#, "refresh_token").is_err());
-        assert!(token_field(b"<html>", "access_token").unwrap_err().contains("not JSON"));
+        assert!(token_field(b"<html>", "access_token")
+            .unwrap_err()
+            .contains("not JSON"));
     }
 }

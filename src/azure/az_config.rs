@@ -104,7 +104,8 @@ mod tests {
 
     #[test]
     fn parses_az_config() {
-        let ini = Ini::parse("[cloud]\nname = AzureChinaCloud\n\n[defaults]\nacr = myreg\ngroup=\n# c\n");
+        let ini =
+            Ini::parse("[cloud]\nname = AzureChinaCloud\n\n[defaults]\nacr = myreg\ngroup=\n# c\n");
         assert_eq!(ini.get("cloud", "name"), Some("AzureChinaCloud"));
         assert_eq!(ini.get("defaults", "acr"), Some("myreg"));
         assert_eq!(ini.get("defaults", "group"), None);

@@ -52,9 +52,11 @@ impl Cloud {
     /// The built-in cloud whose login server suffix `host` ends with.
     pub fn owning_suffix(host: &str) -> Option<Cloud> {
         let host = host.to_ascii_lowercase();
-        Cloud::builtin_names()
-            .filter_map(Cloud::builtin)
-            .find(|c| c.acr_suffix.as_ref().is_some_and(|s| host.ends_with(s.as_str())))
+        Cloud::builtin_names().filter_map(Cloud::builtin).find(|c| {
+            c.acr_suffix
+                .as_ref()
+                .is_some_and(|s| host.ends_with(s.as_str()))
+        })
     }
 
     /// A cloud registered with `az cloud register`, from clouds.config.

@@ -89,6 +89,9 @@ pub struct CredentialSetup {
     pub env_secret: Option<Secret>,
 }
 
+/// A source and its credential, or why it cannot be built.
+type Candidate = (AuthSource, Result<Arc<dyn TokenCredential>, String>);
+
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
@@ -118,9 +121,9 @@ impl CredentialSetup {
 
     /// The sources to try, in order, with the credential for each; sources
     /// whose configuration is absent are left out in auto mode.
-    fn candidates(&self) -> Vec<(AuthSource, Result<Arc<dyn TokenCredential>, String>)> {
+    fn candidates(&self) -> Vec<Candidate> {
         let wanted = |s: AuthSource| self.mode == AuthSource::Auto || self.mode == s;
-        let mut out: Vec<(AuthSource, Result<Arc<dyn TokenCredential>, String>)> = Vec::new();
+        let mut out: Vec<Candidate> = Vec::new();
         let tenant = env("AZURE_TENANT_ID");
         let client_id = env("AZURE_CLIENT_ID");
 
@@ -129,18 +132,16 @@ impl CredentialSetup {
             && (sp_configured || self.mode == AuthSource::ServicePrincipal)
         {
             let cred = match (&tenant, &client_id, env("AZURE_CLIENT_SECRET")) {
-                (Some(t), Some(c), Some(secret)) => {
-                    azure_identity::ClientSecretCredential::new(
-                        t,
-                        c.clone(),
-                        secret.into(),
-                        Some(azure_identity::ClientSecretCredentialOptions {
-                            client_options: self.client_options(),
-                        }),
-                    )
-                    .map(|c| c as Arc<dyn TokenCredential>)
-                    .map_err(|e| e.to_string())
-                }
+                (Some(t), Some(c), Some(secret)) => azure_identity::ClientSecretCredential::new(
+                    t,
+                    c.clone(),
+                    secret.into(),
+                    Some(azure_identity::ClientSecretCredentialOptions {
+                        client_options: self.client_options(),
+                    }),
+                )
+                .map(|c| c as Arc<dyn TokenCredential>)
+                .map_err(|e| e.to_string()),
                 _ => Err("set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET".into()),
             };
             out.push((AuthSource::ServicePrincipal, cred));
@@ -231,7 +232,9 @@ impl CredentialSetup {
                         source,
                     })
                 }
-                Ok(Err(e)) => failures.tried.push((source, self.scrub(&first_line(&e.to_string())))),
+                Ok(Err(e)) => failures
+                    .tried
+                    .push((source, self.scrub(&first_line(&e.to_string())))),
                 Err(_) => failures.tried.push((
                     source,
                     format!(
@@ -252,10 +255,17 @@ impl CredentialSetup {
     }
 }
 
+/// An azure_identity error as one line, without its boilerplate
+/// ("XCredential authentication failed.", "To troubleshoot, visit …").
 fn first_line(s: &str) -> String {
-    s.lines()
+    let text = s
+        .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with("To troubleshoot"))
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    match text.split_once(" authentication failed. ") {
+        Some((who, rest)) if who.ends_with("Credential") && !who.contains(' ') => rest.to_string(),
+        _ => text,
+    }
 }

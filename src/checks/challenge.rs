@@ -36,16 +36,18 @@ pub async fn check(session: &mut Session, ls: &LoginServer) -> (CheckResult, Opt
                 CheckResult::fail(
                     id,
                     ErrorCode::ConnectivityChallengeError,
-                    format!("Registry '{}' did not issue a challenge: GET {url} failed: {why}.", ls.authority()),
+                    format!(
+                        "Registry '{}' did not issue a challenge: GET {url} failed: {why}.",
+                        ls.authority()
+                    ),
                 ),
                 None,
             )
         }
     };
     let status = response.status;
-    let fail = |code, detail: String| {
-        CheckResult::fail(id, code, detail).with_detail("status", status)
-    };
+    let fail =
+        |code, detail: String| CheckResult::fail(id, code, detail).with_detail("status", status);
     match status {
         401 => {}
         403 => {
@@ -115,7 +117,10 @@ pub async fn check(session: &mut Session, ls: &LoginServer) -> (CheckResult, Opt
             return (
                 fail(
                     ErrorCode::ConnectivityAadLoginError,
-                    format!("Registry '{}' does not support AAD login: its challenge offers {what}.", ls.authority()),
+                    format!(
+                        "Registry '{}' does not support AAD login: its challenge offers {what}.",
+                        ls.authority()
+                    ),
                 ),
                 None,
             );
@@ -125,7 +130,11 @@ pub async fn check(session: &mut Session, ls: &LoginServer) -> (CheckResult, Opt
     let realm_url = url::Url::parse(&realm);
     let on_login_server = realm_url.as_ref().is_ok_and(|u| {
         u.scheme() == "https"
-            && u.host_str().is_some_and(|h| h.trim_start_matches('[').trim_end_matches(']').eq_ignore_ascii_case(&ls.host))
+            && u.host_str().is_some_and(|h| {
+                h.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .eq_ignore_ascii_case(&ls.host)
+            })
             && u.port_or_known_default() == Some(ls.port)
     });
     if !on_login_server {
@@ -147,5 +156,11 @@ pub async fn check(session: &mut Session, ls: &LoginServer) -> (CheckResult, Opt
     let r = CheckResult::pass(id, format!("Challenge endpoint {url} : OK"))
         .with_detail("realm", realm)
         .with_detail("service", service.clone());
-    (r, Some(Bearer { realm_path, service }))
+    (
+        r,
+        Some(Bearer {
+            realm_path,
+            service,
+        }),
+    )
 }

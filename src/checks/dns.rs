@@ -12,11 +12,18 @@ use std::time::Duration;
 
 /// Resolves `host`; the addresses are what the TLS check connects to, so
 /// the name is looked up once.
-pub async fn check(host: &str, resolver: &Resolver, timeout: Duration) -> (CheckResult, Option<Vec<IpAddr>>) {
+pub async fn check(
+    host: &str,
+    resolver: &Resolver,
+    timeout: Duration,
+) -> (CheckResult, Option<Vec<IpAddr>>) {
     let id = CheckId::Dns;
     if let Ok(ip) = host.parse::<IpAddr>() {
-        let r = CheckResult::pass(id, format!("DNS lookup to {host} : not needed (an IP address)"))
-            .with_detail("addresses", json!([ip.to_string()]));
+        let r = CheckResult::pass(
+            id,
+            format!("DNS lookup to {host} : not needed (an IP address)"),
+        )
+        .with_detail("addresses", json!([ip.to_string()]));
         return (r, Some(vec![ip]));
     }
     // The OS's answer is only worth comparing when both ask the same servers.
@@ -28,10 +35,7 @@ pub async fn check(host: &str, resolver: &Resolver, timeout: Duration) -> (Check
     };
     match answer {
         Err(failure) => {
-            let mut detail = format!(
-                "DNS lookup to registry '{host}' failed: {failure} (asked {}).",
-                resolver.description
-            );
+            let mut detail = format!("'{host}': {failure}; asked {}.", resolver.description);
             if let Some(Ok(os_addrs)) = &os {
                 if !os_addrs.is_empty() {
                     detail.push_str(&format!(
@@ -53,7 +57,11 @@ pub async fn check(host: &str, resolver: &Resolver, timeout: Duration) -> (Check
 }
 
 fn join(addrs: &[IpAddr]) -> String {
-    addrs.iter().map(IpAddr::to_string).collect::<Vec<_>>().join(", ")
+    addrs
+        .iter()
+        .map(IpAddr::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn describe(
@@ -63,17 +71,33 @@ fn describe(
     os: Option<&Result<Vec<IpAddr>, String>>,
 ) -> CheckResult {
     let first = answer.addresses[0];
-    let mut r = CheckResult::pass(CheckId::Dns, format!("DNS lookup to {host} at IP {first} : OK"))
-        .with_detail("addresses", json!(answer.addresses.iter().map(|a| a.to_string()).collect::<Vec<_>>()))
-        .with_detail("cname_chain", json!(answer.cname_chain))
-        .with_detail("resolver", resolver.description.clone());
+    let mut r = CheckResult::pass(
+        CheckId::Dns,
+        format!("DNS lookup to {host} at IP {first} : OK"),
+    )
+    .with_detail(
+        "addresses",
+        json!(answer
+            .addresses
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()),
+    )
+    .with_detail("cname_chain", json!(answer.cname_chain))
+    .with_detail("resolver", resolver.description.clone());
     if answer.addresses.len() > 1 {
         r = r.with_note(format!("all addresses: {}", join(&answer.addresses)));
     }
     if !answer.cname_chain.is_empty() {
-        r = r.with_note(format!("CNAME chain: {host} -> {}", answer.cname_chain.join(" -> ")));
+        r = r.with_note(format!(
+            "CNAME chain: {host} -> {}",
+            answer.cname_chain.join(" -> ")
+        ));
     }
-    let privatelink = answer.cname_chain.iter().any(|n| n.contains(".privatelink."));
+    let privatelink = answer
+        .cname_chain
+        .iter()
+        .any(|n| n.contains(".privatelink."));
     let private = answer.addresses.iter().all(dns::is_private);
     if privatelink {
         r = r.with_note(if private {
@@ -82,14 +106,19 @@ fn describe(
             "the chain goes through privatelink but ends at a public address: the private DNS zone is not linked to this network, so traffic takes the public endpoint".to_string()
         });
     } else if private {
-        r = r.with_note("resolves to a private address (private endpoint, hosts entry or split DNS)");
+        r = r.with_note(
+            "resolves to a private address (private endpoint, hosts entry or split DNS)",
+        );
     }
     if let Some(os) = os {
         match os {
             Ok(os_addrs) => {
                 let same = os_addrs.iter().all(|a| answer.addresses.contains(a))
                     && answer.addresses.iter().all(|a| os_addrs.contains(a));
-                r = r.with_detail("os_addresses", json!(os_addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>()));
+                r = r.with_detail(
+                    "os_addresses",
+                    json!(os_addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>()),
+                );
                 if !same {
                     r.status = crate::report::Status::Warn;
                     r = r.with_note(format!(
@@ -100,7 +129,10 @@ fn describe(
             }
             Err(e) => {
                 r.status = crate::report::Status::Warn;
-                r = r.with_note(format!("the operating system's resolver fails for this name ({e}) while {} answers", resolver.description));
+                r = r.with_note(format!(
+                    "the operating system's resolver fails for this name ({e}) while {} answers",
+                    resolver.description
+                ));
             }
         }
     }

@@ -19,10 +19,17 @@ pub fn check(target: &Target) -> (CheckResult, Option<LoginServer>) {
             };
             let mut result = CheckResult::pass(
                 id,
-                format!("Login server for registry '{}': {} ({from})", target.name, ls.authority()),
+                format!(
+                    "Login server for registry '{}': {} ({from})",
+                    target.name,
+                    ls.authority()
+                ),
             )
             .with_detail("login_server", ls.authority())
-            .with_detail("source", serde_json::to_value(ls.source).unwrap_or_default())
+            .with_detail(
+                "source",
+                serde_json::to_value(ls.source).unwrap_or_default(),
+            )
             .with_detail("cloud", target.cloud.name.clone());
             for note in &target.notes {
                 result = result.with_note(note);
@@ -33,7 +40,10 @@ pub fn check(target: &Target) -> (CheckResult, Option<LoginServer>) {
             CheckResult::fail(
                 id,
                 ErrorCode::LoginServerError,
-                format!("Unable to find login server for registry '{}': {why}", target.name),
+                format!(
+                    "Unable to find login server for registry '{}': {why}",
+                    target.name
+                ),
             )
             .with_detail("cloud", target.cloud.name.clone()),
             None,

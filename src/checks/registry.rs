@@ -34,7 +34,10 @@ macro_rules! step {
         let id: CheckId = $id;
         if !$ctx.wants(id) {
             if $ctx.user_skip(id).is_some() {
-                $ctx.skip_all(after(id), &format!("needs the {} check, which was skipped", id.as_str()));
+                $ctx.skip_all(
+                    after(id),
+                    &format!("needs the {} check, which was skipped", id.as_str()),
+                );
             }
             return;
         }
@@ -91,7 +94,11 @@ pub async fn run(ctx: &Ctx) {
         match resolver {
             Ok(r) => dns::check(&ls.host, &r, timeout).await,
             Err(why) => (
-                CheckResult::fail(CheckId::Dns, crate::codes::ErrorCode::ConnectivityDnsError, why),
+                CheckResult::fail(
+                    CheckId::Dns,
+                    crate::codes::ErrorCode::ConnectivityDnsError,
+                    why,
+                ),
                 None,
             ),
         }
@@ -100,9 +107,12 @@ pub async fn run(ctx: &Ctx) {
         tls::check(&ls, &addrs, reg.proxy.as_ref(), &reg.tls, timeout).await
     });
     let mut session = Session::new(conn, addrs, reg.proxy.clone(), reg.tls.clone(), timeout);
-    let bearer: Bearer = step!(ctx, CheckId::Challenge, "the registry issued no usable challenge", async {
-        challenge::check(&mut session, &ls).await
-    });
+    let bearer: Bearer = step!(
+        ctx,
+        CheckId::Challenge,
+        "the registry issued no usable challenge",
+        async { challenge::check(&mut session, &ls).await }
+    );
     let scope = match &reg.repository {
         Some(repo) => format!("repository:{repo}:pull"),
         None => "registry:catalog:*".to_string(),
@@ -115,7 +125,10 @@ pub async fn run(ctx: &Ctx) {
         ));
         let grant = token::Grant::Password(login);
         step!(ctx, CheckId::AccessToken, "", async {
-            (token::access_token(&mut session, &bearer, grant, &scope).await, Some(()))
+            (
+                token::access_token(&mut session, &bearer, grant, &scope).await,
+                Some(()),
+            )
         });
         return;
     }
@@ -129,6 +142,9 @@ pub async fn run(ctx: &Ctx) {
     });
     step!(ctx, CheckId::AccessToken, "", async {
         let grant = token::Grant::Refresh(&refresh);
-        (token::access_token(&mut session, &bearer, grant, &scope).await, Some(()))
+        (
+            token::access_token(&mut session, &bearer, grant, &scope).await,
+            Some(()),
+        )
     });
 }

@@ -25,7 +25,10 @@ pub async fn check(
             let info = &conn.info;
             let mut r = CheckResult::pass(
                 id,
-                format!("TLS connection to {target} at {} : OK ({})", info.peer, info.tls_version),
+                format!(
+                    "TLS connection to {target} at {} : OK ({})",
+                    info.peer, info.tls_version
+                ),
             )
             .with_detail("peer", info.peer.to_string())
             .with_detail("tls_version", info.tls_version.clone())
@@ -38,26 +41,35 @@ pub async fn check(
                     .with_note(format!("certificate: {}", cert.describe()));
             }
             if let Some(p) = &info.via_proxy {
-                r = r.with_detail("proxy", p.clone()).with_note(format!("through proxy {p} (HTTPS_PROXY)"));
+                r = r
+                    .with_detail("proxy", p.clone())
+                    .with_note(format!("through proxy {p} (HTTPS_PROXY)"));
             }
             (r, Some(conn))
         }
         Err(ConnectError::Transport(why)) => {
             let mut detail = format!("Could not connect to {target}: {why}.");
             if let Some(p) = proxy {
-                detail.push_str(&format!(" The connection goes through proxy {} (HTTPS_PROXY).", p.display()));
+                detail.push_str(&format!(
+                    " The connection goes through proxy {} (HTTPS_PROXY).",
+                    p.display()
+                ));
             }
             let r = CheckResult::fail(id, ErrorCode::ConnectivityChallengeError, detail)
                 .with_detail("transport", why);
             (r, None)
         }
         Err(ConnectError::Tls { reason, cert }) => {
-            let mut detail = format!("Unable to establish a secure connection to registry '{target}'. {reason}");
+            let mut detail =
+                format!("Unable to establish a secure connection to registry '{target}'. {reason}");
             if let Some(c) = &cert {
                 detail.push_str(&format!("\nPresented certificate: {}.", c.describe()));
             }
             if let Some(p) = proxy {
-                detail.push_str(&format!("\nThe connection goes through proxy {} (HTTPS_PROXY).", p.display()));
+                detail.push_str(&format!(
+                    "\nThe connection goes through proxy {} (HTTPS_PROXY).",
+                    p.display()
+                ));
             }
             let mut r = CheckResult::fail(id, ErrorCode::ConnectivitySslError, detail)
                 .with_detail("reason", reason)

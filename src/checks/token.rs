@@ -71,7 +71,10 @@ fn denied(
     CheckResult::fail(
         id,
         code,
-        format!("Access to registry '{registry}' was denied. Response code: {}.{acr}", r.status),
+        format!(
+            "Access to registry '{registry}' was denied. Response code: {}.{acr}",
+            r.status
+        ),
     )
     .with_detail("status", r.status)
 }
@@ -103,7 +106,12 @@ pub async fn refresh_token(
     }
     let secrets = [&aad.token];
     let sent = session
-        .send(http::Method::POST, "/oauth2/exchange", &[FORM], Some(form(&pairs)))
+        .send(
+            http::Method::POST,
+            "/oauth2/exchange",
+            &[FORM],
+            Some(form(&pairs)),
+        )
         .await;
     let result = match sent {
         Err(why) => CheckResult::fail(
@@ -172,7 +180,12 @@ pub async fn access_token(
     };
     let secrets = [secret];
     let sent = session
-        .send(http::Method::POST, &bearer.realm_path, &[FORM], Some(form(&pairs)))
+        .send(
+            http::Method::POST,
+            &bearer.realm_path,
+            &[FORM],
+            Some(form(&pairs)),
+        )
         .await;
     let result = match sent {
         Err(why) => CheckResult::fail(

@@ -65,7 +65,9 @@ impl Resolver {
         let mut builder =
             TokioResolver::builder_with_config(config, TokioRuntimeProvider::default());
         *builder.options_mut() = opts;
-        let inner = builder.build().map_err(|e| format!("cannot set up DNS: {e}"))?;
+        let inner = builder
+            .build()
+            .map_err(|e| format!("cannot set up DNS: {e}"))?;
         let description = if servers.is_empty() {
             "the system resolver (hosts file only)".to_string()
         } else {
@@ -98,7 +100,9 @@ impl Resolver {
         opts.timeout = timeout;
         opts.attempts = 1;
         opts.cache_size = 0;
-        let inner = builder.build().map_err(|e| format!("cannot set up DNS: {e}"))?;
+        let inner = builder
+            .build()
+            .map_err(|e| format!("cannot set up DNS: {e}"))?;
         Ok(Resolver {
             inner,
             description: format!("DNS server {server}"),

@@ -108,12 +108,14 @@ async fn tunnel(
     port: u16,
     timeout: Duration,
 ) -> Result<TcpStream, String> {
-    let addrs: Vec<SocketAddr> =
-        tokio::time::timeout(timeout, tokio::net::lookup_host((proxy.host.as_str(), proxy.port)))
-            .await
-            .map_err(|_| format!("proxy {} could not be resolved in time", proxy.display()))?
-            .map_err(|e| format!("proxy {} could not be resolved: {e}", proxy.display()))?
-            .collect();
+    let addrs: Vec<SocketAddr> = tokio::time::timeout(
+        timeout,
+        tokio::net::lookup_host((proxy.host.as_str(), proxy.port)),
+    )
+    .await
+    .map_err(|_| format!("proxy {} could not be resolved in time", proxy.display()))?
+    .map_err(|e| format!("proxy {} could not be resolved: {e}", proxy.display()))?
+    .collect();
     let mut stream = tcp_connect(&addrs, timeout)
         .await
         .map_err(|e| format!("proxy {}: {e}", proxy.display()))?;
@@ -149,7 +151,11 @@ async fn tunnel(
         return Err(format!(
             "proxy {} refused the tunnel to {host}:{port}: {}",
             proxy.display(),
-            if status_line.is_empty() { "no answer" } else { &status_line }
+            if status_line.is_empty() {
+                "no answer"
+            } else {
+                &status_line
+            }
         ));
     }
     Ok(stream)
@@ -400,6 +406,8 @@ impl Session {
             })?;
             self.connections += 1;
         }
-        self.conn.send(method, path, headers, body, self.timeout).await
+        self.conn
+            .send(method, path, headers, body, self.timeout)
+            .await
     }
 }

@@ -109,7 +109,10 @@ mod tests {
         assert_eq!(p.port, 3128);
         assert_eq!(p.display(), "http://proxy.corp:3128");
         let expected = base64::engine::general_purpose::STANDARD.encode("user:p@ss");
-        assert_eq!(p.authorization(), Some(format!("Basic {expected}").as_str()));
+        assert_eq!(
+            p.authorization(),
+            Some(format!("Basic {expected}").as_str())
+        );
         assert_eq!(Proxy::parse("proxy:8080").unwrap().port, 8080);
         assert!(Proxy::parse("socks5://proxy:1080").is_err());
     }

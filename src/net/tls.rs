@@ -33,7 +33,10 @@ impl TlsSetup {
         if let Some(file) = extra_ca_file {
             let certs = read_pem_certs(file)?;
             let (added, _) = roots.add_parsable_certificates(certs);
-            trust_sources.push(format!("--ca-file {} ({added} certificates)", file.display()));
+            trust_sources.push(format!(
+                "--ca-file {} ({added} certificates)",
+                file.display()
+            ));
         }
         let verifier = WebPkiServerVerifier::builder_with_provider(
             Arc::new(roots),
@@ -192,7 +195,9 @@ impl CertInfo {
 /// Why a handshake failed, in words a person can act on.
 pub fn explain_failure(err: &rustls::Error, cert: Option<&CertInfo>) -> String {
     use rustls::Error as E;
-    let issuer = cert.map(|c| c.issuer.as_str()).unwrap_or("an unknown issuer");
+    let issuer = cert
+        .map(|c| c.issuer.as_str())
+        .unwrap_or("an unknown issuer");
     match err {
         E::InvalidCertificate(CertificateError::UnknownIssuer) => {
             let who = if cert.is_some_and(|c| c.self_signed) {

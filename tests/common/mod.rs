@@ -2,7 +2,11 @@
 //! tools that print what the real ones print.
 #![allow(dead_code)]
 
+pub mod acr;
+pub mod dns;
+pub mod pki;
 pub mod reference;
+pub mod server;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -208,6 +212,32 @@ impl Run {
             "stdout has {text:?}:\n{}",
             self.stdout
         );
+        self
+    }
+
+    /// No token, password or client secret in anything the run printed.
+    pub fn assert_no_secrets(&self) -> &Self {
+        let jwt = server::aad_jwt(server::TENANT);
+        let jwt_payload = jwt.split('.').nth(1).unwrap().to_string();
+        for secret in [
+            server::REFRESH_TOKEN,
+            server::ACCESS_TOKEN,
+            acr::CLIENT_SECRET,
+            acr::PASSWORD,
+            &jwt_payload,
+            "SECRET-",
+        ] {
+            assert!(
+                !self.stdout.contains(secret),
+                "stdout leaks {secret}:\n{}",
+                self.stdout
+            );
+            assert!(
+                !self.stderr.contains(secret),
+                "stderr leaks {secret}:\n{}",
+                self.stderr
+            );
+        }
         self
     }
 

@@ -1,0 +1,154 @@
+//! A real DNS server on 127.0.0.1 (UDP and TCP) serving a small zone, built
+//! with hickory's protocol types.
+
+use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
+use hickory_proto::rr::rdata::{A, AAAA, CNAME};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpListener, UdpSocket};
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone, Debug)]
+pub enum Entry {
+    Addr(IpAddr),
+    Cname(String),
+}
+
+#[derive(Default)]
+struct Zone {
+    records: HashMap<String, Vec<Entry>>,
+    /// Names asked for, in order.
+    asked: Vec<String>,
+    silent: bool,
+}
+
+pub struct DnsServer {
+    pub addr: SocketAddr,
+    zone: Arc<Mutex<Zone>>,
+}
+
+fn key(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+impl DnsServer {
+    pub fn start() -> DnsServer {
+        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = udp.local_addr().unwrap();
+        let tcp = TcpListener::bind(addr).unwrap();
+        let zone = Arc::new(Mutex::new(Zone::default()));
+        let z = zone.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok((n, from)) = udp.recv_from(&mut buf) {
+                if let Some(reply) = answer(&z, &buf[..n]) {
+                    let _ = udp.send_to(&reply, from);
+                }
+            }
+        });
+        let z = zone.clone();
+        std::thread::spawn(move || {
+            for mut stream in tcp.incoming().flatten() {
+                let mut len = [0u8; 2];
+                if stream.read_exact(&mut len).is_err() {
+                    continue;
+                }
+                let mut msg = vec![0u8; u16::from_be_bytes(len) as usize];
+                if stream.read_exact(&mut msg).is_err() {
+                    continue;
+                }
+                if let Some(reply) = answer(&z, &msg) {
+                    let _ = stream.write_all(&(reply.len() as u16).to_be_bytes());
+                    let _ = stream.write_all(&reply);
+                }
+            }
+        });
+        DnsServer { addr, zone }
+    }
+
+    pub fn add(&self, name: &str, entry: Entry) -> &Self {
+        self.zone
+            .lock()
+            .unwrap()
+            .records
+            .entry(key(name))
+            .or_default()
+            .push(entry);
+        self
+    }
+
+    pub fn a(&self, name: &str, ip: &str) -> &Self {
+        self.add(name, Entry::Addr(ip.parse().unwrap()))
+    }
+
+    pub fn cname(&self, name: &str, target: &str) -> &Self {
+        self.add(name, Entry::Cname(target.to_string()))
+    }
+
+    /// Stop answering (queries time out).
+    pub fn go_silent(&self) {
+        self.zone.lock().unwrap().silent = true;
+    }
+
+    pub fn asked(&self) -> Vec<String> {
+        self.zone.lock().unwrap().asked.clone()
+    }
+
+    /// `--dns-server` value.
+    pub fn flag(&self) -> String {
+        self.addr.to_string()
+    }
+}
+
+fn answer(zone: &Mutex<Zone>, query: &[u8]) -> Option<Vec<u8>> {
+    let request = Message::from_vec(query).ok()?;
+    let q = request.queries.first()?.clone();
+    let mut zone = zone.lock().unwrap();
+    zone.asked.push(key(&q.name().to_string()));
+    if zone.silent {
+        return None;
+    }
+    let mut reply = Message::new(request.metadata.id, MessageType::Response, OpCode::Query);
+    reply.metadata.recursion_desired = request.metadata.recursion_desired;
+    reply.metadata.recursion_available = true;
+    reply.add_query(q.clone());
+    let mut name = key(&q.name().to_string());
+    let mut found = false;
+    for _ in 0..8 {
+        let Some(entries) = zone.records.get(&name).cloned() else {
+            break;
+        };
+        found = true;
+        let owner = Name::from_ascii(format!("{name}.")).unwrap();
+        let mut next = None;
+        for e in entries {
+            match e {
+                Entry::Cname(target) => {
+                    let t = Name::from_ascii(format!("{}.", key(&target))).unwrap();
+                    reply.add_answer(Record::from_rdata(
+                        owner.clone(),
+                        60,
+                        RData::CNAME(CNAME(t)),
+                    ));
+                    next = Some(key(&target));
+                }
+                Entry::Addr(IpAddr::V4(ip)) if q.query_type() == RecordType::A => {
+                    reply.add_answer(Record::from_rdata(owner.clone(), 60, RData::A(A(ip))));
+                }
+                Entry::Addr(IpAddr::V6(ip)) if q.query_type() == RecordType::AAAA => {
+                    reply.add_answer(Record::from_rdata(owner.clone(), 60, RData::AAAA(AAAA(ip))));
+                }
+                Entry::Addr(_) => {}
+            }
+        }
+        match next {
+            Some(n) => name = n,
+            None => break,
+        }
+    }
+    if !found {
+        reply.metadata.response_code = ResponseCode::NXDomain;
+    }
+    reply.to_vec().ok()
+}

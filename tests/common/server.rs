@@ -1,0 +1,238 @@
+//! A fake registry and Azure AD over real HTTPS on 127.0.0.1, with
+//! certificates from a test CA, recording every request it gets.
+
+use super::pki::ServerCert;
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+pub const REFRESH_TOKEN: &str = "refresh-token-SECRET-7f3a9c";
+pub const ACCESS_TOKEN: &str = "access-token-SECRET-51bd02";
+pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+/// An unsigned JWT such as Azure AD issues, with tenant `tid`.
+pub fn aad_jwt(tid: &str) -> String {
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    format!(
+        "{}.{}.c2lnbmF0dXJlLVNFQ1JFVA",
+        b64(r#"{"alg":"RS256","typ":"JWT"}"#),
+        b64(&format!(
+            r#"{{"aud":"https://containerregistry.azure.net","tid":"{tid}","oid":"x"}}"#
+        ))
+    )
+}
+
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Request {
+    /// A form field of the body.
+    pub fn form(&self, key: &str) -> Option<String> {
+        url::form_urlencoded::parse(self.body.as_bytes())
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.into_owned())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    /// Never answer.
+    pub stall: bool,
+}
+
+impl Reply {
+    pub fn new(status: u16, body: &str) -> Reply {
+        Reply {
+            status,
+            headers: vec![],
+            body: body.to_string(),
+            stall: false,
+        }
+    }
+
+    pub fn json(status: u16, body: &str) -> Reply {
+        Reply::new(status, body).header("content-type", "application/json")
+    }
+
+    pub fn header(mut self, k: &str, v: &str) -> Reply {
+        self.headers.push((k.to_string(), v.to_string()));
+        self
+    }
+
+    pub fn stall() -> Reply {
+        Reply {
+            stall: true,
+            ..Reply::new(200, "")
+        }
+    }
+}
+
+pub type Handler = Arc<dyn Fn(&Request) -> Option<Reply> + Send + Sync>;
+
+pub struct HttpsServer {
+    pub addr: SocketAddr,
+    requests: Arc<Mutex<Vec<Request>>>,
+    connections: Arc<AtomicUsize>,
+    _runtime: Arc<tokio::runtime::Runtime>,
+}
+
+impl HttpsServer {
+    /// Serves `handler`'s replies (falling back to a healthy ACR + Azure AD
+    /// for `login_server`) with `cert`.
+    /// Like `start`, for a login server host whose port is this server's own
+    /// (known only once it listens).
+    pub fn start_deferred(cert: ServerCert, host: &str, handler: Handler) -> HttpsServer {
+        Self::start_inner(cert, host, true, handler)
+    }
+
+    pub fn start(cert: ServerCert, login_server: &str, handler: Handler) -> HttpsServer {
+        Self::start_inner(cert, login_server, false, handler)
+    }
+
+    fn start_inner(
+        cert: ServerCert,
+        login_server: &str,
+        add_port: bool,
+        handler: Handler,
+    ) -> HttpsServer {
+        let runtime = Arc::new(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap(),
+        );
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(cert.chain, cert.key)
+        .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let login_server = if add_port {
+            format!("{login_server}:{}", addr.port())
+        } else {
+            login_server.to_string()
+        };
+        let (reqs, conns) = (requests.clone(), connections.clone());
+        runtime.spawn(async move {
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
+                };
+                conns.fetch_add(1, Ordering::SeqCst);
+                let (acceptor, handler, reqs, ls) = (
+                    acceptor.clone(),
+                    handler.clone(),
+                    reqs.clone(),
+                    login_server.clone(),
+                );
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                        let (handler, reqs, ls) = (handler.clone(), reqs.clone(), ls.clone());
+                        async move {
+                            let (parts, body) = req.into_parts();
+                            let body = body
+                                .collect()
+                                .await
+                                .map(|b| b.to_bytes())
+                                .unwrap_or_default();
+                            let request = Request {
+                                method: parts.method.to_string(),
+                                path: parts.uri.path().to_string(),
+                                headers: parts
+                                    .headers
+                                    .iter()
+                                    .map(|(k, v)| {
+                                        (k.to_string(), v.to_str().unwrap_or("").to_string())
+                                    })
+                                    .collect(),
+                                body: String::from_utf8_lossy(&body).into_owned(),
+                            };
+                            reqs.lock().unwrap().push(request.clone());
+                            let reply = handler(&request).unwrap_or_else(|| healthy(&ls, &request));
+                            if reply.stall {
+                                std::future::pending::<()>().await;
+                            }
+                            let mut resp = hyper::Response::builder().status(reply.status);
+                            for (k, v) in &reply.headers {
+                                resp = resp.header(k, v);
+                            }
+                            Ok::<_, std::convert::Infallible>(
+                                resp.body(Full::new(Bytes::from(reply.body))).unwrap(),
+                            )
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(tls), service)
+                        .await;
+                });
+            }
+        });
+        HttpsServer {
+            addr,
+            requests,
+            connections,
+            _runtime: runtime,
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    pub fn requests_to(&self, path: &str) -> Vec<Request> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path == path)
+            .collect()
+    }
+
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+}
+
+/// What a healthy registry and Azure AD answer.
+pub fn healthy(login_server: &str, r: &Request) -> Reply {
+    let host = login_server.split(':').next().unwrap_or(login_server);
+    match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/v2/") => Reply::json(401, r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required, visit https://aka.ms/acr/authorization for more information.","detail":null}]}"#)
+            .header("www-authenticate", &format!(r#"Bearer realm="https://{login_server}/oauth2/token",service="{host}""#)),
+        ("POST", "/oauth2/exchange") => Reply::json(200, &format!(r#"{{"refresh_token":"{REFRESH_TOKEN}"}}"#)),
+        ("POST", "/oauth2/token") => Reply::json(200, &format!(r#"{{"access_token":"{ACCESS_TOKEN}"}}"#)),
+        ("POST", p) if p.ends_with("/oauth2/v2.0/token") => Reply::json(
+            200,
+            &format!(r#"{{"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":"{}"}}"#, aad_jwt(TENANT)),
+        ),
+        _ => Reply::json(404, r#"{"errors":[{"code":"NOT_FOUND","message":"not found"}]}"#),
+    }
+}

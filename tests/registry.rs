@@ -1,0 +1,624 @@
+//! Black-box tests of the registry checks against a fake ACR and Azure AD
+//! over real HTTPS, and a real DNS server, all on 127.0.0.1.
+#![cfg(unix)]
+
+mod common;
+
+use common::acr::*;
+use common::pki::{self, Ca};
+use common::server::{Reply, ACCESS_TOKEN, REFRESH_TOKEN, TENANT};
+use common::*;
+
+#[test]
+fn full_pass_prints_az_lines_and_uses_one_connection() {
+    let acr = FakeAcr::healthy();
+    let ls = acr.login_server();
+    let out = acr.check(&[]);
+    out.assert_code(0)
+        .assert_stdout_has(&format!("DNS lookup to {HOST} at IP 127.0.0.1 : OK\n"))
+        .assert_stdout_has(&format!("Challenge endpoint https://{ls}/v2/ : OK\n"))
+        .assert_stdout_has(&format!("Fetch refresh token for registry '{ls}' : OK\n"))
+        .assert_stdout_has(&format!("Fetch access token for registry '{ls}' : OK\n"))
+        .assert_stdout_has("TLS 1.3");
+    let exchange = acr.server.requests_to("/oauth2/exchange");
+    assert_eq!(exchange.len(), 1);
+    let ex = &exchange[0];
+    assert_eq!(ex.form("grant_type").as_deref(), Some("access_token"));
+    assert_eq!(ex.form("service").as_deref(), Some(HOST));
+    assert_eq!(ex.form("tenant").as_deref(), Some(TENANT));
+    assert_eq!(
+        ex.form("access_token"),
+        Some(common::server::aad_jwt(TENANT))
+    );
+    let token = &acr.server.requests_to("/oauth2/token")[0];
+    assert_eq!(token.form("grant_type").as_deref(), Some("refresh_token"));
+    assert_eq!(token.form("refresh_token").as_deref(), Some(REFRESH_TOKEN));
+    assert_eq!(token.form("scope").as_deref(), Some("registry:catalog:*"));
+    // The AAD token was asked for with the registry's scope.
+    let aad = acr
+        .server
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/oauth2/v2.0/token"))
+        .unwrap();
+    assert_eq!(
+        aad.form("scope").as_deref(),
+        Some("https://containerregistry.azure.net/.default")
+    );
+    assert_eq!(
+        acr.server.requests_to("/v2/").len(),
+        1,
+        "/v2/ asked more than once"
+    );
+    // One connection for the registry, one for Azure AD.
+    assert_eq!(acr.server.connections(), 2);
+    assert_eq!(
+        acr.dns
+            .asked()
+            .iter()
+            .filter(|n| n.as_str() == HOST)
+            .count(),
+        2,
+        "one A and one AAAA query: {:?}",
+        acr.dns.asked()
+    );
+
+    let json = acr.check(&["--json"]);
+    json.assert_code(0);
+    let report = json.json();
+    assert_eq!(report["registry"]["login_server"], ls.as_str());
+    assert_eq!(report["registry"]["login_server_source"], "flag");
+    assert_eq!(
+        json.check("registry.refresh_token")["details"]["credential"],
+        "service principal (AZURE_CLIENT_SECRET)"
+    );
+    assert_eq!(json.check("registry.cmk")["status"], "skip");
+}
+
+#[test]
+fn unknown_name_is_dns_error_naming_the_resolver_and_answer() {
+    let acr = FakeAcr::healthy();
+    let dns = common::dns::DnsServer::start(); // knows no names
+    let out = acr.check(&["--dns-server", &dns.flag()]);
+    out.assert_code(1).assert_error_block(
+        "CONNECTIVITY_DNS_ERROR",
+        &format!(
+            "the name does not exist (NXDOMAIN); asked DNS server {}",
+            dns.flag()
+        ),
+    );
+    assert!(acr.server.requests_to("/v2/").is_empty());
+}
+
+#[test]
+fn a_dns_server_that_never_answers_times_out() {
+    let acr = FakeAcr::healthy();
+    acr.dns.go_silent();
+    let out = acr.check(&["--timeout", "1"]);
+    out.assert_code(1)
+        .assert_error_block("CONNECTIVITY_DNS_ERROR", "timed out");
+    assert!(out.elapsed.as_secs() < 8, "took {:?}", out.elapsed);
+}
+
+#[test]
+fn privatelink_chain_is_reported() {
+    let acr = FakeAcr::healthy();
+    let dns = common::dns::DnsServer::start();
+    dns.cname(HOST, "myregistry.privatelink.azurecr.io")
+        .a("myregistry.privatelink.azurecr.io", "127.0.0.1");
+    let out = acr.check(&["--dns-server", &dns.flag(), "--json"]);
+    out.assert_code(0);
+    let check = out.check("registry.dns");
+    assert_eq!(
+        check["details"]["cname_chain"],
+        serde_json::json!(["myregistry.privatelink.azurecr.io"])
+    );
+    let notes = check["details"]["notes"].to_string();
+    assert!(notes.contains("private endpoint"), "{notes}");
+    let text = acr.check(&["--dns-server", &dns.flag()]);
+    text.assert_stdout_has(&format!(
+        "CNAME chain: {HOST} -> myregistry.privatelink.azurecr.io"
+    ));
+}
+
+#[test]
+fn certificate_from_an_untrusted_ca_is_ssl_error() {
+    let trusted = Ca::new("acr-health test root");
+    let other = Ca::new("Contoso Inspection CA");
+    let cert = other.issue(&[HOST]);
+    let acr = FakeAcr::with_cert(trusted, cert, |_| None);
+    let out = acr.check(&[]);
+    out.assert_code(1)
+        .assert_error_block("CONNECTIVITY_SSL_ERROR", "unknown issuer")
+        .assert_error_block("CONNECTIVITY_SSL_ERROR", "Contoso Inspection CA")
+        .assert_error_block("CONNECTIVITY_SSL_ERROR", "TLS-inspecting proxy")
+        .assert_error_block(
+            "CONNECTIVITY_SSL_ERROR",
+            "Presented certificate: subject 'CN=myregistry.azurecr.io'",
+        );
+    assert!(
+        acr.server.requests().is_empty(),
+        "a request went over an untrusted connection"
+    );
+}
+
+#[test]
+fn certificate_for_another_name_is_ssl_error() {
+    let ca = Ca::new("acr-health test root");
+    let cert = ca.issue(&["other.example.com"]);
+    let acr = FakeAcr::with_cert(ca, cert, |_| None);
+    acr.check(&[])
+        .assert_code(1)
+        .assert_error_block("CONNECTIVITY_SSL_ERROR", "name mismatch");
+}
+
+#[test]
+fn expired_certificate_is_ssl_error() {
+    let ca = Ca::new("acr-health test root");
+    let cert = ca.issue_with(&[HOST], pki::expired);
+    let acr = FakeAcr::with_cert(ca, cert, |_| None);
+    acr.check(&[])
+        .assert_code(1)
+        .assert_error_block("CONNECTIVITY_SSL_ERROR", "has expired");
+}
+
+#[test]
+fn ssl_cert_file_is_trusted_like_ca_file() {
+    let acr = FakeAcr::healthy();
+    let mut args = acr.args();
+    let at = args.iter().position(|a| a == "--ca-file").unwrap();
+    args.drain(at..at + 2);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut env = acr.sp_env();
+    env.push((
+        "SSL_CERT_FILE".into(),
+        acr.ca.pem_file().display().to_string(),
+    ));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    run_with(&args, &acr.tools, &env).assert_code(0);
+    // And without either, the test CA is not trusted.
+    let bare: Vec<(&str, &str)> = env
+        .iter()
+        .filter(|(k, _)| *k != "SSL_CERT_FILE")
+        .copied()
+        .collect();
+    run_with(&args, &acr.tools, &bare)
+        .assert_code(1)
+        .assert_error_block("CONNECTIVITY_SSL_ERROR", "unknown issuer");
+}
+
+#[test]
+fn refused_connection_is_challenge_error() {
+    let acr = FakeAcr::healthy();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let out = acr.check(&["--login-server", &format!("{HOST}:{port}")]);
+    out.assert_code(1)
+        .assert_error_block("CONNECTIVITY_CHALLENGE_ERROR", "connection refused");
+}
+
+#[test]
+fn a_registry_that_never_answers_is_challenge_error_within_the_timeout() {
+    let acr = FakeAcr::start(|r| (r.path == "/v2/").then(Reply::stall));
+    let out = acr.check(&["--timeout", "1"]);
+    out.assert_code(1).assert_error_block(
+        "CONNECTIVITY_CHALLENGE_ERROR",
+        "no complete response within 1s",
+    );
+    assert!(out.elapsed.as_secs() < 8, "took {:?}", out.elapsed);
+}
+
+#[test]
+fn firewall_denial_is_forbidden_with_the_client_ip() {
+    let acr = FakeAcr::start(|r| {
+        (r.path == "/v2/").then(|| Reply::json(403, r#"{"errors":[{"code":"DENIED","message":"client with IP '203.0.113.7' is not allowed access. Refer https://aka.ms/acr/firewall to grant access."}]}"#))
+    });
+    let out = acr.check(&[]);
+    out.assert_code(1).assert_error_block(
+        "CONNECTIVITY_FORBIDDEN_ERROR",
+        "The registry sees this client as 203.0.113.7",
+    );
+    let json = acr.check(&["--json"]);
+    assert_eq!(
+        json.check("registry.challenge")["details"]["client_ip"],
+        "203.0.113.7"
+    );
+}
+
+#[test]
+fn no_challenge_is_challenge_error() {
+    let acr = FakeAcr::start(|r| (r.path == "/v2/").then(|| Reply::new(200, "{}")));
+    acr.check(&[])
+        .assert_code(1)
+        .assert_error_block("CONNECTIVITY_CHALLENGE_ERROR", "answered 200, not 401");
+    let acr = FakeAcr::start(|r| (r.path == "/v2/").then(|| Reply::new(401, "")));
+    acr.check(&[]).assert_code(1).assert_error_block(
+        "CONNECTIVITY_CHALLENGE_ERROR",
+        "without a WWW-Authenticate header",
+    );
+    let acr =
+        FakeAcr::start(|r| (r.path == "/v2/").then(|| Reply::new(502, "<html>Bad Gateway</html>")));
+    acr.check(&[]).assert_code(1).assert_error_block(
+        "CONNECTIVITY_CHALLENGE_ERROR",
+        "answered 502, not 401. Body: <html>Bad Gateway</html>",
+    );
+}
+
+#[test]
+fn basic_or_incomplete_bearer_challenge_is_aad_login_error() {
+    let acr = FakeAcr::start(|r| {
+        (r.path == "/v2/").then(|| {
+            Reply::new(401, "").header("www-authenticate", r#"Basic realm="Registry Realm""#)
+        })
+    });
+    acr.check(&[])
+        .assert_code(1)
+        .assert_error_block("CONNECTIVITY_AAD_LOGIN_ERROR", "only basic authentication");
+    let acr = FakeAcr::start(|r| {
+        (r.path == "/v2/").then(|| {
+            Reply::new(401, "").header(
+                "www-authenticate",
+                r#"Bearer realm="https://x/oauth2/token""#,
+            )
+        })
+    });
+    acr.check(&[])
+        .assert_code(1)
+        .assert_error_block("CONNECTIVITY_AAD_LOGIN_ERROR", "without a realm or service");
+}
+
+#[test]
+fn a_realm_on_another_host_gets_no_credential() {
+    let acr = FakeAcr::start(|r| {
+        (r.path == "/v2/").then(|| Reply::new(401, "").header("www-authenticate", r#"Bearer realm="https://login.attacker.example/oauth2/token",service="myregistry.azurecr.io""#))
+    });
+    let out = acr.check(&[]);
+    out.assert_code(1).assert_error_block(
+        "CONNECTIVITY_CHALLENGE_ERROR",
+        "https://login.attacker.example",
+    );
+    assert!(acr.server.requests_to("/oauth2/exchange").is_empty());
+    assert!(acr.server.requests_to("/oauth2/token").is_empty());
+    assert!(
+        !acr.dns.asked().iter().any(|n| n.contains("attacker")),
+        "the realm host was looked up"
+    );
+    let acr = FakeAcr::start(|r| {
+        (r.path == "/v2/").then(|| {
+            Reply::new(401, "").header(
+                "www-authenticate",
+                &format!(r#"Bearer realm="http://{HOST}/oauth2/token",service="{HOST}""#),
+            )
+        })
+    });
+    acr.check(&[])
+        .assert_code(1)
+        .assert_error_block("CONNECTIVITY_CHALLENGE_ERROR", &format!("http://{HOST}"));
+    assert!(acr.server.requests_to("/oauth2/exchange").is_empty());
+}
+
+#[test]
+fn a_denied_exchange_is_refresh_token_error() {
+    let acr = FakeAcr::start(|r| {
+        (r.path == "/oauth2/exchange").then(|| {
+            Reply::json(
+                401,
+                r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
+            )
+        })
+    });
+    acr.check(&[]).assert_code(1).assert_error_block(
+        "CONNECTIVITY_REFRESH_TOKEN_ERROR",
+        "Response code: 401. UNAUTHORIZED: authentication required",
+    );
+    let acr = FakeAcr::start(|r| {
+        (r.path == "/oauth2/exchange").then(|| Reply::json(200, r#"{"error":"nope"}"#))
+    });
+    acr.check(&[])
+        .assert_code(1)
+        .assert_error_block("CONNECTIVITY_REFRESH_TOKEN_ERROR", "no 'refresh_token'");
+}
+
+#[test]
+fn a_denied_token_request_is_access_token_error() {
+    let acr = FakeAcr::start(|r| {
+        (r.path == "/oauth2/token").then(|| Reply::json(403, r#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#))
+    });
+    acr.check(&[]).assert_code(1).assert_error_block(
+        "CONNECTIVITY_ACCESS_TOKEN_ERROR",
+        "Response code: 403. DENIED: requested access to the resource is denied",
+    );
+    let acr = FakeAcr::start(|r| (r.path == "/oauth2/token").then(|| Reply::new(200, "<html>")));
+    acr.check(&[])
+        .assert_code(1)
+        .assert_error_block("CONNECTIVITY_ACCESS_TOKEN_ERROR", "not JSON");
+}
+
+#[test]
+fn throttling_is_too_many_requests_with_retry_after() {
+    let acr = FakeAcr::start(|r| {
+        (r.path == "/oauth2/exchange").then(|| {
+            Reply::json(
+                429,
+                r#"{"errors":[{"code":"TOOMANYREQUESTS","message":"too many requests"}]}"#,
+            )
+            .header("retry-after", "30")
+        })
+    });
+    acr.check(&[]).assert_code(1).assert_error_block(
+        "CONNECTIVITY_TOOMANYREQUESTS_ERROR",
+        "retry after 30 seconds (Retry-After: 30)",
+    );
+    let acr = FakeAcr::start(|r| (r.path == "/oauth2/token").then(|| Reply::json(429, "{}")));
+    acr.check(&[])
+        .assert_code(1)
+        .assert_error_block("CONNECTIVITY_TOOMANYREQUESTS_ERROR", "no Retry-After");
+}
+
+#[test]
+fn no_credential_is_credential_not_found_error() {
+    let acr = FakeAcr::healthy();
+    let out = acr.check_env(&[], &[]);
+    out.assert_code(1);
+    let block = out
+        .stdout
+        .split("An error occurred: CREDENTIAL_NOT_FOUND_ERROR\n")
+        .nth(1)
+        .expect(&out.stdout);
+    assert!(block.contains("No Azure credential was found"), "{block}");
+    assert!(
+        block.contains("Potential solutions: Run az login"),
+        "{block}"
+    );
+    assert!(acr.server.requests_to("/oauth2/exchange").is_empty());
+    // The network checks still ran and passed.
+    out.assert_stdout_has("Challenge endpoint https://");
+}
+
+#[test]
+fn azure_cli_login_is_used_when_present() {
+    let acr = FakeAcr::healthy();
+    let token = common::server::aad_jwt(TENANT);
+    let az_out = format!(
+        r#"{{"accessToken":"{token}","expiresOn":"2099-01-01 00:00:00.000000","expires_on":4070908800,"subscription":"sub","tenant":"{TENANT}","tokenType":"Bearer"}}"#
+    );
+    acr.tools.add("az", &[answer("account", &az_out)]);
+    let out = acr.check_env(&["--json"], &[]);
+    out.assert_code(0);
+    assert_eq!(
+        out.check("registry.refresh_token")["details"]["credential"],
+        "Azure CLI login"
+    );
+    let calls = acr.tools.calls("az");
+    assert!(
+        calls[0].starts_with(
+            "account get-access-token -o json --scope https://containerregistry.azure.net/.default"
+        ),
+        "{calls:?}"
+    );
+
+    // Not logged in: the failure says so and names the source.
+    let acr = FakeAcr::healthy();
+    acr.tools.add(
+        "az",
+        &[failing(
+            "account",
+            "",
+            "ERROR: Please run 'az login' to setup account.",
+            1,
+        )],
+    );
+    let out = acr.check_env(&[], &[]);
+    out.assert_code(1)
+        .assert_stdout_has("Azure CLI login: ERROR: Please run 'az login' to setup account.");
+}
+
+#[test]
+fn username_and_password_use_the_password_grant() {
+    let acr = FakeAcr::healthy();
+    let out = acr.check_env(
+        &["--username", "myregistry", "--password", PASSWORD, "--json"],
+        &[],
+    );
+    out.assert_code(0);
+    assert_eq!(out.check("registry.refresh_token")["status"], "skip");
+    let token = &acr.server.requests_to("/oauth2/token")[0];
+    assert_eq!(token.form("grant_type").as_deref(), Some("password"));
+    assert_eq!(token.form("username").as_deref(), Some("myregistry"));
+    assert_eq!(token.form("password").as_deref(), Some(PASSWORD));
+    assert!(acr.server.requests_to("/oauth2/exchange").is_empty());
+}
+
+#[test]
+fn repository_scope_is_requested() {
+    let acr = FakeAcr::healthy();
+    acr.check(&["--repository", "samples/hello-world"])
+        .assert_code(0);
+    let token = &acr.server.requests_to("/oauth2/token")[0];
+    assert_eq!(
+        token.form("scope").as_deref(),
+        Some("repository:samples/hello-world:pull")
+    );
+}
+
+#[test]
+fn a_cloud_without_a_suffix_is_login_server_error() {
+    let acr = FakeAcr::healthy();
+    let cfg = tempfile::tempdir().unwrap();
+    std::fs::write(
+        cfg.path().join("config"),
+        "[cloud]\nname = AzureStackUser\n",
+    )
+    .unwrap();
+    let dir = cfg.path().display().to_string();
+    let args = [
+        "check",
+        "-n",
+        REGISTRY,
+        "--skip",
+        "environment",
+        "--dns-server",
+        &acr.dns.flag(),
+    ];
+    let out = run_with(&args, &acr.tools, &[("AZURE_CONFIG_DIR", &dir)]);
+    out.assert_code(1).assert_error_block(
+        "LOGIN_SERVER_ERROR",
+        "the cloud 'AzureStackUser' has no registry login server suffix",
+    );
+    assert!(
+        acr.dns.asked().is_empty(),
+        "DNS was asked without a login server"
+    );
+}
+
+#[test]
+fn az_default_registry_and_cloud_are_used() {
+    let acr = FakeAcr::healthy();
+    let cfg = tempfile::tempdir().unwrap();
+    std::fs::write(
+        cfg.path().join("config"),
+        "[cloud]\nname = AzureChinaCloud\n[defaults]\nacr = chinareg1\n",
+    )
+    .unwrap();
+    let dir = cfg.path().display().to_string();
+    let args = [
+        "check",
+        "--skip",
+        "environment",
+        "--dns-server",
+        &acr.dns.flag(),
+        "--json",
+        "--timeout",
+        "2",
+    ];
+    let out = run_with(&args, &acr.tools, &[("AZURE_CONFIG_DIR", &dir)]);
+    let report = out.json();
+    assert_eq!(report["registry"]["name"], "chinareg1");
+    assert_eq!(report["registry"]["login_server"], "chinareg1.azurecr.cn");
+    assert_eq!(report["registry"]["login_server_source"], "suffix");
+    assert_eq!(
+        acr.dns.asked().first().map(String::as_str),
+        Some("chinareg1.azurecr.cn")
+    );
+    let out = run_with(
+        &args,
+        &acr.tools,
+        &[
+            ("AZURE_CONFIG_DIR", &dir),
+            ("AZURE_DEFAULTS_ACR", "envreg1"),
+        ],
+    );
+    assert_eq!(out.json()["registry"]["name"], "envreg1");
+}
+
+#[test]
+fn bad_registry_input_is_exit_2_without_traffic() {
+    let acr = FakeAcr::healthy();
+    let dns = acr.dns.flag();
+    for (args, needle) in [
+        (vec!["-n", "ab"], "not a valid registry name"),
+        (vec!["-n", "my_registry"], "not a valid registry name"),
+        (
+            vec!["-n", "myregistry.azurecr.cn"],
+            "--cloud AzureChinaCloud",
+        ),
+        (
+            vec![
+                "-n",
+                "myregistry",
+                "--login-server",
+                "https://myregistry.azurecr.io",
+            ],
+            "not a URL",
+        ),
+        (
+            vec![
+                "-n",
+                "myregistry",
+                "--login-server",
+                "myregistry.azurecr.io/v2",
+            ],
+            "without a path",
+        ),
+        (
+            vec!["-n", "myregistry", "--ca-file", "/nonexistent/ca.pem"],
+            "cannot read /nonexistent/ca.pem",
+        ),
+        (
+            vec!["-n", "myregistry", "--password", "x"],
+            "--password needs --username",
+        ),
+        (
+            vec!["-n", "myregistry", "--cloud", "Mars"],
+            "unknown cloud 'Mars'",
+        ),
+        (
+            vec!["-n", "myregistry", "--dns-server", "dns.example"],
+            "not an IP address",
+        ),
+        (vec!["--dns-server", "127.0.0.1"], "needs a registry"),
+    ] {
+        let mut full = vec!["check", "--dns-server", &dns];
+        if args.contains(&"--dns-server") {
+            full.truncate(1);
+        }
+        full.extend(args.iter().copied());
+        let out = run(&full, &acr.tools);
+        out.assert_code(2);
+        assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
+        assert_eq!(out.stderr.lines().count(), 1, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(needle), "{args:?}: {}", out.stderr);
+    }
+    assert!(
+        acr.dns.asked().is_empty(),
+        "bad input caused DNS traffic: {:?}",
+        acr.dns.asked()
+    );
+    assert!(acr.server.requests().is_empty());
+}
+
+#[test]
+fn login_server_given_as_name_is_trimmed_with_a_note() {
+    let acr = FakeAcr::healthy();
+    let dns = acr.dns.flag();
+    let args = [
+        "check",
+        "-n",
+        "MyRegistry.azurecr.io",
+        "--skip",
+        "environment",
+        "--dns-server",
+        &dns,
+        "--json",
+        "--timeout",
+        "2",
+    ];
+    let out = run(&args, &acr.tools);
+    let report = out.json();
+    assert_eq!(report["registry"]["name"], "MyRegistry");
+    assert_eq!(report["registry"]["login_server"], "myregistry.azurecr.io");
+    let notes = out.check("registry.login_server")["details"]["notes"].to_string();
+    assert!(
+        notes.contains("is a login server; checking registry 'MyRegistry'"),
+        "{notes}"
+    );
+}
+
+#[test]
+fn registry_report_follows_the_schema() {
+    let acr = FakeAcr::start(|r| (r.path == "/oauth2/token").then(|| Reply::json(401, "{}")));
+    let out = acr.check(&["--json", "--ignore-errors"]);
+    out.assert_code(1);
+    let schema_path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/report.v1.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let report = out.json();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let _ = ACCESS_TOKEN;
+}
