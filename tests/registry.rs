@@ -622,3 +622,129 @@ fn registry_report_follows_the_schema() {
     assert!(errors.is_empty(), "{errors:?}");
     let _ = ACCESS_TOKEN;
 }
+
+#[test]
+fn workload_identity_federated_token_is_used() {
+    let acr = FakeAcr::healthy();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    std::fs::write(&file, "federated-assertion-SECRET-aa11").unwrap();
+    let env: Vec<(String, String)> = vec![
+        (
+            "AZURE_AUTHORITY_HOST".into(),
+            format!("https://127.0.0.1:{}", acr.server.port()),
+        ),
+        ("AZURE_TENANT_ID".into(), TENANT.into()),
+        (
+            "AZURE_CLIENT_ID".into(),
+            "11111111-2222-3333-4444-555555555555".into(),
+        ),
+        (
+            "AZURE_FEDERATED_TOKEN_FILE".into(),
+            file.display().to_string(),
+        ),
+    ];
+    let out = acr.check_env(&["--json"], &env);
+    out.assert_code(0);
+    assert!(!out.stdout.contains("federated-assertion"));
+    assert_eq!(
+        out.check("registry.refresh_token")["details"]["credential"],
+        "workload identity (AZURE_FEDERATED_TOKEN_FILE)"
+    );
+    let aad = acr
+        .server
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/oauth2/v2.0/token"))
+        .unwrap();
+    assert_eq!(
+        aad.form("client_assertion").as_deref(),
+        Some("federated-assertion-SECRET-aa11")
+    );
+}
+
+#[test]
+fn managed_identity_endpoint_is_used_over_loopback_http() {
+    let acr = FakeAcr::healthy();
+    let body: &'static str = Box::leak(
+        format!(r#"{{"access_token":"{}","expires_on":"4070908800","resource":"https://containerregistry.azure.net","token_type":"Bearer"}}"#, common::server::aad_jwt(TENANT)).into_boxed_str(),
+    );
+    let (addr, log) = common::plain::http_server(200, body);
+    let env: Vec<(String, String)> = vec![
+        (
+            "IDENTITY_ENDPOINT".into(),
+            format!("http://{addr}/msi/token"),
+        ),
+        ("IDENTITY_HEADER".into(), "identity-header-SECRET-77".into()),
+    ];
+    let out = acr.check_env(&["--json"], &env);
+    out.assert_code(0);
+    assert_eq!(
+        out.check("registry.refresh_token")["details"]["credential"],
+        "managed identity"
+    );
+    let seen = log.lock().unwrap().join("\n").to_ascii_lowercase();
+    assert!(seen.starts_with("get /msi/token?"), "{seen}");
+    assert!(
+        seen.contains("x-identity-header: identity-header-secret-77"),
+        "{seen}"
+    );
+}
+
+#[test]
+fn https_proxy_is_used_and_reported_unless_no_proxy() {
+    let acr = FakeAcr::healthy();
+    let (proxy, log) = common::plain::connect_proxy();
+    let mut env = acr.sp_env();
+    env.push(("HTTPS_PROXY".into(), format!("http://{proxy}")));
+    env.push(("NO_PROXY".into(), "127.0.0.1".into()));
+    let out = acr.check_env(&["--json"], &env);
+    out.assert_code(0);
+    let tls = out.check("registry.tls");
+    assert_eq!(tls["details"]["proxy"], format!("http://{proxy}"));
+    assert_eq!(
+        *log.lock().unwrap(),
+        [format!("CONNECT {} HTTP/1.1", acr.login_server())]
+    );
+
+    env.last_mut().unwrap().1 = "127.0.0.1,.azurecr.io".into();
+    let out = acr.check_env(&["--json"], &env);
+    out.assert_code(0);
+    assert!(out.check("registry.tls")["details"].get("proxy").is_none());
+    assert_eq!(log.lock().unwrap().len(), 1, "NO_PROXY was not honoured");
+}
+
+#[test]
+fn password_from_stdin() {
+    let acr = FakeAcr::healthy();
+    let mut args = acr.args();
+    args.extend([
+        "--username".into(),
+        "myregistry".into(),
+        "--password-stdin".into(),
+    ]);
+    let mut child = std::process::Command::new(BIN)
+        .args(&args)
+        .env_clear()
+        .env("PATH", acr.tools.path())
+        .env("HOME", acr.tools.home.path())
+        .current_dir(acr.tools.home.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains(PASSWORD));
+    let token = &acr.server.requests_to("/oauth2/token")[0];
+    assert_eq!(token.form("password").as_deref(), Some(PASSWORD));
+}

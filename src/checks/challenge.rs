@@ -4,7 +4,7 @@
 use super::CheckId;
 use crate::acr::{challenge, error_body};
 use crate::codes::ErrorCode;
-use crate::net::https::{Response, Session};
+use crate::net::connection::{Response, Session};
 use crate::report::CheckResult;
 use crate::target::LoginServer;
 

@@ -7,8 +7,8 @@ use super::challenge::{self, Bearer};
 use super::{cmk, dns, login_server, tls, token, CheckId};
 use crate::azure::credential::{CredentialSetup, NoCredential, ACR_SCOPE};
 use crate::net::client::Client;
+use crate::net::connection::Session;
 use crate::net::dns::Resolver;
-use crate::net::https::Session;
 use crate::pipeline::Ctx;
 use crate::report::CheckResult;
 

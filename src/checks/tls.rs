@@ -3,7 +3,7 @@
 
 use super::CheckId;
 use crate::codes::ErrorCode;
-use crate::net::https::{ConnectError, HttpsConnection};
+use crate::net::connection::{ConnectError, Connection};
 use crate::net::proxy::Proxy;
 use crate::net::tls::TlsSetup;
 use crate::report::CheckResult;
@@ -17,10 +17,10 @@ pub async fn check(
     proxy: Option<&Proxy>,
     tls: &TlsSetup,
     timeout: Duration,
-) -> (CheckResult, Option<HttpsConnection>) {
+) -> (CheckResult, Option<Connection>) {
     let id = CheckId::Tls;
     let target = ls.authority();
-    match HttpsConnection::connect(&ls.host, ls.port, addrs, proxy, tls, timeout).await {
+    match Connection::connect(&ls.host, ls.port, addrs, proxy, tls, timeout).await {
         Ok(conn) => {
             let info = &conn.info;
             let mut r = CheckResult::pass(

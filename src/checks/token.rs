@@ -7,7 +7,7 @@ use super::CheckId;
 use crate::acr::{error_body, token};
 use crate::azure::credential::{AadToken, NoCredential, PasswordLogin};
 use crate::codes::ErrorCode;
-use crate::net::https::{Response, Session};
+use crate::net::connection::{Response, Session};
 use crate::report::CheckResult;
 use crate::secret::{redact, Secret};
 use bytes::Bytes;

@@ -2,7 +2,7 @@
 //! same connection code as the registry checks, one kept-alive connection
 //! per host, and the transport handed to `azure_identity`.
 
-use super::https::{ConnectError, HttpsConnection, Response};
+use super::connection::{ConnectError, Connection, Response};
 use super::proxy;
 use super::tls::TlsSetup;
 use bytes::Bytes;
@@ -15,12 +15,13 @@ use tokio::sync::Mutex;
 pub struct Client {
     tls: TlsSetup,
     timeout: Duration,
-    pool: Mutex<HashMap<(String, u16), HttpsConnection>>,
+    /// Kept-alive connections by host, port and whether they are plain HTTP.
+    pool: Mutex<HashMap<(String, u16, bool), Connection>>,
 }
 
-impl std::fmt::Debug for HttpsConnection {
+impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "HttpsConnection({})", self.authority())
+        write!(f, "Connection({})", self.authority())
     }
 }
 
@@ -33,7 +34,20 @@ impl Client {
         })
     }
 
-    async fn connect(&self, host: &str, port: u16) -> Result<HttpsConnection, String> {
+    async fn connect(&self, host: &str, port: u16, plain: bool) -> Result<Connection, String> {
+        if plain {
+            let addrs = match host.parse() {
+                Ok(ip) => vec![ip],
+                Err(_) => vec![std::net::IpAddr::from([127, 0, 0, 1])],
+            };
+            return Connection::connect_plain(host, port, &addrs, self.timeout)
+                .await
+                .map_err(|e| match e {
+                    ConnectError::Transport(t) | ConnectError::Tls { reason: t, .. } => {
+                        format!("{host}:{port}: {t}")
+                    }
+                });
+        }
         let proxy = match proxy::for_host(host) {
             Some(Ok(p)) => Some(p),
             Some(Err(e)) => return Err(e),
@@ -50,7 +64,7 @@ impl Client {
                 .map_err(|e| format!("DNS lookup of {host} failed: {e}"))?;
             found.map(|a| a.ip()).collect()
         };
-        HttpsConnection::connect(host, port, &addrs, proxy.as_ref(), &self.tls, self.timeout)
+        Connection::connect(host, port, &addrs, proxy.as_ref(), &self.tls, self.timeout)
             .await
             .map_err(|e| match e {
                 ConnectError::Transport(t) => format!("{host}:{port}: {t}"),
@@ -67,21 +81,25 @@ impl Client {
         headers: &[(&str, &str)],
         body: Option<Bytes>,
     ) -> Result<Response, String> {
-        if url.scheme() != "https" {
-            return Err(format!("refusing to send a request over {}", url.scheme()));
-        }
         let host = url
             .host_str()
             .ok_or_else(|| format!("{url} has no host"))?
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_string();
+        let plain = url.scheme() == "http" && is_on_this_host(&host);
+        if url.scheme() != "https" && !plain {
+            return Err(format!(
+                "refusing to send a request to {host} over {}",
+                url.scheme()
+            ));
+        }
         let port = url.port_or_known_default().unwrap_or(443);
-        let key = (host.clone(), port);
+        let key = (host.clone(), port, plain);
         let reused = self.pool.lock().await.remove(&key).filter(|c| c.is_open());
         let mut conn = match reused {
             Some(c) => c,
-            None => self.connect(&host, port).await?,
+            None => self.connect(&host, port, plain).await?,
         };
         let path = match url.query() {
             Some(q) => format!("{}?{q}", url.path()),
@@ -93,6 +111,17 @@ impl Client {
         }
         response
     }
+}
+
+/// Hosts that may be spoken to without TLS: managed identity endpoints are
+/// plain HTTP by design and never leave the machine (loopback) or the host's
+/// virtual network interface (link-local IMDS).
+fn is_on_this_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| match ip {
+            std::net::IpAddr::V4(v4) => v4.is_loopback() || v4.is_link_local(),
+            std::net::IpAddr::V6(v6) => v6.is_loopback(),
+        })
 }
 
 #[async_trait::async_trait]

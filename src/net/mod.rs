@@ -2,7 +2,7 @@
 //! requests. One HTTP stack (hyper) and one TLS stack (rustls).
 
 pub mod client;
+pub mod connection;
 pub mod dns;
-pub mod https;
 pub mod proxy;
 pub mod tls;

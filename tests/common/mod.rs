@@ -5,6 +5,7 @@
 pub mod acr;
 pub mod dns;
 pub mod pki;
+pub mod plain;
 pub mod reference;
 pub mod server;
 

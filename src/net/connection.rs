@@ -60,7 +60,7 @@ impl Response {
     }
 }
 
-pub struct HttpsConnection {
+pub struct Connection {
     sender: SendRequest<Full<Bytes>>,
     pub host: String,
     pub port: u16,
@@ -161,7 +161,7 @@ async fn tunnel(
     Ok(stream)
 }
 
-impl HttpsConnection {
+impl Connection {
     /// TCP to `addrs` (or through `proxy`), then TLS for `host`.
     pub async fn connect(
         host: &str,
@@ -170,7 +170,7 @@ impl HttpsConnection {
         proxy: Option<&Proxy>,
         tls: &TlsSetup,
         timeout: Duration,
-    ) -> Result<HttpsConnection, ConnectError> {
+    ) -> Result<Connection, ConnectError> {
         let start = Instant::now();
         let tcp = match proxy {
             Some(p) => tunnel(p, host, port, timeout).await,
@@ -230,25 +230,65 @@ impl HttpsConnection {
             })
             .unwrap_or_default();
         let tls_ms = tls_start.elapsed().as_millis() as u64;
+        let info = ConnInfo {
+            peer,
+            via_proxy: proxy.map(Proxy::display),
+            tls_version,
+            cert: cert(),
+            tcp_ms,
+            tls_ms,
+        };
+        Self::over(stream, host, port, info).await
+    }
 
+    /// Plain HTTP, only for identity endpoints on this host (managed
+    /// identity: IMDS at a link-local address, App Service on loopback).
+    pub async fn connect_plain(
+        host: &str,
+        port: u16,
+        addrs: &[IpAddr],
+        timeout: Duration,
+    ) -> Result<Connection, ConnectError> {
+        let start = Instant::now();
+        let sockets: Vec<SocketAddr> = addrs.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
+        let tcp = tcp_connect(&sockets, timeout)
+            .await
+            .map_err(ConnectError::Transport)?;
+        let peer = tcp
+            .peer_addr()
+            .map_err(|e| ConnectError::Transport(describe_io(&e)))?;
+        let info = ConnInfo {
+            peer,
+            via_proxy: None,
+            tls_version: String::new(),
+            cert: None,
+            tcp_ms: start.elapsed().as_millis() as u64,
+            tls_ms: 0,
+        };
+        Self::over(tcp, host, port, info).await
+    }
+
+    /// HTTP/1.1 over an established stream.
+    async fn over<S>(
+        stream: S,
+        host: &str,
+        port: u16,
+        info: ConnInfo,
+    ) -> Result<Connection, ConnectError>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+    {
         let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|e| ConnectError::Transport(format!("HTTP setup failed: {e}")))?;
         tokio::spawn(async move {
             let _ = conn.await;
         });
-        Ok(HttpsConnection {
+        Ok(Connection {
             sender,
             host: host.to_string(),
             port,
-            info: ConnInfo {
-                peer,
-                via_proxy: proxy.map(Proxy::display),
-                tls_version,
-                cert: cert(),
-                tcp_ms,
-                tls_ms,
-            },
+            info,
         })
     }
 
@@ -351,7 +391,7 @@ fn describe_hyper(e: &hyper::Error) -> String {
 /// A connection to one host that is re-opened (to the same addresses, with
 /// the same proxy) when the server closed it between requests.
 pub struct Session {
-    conn: HttpsConnection,
+    conn: Connection,
     addrs: Vec<IpAddr>,
     proxy: Option<Proxy>,
     tls: TlsSetup,
@@ -362,7 +402,7 @@ pub struct Session {
 
 impl Session {
     pub fn new(
-        conn: HttpsConnection,
+        conn: Connection,
         addrs: Vec<IpAddr>,
         proxy: Option<Proxy>,
         tls: TlsSetup,
@@ -391,7 +431,7 @@ impl Session {
     ) -> Result<Response, String> {
         if !self.conn.is_open() {
             let host = self.conn.host.clone();
-            self.conn = HttpsConnection::connect(
+            self.conn = Connection::connect(
                 &host,
                 self.conn.port,
                 &self.addrs,
