@@ -75,6 +75,15 @@ fn usage_error(e: clap::Error) -> ExitCode {
             },
         );
     }
+    // `acr-health -n NAME`: the subcommand was forgotten; say the right form.
+    let args = redact_password(std::env::args().skip(1).collect());
+    if args.first().is_some_and(|a| a.starts_with('-')) {
+        eprintln!(
+            "error: a subcommand is missing: run 'acr-health check {}' (see 'acr-health --help')",
+            args.join(" ")
+        );
+        return ExitCode::from(2);
+    }
     let rendered = e.render().to_string();
     let mut line = rendered
         .lines()
@@ -89,4 +98,26 @@ fn usage_error(e: clap::Error) -> ExitCode {
     }
     eprintln!("{line} (see 'acr-health --help')");
     ExitCode::from(2)
+}
+
+/// The arguments with the value of `-p`/`--password` masked, for messages.
+fn redact_password(args: Vec<String>) -> Vec<String> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut mask_next = false;
+    for a in args {
+        if mask_next {
+            out.push("****".to_string());
+            mask_next = false;
+        } else if a == "-p" || a == "--password" {
+            mask_next = true;
+            out.push(a);
+        } else if a.starts_with("--password=") {
+            out.push("--password=****".to_string());
+        } else if a.starts_with("-p") && a.len() > 2 {
+            out.push("-p****".to_string());
+        } else {
+            out.push(a);
+        }
+    }
+    out
 }

@@ -126,3 +126,28 @@ fn schema_rejects_a_report_that_breaks_the_contract() {
         "a fail without a code passed the schema"
     );
 }
+
+#[test]
+fn a_forgotten_subcommand_gets_the_right_form() {
+    assert_usage_error(
+        &["-n", "myregistry"],
+        "run 'acr-health check -n myregistry'",
+    );
+    assert_usage_error(
+        &["--ignore-errors"],
+        "run 'acr-health check --ignore-errors'",
+    );
+}
+
+#[test]
+fn usage_errors_never_echo_a_password() {
+    for args in [
+        vec!["-n", "myregistry", "-u", "admin", "-p", "hunter2-SECRET-1"],
+        vec!["--password=hunter2-SECRET-1", "-n", "myregistry"],
+        vec!["-phunter2-SECRET-1"],
+    ] {
+        let out = run(&args, &Tools::new());
+        out.assert_code(2);
+        assert!(!out.stderr.contains("hunter2"), "{}", out.stderr);
+    }
+}

@@ -21,6 +21,8 @@ struct Zone {
     /// Names asked for, in order.
     asked: Vec<String>,
     silent: bool,
+    /// Held before each answer, to stand for a round trip to a far server.
+    delay: std::time::Duration,
 }
 
 pub struct DnsServer {
@@ -43,7 +45,12 @@ impl DnsServer {
             let mut buf = [0u8; 4096];
             while let Ok((n, from)) = udp.recv_from(&mut buf) {
                 if let Some(reply) = answer(&z, &buf[..n]) {
-                    let _ = udp.send_to(&reply, from);
+                    let delay = z.lock().unwrap().delay;
+                    let sock = udp.try_clone().unwrap();
+                    std::thread::spawn(move || {
+                        std::thread::sleep(delay);
+                        let _ = sock.send_to(&reply, from);
+                    });
                 }
             }
         });
@@ -84,6 +91,11 @@ impl DnsServer {
 
     pub fn cname(&self, name: &str, target: &str) -> &Self {
         self.add(name, Entry::Cname(target.to_string()))
+    }
+
+    /// Answer each query only after `delay`.
+    pub fn set_delay(&self, delay: std::time::Duration) {
+        self.zone.lock().unwrap().delay = delay;
     }
 
     /// Stop answering (queries time out).

@@ -4,6 +4,7 @@
 
 pub mod acr;
 pub mod dns;
+pub mod latency;
 pub mod pki;
 pub mod plain;
 pub mod reference;

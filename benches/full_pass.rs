@@ -1,0 +1,192 @@
+//! Wall time of a full `acr-health check -n … --yes` against the fake
+//! registry + Azure AD behind a latency proxy, beside the ideal critical
+//! path; plus the environment checks alone, peak memory and binary size.
+//!
+//! `cargo bench --bench full_pass` (RUNS=N to change the number of runs).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::acr::{CLIENT_SECRET, HOST, REGISTRY};
+use common::dns::DnsServer;
+use common::latency::LatencyProxy;
+use common::pki::Ca;
+use common::server::{HttpsServer, TENANT};
+use common::Tools;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Round trips on the critical path of a full pass with a service
+/// principal, as the protocol needs them: DNS (A and AAAA in parallel),
+/// TLS 1.3 handshake, GET /v2/, POST /oauth2/exchange, POST /oauth2/token.
+/// The Azure AD token (TLS + one request) runs alongside DNS/TLS/challenge
+/// and is off the path; the TCP handshake is answered locally by the proxy,
+/// so no delay is injected into it and it is not counted.
+const CRITICAL_ROUND_TRIPS: u32 = 5;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+struct Setup {
+    ca: Ca,
+    dns: DnsServer,
+    _server: HttpsServer,
+    _proxies: Vec<LatencyProxy>,
+    registry_port: u16,
+    aad_port: u16,
+    tools: Tools,
+}
+
+fn setup(one_way: Duration) -> Setup {
+    let ca = Ca::new("acr-health bench root");
+    let cert = ca.issue(&[HOST, "127.0.0.1"]);
+    let (reg_listener, reg_addr) = LatencyProxy::bind();
+    let (aad_listener, aad_addr) = LatencyProxy::bind();
+    let server = HttpsServer::start(
+        cert,
+        &format!("{HOST}:{}", reg_addr.port()),
+        Arc::new(|_| None),
+    );
+    let proxies = vec![
+        LatencyProxy::start(reg_listener, server.addr, one_way),
+        LatencyProxy::start(aad_listener, server.addr, one_way),
+    ];
+    let dns = DnsServer::start();
+    dns.a(HOST, "127.0.0.1");
+    dns.set_delay(one_way * 2);
+    Setup {
+        ca,
+        dns,
+        _server: server,
+        _proxies: proxies,
+        registry_port: reg_addr.port(),
+        aad_port: aad_addr.port(),
+        tools: Tools::healthy(),
+    }
+}
+
+fn command(s: &Setup, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_acr-health"));
+    cmd.args(["check", "--yes", "-n", REGISTRY])
+        .args(["--login-server", &format!("{HOST}:{}", s.registry_port)])
+        .args(["--dns-server", &s.dns.flag()])
+        .args(["--ca-file", &s.ca.pem_file().display().to_string()])
+        .args(extra)
+        .env_clear()
+        .env("PATH", s.tools.path())
+        .env("HOME", s.tools.home.path())
+        .env(
+            "AZURE_AUTHORITY_HOST",
+            format!("https://127.0.0.1:{}", s.aad_port),
+        )
+        .env("AZURE_TENANT_ID", TENANT)
+        .env("AZURE_CLIENT_ID", "11111111-2222-3333-4444-555555555555")
+        .env("AZURE_CLIENT_SECRET", CLIENT_SECRET)
+        .current_dir(s.tools.home.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    cmd
+}
+
+fn time_runs(runs: usize, mut make: impl FnMut() -> Command) -> Duration {
+    // One warm-up run (page cache, certificate parsing paths).
+    let _ = make().status();
+    let times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            let status = make().status().expect("binary runs");
+            let took = start.elapsed();
+            assert!(status.success(), "a benchmark run failed: {status}");
+            took
+        })
+        .collect();
+    median(times)
+}
+
+/// Largest resident set of any child so far, in MB (Linux: ru_maxrss is KiB).
+fn peak_child_rss_mb() -> f64 {
+    // SAFETY: getrusage writes into the struct we pass and nothing else.
+    let usage = unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut u);
+        u
+    };
+    let kb = usage.ru_maxrss as f64;
+    if cfg!(target_os = "macos") {
+        kb / 1024.0 / 1024.0
+    } else {
+        kb / 1024.0
+    }
+}
+
+fn main() {
+    let runs: usize = std::env::var("RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(15)
+        .max(10);
+    let bin = env!("CARGO_BIN_EXE_acr-health");
+    let size = std::fs::metadata(bin).map(|m| m.len()).unwrap_or(0);
+    println!("acr-health benchmark: {runs} runs per figure, median wall time");
+    println!("binary: {:.1} MB ({bin})", size as f64 / 1e6);
+
+    // The environment checks alone, against the slowest fake tool's own run.
+    let s = setup(Duration::ZERO);
+    let tool_times: Vec<(String, Duration)> = ["docker", "helm", "notary"]
+        .iter()
+        .map(|t| {
+            let path = s.tools.path().join(t);
+            let arg = if *t == "docker" { "version" } else { "version" };
+            let d = time_runs(runs, || {
+                let mut c = Command::new(&path);
+                c.arg(arg).stdout(Stdio::null()).stderr(Stdio::null());
+                c
+            });
+            (t.to_string(), d)
+        })
+        .collect();
+    let slowest = tool_times.iter().map(|(_, d)| *d).max().unwrap();
+    let env_only = time_runs(runs, || {
+        let mut c = command(&s, &["--skip", "registry"]);
+        c.env_remove("AZURE_CLIENT_SECRET");
+        c
+    });
+    for (t, d) in &tool_times {
+        println!("fake {t} run alone: {:.1} ms", ms(*d));
+    }
+    println!(
+        "environment checks (docker version + pull, helm, notary): {:.1} ms = slowest tool {:.1} ms + {:.1} ms",
+        ms(env_only),
+        ms(slowest),
+        ms(env_only.saturating_sub(slowest))
+    );
+
+    for one_way_ms in [0u64, 20] {
+        let d = Duration::from_millis(one_way_ms);
+        let s = setup(d);
+        let wall = time_runs(runs, || command(&s, &[]));
+        let ideal = d * 2 * CRITICAL_ROUND_TRIPS;
+        if one_way_ms == 0 {
+            println!("D = 0 ms: full pass {:.1} ms", ms(wall));
+        } else {
+            println!(
+                "D = {one_way_ms} ms: full pass {:.1} ms, ideal critical path {:.1} ms ({CRITICAL_ROUND_TRIPS} round trips x 2D), ratio {:.2}",
+                ms(wall),
+                ms(ideal),
+                wall.as_secs_f64() / ideal.as_secs_f64()
+            );
+        }
+    }
+    println!(
+        "peak resident memory of any run: {:.1} MB",
+        peak_child_rss_mb()
+    );
+}
