@@ -172,6 +172,22 @@ fn main() {
         let d = Duration::from_millis(one_way_ms);
         let s = setup(d);
         let wall = time_runs(runs, || command(&s, &[]));
+        if std::env::var_os("SHOW_STEPS").is_some() {
+            let out = command(&s, &["--json"])
+                .stdout(Stdio::piped())
+                .output()
+                .unwrap();
+            let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            for c in report["checks"].as_array().unwrap() {
+                println!(
+                    "  {:<24} {:>4} ms {}",
+                    c["id"].as_str().unwrap(),
+                    c["duration_ms"],
+                    c["status"]
+                );
+            }
+            println!("  total {} ms", report["duration_ms"]);
+        }
         let ideal = d * 2 * CRITICAL_ROUND_TRIPS;
         if one_way_ms == 0 {
             println!("D = 0 ms: full pass {:.1} ms", ms(wall));
