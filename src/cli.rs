@@ -124,6 +124,14 @@ pub struct CheckArgs {
     #[arg(long, help_heading = "Credentials")]
     pub password_stdin: bool,
 
+    /// Subscription to find the registry in (default: AZURE_SUBSCRIPTION_ID, else az's default).
+    #[arg(long, value_name = "ID", help_heading = "Registry")]
+    pub subscription: Option<String>,
+
+    /// Resource group of the registry (faster lookup in Resource Manager).
+    #[arg(short = 'g', long, value_name = "GROUP", help_heading = "Registry")]
+    pub resource_group: Option<String>,
+
     /// Request pull access to this repository instead of the catalog scope.
     #[arg(long, value_name = "REPO", help_heading = "Registry")]
     pub repository: Option<String>,

@@ -32,6 +32,7 @@ pub enum ErrorCode {
     NotaryVersionError,
     ConnectivityTooManyRequestsError,
     CredentialNotFoundError,
+    DataEndpointError,
 }
 
 /// What the catalogue knows about one code.
@@ -235,6 +236,16 @@ pub static CATALOGUE: &[CodeInfo] = &[
         remediation: "Run az login (or az login --identity on an Azure host with a managed identity); or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for a service principal, with AZURE_FEDERATED_TOKEN_FILE instead of the secret for workload identity; or pass --username with --password or --password-stdin for the registry's admin user or an ACR token; --auth selects one source.",
         documented: false,
         more_info: Some("https://aka.ms/acr/authentication"),
+    },
+    CodeInfo {
+        code: ErrorCode::DataEndpointError,
+        name: "DATA_ENDPOINT_ERROR",
+        title: "Data endpoint unreachable",
+        summary: "A dedicated data endpoint of the registry cannot be reached.",
+        meaning: "This error means that the registry serves image layers from dedicated data endpoints (<registry>.<region>.data.azurecr.io), and one of them does not resolve, refuses a secure connection or does not answer as a data endpoint. Logins succeed but pulls fail while downloading layers.",
+        remediation: "Allow the data endpoints through the firewall or proxy (the rules for the login server do not cover them); with private endpoints, make sure the private DNS zone has a record for each data endpoint; see https://aka.ms/acr/dedicated-data-endpoints.",
+        documented: false,
+        more_info: Some("https://aka.ms/acr/dedicated-data-endpoints"),
     },
 ];
 

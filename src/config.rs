@@ -1,6 +1,7 @@
 //! The validated, resolved settings the checks see. Built once from the
 //! command line and the environment; nothing after this reads either.
 
+use crate::azure::arm::ArmTarget;
 use crate::azure::az_config::AzConfig;
 use crate::azure::cloud::Cloud;
 use crate::azure::credential::{AuthSource, PasswordLogin};
@@ -34,6 +35,8 @@ pub struct RegistryConfig {
     pub auth: AuthSource,
     pub password: Option<PasswordLogin>,
     pub repository: Option<String>,
+    /// Where to read the registry in Resource Manager, or why it is not read.
+    pub arm: Result<ArmTarget, String>,
 }
 
 #[derive(Clone, Debug)]
@@ -113,6 +116,8 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
                     ("--username", args.username.is_some()),
                     ("--repository", args.repository.is_some()),
                     ("--cloud", args.cloud.is_some()),
+                    ("--subscription", args.subscription.is_some()),
+                    ("--resource-group", args.resource_group.is_some()),
                 ];
                 if let Some((flag, _)) = registry_only.iter().find(|(_, set)| *set) {
                     return Err(format!("{flag} needs a registry: add -n/--name REGISTRY"));
@@ -148,7 +153,9 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
             .map_err(|e| format!("HTTPS_PROXY: {e}"))?,
         Err(_) => None,
     };
+    let arm = arm_target(args, &az, &target, password.is_some());
     Ok(Some(RegistryConfig {
+        arm,
         target,
         dns_server: args.dns_server,
         tls,
@@ -157,6 +164,40 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
         password,
         repository: args.repository.clone(),
     }))
+}
+
+/// Where Resource Manager is asked about the registry, or why it is not.
+fn arm_target(
+    args: &CheckArgs,
+    az: &AzConfig,
+    target: &Target,
+    password: bool,
+) -> Result<ArmTarget, String> {
+    if password {
+        return Err(
+            "--username/--password give no Azure AD identity to ask Resource Manager with".into(),
+        );
+    }
+    let endpoint = target.cloud.resource_manager.clone().ok_or_else(|| {
+        format!(
+            "the cloud '{}' has no Resource Manager endpoint",
+            target.cloud.name
+        )
+    })?;
+    let subscription = args
+        .subscription
+        .clone()
+        .or_else(|| std::env::var("AZURE_SUBSCRIPTION_ID").ok().filter(|s| !s.trim().is_empty()))
+        .or_else(|| az.default_subscription.clone())
+        .ok_or_else(|| {
+            "no subscription is known (pass --subscription, set AZURE_SUBSCRIPTION_ID or run az account set)".to_string()
+        })?;
+    Ok(ArmTarget {
+        endpoint,
+        subscription,
+        resource_group: args.resource_group.clone(),
+        name: target.name.clone(),
+    })
 }
 
 fn password_login(args: &CheckArgs) -> Result<Option<PasswordLogin>, String> {

@@ -50,6 +50,8 @@ impl Ini {
 pub struct AzConfig {
     pub config: Ini,
     pub clouds: Ini,
+    /// The default subscription of `az account set` (azureProfile.json).
+    pub default_subscription: Option<String>,
 }
 
 impl AzConfig {
@@ -74,6 +76,9 @@ impl AzConfig {
         AzConfig {
             config: read("config"),
             clouds: read("clouds.config"),
+            default_subscription: std::fs::read(dir.join("azureProfile.json"))
+                .ok()
+                .and_then(|bytes| default_subscription(&bytes)),
         }
     }
 
@@ -91,6 +96,19 @@ impl AzConfig {
     }
 }
 
+/// The subscription marked `isDefault` in az's azureProfile.json (which az
+/// writes with a byte-order mark).
+fn default_subscription(bytes: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let doc: serde_json::Value = serde_json::from_str(text.trim_start_matches('\u{feff}')).ok()?;
+    doc["subscriptions"]
+        .as_array()?
+        .iter()
+        .find(|s| s["isDefault"].as_bool() == Some(true))?["id"]
+        .as_str()
+        .map(str::to_string)
+}
+
 fn home_dir() -> Option<PathBuf> {
     let var = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
     std::env::var_os(var)
@@ -101,6 +119,16 @@ fn home_dir() -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_default_subscription_with_bom() {
+        let profile = "\u{feff}{\"subscriptions\":[{\"id\":\"a\",\"isDefault\":false},{\"id\":\"b\",\"isDefault\":true}]}";
+        assert_eq!(
+            default_subscription(profile.as_bytes()).as_deref(),
+            Some("b")
+        );
+        assert_eq!(default_subscription(b"{}"), None);
+    }
 
     #[test]
     fn parses_az_config() {

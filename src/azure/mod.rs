@@ -1,5 +1,6 @@
 //! Azure: clouds, the Azure CLI's configuration, credentials.
 
+pub mod arm;
 pub mod az_config;
 pub mod cloud;
 pub mod credential;

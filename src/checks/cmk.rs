@@ -1,13 +1,57 @@
-//! Customer-managed key: the identity the registry's encryption uses must exist.
+//! Customer-managed key: the identity the registry's encryption uses to
+//! reach its key vault must exist.
 
+use super::arm::Found;
 use super::CheckId;
+use crate::azure::arm::{self, IDENTITY_API};
+use crate::codes::ErrorCode;
 use crate::report::CheckResult;
 
-/// The registry's encryption settings come from Azure Resource Manager,
-/// which this version does not read; the check is reported as not run.
-pub fn check() -> CheckResult {
-    CheckResult::skip(
-        CheckId::Cmk,
-        "needs the registry's properties from Azure Resource Manager, which are not read",
-    )
+pub async fn check(found: &Found) -> CheckResult {
+    let id = CheckId::Cmk;
+    let registry = &found.registry;
+    let Some(identity) = registry.cmk_identity() else {
+        return CheckResult::pass(
+            id,
+            "Customer-managed key: not used (Microsoft-managed encryption)",
+        );
+    };
+    if identity.eq_ignore_ascii_case("system") {
+        return match registry.system_principal() {
+            Some(p) => CheckResult::pass(
+                id,
+                format!("Customer-managed key identity: system-assigned (principal {p}) : OK"),
+            ),
+            None => CheckResult::fail(
+                id,
+                ErrorCode::CmkError,
+                "The registry's encryption uses its system-assigned identity, but the registry has no system-assigned identity (identity.principalId is missing).",
+            ),
+        };
+    }
+    let Some(resource) = registry.user_identity_with_client(identity) else {
+        return CheckResult::fail(
+            id,
+            ErrorCode::CmkError,
+            format!("The registry's encryption uses the managed identity with client id {identity}, but no user-assigned identity of the registry has that client id."),
+        )
+        .with_detail("client_id", identity);
+    };
+    match arm::get_resource(&found.client, &found.token, &found.endpoint, &resource, IDENTITY_API).await {
+        Ok(Some(doc)) if doc["properties"]["clientId"].as_str().is_some_and(|c| c.eq_ignore_ascii_case(identity)) => {
+            CheckResult::pass(id, format!("Customer-managed key identity: {resource} : OK"))
+        }
+        Ok(Some(_)) => CheckResult::fail(
+            id,
+            ErrorCode::CmkError,
+            format!("The identity {resource} exists but its client id is no longer {identity}: it was deleted and re-created."),
+        ),
+        Ok(None) => CheckResult::fail(
+            id,
+            ErrorCode::CmkError,
+            format!("The managed identity {resource} (client id {identity}) used for the registry's encryption no longer exists."),
+        ),
+        Err(why) => CheckResult::warn(id, format!("Customer-managed key identity {resource} could not be read: {why}")),
+    }
+    .with_detail("identity", resource)
 }

@@ -1,8 +1,10 @@
 //! The checks, one module per concern, and the identity of each check.
 
+pub mod arm;
 pub mod challenge;
 pub mod cli;
 pub mod cmk;
+pub mod data_endpoints;
 pub mod dns;
 pub mod docker;
 pub mod helm;
@@ -24,12 +26,14 @@ pub enum CheckId {
     DockerVersion,
     DockerPull,
     CliVersion,
+    Arm,
     LoginServer,
     Dns,
     Tls,
     Challenge,
     RefreshToken,
     AccessToken,
+    DataEndpoints,
     Cmk,
     HelmCommand,
     HelmVersion,
@@ -46,12 +50,14 @@ impl CheckId {
         CheckId::DockerVersion,
         CheckId::DockerPull,
         CheckId::CliVersion,
+        CheckId::Arm,
         CheckId::LoginServer,
         CheckId::Dns,
         CheckId::Tls,
         CheckId::Challenge,
         CheckId::RefreshToken,
         CheckId::AccessToken,
+        CheckId::DataEndpoints,
         CheckId::Cmk,
         CheckId::HelmCommand,
         CheckId::HelmVersion,
@@ -66,12 +72,14 @@ impl CheckId {
             CheckId::DockerVersion => "docker.version",
             CheckId::DockerPull => "docker.pull",
             CheckId::CliVersion => "cli.version",
+            CheckId::Arm => "registry.arm",
             CheckId::LoginServer => "registry.login_server",
             CheckId::Dns => "registry.dns",
             CheckId::Tls => "registry.tls",
             CheckId::Challenge => "registry.challenge",
             CheckId::RefreshToken => "registry.refresh_token",
             CheckId::AccessToken => "registry.access_token",
+            CheckId::DataEndpoints => "registry.data_endpoints",
             CheckId::Cmk => "registry.cmk",
             CheckId::HelmCommand => "helm.command",
             CheckId::HelmVersion => "helm.version",
@@ -86,12 +94,14 @@ impl CheckId {
             CheckId::DockerVersion => "Docker version",
             CheckId::DockerPull => "Docker pull",
             CheckId::CliVersion => "acr-health version",
+            CheckId::Arm => "Resource Manager",
             CheckId::LoginServer => "Login server",
             CheckId::Dns => "DNS lookup",
             CheckId::Tls => "TLS connection",
             CheckId::Challenge => "Challenge endpoint",
             CheckId::RefreshToken => "Refresh token",
             CheckId::AccessToken => "Access token",
+            CheckId::DataEndpoints => "Data endpoints",
             CheckId::Cmk => "Customer-managed key identity",
             CheckId::HelmCommand => "Helm command",
             CheckId::HelmVersion => "Helm version",

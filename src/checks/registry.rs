@@ -1,58 +1,34 @@
-//! The registry chain: login server → DNS → TLS → challenge → refresh token
-//! → access token, each step feeding the next, over one connection. The
-//! Azure AD token is requested at the start, alongside the network steps,
-//! since nothing about it depends on them.
+//! The registry chain. Resource Manager is asked for the registry while
+//! DNS → TLS → challenge already run on the login server it most likely has
+//! (the flag, or name + suffix); only when Resource Manager names another
+//! login server (a hash suffix) is that one checked in turn. The Azure AD
+//! token for the exchange is requested at the start too. Then the refresh
+//! and access tokens over the same connection, the data endpoints and the
+//! customer-managed key identity.
 
 use super::challenge::{self, Bearer};
-use super::{cmk, dns, login_server, tls, token, CheckId};
+use super::{arm, cmk, data_endpoints, dns, login_server, tls, token, CheckId};
 use crate::azure::credential::{CredentialSetup, NoCredential, ACR_SCOPE};
+use crate::codes::ErrorCode;
+use crate::config::RegistryConfig;
 use crate::net::client::Client;
 use crate::net::connection::Session;
 use crate::net::dns::Resolver;
 use crate::pipeline::Ctx;
-use crate::report::CheckResult;
+use crate::report::{CheckResult, LoginServerSource};
+use crate::target::{parse_login_server, LoginServer};
+use std::time::Instant;
 
-const CHAIN: [CheckId; 6] = [
-    CheckId::LoginServer,
-    CheckId::Dns,
-    CheckId::Tls,
-    CheckId::Challenge,
-    CheckId::RefreshToken,
-    CheckId::AccessToken,
-];
-
-/// The chain after `id`.
-fn after(id: CheckId) -> &'static [CheckId] {
-    let at = CHAIN.iter().position(|c| *c == id).unwrap_or(CHAIN.len());
-    &CHAIN[(at + 1).min(CHAIN.len())..]
+/// What DNS → TLS → challenge found on one login server, not yet recorded.
+struct Path {
+    results: Vec<CheckResult>,
+    /// The connection and challenge, when every step passed.
+    ready: Option<(Session, Bearer)>,
 }
 
-/// Runs one step of the chain: skipped (and the rest with it) when the user
-/// skipped it; the rest skipped with `reason` when it yields nothing.
-macro_rules! step {
-    ($ctx:expr, $id:expr, $reason:expr, $work:expr) => {{
-        let id: CheckId = $id;
-        if !$ctx.wants(id) {
-            if $ctx.user_skip(id).is_some() {
-                $ctx.skip_all(
-                    after(id),
-                    &format!("needs the {} check, which was skipped", id.as_str()),
-                );
-            }
-            return;
-        }
-        match $ctx.check(id, $work).await {
-            None => return,
-            Some(None) => {
-                $ctx.skip_all(after(id), $reason);
-                return;
-            }
-            Some(Some(v)) => v,
-        }
-    }};
-}
+const PATH: [CheckId; 3] = [CheckId::Dns, CheckId::Tls, CheckId::Challenge];
 
-/// Aborts the background credential lookup when the chain ends early.
+/// Aborts a background task when the chain ends early.
 struct AbortOnDrop(tokio::task::AbortHandle);
 
 impl Drop for AbortOnDrop {
@@ -61,90 +37,340 @@ impl Drop for AbortOnDrop {
     }
 }
 
+fn timed(mut r: CheckResult, since: Instant) -> CheckResult {
+    r.duration_ms = since.elapsed().as_millis() as u64;
+    r
+}
+
+/// DNS, TLS and the challenge on `ls`; the steps after a failed or skipped
+/// one are skipped with the reason.
+async fn probe(
+    ctx: &Ctx,
+    reg: &RegistryConfig,
+    resolver: &Result<Resolver, String>,
+    ls: &LoginServer,
+) -> Path {
+    let timeout = ctx.config.timeout;
+    let mut results = Vec::new();
+    let stop = |mut results: Vec<CheckResult>, after: usize, reason: &str| {
+        for id in &PATH[after + 1..] {
+            let why = ctx.user_skip(*id).unwrap_or_else(|| reason.to_string());
+            results.push(CheckResult::skip(*id, why));
+        }
+        Path {
+            results,
+            ready: None,
+        }
+    };
+    for (i, id) in PATH.iter().enumerate() {
+        if let Some(why) = ctx.user_skip(*id) {
+            results.push(CheckResult::skip(*id, why));
+            return stop(
+                results,
+                i,
+                &format!("needs the {} check, which was skipped", id.as_str()),
+            );
+        }
+    }
+    let start = Instant::now();
+    let resolver = match resolver {
+        Ok(r) => r,
+        Err(why) => {
+            results.push(CheckResult::fail(
+                CheckId::Dns,
+                ErrorCode::ConnectivityDnsError,
+                why,
+            ));
+            return stop(results, 0, "DNS lookup failed");
+        }
+    };
+    let (r, addrs) = dns::check(&ls.host, resolver, timeout).await;
+    results.push(timed(r, start));
+    let Some(addrs) = addrs else {
+        return stop(results, 0, "DNS lookup failed");
+    };
+    let start = Instant::now();
+    let (r, conn) = tls::check(ls, &addrs, reg.proxy.as_ref(), &reg.tls, timeout).await;
+    results.push(timed(r, start));
+    let Some(conn) = conn else {
+        return stop(results, 1, "no connection to the registry");
+    };
+    let mut session = Session::new(conn, addrs, reg.proxy.clone(), reg.tls.clone(), timeout);
+    let start = Instant::now();
+    let (r, bearer) = challenge::check(&mut session, ls).await;
+    results.push(timed(r, start));
+    let ready = bearer.map(|b| (session, b));
+    Path { results, ready }
+}
+
+/// The login server to check once Resource Manager has answered.
+fn decide_login_server(
+    reg: &RegistryConfig,
+    arm: Option<&arm::Outcome>,
+) -> (CheckResult, Option<LoginServer>) {
+    let from_arm = arm
+        .and_then(|o| o.as_ref().ok())
+        .and_then(|found| found.registry.login_server())
+        .map(|s| s.to_string());
+    let guess = &reg.target.login_server;
+    let flag = matches!(guess, Ok(ls) if ls.source == LoginServerSource::Flag);
+    match from_arm {
+        Some(arm_ls) if !flag => match parse_login_server(&arm_ls) {
+            Ok((host, port)) => {
+                let ls = LoginServer {
+                    host,
+                    port,
+                    source: LoginServerSource::Arm,
+                };
+                let mut target = reg.target.clone();
+                target.login_server = Ok(ls.clone());
+                let (mut r, _) = login_server::check(&target);
+                if let Ok(g) = guess {
+                    if g.authority() != ls.authority() {
+                        r = r.with_note(format!(
+                            "not {} (name + {} suffix): the registry's domain name label carries a hash",
+                            g.authority(),
+                            reg.target.cloud.name
+                        ));
+                    }
+                }
+                (r, Some(ls))
+            }
+            Err(why) => {
+                let (r, ls) = login_server::check(&reg.target);
+                let note = format!("Resource Manager's login server '{arm_ls}' is unusable: {why}");
+                (r.with_note(note), ls)
+            }
+        },
+        _ => login_server::check(&reg.target),
+    }
+}
+
+/// On a 403, what the registry's network rules say about this client.
+fn explain_firewall(mut r: CheckResult, found: &arm::Found) -> CheckResult {
+    let reg = &found.registry;
+    let public = reg.public_network_access().unwrap_or("Enabled");
+    let default = reg.default_action().unwrap_or("Allow");
+    let rules = reg.ip_rules();
+    let client_ip = r
+        .details
+        .get("client_ip")
+        .and_then(|v| v.as_str())
+        .and_then(|s| s.parse().ok());
+    let mut lines = vec![format!(
+        "Registry network settings: publicNetworkAccess {public}, networkRuleSet.defaultAction {default}, {} IP rule(s).",
+        rules.len()
+    )];
+    if public.eq_ignore_ascii_case("disabled") {
+        lines.push("Public network access is disabled: reach the registry through its private endpoint, or enable public access (az acr update --public-network-enabled true).".into());
+    } else if let Some(ip) = client_ip {
+        if crate::azure::arm::ip_allowed(ip, &rules) {
+            lines.push(format!("{ip} is in the IP rules, so the denial comes from elsewhere (a firewall rule still propagating, or a different public IP per connection)."));
+        } else {
+            lines.push(format!("{ip} is not in the IP rules: add it (az acr network-rule add --ip-address {ip}) or set the default action to Allow."));
+        }
+    }
+    r.message.push('\n');
+    r.message.push_str(&lines.join("\n"));
+    r.with_detail("public_network_access", public)
+        .with_detail("default_action", default)
+        .with_detail("ip_rules", rules)
+}
+
 pub async fn run(ctx: &Ctx) {
     let Some(reg) = &ctx.config.registry else {
         return;
     };
-    ctx.record(cmk::check());
     let timeout = ctx.config.timeout;
+    let client = Client::new(reg.tls.clone(), timeout);
+    let credentials = || CredentialSetup {
+        mode: reg.auth,
+        cloud: reg.target.cloud.clone(),
+        client: client.clone(),
+        timeout,
+        env_secret: None,
+    };
 
     let wants_aad = reg.password.is_none()
         && ctx.user_skip(CheckId::RefreshToken).is_none()
         && ctx.user_skip(CheckId::AccessToken).is_none();
     let aad_task = wants_aad.then(|| {
-        let setup = CredentialSetup {
-            mode: reg.auth,
-            cloud: reg.target.cloud.clone(),
-            client: Client::new(reg.tls.clone(), timeout),
-            timeout,
-            env_secret: None,
-        };
+        let setup = credentials();
         tokio::spawn(async move { setup.aad_token(ACR_SCOPE).await })
     });
-    let _abort = aad_task.as_ref().map(|t| AbortOnDrop(t.abort_handle()));
-
-    let ls = step!(ctx, CheckId::LoginServer, "no login server", async {
-        login_server::check(&reg.target)
-    });
-    let addrs = step!(ctx, CheckId::Dns, "DNS lookup failed", async {
-        let resolver = match reg.dns_server {
-            Some(server) => Resolver::server(server, timeout),
-            None => Resolver::system(timeout),
-        };
-        match resolver {
-            Ok(r) => dns::check(&ls.host, &r, timeout).await,
-            Err(why) => (
-                CheckResult::fail(
-                    CheckId::Dns,
-                    crate::codes::ErrorCode::ConnectivityDnsError,
-                    why,
-                ),
-                None,
-            ),
+    let _abort_aad = aad_task.as_ref().map(|t| AbortOnDrop(t.abort_handle()));
+    let arm_task = match &reg.arm {
+        Ok(target) if ctx.user_skip(CheckId::Arm).is_none() => {
+            let (setup, target) = (credentials(), target.clone());
+            Some(tokio::spawn(arm::lookup(setup, target)))
         }
-    });
-    let conn = step!(ctx, CheckId::Tls, "no connection to the registry", async {
-        tls::check(&ls, &addrs, reg.proxy.as_ref(), &reg.tls, timeout).await
-    });
-    let mut session = Session::new(conn, addrs, reg.proxy.clone(), reg.tls.clone(), timeout);
-    let bearer: Bearer = step!(
-        ctx,
-        CheckId::Challenge,
-        "the registry issued no usable challenge",
-        async { challenge::check(&mut session, &ls).await }
-    );
+        _ => None,
+    };
+    let _abort_arm = arm_task.as_ref().map(|t| AbortOnDrop(t.abort_handle()));
+
+    let resolver = match reg.dns_server {
+        Some(server) => Resolver::server(server, timeout),
+        None => Resolver::system(timeout),
+    };
+    let guess = reg.target.login_server.as_ref().ok();
+    let work = async {
+        let arm = async {
+            match arm_task {
+                Some(task) => Some(
+                    task.await
+                        .unwrap_or_else(|e| Err(format!("lookup failed: {e}"))),
+                ),
+                None => None,
+            }
+        };
+        let path = async {
+            match guess {
+                Some(ls) => Some(probe(ctx, reg, &resolver, ls).await),
+                None => None,
+            }
+        };
+        tokio::join!(arm, path)
+    };
+    let Some(((arm, guessed_path), _)) = ctx.timed(CheckId::Arm, work).await else {
+        return;
+    };
+    if ctx.wants(CheckId::Arm) {
+        ctx.record(arm::result(&reg.arm, arm.as_ref()));
+    }
+    let found = arm.as_ref().and_then(|o| o.as_ref().ok());
+
+    let (ls_result, ls) = decide_login_server(reg, arm.as_ref());
+    ctx.record(ls_result);
+    let path = match (&ls, guessed_path) {
+        (Some(ls), Some(p)) if guess.is_some_and(|g| g.authority() == ls.authority()) => Some(p),
+        (Some(ls), _) => ctx
+            .timed(CheckId::Dns, probe(ctx, reg, &resolver, ls))
+            .await
+            .map(|(p, _)| p),
+        (None, _) => None,
+    };
+    let ready = match path {
+        Some(path) => {
+            for mut r in path.results {
+                if r.code == Some(ErrorCode::ConnectivityForbiddenError) {
+                    if let Some(found) = found {
+                        r = explain_firewall(r, found);
+                    }
+                }
+                ctx.record(r);
+            }
+            path.ready
+        }
+        None => {
+            ctx.skip_all(&PATH, "no login server");
+            None
+        }
+    };
+
+    match ready {
+        Some((session, bearer)) => tokens(ctx, reg, session, bearer, aad_task).await,
+        None => ctx.skip_all(
+            &[CheckId::RefreshToken, CheckId::AccessToken],
+            "no challenge from the registry",
+        ),
+    }
+
+    let needs_arm = |id| match (&reg.arm, &arm) {
+        (Err(why), _) => ctx.skip_all(
+            &[id],
+            &format!("needs Resource Manager, which was not used: {why}"),
+        ),
+        (Ok(_), Some(Err(why))) => ctx.skip_all(&[id], &format!("needs Resource Manager: {why}")),
+        _ => ctx.skip_all(&[id], "needs Resource Manager, which was not asked"),
+    };
+    match found {
+        Some(found) => {
+            let hosts = found.registry.data_endpoints();
+            if hosts.is_empty() {
+                ctx.skip_all(
+                    &[CheckId::DataEndpoints],
+                    "the registry has no dedicated data endpoints",
+                );
+            } else if ctx.wants(CheckId::DataEndpoints) {
+                if let Ok(resolver) = &resolver {
+                    let work = async {
+                        (
+                            data_endpoints::check(&hosts, resolver, &reg.tls, timeout).await,
+                            Some(()),
+                        )
+                    };
+                    ctx.check(CheckId::DataEndpoints, work).await;
+                }
+            }
+            if ctx.wants(CheckId::Cmk) {
+                ctx.check(CheckId::Cmk, async { (cmk::check(found).await, Some(())) })
+                    .await;
+            }
+        }
+        None => {
+            needs_arm(CheckId::DataEndpoints);
+            needs_arm(CheckId::Cmk);
+        }
+    }
+}
+
+/// The refresh token (or the password grant) and the access token.
+async fn tokens(
+    ctx: &Ctx,
+    reg: &RegistryConfig,
+    mut session: Session,
+    bearer: Bearer,
+    aad_task: Option<
+        tokio::task::JoinHandle<Result<crate::azure::credential::AadToken, NoCredential>>,
+    >,
+) {
     let scope = match &reg.repository {
         Some(repo) => format!("repository:{repo}:pull"),
         None => "registry:catalog:*".to_string(),
     };
-
-    if let Some(login) = &reg.password {
+    let refresh = if reg.password.is_some() {
         ctx.record(CheckResult::skip(
             CheckId::RefreshToken,
             "not used with --username/--password: the password grant returns an access token directly",
         ));
-        let grant = token::Grant::Password(login);
-        step!(ctx, CheckId::AccessToken, "", async {
-            (
-                token::access_token(&mut session, &bearer, grant, &scope).await,
-                Some(()),
-            )
-        });
+        None
+    } else {
+        if !ctx.wants(CheckId::RefreshToken) {
+            ctx.skip_all(
+                &[CheckId::AccessToken],
+                "needs the registry.refresh_token check, which was skipped",
+            );
+            return;
+        }
+        let work = async {
+            let aad = match aad_task {
+                Some(task) => task.await.unwrap_or_else(|_| Err(NoCredential::default())),
+                None => Err(NoCredential::default()),
+            };
+            token::refresh_token(&mut session, &bearer, aad).await
+        };
+        match ctx.check(CheckId::RefreshToken, work).await {
+            None => return,
+            Some(None) => {
+                ctx.skip_all(&[CheckId::AccessToken], "no refresh token");
+                return;
+            }
+            Some(Some(refresh)) => Some(refresh),
+        }
+    };
+    if !ctx.wants(CheckId::AccessToken) {
         return;
     }
-
-    let refresh = step!(ctx, CheckId::RefreshToken, "no refresh token", async {
-        let aad = match aad_task {
-            Some(task) => task.await.unwrap_or_else(|_| Err(NoCredential::default())),
-            None => Err(NoCredential::default()),
-        };
-        token::refresh_token(&mut session, &bearer, aad).await
-    });
-    step!(ctx, CheckId::AccessToken, "", async {
-        let grant = token::Grant::Refresh(&refresh);
+    let grant = match (&refresh, &reg.password) {
+        (Some(r), _) => token::Grant::Refresh(r),
+        (None, Some(login)) => token::Grant::Password(login),
+        (None, None) => return,
+    };
+    let work = async {
         (
             token::access_token(&mut session, &bearer, grant, &scope).await,
             Some(()),
         )
-    });
+    };
+    ctx.check(CheckId::AccessToken, work).await;
 }

@@ -1,0 +1,283 @@
+//! Azure Resource Manager: the registry as Azure sees it.
+
+use crate::net::client::Client;
+use crate::secret::Secret;
+use serde_json::Value;
+use std::net::IpAddr;
+
+pub const REGISTRY_API: &str = "2025-04-01";
+pub const IDENTITY_API: &str = "2023-01-31";
+/// Pages of the registry list followed at most (100 registries a page).
+const MAX_PAGES: usize = 20;
+
+/// Where to look for the registry.
+#[derive(Clone, Debug)]
+pub struct ArmTarget {
+    pub endpoint: String,
+    pub subscription: String,
+    pub resource_group: Option<String>,
+    pub name: String,
+}
+
+#[derive(Debug)]
+pub enum ArmError {
+    Forbidden(String),
+    NotFound(String),
+    Other(String),
+}
+
+impl std::fmt::Display for ArmError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ArmError::Forbidden(s) | ArmError::NotFound(s) | ArmError::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+/// The registry resource as Resource Manager returns it.
+#[derive(Clone, Debug)]
+pub struct Registry {
+    pub doc: Value,
+}
+
+impl Registry {
+    pub fn id(&self) -> &str {
+        self.doc["id"].as_str().unwrap_or_default()
+    }
+
+    fn prop(&self, key: &str) -> &Value {
+        &self.doc["properties"][key]
+    }
+
+    pub fn login_server(&self) -> Option<&str> {
+        self.prop("loginServer").as_str().filter(|s| !s.is_empty())
+    }
+
+    pub fn public_network_access(&self) -> Option<&str> {
+        self.prop("publicNetworkAccess").as_str()
+    }
+
+    pub fn default_action(&self) -> Option<&str> {
+        self.prop("networkRuleSet")["defaultAction"].as_str()
+    }
+
+    pub fn ip_rules(&self) -> Vec<String> {
+        self.prop("networkRuleSet")["ipRules"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["value"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    pub fn data_endpoints(&self) -> Vec<String> {
+        if self.prop("dataEndpointEnabled").as_bool() != Some(true) {
+            return Vec::new();
+        }
+        self.prop("dataEndpointHostNames")
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|h| h.as_str().map(str::to_string))
+            .collect()
+    }
+
+    pub fn has_private_endpoints(&self) -> bool {
+        self.prop("privateEndpointConnections")
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    }
+
+    /// `encryption.keyVaultProperties.identity` when a customer-managed key is used.
+    pub fn cmk_identity(&self) -> Option<&str> {
+        let enc = self.prop("encryption");
+        let enabled = enc["status"]
+            .as_str()
+            .is_some_and(|s| s.eq_ignore_ascii_case("enabled"));
+        enc["keyVaultProperties"]["identity"]
+            .as_str()
+            .filter(|id| enabled && !id.is_empty())
+    }
+
+    pub fn system_principal(&self) -> Option<&str> {
+        self.doc["identity"]["principalId"]
+            .as_str()
+            .filter(|s| !s.is_empty())
+    }
+
+    /// The user-assigned identity (resource id) whose client id is `client_id`.
+    pub fn user_identity_with_client(&self, client_id: &str) -> Option<String> {
+        self.doc["identity"]["userAssignedIdentities"]
+            .as_object()?
+            .iter()
+            .find(|(_, v)| {
+                v["clientId"]
+                    .as_str()
+                    .is_some_and(|c| c.eq_ignore_ascii_case(client_id))
+            })
+            .map(|(k, _)| k.clone())
+    }
+
+    pub fn role_assignment_mode(&self) -> Option<&str> {
+        self.prop("roleAssignmentMode").as_str()
+    }
+}
+
+/// Whether `ip` is allowed by one of `rules` (addresses or CIDR ranges).
+pub fn ip_allowed(ip: IpAddr, rules: &[String]) -> bool {
+    rules.iter().any(|rule| {
+        let (net, bits) = match rule.split_once('/') {
+            Some((n, b)) => (n, b.parse::<u32>().ok()),
+            None => (rule.as_str(), None),
+        };
+        match (net.parse::<IpAddr>(), ip) {
+            (Ok(IpAddr::V4(net)), IpAddr::V4(ip)) => {
+                let bits = bits.unwrap_or(32).min(32);
+                let mask = if bits == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - bits)
+                };
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (Ok(IpAddr::V6(net)), IpAddr::V6(ip)) => {
+                let bits = bits.unwrap_or(128).min(128);
+                let mask = if bits == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - bits)
+                };
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    })
+}
+
+async fn get(client: &Client, token: &Secret, url: &str) -> Result<(u16, Value), String> {
+    let url = url::Url::parse(url).map_err(|e| format!("bad Resource Manager URL: {e}"))?;
+    let auth = format!("Bearer {}", token.expose());
+    let r = client
+        .send(
+            http::Method::GET,
+            &url,
+            &[
+                ("authorization", auth.as_str()),
+                ("accept", "application/json"),
+            ],
+            None,
+        )
+        .await?;
+    let doc = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+    Ok((r.status, doc))
+}
+
+fn arm_error_text(doc: &Value) -> String {
+    let e = &doc["error"];
+    match (e["code"].as_str(), e["message"].as_str()) {
+        (Some(c), Some(m)) => format!("{c}: {m}"),
+        (Some(c), None) => c.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Finds the registry: by id with a resource group, else by listing the
+/// subscription's registries.
+pub async fn find_registry(
+    client: &Client,
+    token: &Secret,
+    t: &ArmTarget,
+) -> Result<Registry, ArmError> {
+    let base = t.endpoint.trim_end_matches('/');
+    let sub = &t.subscription;
+    let status_error = |status: u16, doc: &Value, what: &str| match status {
+        401 | 403 => ArmError::Forbidden(format!(
+            "Resource Manager denied reading {what} ({status} {})",
+            arm_error_text(doc)
+        )),
+        404 => ArmError::NotFound(format!("{what} was not found ({})", arm_error_text(doc))),
+        _ => ArmError::Other(format!(
+            "Resource Manager answered {status} for {what} {}",
+            arm_error_text(doc)
+        )),
+    };
+    if let Some(rg) = &t.resource_group {
+        let what = format!(
+            "registry '{}' in resource group '{rg}' of subscription {sub}",
+            t.name
+        );
+        let url = format!(
+            "{base}/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerRegistry/registries/{}?api-version={REGISTRY_API}",
+            t.name
+        );
+        let (status, doc) = get(client, token, &url).await.map_err(ArmError::Other)?;
+        return match status {
+            200 => Ok(Registry { doc }),
+            _ => Err(status_error(status, &doc, &what)),
+        };
+    }
+    let what = format!("the registries of subscription {sub}");
+    let mut url = format!(
+        "{base}/subscriptions/{sub}/providers/Microsoft.ContainerRegistry/registries?api-version={REGISTRY_API}"
+    );
+    for _ in 0..MAX_PAGES {
+        let (status, doc) = get(client, token, &url).await.map_err(ArmError::Other)?;
+        if status != 200 {
+            return Err(status_error(status, &doc, &what));
+        }
+        let found = doc["value"].as_array().into_iter().flatten().find(|r| {
+            r["name"]
+                .as_str()
+                .is_some_and(|n| n.eq_ignore_ascii_case(&t.name))
+        });
+        if let Some(r) = found {
+            return Ok(Registry { doc: r.clone() });
+        }
+        match doc["nextLink"].as_str() {
+            Some(next) if next.starts_with(base) => url = next.to_string(),
+            _ => break,
+        }
+    }
+    Err(ArmError::NotFound(format!(
+        "no registry named '{}' in subscription {sub}",
+        t.name
+    )))
+}
+
+/// Reads any resource by id; `Ok(None)` when it does not exist.
+pub async fn get_resource(
+    client: &Client,
+    token: &Secret,
+    endpoint: &str,
+    id: &str,
+    api: &str,
+) -> Result<Option<Value>, String> {
+    let url = format!("{}{id}?api-version={api}", endpoint.trim_end_matches('/'));
+    let (status, doc) = get(client, token, &url).await?;
+    match status {
+        200 => Ok(Some(doc)),
+        404 => Ok(None),
+        s => Err(format!(
+            "Resource Manager answered {s} for {id} {}",
+            arm_error_text(&doc)
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_rules_match_addresses_and_ranges() {
+        let rules = vec!["203.0.113.0/24".to_string(), "198.51.100.7".to_string()];
+        assert!(ip_allowed("203.0.113.77".parse().unwrap(), &rules));
+        assert!(ip_allowed("198.51.100.7".parse().unwrap(), &rules));
+        assert!(!ip_allowed("198.51.100.8".parse().unwrap(), &rules));
+        assert!(!ip_allowed("2001:db8::1".parse().unwrap(), &rules));
+        assert!(ip_allowed(
+            "10.1.2.3".parse().unwrap(),
+            &["0.0.0.0/0".to_string()]
+        ));
+    }
+}

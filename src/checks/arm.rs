@@ -1,0 +1,78 @@
+//! Reading the registry from Azure Resource Manager: its login server, its
+//! network rules, data endpoints and encryption identity. When it cannot be
+//! read the run goes on with the name + suffix login server.
+
+use super::CheckId;
+use crate::azure::arm::{self, ArmError, ArmTarget, Registry};
+use crate::azure::credential::CredentialSetup;
+use crate::net::client::Client;
+use crate::report::CheckResult;
+use crate::secret::Secret;
+use std::sync::Arc;
+
+/// The registry as read, with what is needed to read more.
+pub struct Found {
+    pub registry: Registry,
+    pub token: Secret,
+    pub client: Arc<Client>,
+    pub endpoint: String,
+}
+
+/// Why Resource Manager gave nothing (a warning: the registry may be
+/// elsewhere, or the identity may lack the Reader role).
+pub type Outcome = Result<Found, String>;
+
+pub async fn lookup(setup: CredentialSetup, target: ArmTarget) -> Outcome {
+    let scope = format!("{}/.default", target.endpoint.trim_end_matches('/'));
+    let token = setup
+        .aad_token(&scope)
+        .await
+        .map_err(|none| {
+            format!(
+                "no Azure AD token for Resource Manager ({})",
+                none.describe()
+            )
+        })?
+        .token;
+    match arm::find_registry(&setup.client, &token, &target).await {
+        Ok(registry) => Ok(Found {
+            registry,
+            token,
+            client: setup.client.clone(),
+            endpoint: target.endpoint.clone(),
+        }),
+        Err(ArmError::NotFound(why)) => Err(format!(
+            "{why}; is the registry in another subscription (--subscription) or cloud (--cloud)?"
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The `registry.arm` result: `config` says whether Resource Manager could
+/// be asked at all, `outcome` what it answered.
+pub fn result(config: &Result<ArmTarget, String>, outcome: Option<&Outcome>) -> CheckResult {
+    let id = CheckId::Arm;
+    match (config, outcome) {
+        (Err(why), _) => CheckResult::skip(id, format!("Resource Manager not used: {why}")),
+        (Ok(_), None) => CheckResult::skip(id, "Resource Manager not asked"),
+        (Ok(_), Some(Err(why))) => CheckResult::warn(
+            id,
+            format!("Resource Manager not used: {why}. Checks that need the registry's properties are skipped."),
+        ),
+        (Ok(t), Some(Ok(found))) => {
+            let r = &found.registry;
+            CheckResult::pass(
+                id,
+                format!(
+                    "Registry '{}' found in Resource Manager (subscription {})",
+                    t.name, t.subscription
+                ),
+            )
+            .with_detail("id", r.id())
+            .with_detail("login_server", r.login_server())
+            .with_detail("public_network_access", r.public_network_access())
+            .with_detail("default_action", r.default_action())
+            .with_detail("data_endpoints", r.data_endpoints())
+        }
+    }
+}

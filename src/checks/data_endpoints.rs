@@ -1,0 +1,69 @@
+//! Dedicated data endpoints: each must resolve, accept TLS for its name and
+//! answer an anonymous `GET /` with 403 as ACR's data endpoints do.
+
+use super::CheckId;
+use crate::codes::ErrorCode;
+use crate::net::connection::{ConnectError, Connection};
+use crate::net::dns::Resolver;
+use crate::net::proxy;
+use crate::net::tls::TlsSetup;
+use crate::report::CheckResult;
+use crate::target::parse_login_server;
+use std::time::Duration;
+
+async fn probe(
+    host_port: &str,
+    resolver: &Resolver,
+    tls: &TlsSetup,
+    timeout: Duration,
+) -> Result<(), String> {
+    let (host, port) = parse_login_server(host_port)?;
+    let proxy = proxy::for_host(&host).transpose()?;
+    let addrs = if proxy.is_some() {
+        Vec::new()
+    } else {
+        resolver
+            .resolve(&host)
+            .await
+            .map_err(|f| format!("DNS: {f} (asked {})", resolver.description))?
+            .addresses
+    };
+    let mut conn = Connection::connect(&host, port, &addrs, proxy.as_ref(), tls, timeout)
+        .await
+        .map_err(|e| match e {
+            ConnectError::Transport(t) => format!("connection: {t}"),
+            ConnectError::Tls { reason, .. } => format!("TLS: {reason}"),
+        })?;
+    let r = conn
+        .send(http::Method::GET, "/", &[], None, timeout)
+        .await?;
+    if r.status == 403 {
+        Ok(())
+    } else {
+        Err(format!(
+            "GET / answered {} instead of 403: something other than a data endpoint answers",
+            r.status
+        ))
+    }
+}
+
+pub async fn check(
+    hosts: &[String],
+    resolver: &Resolver,
+    tls: &TlsSetup,
+    timeout: Duration,
+) -> CheckResult {
+    let id = CheckId::DataEndpoints;
+    let mut failures = Vec::new();
+    for host in hosts {
+        if let Err(why) = probe(host, resolver, tls, timeout).await {
+            failures.push(format!("{host}: {why}"));
+        }
+    }
+    if failures.is_empty() {
+        CheckResult::pass(id, format!("Data endpoints {} : OK", hosts.join(", ")))
+    } else {
+        CheckResult::fail(id, ErrorCode::DataEndpointError, failures.join("\n"))
+    }
+    .with_detail("hosts", hosts.to_vec())
+}
