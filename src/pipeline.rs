@@ -10,7 +10,7 @@
 
 use crate::checks::{self, CheckId};
 use crate::config::Config;
-use crate::report::{CheckResult, Report, Status};
+use crate::report::{CheckResult, RegistryInfo, Report, Status};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -27,14 +27,24 @@ pub struct Ctx {
     results: Mutex<BTreeMap<CheckId, CheckResult>>,
     /// Pipeline index of the earliest failed check so far.
     first_failure: watch::Sender<Option<usize>>,
+    /// The registry as finally checked (Resource Manager may name another
+    /// login server than the configuration guessed).
+    registry: Mutex<Option<RegistryInfo>>,
 }
 
 impl Ctx {
     pub fn new(config: Arc<Config>) -> Self {
         Ctx {
-            config,
+            config: config.clone(),
             results: Mutex::new(BTreeMap::new()),
             first_failure: watch::Sender::new(None),
+            registry: Mutex::new(config.registry_info()),
+        }
+    }
+
+    pub fn set_registry(&self, info: RegistryInfo) {
+        if let Ok(mut r) = self.registry.lock() {
+            *r = Some(info);
         }
     }
 
@@ -165,8 +175,9 @@ pub async fn run(config: Arc<Config>, interrupt: impl Future<Output = ()>) -> Re
         "not run"
     };
     let checks = ctx.results(&planned_checks(&config), missing);
+    let registry = ctx.registry.lock().ok().and_then(|r| r.clone());
     Report::new(
-        config.registry_info(),
+        registry,
         checks,
         start.elapsed().as_millis() as u64,
         interrupted,

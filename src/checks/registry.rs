@@ -241,6 +241,13 @@ pub async fn run(ctx: &Ctx) {
 
     let (ls_result, ls) = decide_login_server(reg, arm.as_ref());
     ctx.record(ls_result);
+    if let Some(ls) = &ls {
+        ctx.set_registry(crate::report::RegistryInfo {
+            name: reg.target.name.clone(),
+            login_server: Some(ls.authority()),
+            login_server_source: Some(ls.source),
+        });
+    }
     let path = match (&ls, guessed_path) {
         (Some(ls), Some(p)) if guess.is_some_and(|g| g.authority() == ls.authority()) => Some(p),
         (Some(ls), _) => ctx

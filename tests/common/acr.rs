@@ -21,6 +21,17 @@ pub struct FakeAcr {
 
 impl FakeAcr {
     /// A healthy registry, with `handler` answering first where it returns a reply.
+    /// A healthy registry (certificate for `names`) whose Resource Manager
+    /// answers with `make(port)`.
+    pub fn with_arm<H>(names: &[&str], make: impl FnOnce(u16) -> H) -> FakeAcr
+    where
+        H: Fn(&Request) -> Option<Reply> + Send + Sync + 'static,
+    {
+        let ca = Ca::new("acr-health test root");
+        let cert = ca.issue(names);
+        Self::with_port_handler(ca, cert, make)
+    }
+
     pub fn start(handler: impl Fn(&Request) -> Option<Reply> + Send + Sync + 'static) -> FakeAcr {
         let ca = Ca::new("acr-health test root");
         let cert = ca.issue(&[HOST, "127.0.0.1"]);
@@ -36,9 +47,19 @@ impl FakeAcr {
         cert: ServerCert,
         handler: impl Fn(&Request) -> Option<Reply> + Send + Sync + 'static,
     ) -> FakeAcr {
+        Self::with_port_handler(ca, cert, move |_| handler)
+    }
+
+    /// A registry whose handler is made knowing the server's port (for
+    /// documents that name the server, such as Resource Manager's).
+    pub fn with_port_handler<H>(ca: Ca, cert: ServerCert, make: impl FnOnce(u16) -> H) -> FakeAcr
+    where
+        H: Fn(&Request) -> Option<Reply> + Send + Sync + 'static,
+    {
         let dns = DnsServer::start();
         // The port is only known once the server runs; the realm names it.
-        let server = HttpsServer::start_deferred(cert, HOST, Arc::new(handler) as Handler);
+        let server =
+            HttpsServer::start_deferred(cert, HOST, |port| Arc::new(make(port)) as Handler);
         dns.a(HOST, "127.0.0.1");
         FakeAcr {
             ca,
@@ -95,6 +116,113 @@ impl FakeAcr {
 
     pub fn check_env(&self, extra: &[&str], env: &[(String, String)]) -> Run {
         let mut args: Vec<String> = self.args();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let out = run_with(&args, &self.tools, &env);
+        out.assert_no_secrets();
+        out
+    }
+}
+
+pub const SUBSCRIPTION: &str = "00000000-1111-2222-3333-444444444444";
+
+/// A registry resource as Resource Manager returns it, with `properties`
+/// and `identity` merged in.
+pub fn registry_doc(
+    properties: serde_json::Value,
+    identity: serde_json::Value,
+) -> serde_json::Value {
+    let mut props = serde_json::json!({
+        "loginServer": HOST,
+        "publicNetworkAccess": "Enabled",
+        "networkRuleSet": {"defaultAction": "Allow", "ipRules": []},
+        "dataEndpointEnabled": false,
+        "dataEndpointHostNames": [],
+        "privateEndpointConnections": [],
+        "encryption": {"status": "disabled"},
+    });
+    if let (Some(p), Some(extra)) = (props.as_object_mut(), properties.as_object()) {
+        for (k, v) in extra {
+            p.insert(k.clone(), v.clone());
+        }
+    }
+    serde_json::json!({
+        "id": format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/rg1/providers/Microsoft.ContainerRegistry/registries/{REGISTRY}"),
+        "name": REGISTRY,
+        "type": "Microsoft.ContainerRegistry/registries",
+        "location": "eastus",
+        "identity": identity,
+        "properties": props,
+    })
+}
+
+/// Answers Resource Manager's registry list with `registries`, and each
+/// identity in `identities` (resource id → document) by id.
+pub fn arm_handler(
+    registries: Vec<serde_json::Value>,
+    identities: Vec<(String, serde_json::Value)>,
+) -> impl Fn(&Request) -> Option<Reply> + Send + Sync + 'static {
+    move |r: &Request| {
+        let list = format!(
+            "/subscriptions/{SUBSCRIPTION}/providers/Microsoft.ContainerRegistry/registries"
+        );
+        if r.path == list {
+            let body = serde_json::json!({ "value": registries }).to_string();
+            return Some(Reply::json(200, &body));
+        }
+        if r.path
+            .contains("/providers/Microsoft.ManagedIdentity/userAssignedIdentities/")
+        {
+            return Some(
+                match identities
+                    .iter()
+                    .find(|(id, _)| id.eq_ignore_ascii_case(&r.path))
+                {
+                    Some((_, doc)) => Reply::json(200, &doc.to_string()),
+                    None => Reply::json(
+                        404,
+                        r#"{"error":{"code":"ResourceNotFound","message":"not found"}}"#,
+                    ),
+                },
+            );
+        }
+        None
+    }
+}
+
+impl FakeAcr {
+    /// az configured for a cloud whose Resource Manager and Azure AD are this
+    /// server, with a default subscription.
+    pub fn arm_config(&self) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let me = format!("https://127.0.0.1:{}", self.server.port());
+        std::fs::write(dir.path().join("config"), "[cloud]\nname = TestCloud\n").unwrap();
+        std::fs::write(
+            dir.path().join("clouds.config"),
+            format!("[TestCloud]\nendpoint_resource_manager = {me}\nendpoint_active_directory = {me}\nsuffix_acr_login_server_endpoint = .azurecr.io\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("azureProfile.json"),
+            format!(
+                "\u{feff}{{\"subscriptions\":[{{\"id\":\"{SUBSCRIPTION}\",\"isDefault\":true}}]}}"
+            ),
+        )
+        .unwrap();
+        dir
+    }
+
+    /// `check` with Resource Manager available; `with_flag` keeps --login-server.
+    pub fn check_arm(&self, extra: &[&str], with_flag: bool) -> Run {
+        let cfg = self.arm_config();
+        let mut env = self.sp_env();
+        env.push(("AZURE_CONFIG_DIR".into(), cfg.path().display().to_string()));
+        let mut args = self.args();
+        if !with_flag {
+            let at = args.iter().position(|a| a == "--login-server").unwrap();
+            args.drain(at..at + 2);
+        }
         args.extend(extra.iter().map(|s| s.to_string()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();

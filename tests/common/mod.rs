@@ -279,10 +279,7 @@ impl Run {
             );
         }
         assert!(
-            block.contains(&format!(
-                "https://aka.ms/acr/errors#{}",
-                code.to_lowercase()
-            )),
+            block.contains(&format!("More information: {}", entry.docs_url)),
             "{block}"
         );
         self

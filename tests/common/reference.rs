@@ -11,6 +11,8 @@ pub struct Entry {
     /// The "Potential solutions" text; empty when the reference gives the
     /// advice inside the meaning paragraph.
     pub remediation: String,
+    /// Where the report links to for this code.
+    pub docs_url: String,
 }
 
 /// The shared copy beside the repository when present, else the copy kept
@@ -37,6 +39,7 @@ pub fn parse(text: &str) -> Vec<Entry> {
                 code: para.to_string(),
                 meaning: String::new(),
                 remediation: String::new(),
+                docs_url: format!("https://aka.ms/acr/errors#{}", para.to_lowercase()),
             });
             continue;
         }
@@ -65,10 +68,27 @@ pub fn entries() -> Vec<Entry> {
     parse(&std::fs::read_to_string(path()).expect("reference file readable"))
 }
 
-/// The entry of `code`.
+/// The entry of `code`: from the reference, or for a code acr-health adds,
+/// from its own catalogue (`acr-health codes --json`).
 pub fn entry(code: &str) -> Entry {
-    entries()
-        .into_iter()
-        .find(|e| e.code == code)
-        .unwrap_or_else(|| panic!("{code} is not in the reference"))
+    if let Some(e) = entries().into_iter().find(|e| e.code == code) {
+        return e;
+    }
+    let out = std::process::Command::new(super::BIN)
+        .args(["codes", "--json"])
+        .output()
+        .unwrap();
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == code && c["documented"] == false)
+        .unwrap_or_else(|| panic!("{code} is neither in the reference nor an acr-health code"));
+    Entry {
+        code: code.to_string(),
+        meaning: c["meaning"].as_str().unwrap().to_string(),
+        remediation: c["remediation"].as_str().unwrap().to_string(),
+        docs_url: c["docs_url"].as_str().unwrap().to_string(),
+    }
 }

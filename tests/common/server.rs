@@ -90,23 +90,27 @@ pub struct HttpsServer {
 }
 
 impl HttpsServer {
-    /// Serves `handler`'s replies (falling back to a healthy ACR + Azure AD
-    /// for `login_server`) with `cert`.
     /// Like `start`, for a login server host whose port is this server's own
-    /// (known only once it listens).
-    pub fn start_deferred(cert: ServerCert, host: &str, handler: Handler) -> HttpsServer {
+    /// (known only once it listens); the handler is made knowing the port.
+    pub fn start_deferred(
+        cert: ServerCert,
+        host: &str,
+        handler: impl FnOnce(u16) -> Handler,
+    ) -> HttpsServer {
         Self::start_inner(cert, host, true, handler)
     }
 
+    /// Serves `handler`'s replies (falling back to a healthy ACR + Azure AD
+    /// for `login_server`) with `cert`.
     pub fn start(cert: ServerCert, login_server: &str, handler: Handler) -> HttpsServer {
-        Self::start_inner(cert, login_server, false, handler)
+        Self::start_inner(cert, login_server, false, |_| handler)
     }
 
     fn start_inner(
         cert: ServerCert,
         login_server: &str,
         add_port: bool,
-        handler: Handler,
+        handler: impl FnOnce(u16) -> Handler,
     ) -> HttpsServer {
         let runtime = Arc::new(
             tokio::runtime::Builder::new_multi_thread()
@@ -128,6 +132,7 @@ impl HttpsServer {
         .with_single_cert(cert.chain, cert.key)
         .unwrap();
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let handler = handler(addr.port());
         let requests = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(AtomicUsize::new(0));
         let login_server = if add_port {
@@ -223,6 +228,14 @@ impl HttpsServer {
 
 /// What a healthy registry and Azure AD answer.
 pub fn healthy(login_server: &str, r: &Request) -> Reply {
+    // A registry names itself as it was addressed (one server plays several
+    // login servers here, as a registry answers to its name and its hash name).
+    let login_server = r
+        .headers
+        .iter()
+        .find(|(k, _)| k == "host")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or(login_server);
     let host = login_server.split(':').next().unwrap_or(login_server);
     match (r.method.as_str(), r.path.as_str()) {
         ("GET", "/v2/") => Reply::json(401, r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required, visit https://aka.ms/acr/authorization for more information.","detail":null}]}"#)

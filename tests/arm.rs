@@ -1,0 +1,237 @@
+//! Black-box tests of what Resource Manager adds: the login server, CMK
+//! identity, firewall explanation and data endpoints.
+#![cfg(unix)]
+
+mod common;
+
+use common::acr::*;
+use serde_json::json;
+
+const HASHED: &str = "myregistry-abc123.azurecr.io";
+
+#[test]
+fn login_server_with_a_hash_suffix_comes_from_arm() {
+    let acr = FakeAcr::with_arm(&[HOST, HASHED, "127.0.0.1"], |port| {
+        arm_handler(
+            vec![registry_doc(
+                json!({"loginServer": format!("{HASHED}:{port}")}),
+                json!(null),
+            )],
+            vec![],
+        )
+    });
+    acr.dns.a(HASHED, "127.0.0.1");
+    let out = acr.check_arm(&["--json"], false);
+    out.assert_code(0);
+    let report = out.json();
+    let ls = format!("{HASHED}:{}", acr.server.port());
+    assert_eq!(report["registry"]["login_server"], ls.as_str());
+    assert_eq!(report["registry"]["login_server_source"], "arm");
+    assert_eq!(out.check("registry.arm")["status"], "pass");
+    assert_eq!(out.check("registry.challenge")["status"], "pass");
+    assert!(
+        acr.dns.asked().iter().any(|n| n == HASHED),
+        "{:?}",
+        acr.dns.asked()
+    );
+    assert_eq!(
+        out.check("registry.cmk")["message"],
+        "Customer-managed key: not used (Microsoft-managed encryption)"
+    );
+    // The token steps went to the login server Resource Manager named.
+    let ex = &acr.server.requests_to("/oauth2/exchange")[0];
+    assert_eq!(ex.form("service").as_deref(), Some(HASHED));
+}
+
+#[test]
+fn registry_not_found_falls_back_with_the_reason() {
+    let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], |_| arm_handler(vec![], vec![]));
+    let out = acr.check_arm(&["--json"], true);
+    out.assert_code(0);
+    let arm = out.check("registry.arm");
+    assert_eq!(arm["status"], "warn");
+    assert!(
+        arm["message"].as_str().unwrap().contains(&format!(
+            "no registry named 'myregistry' in subscription {SUBSCRIPTION}"
+        )),
+        "{arm}"
+    );
+    let cmk = out.check("registry.cmk");
+    assert_eq!(cmk["status"], "skip");
+    assert!(
+        cmk["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("needs Resource Manager: no registry named"),
+        "{cmk}"
+    );
+}
+
+#[test]
+fn without_a_subscription_arm_is_not_used() {
+    let acr = FakeAcr::healthy();
+    let out = acr.check(&["--json"]);
+    out.assert_code(0);
+    let arm = out.check("registry.arm");
+    assert_eq!(arm["status"], "skip");
+    assert!(
+        arm["message"]
+            .as_str()
+            .unwrap()
+            .contains("no subscription is known"),
+        "{arm}"
+    );
+    assert!(!acr
+        .server
+        .requests()
+        .iter()
+        .any(|r| r.path.starts_with("/subscriptions/")));
+}
+
+fn uai_id(name: &str) -> String {
+    format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/rg1/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}")
+}
+
+fn cmk(identity: &str) -> serde_json::Value {
+    json!({"encryption": {"status": "enabled", "keyVaultProperties": {"identity": identity, "keyIdentifier": "https://kv.vault.azure.net/keys/k/1"}}})
+}
+
+#[test]
+fn cmk_with_a_system_identity_passes_and_without_one_fails() {
+    let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], |_| {
+        arm_handler(
+            vec![registry_doc(
+                cmk("system"),
+                json!({"type": "SystemAssigned", "principalId": "p-1"}),
+            )],
+            vec![],
+        )
+    });
+    let out = acr.check_arm(&[], true);
+    out.assert_code(0)
+        .assert_stdout_has("Customer-managed key identity: system-assigned (principal p-1) : OK");
+
+    let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], |_| {
+        arm_handler(vec![registry_doc(cmk("system"), json!(null))], vec![])
+    });
+    acr.check_arm(&[], true)
+        .assert_code(1)
+        .assert_error_block("CMK_ERROR", "has no system-assigned identity");
+}
+
+#[test]
+fn cmk_with_a_user_assigned_identity() {
+    let client = "aaaaaaaa-0000-0000-0000-000000000001";
+    let identity = json!({"type": "UserAssigned", "userAssignedIdentities": {uai_id("cmk-id"): {"principalId": "p-2", "clientId": client}}});
+    let id_doc =
+        json!({"id": uai_id("cmk-id"), "properties": {"clientId": client, "principalId": "p-2"}});
+    let (doc, ident) = (registry_doc(cmk(client), identity.clone()), id_doc.clone());
+    let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |_| {
+        arm_handler(vec![doc], vec![(uai_id("cmk-id"), ident)])
+    });
+    acr.check_arm(&[], true)
+        .assert_code(0)
+        .assert_stdout_has(&format!(
+            "Customer-managed key identity: {} : OK",
+            uai_id("cmk-id")
+        ));
+
+    // The identity resource was deleted.
+    let doc = registry_doc(cmk(client), identity);
+    let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |_| {
+        arm_handler(vec![doc], vec![])
+    });
+    acr.check_arm(&[], true)
+        .assert_code(1)
+        .assert_error_block("CMK_ERROR", "no longer exists");
+
+    // The encryption names a client id the registry has no identity for.
+    let doc = registry_doc(
+        cmk("bbbbbbbb-0000-0000-0000-000000000002"),
+        json!({"type": "UserAssigned", "userAssignedIdentities": {}}),
+    );
+    let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |_| {
+        arm_handler(vec![doc], vec![])
+    });
+    acr.check_arm(&[], true).assert_code(1).assert_error_block(
+        "CMK_ERROR",
+        "no user-assigned identity of the registry has that client id",
+    );
+}
+
+fn firewalled(rules: serde_json::Value) -> FakeAcr {
+    let doc = registry_doc(
+        json!({"networkRuleSet": {"defaultAction": "Deny", "ipRules": rules}}),
+        json!(null),
+    );
+    FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |_| {
+        let arm = arm_handler(vec![doc], vec![]);
+        move |r: &common::server::Request| {
+            if r.path == "/v2/" {
+                return Some(common::server::Reply::json(
+                    403,
+                    r#"{"errors":[{"code":"DENIED","message":"client with IP '203.0.113.7' is not allowed access. Refer https://aka.ms/acr/firewall to grant access."}]}"#,
+                ));
+            }
+            arm(r)
+        }
+    })
+}
+
+#[test]
+fn firewall_denial_says_whether_the_ip_is_in_the_rules() {
+    let acr = firewalled(json!([{"action": "Allow", "value": "198.51.100.0/24"}]));
+    acr.check_arm(&[], true).assert_code(1).assert_error_block(
+        "CONNECTIVITY_FORBIDDEN_ERROR",
+        "203.0.113.7 is not in the IP rules: add it (az acr network-rule add --ip-address 203.0.113.7)",
+    );
+    let acr = firewalled(json!([{"action": "Allow", "value": "203.0.113.0/24"}]));
+    acr.check_arm(&[], true).assert_code(1).assert_error_block(
+        "CONNECTIVITY_FORBIDDEN_ERROR",
+        "203.0.113.7 is in the IP rules",
+    );
+}
+
+#[test]
+fn data_endpoints_are_checked() {
+    const DATA: &str = "myregistry.eastus.data.azurecr.io";
+    let data_doc = |port: u16| {
+        registry_doc(
+            json!({"dataEndpointEnabled": true, "dataEndpointHostNames": [format!("{DATA}:{port}")]}),
+            json!(null),
+        )
+    };
+    // Healthy: resolves, TLS for its name, GET / answers 403.
+    let acr = FakeAcr::with_arm(&[HOST, DATA, "127.0.0.1"], move |port| {
+        let arm = arm_handler(vec![data_doc(port)], vec![]);
+        move |r: &common::server::Request| {
+            if r.path == "/" {
+                Some(common::server::Reply::new(403, ""))
+            } else {
+                arm(r)
+            }
+        }
+    });
+    acr.dns.a(DATA, "127.0.0.1");
+    let out = acr.check_arm(&[], true);
+    out.assert_code(0)
+        .assert_stdout_has(&format!("Data endpoints {DATA}:{} : OK", acr.server.port()));
+
+    // Not in DNS.
+    let acr = FakeAcr::with_arm(&[HOST, DATA, "127.0.0.1"], move |port| {
+        arm_handler(vec![data_doc(port)], vec![])
+    });
+    acr.check_arm(&[], true).assert_code(1).assert_error_block(
+        "DATA_ENDPOINT_ERROR",
+        "DNS: the name does not exist (NXDOMAIN)",
+    );
+
+    // A certificate without the data endpoint's name.
+    let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |port| {
+        arm_handler(vec![data_doc(port)], vec![])
+    });
+    acr.dns.a(DATA, "127.0.0.1");
+    acr.check_arm(&[], true)
+        .assert_code(1)
+        .assert_error_block("DATA_ENDPOINT_ERROR", "name mismatch");
+}
