@@ -135,6 +135,11 @@ pub struct CheckArgs {
     /// Request pull access to this repository instead of the catalog scope.
     #[arg(long, value_name = "REPO", help_heading = "Registry")]
     pub repository: Option<String>,
+
+    /// With --repository: also fetch this tag's (or sha256: digest's)
+    /// manifest and smallest layer.
+    #[arg(long, value_name = "TAG_OR_DIGEST", help_heading = "Registry")]
+    pub image: Option<String>,
 }
 
 fn parse_dns_server(s: &str) -> Result<std::net::SocketAddr, String> {

@@ -33,6 +33,7 @@ pub enum ErrorCode {
     ConnectivityTooManyRequestsError,
     CredentialNotFoundError,
     DataEndpointError,
+    ImagePullError,
 }
 
 /// What the catalogue knows about one code.
@@ -246,6 +247,16 @@ pub static CATALOGUE: &[CodeInfo] = &[
         remediation: "Allow the data endpoints through the firewall or proxy (the rules for the login server do not cover them); with private endpoints, make sure the private DNS zone has a record for each data endpoint; see https://aka.ms/acr/dedicated-data-endpoints.",
         documented: false,
         more_info: Some("https://aka.ms/acr/dedicated-data-endpoints"),
+    },
+    CodeInfo {
+        code: ErrorCode::ImagePullError,
+        name: "IMAGE_PULL_ERROR",
+        title: "Image cannot be pulled",
+        summary: "The image's manifest or layers cannot be fetched.",
+        meaning: "This error means that the login and token steps work, but the image asked for with --image cannot be pulled: its manifest is missing (wrong tag or repository), the token does not allow reading it, or its layers cannot be downloaded from the host the registry redirects to (a data endpoint or storage account blocked by a firewall or proxy).",
+        remediation: "Check the repository and tag (az acr repository show-tags); make sure the identity may pull from the repository; allow the registry's data endpoints or storage host named in the message through firewalls and proxies.",
+        documented: false,
+        more_info: Some("https://aka.ms/acr/health-check"),
     },
 ];
 

@@ -35,6 +35,8 @@ pub struct RegistryConfig {
     pub auth: AuthSource,
     pub password: Option<PasswordLogin>,
     pub repository: Option<String>,
+    /// `--image`: a tag or digest of `repository` to fetch.
+    pub image: Option<String>,
     /// Where to read the registry in Resource Manager, or why it is not read.
     pub arm: Result<ArmTarget, String>,
 }
@@ -146,6 +148,19 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
             ));
         }
     }
+    if let Some(image) = &args.image {
+        if args.repository.is_none() {
+            return Err("--image needs --repository".into());
+        }
+        let tag_ok = image.len() <= 128
+            && image
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-:".contains(c))
+            && !image.starts_with(['.', '-']);
+        if !tag_ok {
+            return Err(format!("'{image}' is not a tag or sha256: digest"));
+        }
+    }
     let tls = TlsSetup::new(args.ca_file.as_deref())?;
     let proxy = match &target.login_server {
         Ok(ls) => proxy::for_host(&ls.host)
@@ -163,6 +178,7 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
         auth: args.auth,
         password,
         repository: args.repository.clone(),
+        image: args.image.clone(),
     }))
 }
 

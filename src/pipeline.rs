@@ -145,7 +145,10 @@ pub fn planned_checks(config: &Config) -> Vec<CheckId> {
     CheckId::ALL
         .iter()
         .copied()
-        .filter(|id| id.is_environment() || config.registry.is_some())
+        .filter(|id| match id {
+            CheckId::Image => config.registry.as_ref().is_some_and(|r| r.image.is_some()),
+            id => id.is_environment() || config.registry.is_some(),
+        })
         .collect()
 }
 

@@ -235,3 +235,105 @@ fn data_endpoints_are_checked() {
         .assert_code(1)
         .assert_error_block("DATA_ENDPOINT_ERROR", "name mismatch");
 }
+
+fn access_jwt(repo: &str, actions: &[&str]) -> String {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    let access = json!([{"type": "repository", "name": repo, "actions": actions}]);
+    format!(
+        "{}.{}.c2ln",
+        b64(r#"{"alg":"RS256"}"#),
+        b64(&json!({"access": access, "iss": "Azure Container Registry"}).to_string())
+    )
+}
+
+fn token_reply(
+    jwt: String,
+) -> impl Fn(&common::server::Request) -> Option<common::server::Reply> + Send + Sync {
+    move |r| {
+        (r.path == "/oauth2/token")
+            .then(|| common::server::Reply::json(200, &json!({"access_token": jwt}).to_string()))
+    }
+}
+
+#[test]
+fn repository_access_must_grant_pull() {
+    let acr = FakeAcr::start(token_reply(access_jwt("samples/app", &["pull"])));
+    let out = acr.check(&["--repository", "samples/app", "--json"]);
+    out.assert_code(0);
+    assert_eq!(
+        out.check("registry.access_token")["details"]["granted_actions"],
+        json!(["pull"])
+    );
+
+    let acr = FakeAcr::start(token_reply(access_jwt("samples/app", &[])));
+    acr.check(&["--repository", "samples/app"]).assert_code(1).assert_error_block(
+        "CONNECTIVITY_ACCESS_TOKEN_ERROR",
+        "The access token grants no 'pull' on repository 'samples/app' (granted: nothing). The identity needs the role 'AcrPull'",
+    );
+
+    // With ABAC repository permissions, the role to name is another.
+    let doc = registry_doc(
+        json!({"roleAssignmentMode": "AbacRepositoryPermissions"}),
+        json!(null),
+    );
+    let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |_| {
+        let arm = arm_handler(vec![doc], vec![]);
+        let token = token_reply(access_jwt("samples/app", &[]));
+        move |r: &common::server::Request| token(r).or_else(|| arm(r))
+    });
+    acr.check_arm(&["--repository", "samples/app"], true)
+        .assert_code(1)
+        .assert_error_block(
+            "CONNECTIVITY_ACCESS_TOKEN_ERROR",
+            "Container Registry Repository Reader",
+        );
+}
+
+const MANIFEST: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:c0","size":1470},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:big","size":3000000},{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:small","size":581}]}"#;
+
+#[test]
+fn image_manifest_and_smallest_layer_are_fetched_through_the_redirect() {
+    const DATA: &str = "myregistry.eastus.data.azurecr.io";
+    let acr = FakeAcr::with_arm(&[HOST, DATA, "127.0.0.1"], move |port| {
+        move |r: &common::server::Request| match r.path.as_str() {
+            "/v2/samples/app/manifests/v1" => Some(common::server::Reply::json(200, MANIFEST)),
+            "/v2/samples/app/blobs/sha256:small" => {
+                Some(common::server::Reply::new(307, "").header(
+                    "location",
+                    &format!("https://{DATA}:{port}/blob/small?sig=abc"),
+                ))
+            }
+            "/blob/small" => Some(common::server::Reply::new(200, "layer-bytes")),
+            _ => None,
+        }
+    });
+    acr.dns.a(DATA, "127.0.0.1");
+    let out = acr.check(&["--repository", "samples/app", "--image", "v1"]);
+    out.assert_code(0).assert_stdout_has(&format!(
+        "Pull of 'samples/app:v1': manifest and smallest layer (581 bytes, from {DATA}) : OK"
+    ));
+    let manifest = &acr.server.requests_to("/v2/samples/app/manifests/v1")[0];
+    assert!(manifest
+        .headers
+        .iter()
+        .any(|(k, v)| k == "authorization" && v.starts_with("Bearer ")));
+    // The pre-signed layer URL gets no registry token.
+    let blob = &acr.server.requests_to("/blob/small")[0];
+    assert!(
+        !blob.headers.iter().any(|(k, _)| k == "authorization"),
+        "token sent to the layer host"
+    );
+    assert!(
+        acr.server
+            .requests_to("/v2/samples/app/blobs/sha256:big")
+            .is_empty(),
+        "the big layer was fetched"
+    );
+
+    let out = acr.check(&["--repository", "samples/app", "--image", "nope"]);
+    out.assert_code(1).assert_error_block(
+        "IMAGE_PULL_ERROR",
+        "GET /v2/samples/app/manifests/nope answered 404 (NOT_FOUND: not found)",
+    );
+}

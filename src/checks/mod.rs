@@ -8,6 +8,7 @@ pub mod data_endpoints;
 pub mod dns;
 pub mod docker;
 pub mod helm;
+pub mod image;
 pub mod login_server;
 pub mod notary;
 pub mod registry;
@@ -33,6 +34,7 @@ pub enum CheckId {
     Challenge,
     RefreshToken,
     AccessToken,
+    Image,
     DataEndpoints,
     Cmk,
     HelmCommand,
@@ -57,6 +59,7 @@ impl CheckId {
         CheckId::Challenge,
         CheckId::RefreshToken,
         CheckId::AccessToken,
+        CheckId::Image,
         CheckId::DataEndpoints,
         CheckId::Cmk,
         CheckId::HelmCommand,
@@ -79,6 +82,7 @@ impl CheckId {
             CheckId::Challenge => "registry.challenge",
             CheckId::RefreshToken => "registry.refresh_token",
             CheckId::AccessToken => "registry.access_token",
+            CheckId::Image => "registry.image",
             CheckId::DataEndpoints => "registry.data_endpoints",
             CheckId::Cmk => "registry.cmk",
             CheckId::HelmCommand => "helm.command",
@@ -101,6 +105,7 @@ impl CheckId {
             CheckId::Challenge => "Challenge endpoint",
             CheckId::RefreshToken => "Refresh token",
             CheckId::AccessToken => "Access token",
+            CheckId::Image => "Image pull",
             CheckId::DataEndpoints => "Data endpoints",
             CheckId::Cmk => "Customer-managed key identity",
             CheckId::HelmCommand => "Helm command",

@@ -7,7 +7,7 @@
 //! customer-managed key identity.
 
 use super::challenge::{self, Bearer};
-use super::{arm, cmk, data_endpoints, dns, login_server, tls, token, CheckId};
+use super::{arm, cmk, data_endpoints, dns, image, login_server, tls, token, CheckId};
 use crate::azure::credential::{CredentialSetup, NoCredential, ACR_SCOPE};
 use crate::codes::ErrorCode;
 use crate::config::RegistryConfig;
@@ -15,7 +15,8 @@ use crate::net::client::Client;
 use crate::net::connection::Session;
 use crate::net::dns::Resolver;
 use crate::pipeline::Ctx;
-use crate::report::{CheckResult, LoginServerSource};
+use crate::report::{CheckResult, LoginServerSource, Status};
+use crate::secret::Secret;
 use crate::target::{parse_login_server, LoginServer};
 use std::time::Instant;
 
@@ -177,6 +178,36 @@ fn explain_firewall(mut r: CheckResult, found: &arm::Found) -> CheckResult {
         .with_detail("ip_rules", rules)
 }
 
+/// A registry with private endpoints (or without public access) that DNS
+/// resolves to public addresses is reached the wrong way from here.
+fn private_endpoint_dns(mut r: CheckResult, found: &arm::Found) -> CheckResult {
+    let public_disabled = found
+        .registry
+        .public_network_access()
+        .is_some_and(|p| p.eq_ignore_ascii_case("disabled"));
+    if !(found.registry.has_private_endpoints() || public_disabled) || r.status != Status::Pass {
+        return r;
+    }
+    let addrs: Vec<std::net::IpAddr> = r.details["addresses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a.as_str()?.parse().ok())
+        .collect();
+    if addrs.iter().any(crate::net::dns::is_private) {
+        return r;
+    }
+    r.status = Status::Warn;
+    let why = if public_disabled {
+        "public network access is disabled"
+    } else {
+        "the registry has private endpoints"
+    };
+    r.with_note(format!(
+        "{why}, but DNS answers a public address: this machine does not use the private DNS zone (privatelink.azurecr.io), so it reaches the public endpoint"
+    ))
+}
+
 pub async fn run(ctx: &Ctx) {
     let Some(reg) = &ctx.config.registry else {
         return;
@@ -259,9 +290,12 @@ pub async fn run(ctx: &Ctx) {
     let ready = match path {
         Some(path) => {
             for mut r in path.results {
-                if r.code == Some(ErrorCode::ConnectivityForbiddenError) {
-                    if let Some(found) = found {
+                if let Some(found) = found {
+                    if r.code == Some(ErrorCode::ConnectivityForbiddenError) {
                         r = explain_firewall(r, found);
+                    }
+                    if r.id == CheckId::Dns {
+                        r = private_endpoint_dns(r, found);
                     }
                 }
                 ctx.record(r);
@@ -274,12 +308,31 @@ pub async fn run(ctx: &Ctx) {
         }
     };
 
-    match ready {
-        Some((session, bearer)) => tokens(ctx, reg, session, bearer, aad_task).await,
-        None => ctx.skip_all(
-            &[CheckId::RefreshToken, CheckId::AccessToken],
-            "no challenge from the registry",
-        ),
+    let authorized = match ready {
+        Some((session, bearer)) => tokens(ctx, reg, session, bearer, aad_task, found).await,
+        None => {
+            ctx.skip_all(
+                &[CheckId::RefreshToken, CheckId::AccessToken],
+                "no challenge from the registry",
+            );
+            None
+        }
+    };
+    if let (Some(reference), Some(repository)) = (&reg.image, &reg.repository) {
+        match (authorized, &resolver) {
+            (Some((mut session, _, access)), Ok(resolver)) if ctx.wants(CheckId::Image) => {
+                let fetch = image::Fetch {
+                    repository,
+                    reference,
+                    resolver,
+                    tls: &reg.tls,
+                    timeout,
+                };
+                let work = async { (image::check(&mut session, &access, fetch).await, Some(())) };
+                ctx.check(CheckId::Image, work).await;
+            }
+            _ => ctx.skip_all(&[CheckId::Image], "no access token"),
+        }
     }
 
     let needs_arm = |id| match (&reg.arm, &arm) {
@@ -330,7 +383,8 @@ async fn tokens(
     aad_task: Option<
         tokio::task::JoinHandle<Result<crate::azure::credential::AadToken, NoCredential>>,
     >,
-) {
+    found: Option<&arm::Found>,
+) -> Option<(Session, Bearer, Secret)> {
     let scope = match &reg.repository {
         Some(repo) => format!("repository:{repo}:pull"),
         None => "registry:catalog:*".to_string(),
@@ -347,7 +401,7 @@ async fn tokens(
                 &[CheckId::AccessToken],
                 "needs the registry.refresh_token check, which was skipped",
             );
-            return;
+            return None;
         }
         let work = async {
             let aad = match aad_task {
@@ -357,27 +411,30 @@ async fn tokens(
             token::refresh_token(&mut session, &bearer, aad).await
         };
         match ctx.check(CheckId::RefreshToken, work).await {
-            None => return,
+            None => return None,
             Some(None) => {
                 ctx.skip_all(&[CheckId::AccessToken], "no refresh token");
-                return;
+                return None;
             }
             Some(Some(refresh)) => Some(refresh),
         }
     };
     if !ctx.wants(CheckId::AccessToken) {
-        return;
+        return None;
     }
     let grant = match (&refresh, &reg.password) {
         (Some(r), _) => token::Grant::Refresh(r),
         (None, Some(login)) => token::Grant::Password(login),
-        (None, None) => return,
+        (None, None) => return None,
     };
-    let work = async {
-        (
-            token::access_token(&mut session, &bearer, grant, &scope).await,
-            Some(()),
-        )
-    };
-    ctx.check(CheckId::AccessToken, work).await;
+    let abac = found
+        .and_then(|f| f.registry.role_assignment_mode())
+        .is_some_and(|m| m.to_ascii_lowercase().contains("abac"));
+    let wanted = reg
+        .repository
+        .as_deref()
+        .map(|repository| token::Wanted { repository, abac });
+    let work = token::access_token(&mut session, &bearer, grant, &scope, wanted.as_ref());
+    let access = ctx.check(CheckId::AccessToken, work).await??;
+    Some((session, bearer, access))
 }

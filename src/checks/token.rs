@@ -147,12 +147,60 @@ pub async fn refresh_token(
     (result.with_detail("credential", aad.source.label()), None)
 }
 
+/// What the access token must grant: `repository:<name>:pull`.
+pub struct Wanted<'a> {
+    pub repository: &'a str,
+    /// The registry uses ABAC repository permissions (`roleAssignmentMode`).
+    pub abac: bool,
+}
+
+/// The actions an ACR access token grants on `repository`.
+fn granted_actions(token: &str, repository: &str) -> Option<Vec<String>> {
+    let claims = token::jwt_claims(token)?;
+    let access = claims.get("access")?.as_array()?;
+    Some(
+        access
+            .iter()
+            .filter(|a| a["type"] == "repository" && a["name"] == repository)
+            .flat_map(|a| a["actions"].as_array().cloned().unwrap_or_default())
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+    )
+}
+
+/// Fails when the token grants no pull on the repository asked for: ACR
+/// answers 200 with an empty grant rather than refusing.
+fn check_grant(result: CheckResult, access: &Secret, wanted: &Wanted) -> CheckResult {
+    let Some(actions) = granted_actions(access.expose(), wanted.repository) else {
+        return result.with_note("the access token's grants could not be read (not a JWT)");
+    };
+    if actions.iter().any(|a| a == "pull" || a == "*") {
+        return result.with_detail("granted_actions", actions);
+    }
+    let role = if wanted.abac {
+        "'Container Registry Repository Reader' (the registry uses ABAC repository permissions: assign it for this repository or the registry)"
+    } else {
+        "'AcrPull' (or a role with Microsoft.ContainerRegistry/registries/pull/read)"
+    };
+    CheckResult::fail(
+        CheckId::AccessToken,
+        ErrorCode::ConnectivityAccessTokenError,
+        format!(
+            "The access token grants no 'pull' on repository '{}' (granted: {}). The identity needs the role {role}.",
+            wanted.repository,
+            if actions.is_empty() { "nothing".to_string() } else { actions.join(", ") }
+        ),
+    )
+    .with_detail("granted_actions", actions)
+}
+
 pub async fn access_token(
     session: &mut Session,
     bearer: &Bearer,
     grant: Grant<'_>,
     scope: &str,
-) -> CheckResult {
+    wanted: Option<&Wanted<'_>>,
+) -> (CheckResult, Option<Secret>) {
     let id = CheckId::AccessToken;
     let registry = session.authority();
     let (pairs, secret, via) = match &grant {
@@ -187,6 +235,7 @@ pub async fn access_token(
             Some(form(&pairs)),
         )
         .await;
+    let mut access = None;
     let result = match sent {
         Err(why) => CheckResult::fail(
             id,
@@ -202,7 +251,17 @@ pub async fn access_token(
             &secrets,
         ),
         Ok(r) => match token::token_field(&r.body, "access_token") {
-            Ok(_) => CheckResult::pass(id, format!("Fetch access token for registry '{registry}' : OK")),
+            Ok(token) => {
+                let pass = CheckResult::pass(id, format!("Fetch access token for registry '{registry}' : OK"));
+                let checked = match wanted {
+                    Some(w) => check_grant(pass, &token, w),
+                    None => pass,
+                };
+                if checked.status != crate::report::Status::Fail {
+                    access = Some(token);
+                }
+                checked
+            }
             Err(why) => CheckResult::fail(
                 id,
                 ErrorCode::ConnectivityAccessTokenError,
@@ -210,8 +269,9 @@ pub async fn access_token(
             ),
         },
     };
-    result
+    let result = result
         .with_detail("scope", scope)
         .with_detail("grant", via)
-        .with_detail("connections", session.connections)
+        .with_detail("connections", session.connections);
+    (result, access)
 }

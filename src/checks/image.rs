@@ -1,0 +1,186 @@
+//! `--image`: the manifest of `repository:tag` (or `@digest`) and its
+//! smallest layer can be fetched with the access token, following the
+//! registry's redirect to its data endpoint or storage as docker does.
+
+use super::CheckId;
+use crate::acr::error_body;
+use crate::codes::ErrorCode;
+use crate::net::connection::{ConnectError, Connection, Response, Session};
+use crate::net::dns::Resolver;
+use crate::net::proxy;
+use crate::net::tls::TlsSetup;
+use crate::report::CheckResult;
+use crate::secret::Secret;
+use serde_json::Value;
+use std::time::Duration;
+
+const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
+
+pub struct Fetch<'a> {
+    pub repository: &'a str,
+    pub reference: &'a str,
+    pub resolver: &'a Resolver,
+    pub tls: &'a TlsSetup,
+    pub timeout: Duration,
+}
+
+fn failed(step: &str, r: &Response) -> String {
+    let acr = error_body::summary(&r.body)
+        .map(|s| format!(" ({s})"))
+        .unwrap_or_default();
+    format!("{step} answered {}{acr}", r.status)
+}
+
+async fn get_manifest(
+    session: &mut Session,
+    auth: &str,
+    repo: &str,
+    reference: &str,
+) -> Result<Value, String> {
+    let path = format!("/v2/{repo}/manifests/{reference}");
+    let r = session
+        .send(
+            http::Method::GET,
+            &path,
+            &[("authorization", auth), ("accept", ACCEPT)],
+            None,
+        )
+        .await
+        .map_err(|e| format!("GET {path} failed: {e}"))?;
+    if r.status != 200 {
+        return Err(failed(&format!("GET {path}"), &r));
+    }
+    serde_json::from_slice(&r.body).map_err(|_| format!("GET {path} returned no manifest JSON"))
+}
+
+/// The smallest layer's digest and size; for an index, of the linux/amd64
+/// image (else the first).
+async fn smallest_layer(
+    session: &mut Session,
+    auth: &str,
+    f: &Fetch<'_>,
+) -> Result<(String, u64), String> {
+    let mut manifest = get_manifest(session, auth, f.repository, f.reference).await?;
+    if let Some(list) = manifest["manifests"]
+        .as_array()
+        .filter(|_| manifest["layers"].is_null())
+    {
+        let pick = list
+            .iter()
+            .find(|m| m["platform"]["os"] == "linux" && m["platform"]["architecture"] == "amd64")
+            .or_else(|| list.first())
+            .and_then(|m| m["digest"].as_str())
+            .ok_or("the image index lists no manifest")?
+            .to_string();
+        manifest = get_manifest(session, auth, f.repository, &pick).await?;
+    }
+    manifest["layers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| {
+            Some((
+                l["digest"].as_str()?.to_string(),
+                l["size"].as_u64().unwrap_or(u64::MAX),
+            ))
+        })
+        .min_by_key(|(_, size)| *size)
+        .ok_or_else(|| "the manifest lists no layers".to_string())
+}
+
+/// Follows a blob redirect to another host: a pre-signed URL, fetched
+/// without the registry's token.
+async fn follow(location: &str, f: &Fetch<'_>) -> Result<String, String> {
+    let url = url::Url::parse(location)
+        .map_err(|_| format!("the registry redirected to an invalid URL '{location}'"))?;
+    if url.scheme() != "https" {
+        return Err(format!(
+            "the registry redirected the layer to {}, which is not HTTPS",
+            url.scheme()
+        ));
+    }
+    let host = url.host_str().unwrap_or_default().to_string();
+    let port = url.port_or_known_default().unwrap_or(443);
+    let proxy = proxy::for_host(&host).transpose()?;
+    let addrs = if proxy.is_some() {
+        Vec::new()
+    } else {
+        f.resolver
+            .resolve(&host)
+            .await
+            .map_err(|e| format!("the layer is served by {host}, which does not resolve: {e}"))?
+            .addresses
+    };
+    let mut conn = Connection::connect(&host, port, &addrs, proxy.as_ref(), f.tls, f.timeout)
+        .await
+        .map_err(|e| match e {
+            ConnectError::Transport(t) => {
+                format!("the layer is served by {host}, which cannot be reached: {t}")
+            }
+            ConnectError::Tls { reason, .. } => format!("the layer is served by {host}: {reason}"),
+        })?;
+    let path = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    let r = conn
+        .send(http::Method::GET, &path, &[], None, f.timeout)
+        .await?;
+    if r.status == 200 {
+        Ok(host)
+    } else {
+        Err(failed(&format!("the layer download from {host}"), &r))
+    }
+}
+
+pub async fn check(session: &mut Session, access: &Secret, f: Fetch<'_>) -> CheckResult {
+    let id = CheckId::Image;
+    let image = if f.reference.starts_with("sha256:") {
+        format!("{}@{}", f.repository, f.reference)
+    } else {
+        format!("{}:{}", f.repository, f.reference)
+    };
+    let auth = format!("Bearer {}", access.expose());
+    let (digest, size) = match smallest_layer(session, &auth, &f).await {
+        Ok(found) => found,
+        Err(why) => {
+            return CheckResult::fail(
+                id,
+                ErrorCode::ImagePullError,
+                format!("Image '{image}': {why}"),
+            )
+        }
+    };
+    let path = format!("/v2/{}/blobs/{digest}", f.repository);
+    let served_by = match session
+        .send(http::Method::GET, &path, &[("authorization", &auth)], None)
+        .await
+    {
+        Err(e) => Err(format!("GET {path} failed: {e}")),
+        Ok(r) if r.status == 200 => Ok(session.authority()),
+        Ok(r) if (300..400).contains(&r.status) => match r.header("location") {
+            Some(loc) => follow(loc, &f).await,
+            None => Err(format!(
+                "GET {path} redirected ({}) without a Location",
+                r.status
+            )),
+        },
+        Ok(r) => Err(failed(&format!("GET {path}"), &r)),
+    };
+    match served_by {
+        Ok(host) => CheckResult::pass(
+            id,
+            format!(
+                "Pull of '{image}': manifest and smallest layer ({size} bytes, from {host}) : OK"
+            ),
+        )
+        .with_detail("layer", digest)
+        .with_detail("layer_host", host),
+        Err(why) => CheckResult::fail(
+            id,
+            ErrorCode::ImagePullError,
+            format!("Image '{image}': {why}"),
+        )
+        .with_detail("layer", digest),
+    }
+}
