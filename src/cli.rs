@@ -136,6 +136,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "REPO", help_heading = "Registry")]
     pub repository: Option<String>,
 
+    /// Check that DNS routes the registry's private endpoint in this virtual
+    /// network (name or resource id) to its private IP addresses.
+    #[arg(long, value_name = "NAME_OR_ID", help_heading = "Registry")]
+    pub vnet: Option<String>,
+
     /// With --repository: also fetch this tag's (or sha256: digest's)
     /// manifest and smallest layer.
     #[arg(long, value_name = "TAG_OR_DIGEST", help_heading = "Registry")]

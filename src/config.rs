@@ -37,6 +37,8 @@ pub struct RegistryConfig {
     pub repository: Option<String>,
     /// `--image`: a tag or digest of `repository` to fetch.
     pub image: Option<String>,
+    /// `--vnet`: the virtual network whose private endpoint DNS is checked.
+    pub vnet: Option<String>,
     /// Where to read the registry in Resource Manager, or why it is not read.
     pub arm: Result<ArmTarget, String>,
 }
@@ -117,6 +119,7 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
                     ("--ca-file", args.ca_file.is_some()),
                     ("--username", args.username.is_some()),
                     ("--repository", args.repository.is_some()),
+                    ("--vnet", args.vnet.is_some()),
                     ("--cloud", args.cloud.is_some()),
                     ("--subscription", args.subscription.is_some()),
                     ("--resource-group", args.resource_group.is_some()),
@@ -179,6 +182,7 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
         password,
         repository: args.repository.clone(),
         image: args.image.clone(),
+        vnet: args.vnet.clone(),
     }))
 }
 

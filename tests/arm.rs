@@ -337,3 +337,75 @@ fn image_manifest_and_smallest_layer_are_fetched_through_the_redirect() {
         "GET /v2/samples/app/manifests/nope answered 404 (NOT_FOUND: not found)",
     );
 }
+
+#[test]
+fn vnet_private_endpoint_dns_routing() {
+    let pe = format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/rg1/providers/Microsoft.Network/privateEndpoints/pe1");
+    let nic = format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/rg1/providers/Microsoft.Network/networkInterfaces/pe1.nic");
+    let subnet = format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/rg1/providers/Microsoft.Network/virtualNetworks/vnet1/subnets/default");
+    let make = |pe: String, nic: String, subnet: String| {
+        let doc = registry_doc(
+            json!({"privateEndpointConnections": [{"properties": {"privateEndpoint": {"id": pe.clone()}}}]}),
+            json!(null),
+        );
+        move |_port: u16| {
+            let arm = arm_handler(vec![doc], vec![]);
+            move |r: &common::server::Request| {
+                if r.path == pe {
+                    return Some(common::server::Reply::json(200, &json!({"properties": {"subnet": {"id": subnet}, "networkInterfaces": [{"id": nic}]}}).to_string()));
+                }
+                if r.path == nic {
+                    let configs = json!({"properties": {"ipConfigurations": [
+                        {"properties": {"privateIPAddress": "10.1.0.4", "privateLinkConnectionProperties": {"fqdns": [HOST]}}},
+                        {"properties": {"privateIPAddress": "10.1.0.5", "privateLinkConnectionProperties": {"fqdns": ["myregistry.eastus.data.azurecr.io"]}}}
+                    ]}});
+                    return Some(common::server::Reply::json(200, &configs.to_string()));
+                }
+                arm(r)
+            }
+        }
+    };
+    // Correct routing: each FQDN resolves to its private IP (only resolved, never connected to).
+    let acr = FakeAcr::with_arm(
+        &[HOST, "127.0.0.1"],
+        make(pe.clone(), nic.clone(), subnet.clone()),
+    );
+    let dns = common::dns::DnsServer::start();
+    dns.a(HOST, "10.1.0.4")
+        .a("myregistry.eastus.data.azurecr.io", "10.1.0.5");
+    let out = acr.check_arm(
+        &[
+            "--vnet",
+            "vnet1",
+            "--ignore-errors",
+            "--skip",
+            "registry.tls",
+            "--dns-server",
+            &dns.flag(),
+        ],
+        true,
+    );
+    out.assert_stdout_has("DNS routing to private endpoint : OK");
+
+    // Wrong routing: the data endpoint resolves to a public-looking test address.
+    let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], make(pe, nic, subnet));
+    let dns = common::dns::DnsServer::start();
+    dns.a(HOST, "10.1.0.4")
+        .a("myregistry.eastus.data.azurecr.io", "192.0.2.10");
+    let out = acr.check_arm(
+        &[
+            "--vnet",
+            "vnet1",
+            "--ignore-errors",
+            "--skip",
+            "registry.tls",
+            "--dns-server",
+            &dns.flag(),
+        ],
+        true,
+    );
+    out.assert_code(1).assert_error_block(
+        "CONNECTIVITY_DNS_ERROR",
+        "DNS routing to 'myregistry.eastus.data.azurecr.io' through the private IP is incorrect. Expect: 10.1.0.5, Actual: 192.0.2.10",
+    );
+}

@@ -11,6 +11,7 @@ pub mod helm;
 pub mod image;
 pub mod login_server;
 pub mod notary;
+pub mod private_endpoint;
 pub mod registry;
 pub mod tls;
 pub mod token;
@@ -35,6 +36,7 @@ pub enum CheckId {
     RefreshToken,
     AccessToken,
     Image,
+    PrivateEndpoint,
     DataEndpoints,
     Cmk,
     HelmCommand,
@@ -60,6 +62,7 @@ impl CheckId {
         CheckId::RefreshToken,
         CheckId::AccessToken,
         CheckId::Image,
+        CheckId::PrivateEndpoint,
         CheckId::DataEndpoints,
         CheckId::Cmk,
         CheckId::HelmCommand,
@@ -83,6 +86,7 @@ impl CheckId {
             CheckId::RefreshToken => "registry.refresh_token",
             CheckId::AccessToken => "registry.access_token",
             CheckId::Image => "registry.image",
+            CheckId::PrivateEndpoint => "registry.private_endpoint",
             CheckId::DataEndpoints => "registry.data_endpoints",
             CheckId::Cmk => "registry.cmk",
             CheckId::HelmCommand => "helm.command",
@@ -106,6 +110,7 @@ impl CheckId {
             CheckId::RefreshToken => "Refresh token",
             CheckId::AccessToken => "Access token",
             CheckId::Image => "Image pull",
+            CheckId::PrivateEndpoint => "Private endpoint DNS",
             CheckId::DataEndpoints => "Data endpoints",
             CheckId::Cmk => "Customer-managed key identity",
             CheckId::HelmCommand => "Helm command",

@@ -7,7 +7,9 @@
 //! customer-managed key identity.
 
 use super::challenge::{self, Bearer};
-use super::{arm, cmk, data_endpoints, dns, image, login_server, tls, token, CheckId};
+use super::{
+    arm, cmk, data_endpoints, dns, image, login_server, private_endpoint, tls, token, CheckId,
+};
 use crate::azure::credential::{CredentialSetup, NoCredential, ACR_SCOPE};
 use crate::codes::ErrorCode;
 use crate::config::RegistryConfig;
@@ -345,6 +347,17 @@ pub async fn run(ctx: &Ctx) {
     };
     match found {
         Some(found) => {
+            if let (Some(vnet), Ok(resolver)) = (&reg.vnet, &resolver) {
+                if ctx.wants(CheckId::PrivateEndpoint) {
+                    let work = async {
+                        (
+                            private_endpoint::check(found, vnet, resolver).await,
+                            Some(()),
+                        )
+                    };
+                    ctx.check(CheckId::PrivateEndpoint, work).await;
+                }
+            }
             let hosts = found.registry.data_endpoints();
             if hosts.is_empty() {
                 ctx.skip_all(
@@ -368,6 +381,9 @@ pub async fn run(ctx: &Ctx) {
             }
         }
         None => {
+            if reg.vnet.is_some() {
+                needs_arm(CheckId::PrivateEndpoint);
+            }
             needs_arm(CheckId::DataEndpoints);
             needs_arm(CheckId::Cmk);
         }

@@ -1,0 +1,146 @@
+//! `--vnet`: for each private endpoint of the registry in that virtual
+//! network, every FQDN of its network interface must resolve to the private
+//! IP address assigned to it, as `az acr check-health --vnet` verifies.
+
+use super::arm::Found;
+use super::CheckId;
+use crate::azure::arm::get_resource;
+use crate::codes::ErrorCode;
+use crate::net::dns::Resolver;
+use crate::report::CheckResult;
+use serde_json::Value;
+
+pub const NETWORK_API: &str = "2023-09-01";
+
+/// Whether `subnet_id` lies in the virtual network named or identified by `vnet`.
+fn in_vnet(subnet_id: &str, vnet: &str) -> bool {
+    let subnet = subnet_id.to_ascii_lowercase();
+    let vnet = vnet.trim_end_matches('/').to_ascii_lowercase();
+    if vnet.starts_with("/subscriptions/") {
+        subnet.starts_with(&format!("{vnet}/subnets/"))
+    } else {
+        subnet.contains(&format!("/virtualnetworks/{vnet}/subnets/"))
+    }
+}
+
+/// (FQDN, private IP) pairs of the private endpoints in `vnet`.
+async fn mappings(found: &Found, vnet: &str) -> Result<Vec<(String, String)>, String> {
+    let get = |id: String| async move {
+        get_resource(
+            &found.client,
+            &found.token,
+            &found.endpoint,
+            &id,
+            NETWORK_API,
+        )
+        .await?
+        .ok_or_else(|| format!("{id} does not exist"))
+    };
+    let pe_ids: Vec<String> = found.registry.doc["properties"]["privateEndpointConnections"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| {
+            c["properties"]["privateEndpoint"]["id"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    let mut out = Vec::new();
+    for pe_id in pe_ids {
+        let pe = get(pe_id).await?;
+        let subnet = pe["properties"]["subnet"]["id"]
+            .as_str()
+            .unwrap_or_default();
+        if !in_vnet(subnet, vnet) {
+            continue;
+        }
+        let nics: Vec<String> = pe["properties"]["networkInterfaces"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|n| n["id"].as_str().map(str::to_string))
+            .collect();
+        for nic_id in nics {
+            let nic: Value = get(nic_id).await?;
+            for config in nic["properties"]["ipConfigurations"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                let props = &config["properties"];
+                let Some(ip) = props["privateIPAddress"].as_str() else {
+                    continue;
+                };
+                for fqdn in props["privateLinkConnectionProperties"]["fqdns"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(f) = fqdn.as_str() {
+                        out.push((f.to_string(), ip.to_string()));
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub async fn check(found: &Found, vnet: &str, resolver: &Resolver) -> CheckResult {
+    let id = CheckId::PrivateEndpoint;
+    let pairs = match mappings(found, vnet).await {
+        Ok(p) => p,
+        Err(why) => {
+            return CheckResult::warn(id, format!("Private endpoints could not be read: {why}"))
+        }
+    };
+    if pairs.is_empty() {
+        return CheckResult::fail(
+            id,
+            ErrorCode::ConnectivityDnsError,
+            format!("The registry has no private endpoint in virtual network '{vnet}'."),
+        );
+    }
+    let mut wrong = Vec::new();
+    for (fqdn, ip) in &pairs {
+        match resolver.resolve(fqdn).await {
+            Ok(a) if a.addresses.iter().any(|x| x.to_string() == *ip) => {}
+            Ok(a) => wrong.push(format!(
+                "DNS routing to '{fqdn}' through the private IP is incorrect. Expect: {ip}, Actual: {}",
+                a.addresses.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")
+            )),
+            Err(e) => wrong.push(format!("'{fqdn}' (private IP {ip}) does not resolve: {e}")),
+        }
+    }
+    let details: Vec<Value> = pairs
+        .iter()
+        .map(|(f, ip)| serde_json::json!({"fqdn": f, "private_ip": ip}))
+        .collect();
+    if wrong.is_empty() {
+        CheckResult::pass(id, "DNS routing to private endpoint : OK")
+    } else {
+        CheckResult::fail(id, ErrorCode::ConnectivityDnsError, wrong.join("\n"))
+    }
+    .with_detail("mappings", details)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subnet_in_vnet_by_name_or_id() {
+        let subnet = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet1/subnets/default";
+        assert!(in_vnet(subnet, "vnet1"));
+        assert!(in_vnet(
+            subnet,
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet1"
+        ));
+        assert!(!in_vnet(subnet, "vnet"));
+        assert!(!in_vnet(
+            subnet,
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet"
+        ));
+    }
+}
