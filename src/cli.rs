@@ -48,6 +48,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a shell completion script (e.g. `acr-health completions bash > /etc/bash_completion.d/acr-health`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout.
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -66,9 +73,22 @@ pub struct CheckArgs {
     #[arg(short = 'y', long)]
     pub yes: bool,
 
-    /// Print the report as JSON (schema version 1) on stdout.
-    #[arg(long)]
+    /// Print the report as JSON (schema version 1) on stdout; short for --output json.
+    #[arg(long, conflicts_with = "output")]
     pub json: bool,
+
+    /// Report format on stdout: text (az's lines), json, or junit (XML, one
+    /// test case per check, for CI test reports).
+    #[arg(short = 'o', long, value_enum, value_name = "FORMAT")]
+    pub output: Option<OutputChoice>,
+
+    /// Print only the error blocks (and the closing summary).
+    #[arg(long)]
+    pub only_show_errors: bool,
+
+    /// Show each check's details and timing in the text report.
+    #[arg(long)]
+    pub verbose: bool,
 
     /// When to colour the text report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
@@ -155,6 +175,13 @@ fn parse_dns_server(s: &str) -> Result<std::net::SocketAddr, String> {
     s.parse::<std::net::IpAddr>()
         .map(|ip| std::net::SocketAddr::new(ip, 53))
         .map_err(|_| format!("'{s}' is not an IP address with an optional port (e.g. 10.0.0.2 or 127.0.0.1:5353)"))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputChoice {
+    Text,
+    Json,
+    Junit,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -5,7 +5,7 @@ use crate::azure::arm::ArmTarget;
 use crate::azure::az_config::AzConfig;
 use crate::azure::cloud::Cloud;
 use crate::azure::credential::{AuthSource, PasswordLogin};
-use crate::cli::{CheckArgs, ColorChoice};
+use crate::cli::{CheckArgs, ColorChoice, OutputChoice};
 use crate::net::proxy::{self, Proxy};
 use crate::net::tls::TlsSetup;
 use crate::report::RegistryInfo;
@@ -23,6 +23,7 @@ const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 pub enum OutputFormat {
     Text,
     Json,
+    Junit,
 }
 
 /// Everything the registry checks need, resolved before anything runs.
@@ -57,6 +58,10 @@ pub struct Config {
     pub docker_command: Option<String>,
     pub format: OutputFormat,
     pub color: bool,
+    /// Text report: error blocks only.
+    pub only_errors: bool,
+    /// Text report: details and timings of every check.
+    pub verbose: bool,
 }
 
 impl Config {
@@ -64,10 +69,10 @@ impl Config {
     /// error (exit 2), found before any network traffic.
     pub fn from_args(args: &CheckArgs) -> Result<Config, String> {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let format = if args.json {
-            OutputFormat::Json
-        } else {
-            OutputFormat::Text
+        let format = match (args.json, args.output) {
+            (true, _) | (_, Some(OutputChoice::Json)) => OutputFormat::Json,
+            (_, Some(OutputChoice::Junit)) => OutputFormat::Junit,
+            _ => OutputFormat::Text,
         };
         Ok(Config {
             registry: registry_config(args)?,
@@ -81,6 +86,8 @@ impl Config {
             color: use_color(args.color, env("NO_COLOR").is_some(), || {
                 std::io::stdout().is_terminal()
             }),
+            only_errors: args.only_show_errors,
+            verbose: args.verbose,
         })
     }
 

@@ -16,8 +16,17 @@ fn main() -> ExitCode {
         Command::Explain { code } => render::render_code(code, &mut stdout).map(|_| 0),
         Command::Codes { json: true } => render::render_codes_json(&mut stdout).map(|_| 0),
         Command::Codes { json: false } => render::render_codes_text(&mut stdout).map(|_| 0),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "acr-health", &mut stdout);
+            Ok(0)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut stdout).map(|_| 0)
+        }
         Command::Check(args) => {
-            let config = match Config::from_args(&args) {
+            let config = match Config::from_args(args.as_ref()) {
                 Ok(c) => Arc::new(c),
                 Err(why) => {
                     eprintln!("error: {why}");

@@ -410,8 +410,10 @@ fn azure_cli_login_is_used_when_present() {
         )],
     );
     let out = acr.check_env(&[], &[]);
-    out.assert_code(1)
-        .assert_stdout_has("Azure CLI login: ERROR: Please run 'az login' to setup account.");
+    out.assert_code(1).assert_error_block(
+        "CREDENTIAL_NOT_FOUND_ERROR",
+        "Azure CLI login: ERROR: Please run 'az login' to setup account.",
+    );
 }
 
 #[test]

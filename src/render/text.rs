@@ -8,8 +8,44 @@ use std::io::{self, Write};
 
 pub const HEALTH_CHECK_LINK: &str = "https://aka.ms/acr/health-check";
 
+/// Width the explanatory lines are wrapped to, so a report reads well in an
+/// 80-column terminal or CI log.
+const WIDTH: usize = 80;
+
+/// Greedy word wrap of one paragraph; a word longer than the width (a URL)
+/// stays whole on its own line. Continuation lines get `indent`.
+fn wrap(text: &str, indent: &str) -> String {
+    let mut out = String::new();
+    for (n, paragraph) in text.lines().enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        let mut line_len = 0;
+        for word in paragraph.split(' ') {
+            let w = word.chars().count();
+            if line_len > 0 && line_len + 1 + w > WIDTH {
+                out.push('\n');
+                out.push_str(indent);
+                line_len = indent.len();
+            } else if line_len > 0 {
+                out.push(' ');
+                line_len += 1;
+            }
+            out.push_str(word);
+            line_len += w;
+        }
+    }
+    out
+}
+
 pub struct Text {
     pub color: bool,
+    /// Only the error blocks.
+    pub only_errors: bool,
+    /// Each check's duration after its line.
+    pub timings: bool,
+    /// Each check's details under its line.
+    pub verbose: bool,
 }
 
 const RED: Style = AnsiColor::Red.on_default().bold();
@@ -26,9 +62,29 @@ impl Text {
     }
 
     fn check(&self, c: &CheckResult, out: &mut dyn Write) -> io::Result<()> {
+        if self.only_errors && c.status != Status::Fail {
+            return Ok(());
+        }
         self.headline(c, out)?;
+        if self.timings && c.status != Status::Skip {
+            writeln!(
+                out,
+                "  {}",
+                self.paint(DIM, &format!("({} ms)", c.duration_ms))
+            )?;
+        }
         for note in c.notes() {
-            writeln!(out, "  {}", self.paint(DIM, &format!("- {note}")))?;
+            let note = wrap(&format!("  - {note}"), "    ");
+            writeln!(out, "{}", self.paint(DIM, &note))?;
+        }
+        if self.verbose {
+            for (k, v) in c.details.iter().filter(|(k, _)| *k != "notes") {
+                let v = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                writeln!(out, "  {}", self.paint(DIM, &format!("{k}: {v}")))?;
+            }
         }
         Ok(())
     }
@@ -56,9 +112,13 @@ impl Text {
                     "{}",
                     self.paint(RED, &format!("An error occurred: {code}"))
                 )?;
-                writeln!(out, "{}", c.message)?;
+                writeln!(out, "{}", wrap(&c.message, ""))?;
                 if let Some(fix) = c.remediation {
-                    writeln!(out, "Potential solutions: {fix}")?;
+                    writeln!(
+                        out,
+                        "{}",
+                        wrap(&format!("Potential solutions: {fix}"), "  ")
+                    )?;
                 }
                 if let Some(url) = &c.docs_url {
                     writeln!(out, "More information: {url}")?;
@@ -100,5 +160,22 @@ impl Renderer for Text {
             out,
             "Please refer to {HEALTH_CHECK_LINK} for more information."
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wraps_words_and_keeps_long_words_whole() {
+        let text = "word ".repeat(30);
+        for line in wrap(text.trim(), "  ").lines() {
+            assert!(line.chars().count() <= 80, "{line}");
+        }
+        let url = format!("see https://example.com/{}", "x".repeat(100));
+        let wrapped = wrap(&url, "");
+        assert_eq!(wrapped.lines().nth(1).unwrap(), &url[4..]);
+        assert_eq!(wrap("a\nb", ""), "a\nb");
     }
 }

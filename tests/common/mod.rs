@@ -246,6 +246,8 @@ impl Run {
     /// Asserts the az-style error block of `code`: header, cause, the
     /// reference's remediation and the deep link.
     pub fn assert_error_block(&self, code: &str, cause: &str) -> &Self {
+        // The report wraps long lines; compare text with whitespace collapsed.
+        let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
         let header = format!("An error occurred: {code}\n");
         let at = self
             .stdout
@@ -257,19 +259,22 @@ impl Run {
             .collect::<Vec<_>>()
             .join("\n");
         let block = block.split("\nAn error occurred: ").next().unwrap();
+        let (body, link) = block
+            .rsplit_once("\nMore information: ")
+            .unwrap_or_else(|| panic!("{code} block has no link:\n{block}"));
+        let (cause_text, printed) = body
+            .split_once("\nPotential solutions: ")
+            .unwrap_or_else(|| panic!("{code} block has no remediation:\n{block}"));
         assert!(
-            block.contains(cause),
+            flat(cause_text).contains(&flat(cause)),
             "{code} block lacks cause {cause:?}:\n{block}"
         );
+        let printed = flat(printed);
         let entry = reference::entry(code);
-        let printed = block
-            .lines()
-            .find_map(|l| l.strip_prefix("Potential solutions: "))
-            .unwrap_or_else(|| panic!("{code} block has no remediation:\n{block}"));
         if entry.remediation.is_empty() {
             // The reference gives this code's advice at the end of its explanation.
             assert!(
-                !printed.is_empty() && entry.meaning.ends_with(printed),
+                !printed.is_empty() && entry.meaning.ends_with(&printed),
                 "{code} remediation {printed:?} is not the reference's advice"
             );
         } else {
@@ -278,8 +283,9 @@ impl Run {
                 "{code} remediation drifted from the reference"
             );
         }
-        assert!(
-            block.contains(&format!("More information: {}", entry.docs_url)),
+        assert_eq!(
+            link.lines().next(),
+            Some(entry.docs_url.as_str()),
             "{block}"
         );
         self

@@ -1,0 +1,138 @@
+//! Report formats and their options: JUnit, --only-show-errors, colour,
+//! completions and the man page.
+#![cfg(unix)]
+
+mod common;
+
+use common::*;
+
+#[test]
+fn junit_is_well_formed_with_one_case_per_check() {
+    let tools = Tools::new();
+    tools.docker_up().notary(NOTARY_NEW); // no helm: one error; notary: another
+    let out = run(
+        &["check", "--output", "junit", "--ignore-errors", "--yes"],
+        &tools,
+    );
+    out.assert_code(1);
+    let json = run(&["check", "--json", "--ignore-errors", "--yes"], &tools).json();
+    let ids: Vec<String> = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+
+    let mut reader = quick_xml::Reader::from_str(&out.stdout);
+    reader.config_mut().check_end_names = true;
+    let (mut cases, mut failures) = (Vec::new(), Vec::new());
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
+                let attr = |name: &[u8]| {
+                    e.attributes()
+                        .flatten()
+                        .find(|a| a.key.as_ref() == name)
+                        .map(|a| a.unescape_value().unwrap().into_owned())
+                };
+                match e.name().as_ref() {
+                    b"testcase" => cases.push(attr(b"name").unwrap()),
+                    b"failure" => failures.push(attr(b"type").unwrap()),
+                    _ => {}
+                }
+            }
+            quick_xml::events::Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(cases, ids, "one test case per check, in order");
+    assert!(
+        failures.contains(&"HELM_COMMAND_ERROR".to_string()),
+        "{failures:?}"
+    );
+    assert!(
+        failures.contains(&"NOTARY_VERSION_ERROR".to_string()),
+        "{failures:?}"
+    );
+}
+
+#[test]
+fn only_show_errors_prints_error_blocks_only() {
+    let tools = Tools::new();
+    tools.docker_up().notary(NOTARY_OLD);
+    let out = run(
+        &["check", "--only-show-errors", "--yes", "--ignore-errors"],
+        &tools,
+    );
+    out.assert_code(1)
+        .assert_error_block("HELM_COMMAND_ERROR", "'helm' was not found on PATH.")
+        .assert_stdout_lacks("Docker daemon status")
+        .assert_stdout_lacks("Notary version")
+        .assert_stdout_lacks("Skipped");
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal_and_never_with_no_color() {
+    let tools = Tools::new();
+    let esc = "\u{1b}[";
+    // Not a terminal: no colour by default.
+    run(&["check"], &tools).assert_stdout_lacks(esc);
+    let forced = run(&["check", "--color", "always"], &tools);
+    forced.assert_stdout_has(esc);
+    // NO_COLOR wins over auto, not over an explicit --color always.
+    let no_color = run_with(&["check", "--color", "auto"], &tools, &[("NO_COLOR", "1")]);
+    no_color.assert_stdout_lacks(esc);
+    run(&["check", "--color", "never"], &tools).assert_stdout_lacks(esc);
+}
+
+#[test]
+fn completions_for_every_shell_and_a_man_page() {
+    let tools = Tools::new();
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef acr-health"),
+        ("fish", "complete -c acr-health"),
+        ("powershell", "Register-ArgumentCompleter"),
+        ("elvish", "edit:completion"),
+    ] {
+        let out = run(&["completions", shell], &tools);
+        out.assert_code(0);
+        assert!(out.stdout.contains(marker), "{shell}: no {marker:?}");
+        assert!(
+            out.stdout.contains("ignore-errors"),
+            "{shell}: check's flags missing"
+        );
+    }
+    let man = run(&["man"], &tools);
+    man.assert_code(0)
+        .assert_stdout_has(".TH acr-health 1")
+        .assert_stdout_has("check");
+}
+
+#[test]
+fn the_failing_report_reads_well_at_80_columns() {
+    let tools = Tools::new();
+    tools.add(
+        "docker",
+        &[failing(
+            "version",
+            DOCKER_VERSION_DOWN,
+            DOCKER_DAEMON_DOWN_ERR,
+            1,
+        )],
+    );
+    let out = run(&["check", "--ignore-errors"], &tools);
+    out.assert_code(1);
+    for line in out.stdout.lines() {
+        let without_urls: String = line
+            .split_whitespace()
+            .filter(|w| !w.starts_with("https://"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            without_urls.chars().count() <= 100,
+            "line too long ({}): {line}",
+            without_urls.chars().count()
+        );
+    }
+}
