@@ -91,6 +91,12 @@ impl Config {
         })
     }
 
+    /// The whole run's bound: every step has its own timeout, and this
+    /// catches whatever would still add up past a sensible total.
+    pub fn deadline(&self) -> Duration {
+        self.timeout * 10
+    }
+
     /// A pull downloads an image, so it gets three step timeouts.
     pub fn pull_timeout(&self) -> Duration {
         self.timeout * 3

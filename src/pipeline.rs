@@ -10,7 +10,7 @@
 
 use crate::checks::{self, CheckId};
 use crate::config::Config;
-use crate::report::{CheckResult, RegistryInfo, Report, Status};
+use crate::report::{CheckResult, CutShort, RegistryInfo, Report, Status};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -169,14 +169,20 @@ pub async fn run_checks(ctx: &Ctx) {
 pub async fn run(config: Arc<Config>, interrupt: impl Future<Output = ()>) -> Report {
     let start = Instant::now();
     let ctx = Ctx::new(config.clone());
-    let interrupted = tokio::select! {
-        _ = run_checks(&ctx) => false,
-        _ = interrupt => true,
+    let deadline = config.deadline();
+    let cut_short = tokio::select! {
+        _ = run_checks(&ctx) => None,
+        _ = interrupt => Some(CutShort::Interrupted),
+        _ = tokio::time::sleep(deadline) => Some(CutShort::Deadline),
     };
-    let missing = if interrupted {
-        INTERRUPTED_REASON
-    } else {
-        "not run"
+    let deadline_reason = format!(
+        "not finished within the run's deadline of {} (10 x --timeout)",
+        crate::config::format_duration(deadline)
+    );
+    let missing = match cut_short {
+        Some(CutShort::Interrupted) => INTERRUPTED_REASON,
+        Some(CutShort::Deadline) => deadline_reason.as_str(),
+        None => "not run",
     };
     let checks = ctx.results(&planned_checks(&config), missing);
     let registry = ctx.registry.lock().ok().and_then(|r| r.clone());
@@ -184,6 +190,6 @@ pub async fn run(config: Arc<Config>, interrupt: impl Future<Output = ()>) -> Re
         registry,
         checks,
         start.elapsed().as_millis() as u64,
-        interrupted,
+        cut_short,
     )
 }

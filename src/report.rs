@@ -153,9 +153,18 @@ pub struct Report {
     pub duration_ms: u64,
     pub checks: Vec<CheckResult>,
     pub summary: Summary,
-    /// Set when the run was cut short by Ctrl-C; not part of the JSON contract.
+    /// Set when the run was cut short; not part of the JSON contract.
     #[serde(skip)]
-    pub interrupted: bool,
+    pub cut_short: Option<CutShort>,
+}
+
+/// Why a run ended before every check finished.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CutShort {
+    /// Ctrl-C.
+    Interrupted,
+    /// The run's overall deadline passed.
+    Deadline,
 }
 
 impl Report {
@@ -163,7 +172,7 @@ impl Report {
         registry: Option<RegistryInfo>,
         checks: Vec<CheckResult>,
         duration_ms: u64,
-        interrupted: bool,
+        cut_short: Option<CutShort>,
     ) -> Self {
         let mut summary = Summary::default();
         for check in &checks {
@@ -178,19 +187,20 @@ impl Report {
             schema_version: SCHEMA_VERSION,
             tool: Tool::default(),
             registry,
-            healthy: summary.fail == 0 && !interrupted,
+            healthy: summary.fail == 0 && cut_short.is_none(),
             duration_ms,
             checks,
             summary,
-            interrupted,
+            cut_short,
         }
     }
 
-    /// 0 healthy, 1 any check failed (with or without `--ignore-errors`), 130 interrupted.
+    /// 0 healthy; 1 any check failed (with or without `--ignore-errors`) or
+    /// the deadline passed; 130 interrupted.
     pub fn exit_code(&self) -> i32 {
-        if self.interrupted {
+        if self.cut_short == Some(CutShort::Interrupted) {
             130
-        } else if self.summary.fail > 0 {
+        } else if self.summary.fail > 0 || self.cut_short.is_some() {
             1
         } else {
             0

@@ -256,13 +256,23 @@ fn a_hung_docker_is_stopped_at_the_timeout() {
     );
 }
 
-/// Whether a `/bin/sleep 37` started by a fake tool is still alive (Linux).
+/// Whether a `/bin/sleep 37` started by a fake tool is still alive a
+/// moment after the run (Linux; a killed process needs an instant to go).
 fn sleep_37_running() -> bool {
-    let Ok(procs) = std::fs::read_dir("/proc") else {
-        return false;
-    };
-    procs.flatten().any(|p| {
-        std::fs::read(p.path().join("cmdline")).is_ok_and(|c| c == b"/bin/sleep\x0037\x00")
+    sleep_running(b"/bin/sleep\x0037\x00")
+}
+
+fn sleep_running(cmdline: &[u8]) -> bool {
+    (0..20).all(|_| {
+        let alive = std::fs::read_dir("/proc").is_ok_and(|procs| {
+            procs
+                .flatten()
+                .any(|p| std::fs::read(p.path().join("cmdline")).is_ok_and(|c| c == cmdline))
+        });
+        if alive {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        alive
     })
 }
 
@@ -432,4 +442,105 @@ fn first_error_stops_the_run_unless_ignore_errors() {
     text.assert_code(1)
         .assert_error_block("DOCKER_COMMAND_ERROR", "podman")
         .assert_error_block("HELM_COMMAND_ERROR", "helm");
+}
+
+#[test]
+fn ctrl_c_prints_what_finished_and_exits_130_leaving_no_child() {
+    let tools = Tools::new();
+    tools.add(
+        "docker",
+        &[Answer {
+            arg: "version",
+            stdout: "",
+            stderr: "",
+            code: 0,
+            sleep: 38,
+        }],
+    );
+    tools.helm(HELM3).notary(NOTARY_OLD);
+    let child = std::process::Command::new(BIN)
+        .args(["check", "--json", "--ignore-errors"])
+        .env_clear()
+        .env("PATH", tools.path())
+        .env("HOME", tools.home.path())
+        .current_dir(tools.home.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    // SAFETY: sending a signal to our own child has no memory-safety concern.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("a valid partial report");
+    let check = |id: &str| {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(check("docker.daemon")["status"], "skip");
+    assert_eq!(check("docker.daemon")["message"], "interrupted");
+    assert_eq!(
+        check("helm.version")["status"],
+        "pass",
+        "finished checks are kept"
+    );
+    assert_eq!(report["healthy"], false);
+    assert!(
+        !sleep_running(b"/bin/sleep\x0038\x00"),
+        "the interrupted tool's child was left running"
+    );
+}
+
+#[test]
+fn many_runs_at_once_agree() {
+    let tools = Tools::healthy();
+    let children: Vec<_> = (0..50)
+        .map(|_| {
+            std::process::Command::new(BIN)
+                .args(["check", "--json", "--yes"])
+                .env_clear()
+                .env("PATH", tools.path())
+                .env("HOME", tools.home.path())
+                .current_dir(tools.home.path())
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outcomes: Vec<(Option<i32>, Vec<(String, String, String)>)> = children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let checks = report["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    (
+                        c["id"].to_string(),
+                        c["status"].to_string(),
+                        c["message"].to_string(),
+                    )
+                })
+                .collect();
+            (out.status.code(), checks)
+        })
+        .collect();
+    assert_eq!(outcomes[0].0, Some(0));
+    for o in &outcomes[1..] {
+        assert_eq!(o, &outcomes[0]);
+    }
 }

@@ -2,7 +2,7 @@
 //! `az acr check-health` keep working, plus the cause of each error.
 
 use super::Renderer;
-use crate::report::{CheckResult, Report, Status};
+use crate::report::{CheckResult, CutShort, Report, Status};
 use anstyle::{AnsiColor, Style};
 use std::io::{self, Write};
 
@@ -140,10 +140,10 @@ impl Renderer for Text {
         writeln!(
             out,
             "{}{}: {} OK, {}, {}, {} skipped in {} ms",
-            if report.interrupted {
-                "Interrupted. "
-            } else {
-                ""
+            match report.cut_short {
+                Some(CutShort::Interrupted) => "Interrupted. ",
+                Some(CutShort::Deadline) => "Deadline exceeded. ",
+                None => "",
             },
             if report.healthy {
                 "Healthy"
