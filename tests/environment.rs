@@ -519,7 +519,9 @@ fn many_runs_at_once_agree() {
                 .unwrap()
         })
         .collect();
-    let outcomes: Vec<(Option<i32>, Vec<(String, String, String)>)> = children
+    // (exit code, each check's id, status and message) of every run.
+    type Outcome = (Option<i32>, Vec<(String, String, String)>);
+    let outcomes: Vec<Outcome> = children
         .into_iter()
         .map(|c| {
             let out = c.wait_with_output().unwrap();
