@@ -19,10 +19,18 @@ pub struct Bearer {
 fn body_start(r: &Response) -> String {
     let text = r.text();
     let start: String = text.trim().chars().take(200).collect();
-    if start.is_empty() {
-        "(empty body)".into()
+    let cut = if r.truncated {
+        format!(
+            " (body cut off at {} MiB)",
+            crate::net::connection::BODY_LIMIT / (1024 * 1024)
+        )
     } else {
-        start
+        String::new()
+    };
+    if start.is_empty() {
+        format!("(empty body){cut}")
+    } else {
+        format!("{start}{cut}")
     }
 }
 

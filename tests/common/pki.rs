@@ -73,6 +73,22 @@ impl Ca {
     }
 }
 
+impl Ca {
+    /// A self-signed server certificate for `names` (not signed by this CA).
+    pub fn issue_self(&self, names: &[&str]) -> ServerCert {
+        let key = KeyPair::generate().unwrap();
+        let mut params =
+            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        params.distinguished_name.push(DnType::CommonName, names[0]);
+        let cert = params.self_signed(&key).unwrap();
+        ServerCert {
+            chain: vec![cert.der().clone()],
+            key: rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        }
+    }
+}
+
 /// A certificate that expired in 2020.
 pub fn expired(params: &mut CertificateParams) {
     params.not_before = rcgen::date_time_ymd(2019, 1, 1);

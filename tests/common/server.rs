@@ -249,3 +249,56 @@ pub fn healthy(login_server: &str, r: &Request) -> Reply {
         _ => Reply::json(404, r#"{"errors":[{"code":"NOT_FOUND","message":"not found"}]}"#),
     }
 }
+
+/// A TLS server that hands each accepted stream to `serve` (blocking I/O on
+/// a thread): for answers no well-behaved HTTP server would give.
+pub fn raw_tls_server(
+    cert: ServerCert,
+    serve: impl Fn(&mut rustls::StreamOwned<rustls::ServerConnection, std::net::TcpStream>)
+        + Send
+        + Sync
+        + 'static,
+) -> SocketAddr {
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(cert.chain, cert.key)
+        .unwrap(),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let serve = Arc::new(serve);
+    std::thread::spawn(move || {
+        for tcp in listener.incoming().flatten() {
+            let (config, serve) = (config.clone(), serve.clone());
+            std::thread::spawn(move || {
+                let conn = rustls::ServerConnection::new(config).unwrap();
+                let mut stream = rustls::StreamOwned::new(conn, tcp);
+                serve(&mut stream);
+            });
+        }
+    });
+    addr
+}
+
+/// A TCP server that writes `bytes` to each connection and then holds it open.
+pub fn raw_tcp_server(bytes: &'static [u8]) -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut tcp in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut buf = [0u8; 4096];
+                let _ = tcp.read(&mut buf);
+                let _ = tcp.write_all(bytes);
+                std::thread::sleep(std::time::Duration::from_secs(5));
+            });
+        }
+    });
+    addr
+}
