@@ -90,6 +90,11 @@ pub struct CheckArgs {
     #[arg(long)]
     pub verbose: bool,
 
+    /// Trace DNS answers, connections and HTTP requests and responses on
+    /// stderr (tokens, passwords and secrets replaced by ****).
+    #[arg(long)]
+    pub debug: bool,
+
     /// When to colour the text report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,

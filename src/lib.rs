@@ -6,6 +6,7 @@ pub mod checks;
 pub mod cli;
 pub mod codes;
 pub mod config;
+pub mod debug;
 pub mod net;
 pub mod pipeline;
 pub mod process;

@@ -26,6 +26,9 @@ fn main() -> ExitCode {
             clap_mangen::Man::new(cmd).render(&mut stdout).map(|_| 0)
         }
         Command::Check(args) => {
+            if args.debug {
+                acr_health::debug::enable();
+            }
             let config = match Config::from_args(args.as_ref()) {
                 Ok(c) => Arc::new(c),
                 Err(why) => {

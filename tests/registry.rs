@@ -750,3 +750,34 @@ fn password_from_stdin() {
     let token = &acr.server.requests_to("/oauth2/token")[0];
     assert_eq!(token.form("password").as_deref(), Some(PASSWORD));
 }
+
+#[test]
+fn debug_traces_the_conversation_without_secrets() {
+    let acr = FakeAcr::healthy();
+    let out = acr.check(&["--debug"]);
+    out.assert_code(0);
+    let ls = acr.login_server();
+    for needle in [
+        format!("debug: > GET https://{ls}/v2/"),
+        "debug: < 401".to_string(),
+        "debug: < www-authenticate: Bearer realm=".to_string(),
+        format!("debug: > POST https://{ls}/oauth2/exchange"),
+        "access_token=****".to_string(),
+        r#"debug: < {"refresh_token":"****"}"#.to_string(),
+        "client_secret=****".to_string(),
+        format!("debug: * DNS {HOST} via DNS server"),
+        "TLS 1.3".to_string(),
+    ] {
+        assert!(
+            out.stderr.contains(&needle),
+            "stderr lacks {needle:?}:\n{}",
+            out.stderr
+        );
+    }
+    // The report itself is unchanged on stdout.
+    assert!(!out.stdout.contains("debug:"));
+    // And the password path.
+    let out = acr.check_env(&["--debug", "-u", "myregistry", "-p", PASSWORD], &[]);
+    out.assert_code(0);
+    assert!(out.stderr.contains("password=****"), "{}", out.stderr);
+}

@@ -33,6 +33,12 @@ pub async fn check(
         let (a, o) = tokio::join!(resolver.resolve(host), dns::resolve_os(host, timeout));
         (a, Some(o))
     };
+    crate::debug::log(|| {
+        format!(
+            "* DNS {host} via {}: {answer:?}; operating system: {os:?}",
+            resolver.description
+        )
+    });
     match answer {
         Err(failure) => {
             let mut detail = format!("'{host}': {failure}; asked {}.", resolver.description);

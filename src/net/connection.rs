@@ -230,6 +230,10 @@ impl Connection {
             })
             .unwrap_or_default();
         let tls_ms = tls_start.elapsed().as_millis() as u64;
+        crate::debug::log(|| {
+            let cert = cert().map(|c| c.describe()).unwrap_or_default();
+            format!("* connected to {host}:{port} at {peer} in {tcp_ms} ms, {tls_version} in {tls_ms} ms; {cert}")
+        });
         let info = ConnInfo {
             peer,
             via_proxy: proxy.map(Proxy::display),
@@ -326,8 +330,23 @@ impl Connection {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
+        let body = body.unwrap_or_default();
+        crate::debug::log(|| {
+            let mut s = format!(
+                "> {} https://{}{path_and_query}",
+                req.method_ref().map(|m| m.as_str()).unwrap_or("?"),
+                self.authority()
+            );
+            for (k, v) in headers {
+                s.push_str(&format!("\n> {k}: {}", crate::debug::header_value(k, v)));
+            }
+            if !body.is_empty() {
+                s.push_str(&format!("\n> {}", crate::debug::body(&body)));
+            }
+            s
+        });
         let req = req
-            .body(Full::new(body.unwrap_or_default()))
+            .body(Full::new(body))
             .map_err(|e| format!("invalid request: {e}"))?;
         let exchange = async {
             self.sender
@@ -354,12 +373,27 @@ impl Connection {
                     body.extend_from_slice(&data);
                 }
             }
-            Ok(Response {
+            let response = Response {
                 status: parts.status.as_u16(),
                 headers: parts.headers,
                 body: Bytes::from(body),
                 truncated,
-            })
+            };
+            crate::debug::log(|| {
+                let mut s = format!("< {}", response.status);
+                for (k, v) in &response.headers {
+                    let v = v.to_str().unwrap_or("(binary)");
+                    s.push_str(&format!(
+                        "\n< {k}: {}",
+                        crate::debug::header_value(k.as_str(), v)
+                    ));
+                }
+                if !response.body.is_empty() {
+                    s.push_str(&format!("\n< {}", crate::debug::body(&response.body)));
+                }
+                s
+            });
+            Ok(response)
         };
         tokio::time::timeout(timeout, exchange).await.map_err(|_| {
             format!(

@@ -1,0 +1,13 @@
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = acr_health::acr::error_body::parse(data);
+    let _ = acr_health::acr::error_body::summary(data);
+    let _ = acr_health::acr::error_body::denied_client_ip(data);
+    let _ = acr_health::acr::token::token_field(data, "access_token");
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = acr_health::acr::token::jwt_claims(text);
+        let _ = acr_health::acr::token::tenant_of(text);
+    }
+});

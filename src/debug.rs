@@ -1,0 +1,116 @@
+//! `--debug`: a trace of the network conversation on stderr, with every
+//! secret replaced by `****` before it is written.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
+pub fn enable() {
+    ENABLED.store(true, Ordering::Relaxed);
+}
+
+pub fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
+}
+
+/// Writes one trace line (or several) to stderr when `--debug` is on.
+pub fn log(text: impl FnOnce() -> String) {
+    if enabled() {
+        for line in text().lines() {
+            eprintln!("debug: {line}");
+        }
+    }
+}
+
+/// Headers whose values are credentials.
+const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "x-identity-header",
+    "cookie",
+    "set-cookie",
+];
+
+/// Form fields and JSON keys whose values are credentials.
+const SECRET_FIELDS: &[&str] = &[
+    "access_token",
+    "refresh_token",
+    "password",
+    "client_secret",
+    "client_assertion",
+    "accessToken",
+    "refreshToken",
+    "token",
+];
+
+pub fn header_value(name: &str, value: &str) -> String {
+    if SECRET_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+        "****".into()
+    } else {
+        value.into()
+    }
+}
+
+/// A request or response body with credential values replaced: form
+/// encoded or JSON; anything else is shown only by its length.
+pub fn body(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return String::new();
+    }
+    if let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(bytes) {
+        scrub_json(&mut json);
+        let text = json.to_string();
+        return text.chars().take(2000).collect();
+    }
+    let text = String::from_utf8_lossy(bytes);
+    if text.contains('=') && !text.contains(' ') && !text.contains('<') {
+        let pairs: Vec<String> = url::form_urlencoded::parse(text.as_bytes())
+            .map(|(k, v)| {
+                let v = if SECRET_FIELDS.contains(&k.as_ref()) {
+                    "****".into()
+                } else {
+                    v.into_owned()
+                };
+                format!("{k}={v}")
+            })
+            .collect();
+        return pairs.join("&");
+    }
+    format!("({} bytes, not shown)", bytes.len())
+}
+
+fn scrub_json(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                if SECRET_FIELDS.contains(&k.as_str()) {
+                    *val = serde_json::Value::String("****".into());
+                } else {
+                    scrub_json(val);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(scrub_json),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrubs_forms_json_and_headers() {
+        assert_eq!(
+            body(b"grant_type=password&password=hunter2&username=u"),
+            "grant_type=password&password=****&username=u"
+        );
+        assert_eq!(
+            body(br#"{"refresh_token":"r","x":{"access_token":"a"}}"#),
+            r#"{"refresh_token":"****","x":{"access_token":"****"}}"#
+        );
+        assert_eq!(header_value("Authorization", "Bearer abc"), "****");
+        assert_eq!(header_value("accept", "*/*"), "*/*");
+        assert_eq!(body(b"<html> secret </html>"), "(21 bytes, not shown)");
+    }
+}
