@@ -62,6 +62,8 @@ pub struct Config {
     pub only_errors: bool,
     /// Text report: details and timings of every check.
     pub verbose: bool,
+    /// Live progress on stderr (a terminal, the text report, not only errors).
+    pub progress: bool,
 }
 
 impl Config {
@@ -88,6 +90,10 @@ impl Config {
             }),
             only_errors: args.only_show_errors,
             verbose: args.verbose,
+            progress: format == OutputFormat::Text
+                && !args.only_show_errors
+                && !args.debug
+                && std::io::stderr().is_terminal(),
         })
     }
 

@@ -10,6 +10,7 @@ pub mod debug;
 pub mod net;
 pub mod pipeline;
 pub mod process;
+pub mod progress;
 pub mod render;
 pub mod report;
 pub mod secret;

@@ -30,6 +30,8 @@ pub struct Ctx {
     /// The registry as finally checked (Resource Manager may name another
     /// login server than the configuration guessed).
     registry: Mutex<Option<RegistryInfo>>,
+    /// The status line on a terminal, when shown.
+    progress: Option<crate::progress::Progress>,
 }
 
 impl Ctx {
@@ -39,6 +41,9 @@ impl Ctx {
             results: Mutex::new(BTreeMap::new()),
             first_failure: watch::Sender::new(None),
             registry: Mutex::new(config.registry_info()),
+            progress: config
+                .progress
+                .then(|| crate::progress::Progress::new(planned_checks(&config).len())),
         }
     }
 
@@ -76,6 +81,13 @@ impl Ctx {
         Some(value)
     }
 
+    /// Keeps the progress line out of the way of a prompt.
+    pub fn pause_progress(&self, paused: bool) {
+        if let Some(p) = &self.progress {
+            p.pause(paused);
+        }
+    }
+
     /// The reason the user skipped `id` (`--skip`), if they did.
     pub fn user_skip(&self, id: CheckId) -> Option<String> {
         let value = self.config.skip.iter().find(|v| id.matches_skip(v))?;
@@ -87,6 +99,9 @@ impl Ctx {
     pub async fn timed<F: Future>(&self, id: CheckId, work: F) -> Option<(F::Output, Duration)> {
         let start = Instant::now();
         let mut failures = self.first_failure.subscribe();
+        if let Some(p) = &self.progress {
+            p.started(id);
+        }
         tokio::select! {
             out = work => Some((out, start.elapsed())),
             _ = failures.wait_for(|f| self.stops(*f, id)) => None,
@@ -95,6 +110,9 @@ impl Ctx {
 
     /// Records a finished check; a failure may stop the checks after it.
     pub fn record(&self, result: CheckResult) {
+        if let Some(p) = &self.progress {
+            p.finished(result.id);
+        }
         if result.status == Status::Fail {
             let index = result.id.index();
             self.first_failure.send_if_modified(|f| {
@@ -170,8 +188,17 @@ pub async fn run(config: Arc<Config>, interrupt: impl Future<Output = ()>) -> Re
     let start = Instant::now();
     let ctx = Ctx::new(config.clone());
     let deadline = config.deadline();
+    let ticker = async {
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if let Some(p) = &ctx.progress {
+                p.tick();
+            }
+        }
+    };
     let cut_short = tokio::select! {
         _ = run_checks(&ctx) => None,
+        _ = ticker, if ctx.progress.is_some() => None,
         _ = interrupt => Some(CutShort::Interrupted),
         _ = tokio::time::sleep(deadline) => Some(CutShort::Deadline),
     };
@@ -184,6 +211,9 @@ pub async fn run(config: Arc<Config>, interrupt: impl Future<Output = ()>) -> Re
         Some(CutShort::Deadline) => deadline_reason.as_str(),
         None => "not run",
     };
+    if let Some(p) = &ctx.progress {
+        p.clear();
+    }
     let checks = ctx.results(&planned_checks(&config), missing);
     let registry = ctx.registry.lock().ok().and_then(|r| r.clone());
     Report::new(

@@ -136,3 +136,76 @@ fn the_failing_report_reads_well_at_80_columns() {
         );
     }
 }
+
+/// Runs the binary under a pseudo-terminal (util-linux `script`), returning
+/// everything the terminal showed.
+fn on_a_terminal(args: &str, tools: &Tools, input: &str) -> Option<String> {
+    let script = ["/usr/bin/script", "/bin/script"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())?;
+    let out = std::process::Command::new(script)
+        .args(["-qec", &format!("{BIN} {args}"), "/dev/null"])
+        .env_clear()
+        .env("PATH", tools.path())
+        .env("HOME", tools.home.path())
+        .env("TERM", "xterm")
+        .current_dir(tools.home.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+            child.wait_with_output()
+        })
+        .ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn progress_shows_on_a_terminal_only() {
+    let tools = Tools::healthy();
+    let Some(screen) = on_a_terminal("check --yes", &tools, "") else {
+        eprintln!("no `script` to make a terminal; skipped");
+        return;
+    };
+    assert!(
+        screen.contains("checks done; running:"),
+        "no progress on a terminal:\n{screen}"
+    );
+    assert!(
+        screen.contains("Docker daemon status: available"),
+        "{screen}"
+    );
+    // Not a terminal: no progress, nothing on stderr.
+    let out = run(&["check", "--yes"], &tools);
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    // Not under --json or --only-show-errors even on a terminal.
+    for args in ["check --yes --json", "check --yes --only-show-errors"] {
+        let screen = on_a_terminal(args, &tools, "").unwrap();
+        assert!(
+            !screen.contains("checks done"),
+            "{args}: progress shown:\n{screen}"
+        );
+    }
+}
+
+#[test]
+fn on_a_terminal_the_pull_is_asked_for() {
+    let tools = Tools::healthy();
+    let Some(screen) = on_a_terminal("check", &tools, "y\n") else {
+        return;
+    };
+    assert!(
+        screen.contains(
+            "This will pull the image mcr.microsoft.com/mcr/hello-world:latest. Proceed? (y/n):"
+        ),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Docker pull of 'mcr.microsoft.com/mcr/hello-world:latest' : OK"),
+        "{screen}"
+    );
+    assert!(tools.calls("docker").iter().any(|c| c.starts_with("pull")));
+}

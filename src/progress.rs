@@ -1,0 +1,100 @@
+//! Live progress on a terminal: one status line on stderr naming the checks
+//! still running, redrawn as they finish and erased before the report.
+
+use crate::checks::CheckId;
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::sync::Mutex;
+
+pub struct Progress {
+    state: Mutex<State>,
+}
+
+struct State {
+    /// Not drawn while a prompt waits for an answer.
+    paused: bool,
+    running: BTreeSet<CheckId>,
+    done: usize,
+    total: usize,
+    frame: usize,
+}
+
+const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+impl Progress {
+    pub fn new(total: usize) -> Progress {
+        Progress {
+            state: Mutex::new(State {
+                paused: false,
+                running: BTreeSet::new(),
+                done: 0,
+                total,
+                frame: 0,
+            }),
+        }
+    }
+
+    pub fn started(&self, id: CheckId) {
+        if let Ok(mut s) = self.state.lock() {
+            s.running.insert(id);
+            Self::draw(&mut s);
+        }
+    }
+
+    pub fn finished(&self, id: CheckId) {
+        if let Ok(mut s) = self.state.lock() {
+            s.running.remove(&id);
+            s.done += 1;
+            Self::draw(&mut s);
+        }
+    }
+
+    pub fn tick(&self) {
+        if let Ok(mut s) = self.state.lock() {
+            Self::draw(&mut s);
+        }
+    }
+
+    /// Stops (and erases) or resumes the status line, around a prompt.
+    pub fn pause(&self, paused: bool) {
+        if let Ok(mut s) = self.state.lock() {
+            s.paused = paused;
+            if paused {
+                self.clear();
+            }
+        }
+    }
+
+    fn draw(s: &mut State) {
+        if s.paused {
+            return;
+        }
+        s.frame = (s.frame + 1) % SPINNER.len();
+        let names: Vec<&str> = s.running.iter().map(|id| id.title()).collect();
+        let mut line = format!(
+            "{} {}/{} checks done; running: {}",
+            SPINNER[s.frame],
+            s.done.min(s.total),
+            s.total,
+            if names.is_empty() {
+                "-".to_string()
+            } else {
+                names.join(", ")
+            }
+        );
+        // One terminal line: never wrap, so the erase below removes it all.
+        if line.chars().count() > 78 {
+            line = line.chars().take(77).collect::<String>() + "…";
+        }
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\r\x1b[2K{line}");
+        let _ = err.flush();
+    }
+
+    /// Erases the status line.
+    pub fn clear(&self) {
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\r\x1b[2K");
+        let _ = err.flush();
+    }
+}
