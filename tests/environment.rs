@@ -458,15 +458,8 @@ fn ctrl_c_prints_what_finished_and_exits_130_leaving_no_child() {
         }],
     );
     tools.helm(HELM3).notary(NOTARY_OLD);
-    let child = std::process::Command::new(BIN)
-        .args(["check", "--json", "--ignore-errors"])
-        .env_clear()
-        .env("PATH", tools.path())
-        .env("HOME", tools.home.path())
-        .current_dir(tools.home.path())
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
+    let child = tools
+        .command(&["check", "--json", "--ignore-errors"])
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(600));
@@ -506,15 +499,8 @@ fn many_runs_at_once_agree() {
     let tools = Tools::healthy();
     let children: Vec<_> = (0..50)
         .map(|_| {
-            std::process::Command::new(BIN)
-                .args(["check", "--json", "--yes"])
-                .env_clear()
-                .env("PATH", tools.path())
-                .env("HOME", tools.home.path())
-                .current_dir(tools.home.path())
-                .stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::null())
+            tools
+                .command(&["check", "--json", "--yes"])
                 .spawn()
                 .unwrap()
         })

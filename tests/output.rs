@@ -137,6 +137,7 @@ fn the_failing_report_reads_well_at_80_columns() {
     }
 }
 
+#[cfg(target_os = "linux")]
 /// Runs the binary under a pseudo-terminal (util-linux `script`), returning
 /// everything the terminal showed.
 fn on_a_terminal(args: &str, tools: &Tools, input: &str) -> Option<String> {
@@ -163,6 +164,8 @@ fn on_a_terminal(args: &str, tools: &Tools, input: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+// util-linux `script` (the BSD one on macOS takes other arguments).
+#[cfg(target_os = "linux")]
 #[test]
 fn progress_shows_on_a_terminal_only() {
     let tools = Tools::healthy();
@@ -191,6 +194,7 @@ fn progress_shows_on_a_terminal_only() {
     }
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn on_a_terminal_the_pull_is_asked_for() {
     let tools = Tools::healthy();

@@ -725,15 +725,11 @@ fn password_from_stdin() {
         "myregistry".into(),
         "--password-stdin".into(),
     ]);
-    let mut child = std::process::Command::new(BIN)
-        .args(&args)
-        .env_clear()
-        .env("PATH", acr.tools.path())
-        .env("HOME", acr.tools.home.path())
-        .current_dir(acr.tools.home.path())
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut child = acr
+        .tools
+        .command(&args)
         .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     use std::io::Write;

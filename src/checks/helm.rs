@@ -2,11 +2,11 @@
 //! integration needs.
 
 use super::tool_lookup::{self, Lookup};
-use super::tool_version::{version_after, ToolVersion};
+use super::tool_version::{check_tool_version, version_after, ToolVersion};
 use super::CheckId;
 use crate::codes::ErrorCode;
 use crate::pipeline::Ctx;
-use crate::process::{self, first_line, one_line};
+use crate::process::one_line;
 use crate::report::CheckResult;
 
 /// The oldest Helm client az supports.
@@ -53,25 +53,7 @@ pub async fn run(ctx: &Ctx) {
         return;
     }
     let args = ["version", "--client"];
-    let Some((out, took)) = ctx
-        .timed(id, process::run(&helm, &args, ctx.config.timeout))
-        .await
-    else {
-        return;
-    };
-    let mut result = match out {
-        Err(e) => CheckResult::fail(
-            id,
-            ErrorCode::HelmVersionError,
-            format!("'{helm_str} version --client' {e}"),
-        ),
-        Ok(out) if !out.success => {
-            CheckResult::fail(id, ErrorCode::HelmVersionError, first_line(&out.stderr))
-        }
-        Ok(out) => judge(&out.stdout),
-    };
-    result.duration_ms = took.as_millis() as u64;
-    ctx.record(result);
+    check_tool_version(ctx, id, ErrorCode::HelmVersionError, &helm, &args, judge).await;
 }
 
 fn judge(stdout: &str) -> CheckResult {

@@ -2,11 +2,11 @@
 //! reference documents versions from 0.6.0 on as incompatible.
 
 use super::tool_lookup::{self, Lookup};
-use super::tool_version::{version_after, ToolVersion};
+use super::tool_version::{check_tool_version, version_after, ToolVersion};
 use super::CheckId;
 use crate::codes::ErrorCode;
 use crate::pipeline::Ctx;
-use crate::process::{self, first_line, one_line};
+use crate::process::one_line;
 use crate::report::CheckResult;
 
 /// The first Notary version the reference calls incompatible.
@@ -43,27 +43,15 @@ pub async fn run(ctx: &Ctx) {
             return;
         }
     };
-    let notary_str = notary.display().to_string();
-    let Some((out, took)) = ctx
-        .timed(id, process::run(&notary, &["version"], ctx.config.timeout))
-        .await
-    else {
-        return;
-    };
-    let mut result = match out {
-        Err(e) => CheckResult::fail(
-            id,
-            ErrorCode::NotaryVersionError,
-            format!("'{notary_str} version' {e}"),
-        ),
-        Ok(out) if !out.success => {
-            CheckResult::fail(id, ErrorCode::NotaryVersionError, first_line(&out.stderr))
-        }
-        Ok(out) => judge(&out.stdout),
-    }
-    .with_detail("path", notary_str);
-    result.duration_ms = took.as_millis() as u64;
-    ctx.record(result);
+    check_tool_version(
+        ctx,
+        id,
+        ErrorCode::NotaryVersionError,
+        &notary,
+        &["version"],
+        judge,
+    )
+    .await;
 }
 
 fn judge(stdout: &str) -> CheckResult {

@@ -3,8 +3,37 @@
 //! `packaging.version`: missing components count as zero and any pre-release
 //! or build suffix is ignored.
 
+use super::CheckId;
+use crate::codes::ErrorCode;
+use crate::pipeline::Ctx;
+use crate::process::{self, first_line};
+use crate::report::CheckResult;
 use std::cmp::Ordering;
 use std::fmt;
+use std::path::Path;
+
+/// Runs `tool args…` for check `id` and records the result: a run that
+/// fails is `code` with the tool's own error, a successful one is judged
+/// from its output by `judge`.
+pub async fn check_tool_version(
+    ctx: &Ctx,
+    id: CheckId,
+    code: ErrorCode,
+    tool: &Path,
+    args: &[&str],
+    judge: fn(&str) -> CheckResult,
+) {
+    let command = format!("'{} {}'", tool.display(), args.join(" "));
+    let work = async {
+        let result = match process::run(tool, args, ctx.config.timeout).await {
+            Err(e) => CheckResult::fail(id, code, format!("{command} {e}")),
+            Ok(out) if !out.success => CheckResult::fail(id, code, first_line(&out.stderr)),
+            Ok(out) => judge(&out.stdout),
+        };
+        (result.with_detail("path", tool.display().to_string()), ())
+    };
+    ctx.check(id, work).await;
+}
 
 #[derive(Clone, Debug, Eq)]
 pub struct ToolVersion {

@@ -115,7 +115,11 @@ impl FakeAcr {
     }
 
     pub fn check_env(&self, extra: &[&str], env: &[(String, String)]) -> Run {
-        let mut args: Vec<String> = self.args();
+        self.run_checked(self.args(), extra, env)
+    }
+
+    /// Runs `args` + `extra` with `env`, and asserts that no secret leaked.
+    fn run_checked(&self, mut args: Vec<String>, extra: &[&str], env: &[(String, String)]) -> Run {
         args.extend(extra.iter().map(|s| s.to_string()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -223,11 +227,6 @@ impl FakeAcr {
             let at = args.iter().position(|a| a == "--login-server").unwrap();
             args.drain(at..at + 2);
         }
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let out = run_with(&args, &self.tools, &env);
-        out.assert_no_secrets();
-        out
+        self.run_checked(args, extra, &env)
     }
 }

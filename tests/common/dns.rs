@@ -36,9 +36,16 @@ fn key(name: &str) -> String {
 
 impl DnsServer {
     pub fn start() -> DnsServer {
-        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let addr = udp.local_addr().unwrap();
-        let tcp = TcpListener::bind(addr).unwrap();
+        // UDP and TCP on one port: take a free UDP port and retry until the
+        // same TCP port is free too.
+        let (udp, tcp, addr) = (0..50)
+            .find_map(|_| {
+                let udp = UdpSocket::bind("127.0.0.1:0").ok()?;
+                let addr = udp.local_addr().ok()?;
+                let tcp = TcpListener::bind(addr).ok()?;
+                Some((udp, tcp, addr))
+            })
+            .expect("a free UDP+TCP port on 127.0.0.1");
         let zone = Arc::new(Mutex::new(Zone::default()));
         let z = zone.clone();
         std::thread::spawn(move || {

@@ -302,14 +302,30 @@ pub fn run_with(args: &[&str], tools: &Tools, env: &[(&str, &str)]) -> Run {
     )
 }
 
-pub fn run_in(args: &[&str], cwd: &Path, path: &str, env: &[(&str, &str)]) -> Run {
+/// The binary with a clean environment (`PATH` = `path`, home and working
+/// folder `cwd`), stdin closed and output captured.
+pub fn command(args: &[&str], cwd: &Path, path: &str) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.args(args)
         .current_dir(cwd)
         .env_clear()
         .env("PATH", path)
         .env("HOME", cwd)
-        .stdin(Stdio::null());
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+impl Tools {
+    /// `command` with these tools on `PATH`.
+    pub fn command(&self, args: &[&str]) -> Command {
+        command(args, self.home.path(), &self.path().display().to_string())
+    }
+}
+
+pub fn run_in(args: &[&str], cwd: &Path, path: &str, env: &[(&str, &str)]) -> Run {
+    let mut cmd = command(args, cwd, path);
     for (k, v) in env {
         cmd.env(k, v);
     }
