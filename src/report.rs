@@ -66,11 +66,6 @@ impl CheckResult {
         Self::new(id, Status::Warn, None, message.into())
     }
 
-    /// A warning that is an instance of a documented problem.
-    pub fn warn_with_code(id: CheckId, code: ErrorCode, message: impl Into<String>) -> Self {
-        Self::new(id, Status::Warn, Some(code), message.into())
-    }
-
     pub fn skip(id: CheckId, reason: impl Into<String>) -> Self {
         Self::new(id, Status::Skip, None, reason.into())
     }
