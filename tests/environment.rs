@@ -113,15 +113,7 @@ fn docker_command_variable_and_podman_fallback() {
 #[test]
 fn daemon_down_is_docker_daemon_error_with_the_client_version() {
     let tools = Tools::new();
-    tools.add(
-        "docker",
-        &[failing(
-            "version",
-            DOCKER_VERSION_DOWN,
-            DOCKER_DAEMON_DOWN_ERR,
-            1,
-        )],
-    );
+    tools.docker_down();
     tools.helm(HELM3);
     let out = run(&["check", "--ignore-errors", "--yes"], &tools);
     out.assert_code(1)

@@ -112,15 +112,7 @@ fn completions_for_every_shell_and_a_man_page() {
 #[test]
 fn the_failing_report_reads_well_at_80_columns() {
     let tools = Tools::new();
-    tools.add(
-        "docker",
-        &[failing(
-            "version",
-            DOCKER_VERSION_DOWN,
-            DOCKER_DAEMON_DOWN_ERR,
-            1,
-        )],
-    );
+    tools.docker_down();
     let out = run(&["check", "--ignore-errors"], &tools);
     out.assert_code(1);
     for line in out.stdout.lines() {

@@ -148,6 +148,20 @@ impl Tools {
         self
     }
 
+    /// A docker client whose daemon is down, as the real client reports it.
+    pub fn docker_down(&self) -> &Self {
+        self.add(
+            "docker",
+            &[failing(
+                "version",
+                DOCKER_VERSION_DOWN,
+                DOCKER_DAEMON_DOWN_ERR,
+                1,
+            )],
+        );
+        self
+    }
+
     pub fn helm(&self, output: &str) -> &Self {
         self.add("helm", &[answer("version", output)]);
         self
