@@ -100,7 +100,8 @@ pub struct CheckArgs {
     pub color: ColorChoice,
 
     /// Time limit for each step (a tool run, a lookup, a request): seconds,
-    /// or with a unit (500ms, 2s, 1m). The docker pull gets three times this.
+    /// or with a unit (500ms, 2s, 1m). The docker pull gets three times this,
+    /// and the whole run ten times.
     #[arg(long, value_name = "DURATION", default_value = "10", value_parser = crate::config::parse_duration)]
     pub timeout: Duration,
 
