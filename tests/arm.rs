@@ -409,3 +409,32 @@ fn vnet_private_endpoint_dns_routing() {
         "DNS routing to 'myregistry.eastus.data.azurecr.io' through the private IP is incorrect. Expect: 10.1.0.5, Actual: 192.0.2.10",
     );
 }
+
+#[test]
+fn private_endpoints_with_public_dns_are_warned_about() {
+    let pe = json!([{"properties": {"privateEndpoint": {"id": "/subscriptions/s/resourceGroups/rg1/providers/Microsoft.Network/privateEndpoints/pe1"}}}]);
+    let doc = registry_doc(json!({"privateEndpointConnections": pe}), json!(null));
+    let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |_| {
+        arm_handler(vec![doc], vec![])
+    });
+    let dns = common::dns::DnsServer::start();
+    // A public (documentation-range) address; TLS is skipped so nothing connects to it.
+    dns.a(HOST, "192.0.2.10");
+    let out = acr.check_arm(
+        &[
+            "--json",
+            "--skip",
+            "registry.tls",
+            "--dns-server",
+            &dns.flag(),
+        ],
+        true,
+    );
+    let check = out.check("registry.dns");
+    assert_eq!(check["status"], "warn", "{check}");
+    let notes = check["details"]["notes"].to_string();
+    assert!(
+        notes.contains("the registry has private endpoints, but DNS answers a public address"),
+        "{notes}"
+    );
+}

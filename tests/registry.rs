@@ -777,3 +777,20 @@ fn debug_traces_the_conversation_without_secrets() {
     out.assert_code(0);
     assert!(out.stderr.contains("password=****"), "{}", out.stderr);
 }
+
+#[test]
+fn skipping_a_step_runs_the_ones_before_and_explains_the_ones_after() {
+    let acr = FakeAcr::healthy();
+    let out = acr.check(&["--skip", "tls", "--json"]);
+    out.assert_code(0);
+    assert_eq!(out.check("registry.dns")["status"], "pass");
+    assert_eq!(
+        out.check("registry.tls")["message"],
+        "requested with --skip tls"
+    );
+    assert_eq!(
+        out.check("registry.challenge")["message"],
+        "needs the registry.tls check, which was skipped"
+    );
+    assert_eq!(acr.server.connections(), 1, "only Azure AD was contacted");
+}

@@ -65,15 +65,17 @@ async fn probe(
             ready: None,
         }
     };
-    for (i, id) in PATH.iter().enumerate() {
-        if let Some(why) = ctx.user_skip(*id) {
-            results.push(CheckResult::skip(*id, why));
-            return stop(
-                results,
-                i,
-                &format!("needs the {} check, which was skipped", id.as_str()),
-            );
-        }
+    // A step the user skipped is recorded so, and the steps after it wait on it.
+    let skipped = |results: &mut Vec<CheckResult>, i: usize| {
+        let why = ctx.user_skip(PATH[i])?;
+        results.push(CheckResult::skip(PATH[i], why));
+        Some(format!(
+            "needs the {} check, which was skipped",
+            PATH[i].as_str()
+        ))
+    };
+    if let Some(reason) = skipped(&mut results, 0) {
+        return stop(results, 0, &reason);
     }
     let start = Instant::now();
     let resolver = match resolver {
@@ -92,12 +94,18 @@ async fn probe(
     let Some(addrs) = addrs else {
         return stop(results, 0, "DNS lookup failed");
     };
+    if let Some(reason) = skipped(&mut results, 1) {
+        return stop(results, 1, &reason);
+    }
     let start = Instant::now();
     let (r, conn) = tls::check(ls, &addrs, reg.proxy.as_ref(), &reg.tls, timeout).await;
     results.push(timed(r, start));
     let Some(conn) = conn else {
         return stop(results, 1, "no connection to the registry");
     };
+    if let Some(reason) = skipped(&mut results, 2) {
+        return stop(results, 2, &reason);
+    }
     let mut session = Session::new(conn, addrs, reg.proxy.clone(), reg.tls.clone(), timeout);
     let start = Instant::now();
     let (r, bearer) = challenge::check(&mut session, ls).await;
