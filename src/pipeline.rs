@@ -1,7 +1,7 @@
 //! The fixed pipeline: which checks run, in what order, what depends on what,
 //! and when the run stops.
 //!
-//! Independent chains (docker, helm, notary, and later the registry) run
+//! Independent chains (docker, helm, notary, the registry) run
 //! concurrently; inside a chain each step waits for the one it depends on.
 //! Results are kept by check id, so the report is always in pipeline order
 //! whatever finished first. Without `--ignore-errors` a failure cancels every
@@ -110,8 +110,13 @@ impl Ctx {
 
     /// Records a finished check; a failure may stop the checks after it.
     pub fn record(&self, result: CheckResult) {
-        if let Some(p) = &self.progress {
-            p.finished(result.id);
+        let id = result.id;
+        let mut results = self
+            .results
+            .lock()
+            .expect("no check panics while holding the lock");
+        if results.contains_key(&id) {
+            return;
         }
         if result.status == Status::Fail {
             let index = result.id.index();
@@ -124,11 +129,11 @@ impl Ctx {
                 }
             });
         }
-        self.results
-            .lock()
-            .expect("no check panics while holding the lock")
-            .entry(result.id)
-            .or_insert(result);
+        results.insert(id, result);
+        drop(results);
+        if let Some(p) = &self.progress {
+            p.finished(id);
+        }
     }
 
     /// Records each of `ids` as skipped because of `reason` (a failed or
