@@ -127,6 +127,66 @@ fn peak_child_rss_mb() -> f64 {
     }
 }
 
+/// `az acr check-health` beside acr-health on the same environment checks
+/// and fake tools, when the Azure CLI is installed (`AZ=/path/to/az`, or
+/// `az` on PATH).
+fn compare_with_az(s: &Setup, runs: usize) {
+    let az = std::env::var_os("AZ")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::split_paths(&std::env::var_os("PATH")?)
+                .map(|d| d.join("az"))
+                .find(|p| p.is_file())
+        });
+    let Some(az) = az else {
+        println!("az not installed: no comparison with az acr check-health (set AZ=/path/to/az)");
+        return;
+    };
+    let az_dir = az.parent().map(|d| d.to_path_buf()).unwrap_or_default();
+    let path = std::env::join_paths([s.tools.path().to_path_buf(), az_dir]).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let environment = |cmd: &mut Command| {
+        cmd.env_clear()
+            .env("PATH", &path)
+            .env("HOME", home.path())
+            .env("AZURE_CORE_COLLECT_TELEMETRY", "no")
+            .current_dir(home.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+    };
+    let time = |make: &dyn Fn() -> Command| -> Duration {
+        let _ = make().status();
+        median(
+            (0..runs)
+                .map(|_| {
+                    let start = Instant::now();
+                    let _ = make().status();
+                    start.elapsed()
+                })
+                .collect(),
+        )
+    };
+    let az_time = time(&|| {
+        let mut c = Command::new(&az);
+        c.args(["acr", "check-health", "--ignore-errors", "--yes"]);
+        environment(&mut c);
+        c
+    });
+    let ours = time(&|| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_acr-health"));
+        c.args(["check", "--ignore-errors", "--yes"]);
+        environment(&mut c);
+        c
+    });
+    println!(
+        "environment checks, same fake tools: az acr check-health {:.1} ms, acr-health {:.1} ms, {:.0}x faster",
+        ms(az_time),
+        ms(ours),
+        az_time.as_secs_f64() / ours.as_secs_f64()
+    );
+}
+
 fn main() {
     let runs: usize = std::env::var("RUNS")
         .ok()
@@ -167,6 +227,8 @@ fn main() {
         ms(slowest),
         ms(env_only.saturating_sub(slowest))
     );
+
+    compare_with_az(&s, runs);
 
     for one_way_ms in [0u64, 20] {
         let d = Duration::from_millis(one_way_ms);
