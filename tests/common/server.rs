@@ -146,6 +146,8 @@ impl HttpsServer {
                 let Ok((tcp, _)) = listener.accept().await else {
                     continue;
                 };
+                // As a real front end does: no Nagle delay on small writes.
+                let _ = tcp.set_nodelay(true);
                 conns.fetch_add(1, Ordering::SeqCst);
                 let (acceptor, handler, reqs, ls) = (
                     acceptor.clone(),
