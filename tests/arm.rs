@@ -365,16 +365,17 @@ fn vnet_private_endpoint_dns_routing() {
             }
         }
     };
-    // Correct routing: each FQDN resolves to its private IP (only resolved, never connected to).
-    let acr = FakeAcr::with_arm(
-        &[HOST, "127.0.0.1"],
-        make(pe.clone(), nic.clone(), subnet.clone()),
-    );
-    let dns = common::dns::DnsServer::start();
-    dns.a(HOST, "10.1.0.4")
-        .a("myregistry.eastus.data.azurecr.io", "10.1.0.5");
-    let out = acr.check_arm(
-        &[
+    // The data endpoint's FQDN resolves to `data_ip`; names are only
+    // resolved, never connected to (TLS is skipped).
+    let check_with = |data_ip: &str| {
+        let acr = FakeAcr::with_arm(
+            &[HOST, "127.0.0.1"],
+            make(pe.clone(), nic.clone(), subnet.clone()),
+        );
+        let dns = common::dns::DnsServer::start();
+        dns.a(HOST, "10.1.0.4")
+            .a("myregistry.eastus.data.azurecr.io", data_ip);
+        let args = [
             "--vnet",
             "vnet1",
             "--ignore-errors",
@@ -382,28 +383,12 @@ fn vnet_private_endpoint_dns_routing() {
             "registry.tls",
             "--dns-server",
             &dns.flag(),
-        ],
-        true,
-    );
-    out.assert_stdout_has("DNS routing to private endpoint : OK");
-
-    // Wrong routing: the data endpoint resolves to a public-looking test address.
-    let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], make(pe, nic, subnet));
-    let dns = common::dns::DnsServer::start();
-    dns.a(HOST, "10.1.0.4")
-        .a("myregistry.eastus.data.azurecr.io", "192.0.2.10");
-    let out = acr.check_arm(
-        &[
-            "--vnet",
-            "vnet1",
-            "--ignore-errors",
-            "--skip",
-            "registry.tls",
-            "--dns-server",
-            &dns.flag(),
-        ],
-        true,
-    );
+        ];
+        acr.check_arm(&args, true)
+    };
+    check_with("10.1.0.5").assert_stdout_has("DNS routing to private endpoint : OK");
+    // Wrong routing: a public-looking (documentation range) address.
+    let out = check_with("192.0.2.10");
     out.assert_code(1).assert_error_block(
         "CONNECTIVITY_DNS_ERROR",
         "DNS routing to 'myregistry.eastus.data.azurecr.io' through the private IP is incorrect. Expect: 10.1.0.5, Actual: 192.0.2.10",
