@@ -336,7 +336,7 @@ fn notary_without_a_version_is_a_warning_naming_the_output() {
     tools.docker_up().helm(HELM3).notary(NOTARY_DEBIAN);
     let out = run(&["check", "--yes"], &tools);
     out.assert_code(0)
-        .assert_stdout_has("Warning: Notary version: unknown; 'notary version' printed: notary / Version: / Git commit: / Go version: go1.19.8");
+        .assert_text_has("Warning: Notary version: unknown; 'notary version' printed: notary / Version: / Git commit: / Go version: go1.19.8");
 }
 
 /// Debian's real notary client, where installed.

@@ -312,11 +312,13 @@ async fn pull(ctx: &Ctx, docker: &Path) {
             ));
             return;
         }
-        if !confirm(&format!(
+        ctx.pause_progress(true);
+        let yes = confirm(&format!(
             "This will pull the image {PULL_IMAGE}. Proceed? (y/n): "
         ))
-        .await
-        {
+        .await;
+        ctx.pause_progress(false);
+        if !yes {
             ctx.record(CheckResult::skip(id, "Docker pull declined at the prompt"));
             return;
         }

@@ -94,17 +94,13 @@ impl Text {
             Status::Pass => writeln!(out, "{}", c.message),
             Status::Warn => {
                 let code = c.code.map(|c| format!(" ({c})")).unwrap_or_default();
-                writeln!(
-                    out,
-                    "{}",
-                    self.paint(YELLOW, &format!("Warning{code}: {}", c.message))
-                )
+                let text = wrap(&format!("Warning{code}: {}", c.message), "  ");
+                writeln!(out, "{}", self.paint(YELLOW, &text))
             }
-            Status::Skip => writeln!(
-                out,
-                "{}",
-                self.paint(DIM, &format!("Skipped {}: {}", c.title, c.message))
-            ),
+            Status::Skip => {
+                let text = wrap(&format!("Skipped {}: {}", c.title, c.message), "  ");
+                writeln!(out, "{}", self.paint(DIM, &text))
+            }
             Status::Fail => {
                 let code = c.code.map(|c| c.to_string()).unwrap_or_default();
                 writeln!(

@@ -222,6 +222,17 @@ impl Run {
         self
     }
 
+    /// Like `assert_stdout_has`, ignoring how the report wrapped lines.
+    pub fn assert_text_has(&self, text: &str) -> &Self {
+        let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flat(&self.stdout).contains(&flat(text)),
+            "stdout lacks {text:?}:\n{}",
+            self.stdout
+        );
+        self
+    }
+
     pub fn assert_stdout_lacks(&self, text: &str) -> &Self {
         assert!(
             !self.stdout.contains(text),
