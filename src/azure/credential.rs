@@ -85,8 +85,6 @@ pub struct CredentialSetup {
     pub cloud: Cloud,
     pub client: Arc<Client>,
     pub timeout: Duration,
-    /// Secrets to scrub from error messages.
-    pub env_secret: Option<Secret>,
 }
 
 /// A source and its credential, or why it cannot be built.
@@ -220,7 +218,7 @@ impl CredentialSetup {
             let cred = match cred {
                 Ok(c) => c,
                 Err(why) => {
-                    failures.tried.push((source, self.scrub(&why)));
+                    failures.tried.push((source, why));
                     continue;
                 }
             };
@@ -232,9 +230,7 @@ impl CredentialSetup {
                         source,
                     })
                 }
-                Ok(Err(e)) => failures
-                    .tried
-                    .push((source, self.scrub(&first_line(&e.to_string())))),
+                Ok(Err(e)) => failures.tried.push((source, first_line(&e.to_string()))),
                 Err(_) => failures.tried.push((
                     source,
                     format!(
@@ -245,13 +241,6 @@ impl CredentialSetup {
             }
         }
         Err(failures)
-    }
-
-    fn scrub(&self, text: &str) -> String {
-        match &self.env_secret {
-            Some(s) => crate::secret::redact(text, &[s]),
-            None => text.to_string(),
-        }
     }
 }
 

@@ -3,9 +3,8 @@
 
 use super::CheckId;
 use crate::codes::ErrorCode;
-use crate::net::connection::{ConnectError, Connection};
+use crate::net::connection;
 use crate::net::dns::Resolver;
-use crate::net::proxy;
 use crate::net::tls::TlsSetup;
 use crate::report::CheckResult;
 use crate::target::parse_login_server;
@@ -18,22 +17,7 @@ async fn probe(
     timeout: Duration,
 ) -> Result<(), String> {
     let (host, port) = parse_login_server(host_port)?;
-    let proxy = proxy::for_host(&host).transpose()?;
-    let addrs = if proxy.is_some() {
-        Vec::new()
-    } else {
-        resolver
-            .resolve(&host)
-            .await
-            .map_err(|f| format!("DNS: {f} (asked {})", resolver.description))?
-            .addresses
-    };
-    let mut conn = Connection::connect(&host, port, &addrs, proxy.as_ref(), tls, timeout)
-        .await
-        .map_err(|e| match e {
-            ConnectError::Transport(t) => format!("connection: {t}"),
-            ConnectError::Tls { reason, .. } => format!("TLS: {reason}"),
-        })?;
+    let mut conn = connection::open(&host, port, resolver, tls, timeout).await?;
     let r = conn
         .send(http::Method::GET, "/", &[], None, timeout)
         .await?;

@@ -5,9 +5,8 @@
 use super::CheckId;
 use crate::acr::error_body;
 use crate::codes::ErrorCode;
-use crate::net::connection::{ConnectError, Connection, Response, Session};
+use crate::net::connection::{self, Response, Session};
 use crate::net::dns::Resolver;
-use crate::net::proxy;
 use crate::net::tls::TlsSetup;
 use crate::report::CheckResult;
 use crate::secret::Secret;
@@ -101,28 +100,10 @@ async fn follow(location: &str, f: &Fetch<'_>) -> Result<String, String> {
     }
     let host = url.host_str().unwrap_or_default().to_string();
     let port = url.port_or_known_default().unwrap_or(443);
-    let proxy = proxy::for_host(&host).transpose()?;
-    let addrs = if proxy.is_some() {
-        Vec::new()
-    } else {
-        f.resolver
-            .resolve(&host)
-            .await
-            .map_err(|e| format!("the layer is served by {host}, which does not resolve: {e}"))?
-            .addresses
-    };
-    let mut conn = Connection::connect(&host, port, &addrs, proxy.as_ref(), f.tls, f.timeout)
+    let mut conn = connection::open(&host, port, f.resolver, f.tls, f.timeout)
         .await
-        .map_err(|e| match e {
-            ConnectError::Transport(t) => {
-                format!("the layer is served by {host}, which cannot be reached: {t}")
-            }
-            ConnectError::Tls { reason, .. } => format!("the layer is served by {host}: {reason}"),
-        })?;
-    let path = match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_string(),
-    };
+        .map_err(|e| format!("the layer is served by {host}, which cannot be reached ({e})"))?;
+    let path = connection::path_and_query(&url);
     let r = conn
         .send(http::Method::GET, &path, &[], None, f.timeout)
         .await?;

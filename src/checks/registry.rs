@@ -229,7 +229,6 @@ pub async fn run(ctx: &Ctx) {
         cloud: reg.target.cloud.clone(),
         client: client.clone(),
         timeout,
-        env_secret: None,
     };
 
     let wants_aad = reg.password.is_none()

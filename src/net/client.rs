@@ -2,7 +2,7 @@
 //! same connection code as the registry checks, one kept-alive connection
 //! per host, and the transport handed to `azure_identity`.
 
-use super::connection::{ConnectError, Connection, Response};
+use super::connection::{path_and_query, Connection, Response};
 use super::proxy;
 use super::tls::TlsSetup;
 use bytes::Bytes;
@@ -42,11 +42,7 @@ impl Client {
             };
             return Connection::connect_plain(host, port, &addrs, self.timeout)
                 .await
-                .map_err(|e| match e {
-                    ConnectError::Transport(t) | ConnectError::Tls { reason: t, .. } => {
-                        format!("{host}:{port}: {t}")
-                    }
-                });
+                .map_err(|e| format!("{host}:{port}: {e}"));
         }
         let proxy = match proxy::for_host(host) {
             Some(Ok(p)) => Some(p),
@@ -66,10 +62,7 @@ impl Client {
         };
         Connection::connect(host, port, &addrs, proxy.as_ref(), &self.tls, self.timeout)
             .await
-            .map_err(|e| match e {
-                ConnectError::Transport(t) => format!("{host}:{port}: {t}"),
-                ConnectError::Tls { reason, .. } => format!("{host}:{port}: {reason}"),
-            })
+            .map_err(|e| format!("{host}:{port}: {e}"))
     }
 
     /// Sends a request to an `https://` URL, reusing a kept-alive connection
@@ -101,10 +94,7 @@ impl Client {
             Some(c) => c,
             None => self.connect(&host, port, plain).await?,
         };
-        let path = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_string(),
-        };
+        let path = path_and_query(url);
         let response = conn.send(method, &path, headers, body, self.timeout).await;
         if response.is_ok() && conn.is_open() {
             self.pool.lock().await.insert(key, conn);

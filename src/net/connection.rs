@@ -41,6 +41,48 @@ pub enum ConnectError {
     },
 }
 
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnectError::Transport(t) => write!(f, "connection: {t}"),
+            ConnectError::Tls { reason, .. } => write!(f, "TLS: {reason}"),
+        }
+    }
+}
+
+/// The path and query of `url`, as sent in the request line.
+pub fn path_and_query(url: &url::Url) -> String {
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    }
+}
+
+/// Opens an HTTPS connection to `host:port`: through `HTTPS_PROXY` when it
+/// applies, else to the addresses `resolver` finds.
+pub async fn open(
+    host: &str,
+    port: u16,
+    resolver: &super::dns::Resolver,
+    tls: &TlsSetup,
+    timeout: Duration,
+) -> Result<Connection, String> {
+    let proxy = super::proxy::for_host(host).transpose()?;
+    let addrs = match proxy {
+        Some(_) => Vec::new(),
+        None => {
+            resolver
+                .resolve(host)
+                .await
+                .map_err(|f| format!("DNS: {f} (asked {})", resolver.description))?
+                .addresses
+        }
+    };
+    Connection::connect(host, port, &addrs, proxy.as_ref(), tls, timeout)
+        .await
+        .map_err(|e| e.to_string())
+}
+
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
@@ -474,10 +516,7 @@ impl Session {
                 self.timeout,
             )
             .await
-            .map_err(|e| match e {
-                ConnectError::Transport(t) => format!("reconnecting failed: {t}"),
-                ConnectError::Tls { reason, .. } => format!("reconnecting failed: {reason}"),
-            })?;
+            .map_err(|e| format!("reconnecting failed: {e}"))?;
             self.connections += 1;
         }
         self.conn
