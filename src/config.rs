@@ -120,7 +120,8 @@ impl Config {
 /// The registry part of the configuration; `None` when no registry is named
 /// (by -n, --login-server or az's default).
 fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
-    let az = AzConfig::load();
+    let az = AzConfig::load().map_err(|e| format!("Azure CLI configuration: {e}"))?;
+    remember_environment_secrets()?;
     let mut notes = Vec::new();
     let name = match (&args.name, &args.login_server) {
         (Some(n), _) => Some(n.clone()),
@@ -205,6 +206,31 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
     }))
 }
 
+/// Remembers the secrets the Azure SDK conventions put in the environment,
+/// so that no output shows them even when a server echoes them back.
+fn remember_environment_secrets() -> Result<(), String> {
+    for var in [
+        "AZURE_CLIENT_SECRET",
+        "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+        "IDENTITY_HEADER",
+        "MSI_SECRET",
+        "AZURE_PASSWORD",
+    ] {
+        if let Ok(v) = std::env::var(var) {
+            crate::secret::remember(&v);
+        }
+    }
+    if let Some(file) = std::env::var_os("AZURE_FEDERATED_TOKEN_FILE").filter(|f| !f.is_empty()) {
+        match crate::input_file::read(std::path::Path::new(&file)) {
+            Ok(token) => crate::secret::remember(&String::from_utf8_lossy(&token)),
+            // A missing file is reported by the workload identity step.
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(format!("AZURE_FEDERATED_TOKEN_FILE: {e}")),
+        }
+    }
+    Ok(())
+}
+
 /// Where Resource Manager is asked about the registry, or why it is not.
 fn arm_target(
     args: &CheckArgs,
@@ -241,12 +267,19 @@ fn arm_target(
 
 fn password_login(args: &CheckArgs) -> Result<Option<PasswordLogin>, String> {
     let password = if args.password_stdin {
+        const MAX_PASSWORD: u64 = 64 * 1024;
         let mut text = String::new();
         use std::io::Read;
         std::io::stdin()
-            .take(64 * 1024)
+            .take(MAX_PASSWORD + 1)
             .read_to_string(&mut text)
             .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+        if text.len() as u64 > MAX_PASSWORD {
+            return Err(format!(
+                "--password-stdin: standard input is longer than {} KiB; it is not a password",
+                MAX_PASSWORD / 1024
+            ));
+        }
         let text = text.trim_end_matches(['\n', '\r']).to_string();
         if text.is_empty() {
             return Err("--password-stdin: standard input is empty".into());
@@ -305,10 +338,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     if !secs.is_finite() || secs <= 0.0 {
         return Err(format!("'{s}' must be greater than zero"));
     }
-    let d = Duration::from_secs_f64(secs);
-    if d > MAX_TIMEOUT {
+    // Compared before the conversion, which panics on values out of range.
+    if secs > MAX_TIMEOUT.as_secs_f64() {
         return Err(format!("'{s}' is longer than the maximum of 1 hour"));
     }
+    let d = Duration::from_secs_f64(secs);
     if d < Duration::from_millis(1) {
         return Err(format!("'{s}' is shorter than the minimum of 1ms"));
     }
@@ -339,7 +373,9 @@ mod tests {
         assert_eq!(parse_duration("2.5"), Ok(Duration::from_millis(2500)));
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
-        for bad in ["", "abc", "0", "-1", "nan", "inf", "2h", "7200"] {
+        for bad in [
+            "", "abc", "0", "-1", "nan", "inf", "2h", "7200", "1e20", "1e300m",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad} accepted");
         }
     }

@@ -13,11 +13,15 @@ pub fn enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 
-/// Writes one trace line (or several) to stderr when `--debug` is on.
+/// Writes one trace line (or several) to stderr when `--debug` is on, with
+/// every secret the run knows masked and every control character escaped:
+/// most of what is traced came from a server.
 pub fn log(text: impl FnOnce() -> String) {
     if enabled() {
-        for line in text().lines() {
-            eprintln!("debug: {line}");
+        let text = text();
+        let text = crate::secret::scrub(&text);
+        for line in text.split('\n') {
+            eprintln!("debug: {}", crate::untrusted::inline(line));
         }
     }
 }
@@ -46,6 +50,10 @@ const SECRET_FIELDS: &[&str] = &[
 pub fn header_value(name: &str, value: &str) -> String {
     if SECRET_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)) {
         "****".into()
+    } else if name.eq_ignore_ascii_case("location") || name.eq_ignore_ascii_case("content-location")
+    {
+        // A redirect to storage carries its signature in the query.
+        crate::net::origin::mask_query(value)
     } else {
         value.into()
     }

@@ -32,14 +32,17 @@ fn main() -> ExitCode {
             let config = match Config::from_args(args.as_ref()) {
                 Ok(c) => Arc::new(c),
                 Err(why) => {
-                    eprintln!("error: {why}");
+                    eprintln!("error: {}", render::error_line(&why));
                     return ExitCode::from(2);
                 }
             };
-            let report = runtime().block_on(pipeline::run(config.clone(), interrupted()));
-            render::for_config(&config)
-                .render(&report, &mut stdout)
-                .map(|_| report.exit_code())
+            acr_health::process::adopt_orphans();
+            let runtime = runtime();
+            let report = runtime.block_on(pipeline::run(config.clone(), interrupted()));
+            // Nothing left on the runtime may hold the exit: a read of the
+            // terminal at the pull prompt cannot be cancelled.
+            runtime.shutdown_background();
+            render::write_report(&config, &report, &mut stdout).map(|_| report.exit_code())
         }
     };
     let code = match result.and_then(|code| stdout.flush().map(|_| code)) {
@@ -92,7 +95,7 @@ fn usage_error(e: clap::Error) -> ExitCode {
     if args.first().is_some_and(|a| a.starts_with('-')) {
         eprintln!(
             "error: a subcommand is missing: run 'acr-health check {}' (see 'acr-health --help')",
-            args.join(" ")
+            render::error_line(&args.join(" "))
         );
         return ExitCode::from(2);
     }
@@ -108,7 +111,7 @@ fn usage_error(e: clap::Error) -> ExitCode {
     {
         line.push_str(&format!(" ({tip})"));
     }
-    eprintln!("{line} (see 'acr-health --help')");
+    eprintln!("{} (see 'acr-health --help')", render::error_line(&line));
     ExitCode::from(2)
 }
 

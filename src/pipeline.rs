@@ -81,11 +81,17 @@ impl Ctx {
         Some(value)
     }
 
-    /// Keeps the progress line out of the way of a prompt.
-    pub fn pause_progress(&self, paused: bool) {
+    /// Asks the person at the terminal a y/n question, with the progress
+    /// line out of the way.
+    pub async fn ask_yes_no(&self, question: &str) -> bool {
         if let Some(p) = &self.progress {
-            p.pause(paused);
+            p.pause(true);
         }
+        let yes = crate::progress::ask_yes_no(question).await;
+        if let Some(p) = &self.progress {
+            p.pause(false);
+        }
+        yes
     }
 
     /// The reason the user skipped `id` (`--skip`), if they did.

@@ -98,3 +98,44 @@ impl Progress {
         let _ = err.flush();
     }
 }
+
+/// Asks a y/n question on the terminal (stderr for the question, stdin for
+/// the answer); anything but a yes, or no terminal, is a no.
+///
+/// The read runs on a thread of its own, not on the runtime's blocking
+/// pool: a read of the terminal cannot be cancelled, and Ctrl-C or the run's
+/// deadline must end the run at once, without anyone pressing a key.
+pub async fn ask_yes_no(question: &str) -> bool {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let question = question.to_string();
+    let reader = std::thread::Builder::new()
+        .name("prompt".into())
+        .spawn(move || {
+            let _ = tx.send(read_answer(&question));
+        });
+    if reader.is_err() {
+        return false;
+    }
+    rx.await.unwrap_or(false)
+}
+
+fn read_answer(question: &str) -> bool {
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return false;
+    }
+    loop {
+        eprint!("{question}");
+        let _ = std::io::stderr().flush();
+        let mut line = String::new();
+        match stdin.lock().read_line(&mut line) {
+            Ok(0) | Err(_) => return false,
+            Ok(_) => match line.trim().to_ascii_lowercase().as_str() {
+                "y" | "yes" => return true,
+                "n" | "no" => return false,
+                _ => continue,
+            },
+        }
+    }
+}

@@ -1,13 +1,35 @@
-//! A string that must never be printed: tokens, passwords, client secrets.
+//! Secrets: tokens, passwords, client secrets, SAS signatures. A `Secret`
+//! never prints itself, and every secret the run learns is remembered so
+//! that the output boundaries can mask it by value, in whatever encoding a
+//! server or tool echoes it back: raw, percent- or form-encoded (`+` for a
+//! space, `%2B`, `%2f`…), JSON-escaped (`\"`, `\/`, `\u0041`…), or a mix.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::RwLock;
+
+/// What a masked secret is replaced with.
+pub const MASK: &str = "****";
+
+/// Values shorter than this are not masked: replacing every `abc` in a
+/// report would garble it, and a credential that short is no credential.
+const MIN_LEN: usize = 4;
+
+/// JWT segments at least this long are masked on their own too, so that
+/// an echo of a token's payload without its signature is still caught.
+const MIN_SEGMENT: usize = 16;
+
+static KNOWN: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps `value` and remembers it for masking.
     pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
+        let value = value.into();
+        remember(&value);
+        Secret(value)
     }
 
     /// The value, for the one place that sends it.
@@ -22,14 +44,187 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Replaces every occurrence of each secret in `text` with `****`, for
-/// messages built from server or tool output that might echo one back.
-pub fn redact(text: &str, secrets: &[&Secret]) -> String {
-    let mut out = text.to_string();
-    for s in secrets {
-        if s.0.len() >= 4 {
-            out = out.replace(&s.0, "****");
+/// Remembers `value` (and, for a JWT, its long segments) as a secret to
+/// mask in every output, without keeping a `Secret` around.
+pub fn remember(value: &str) {
+    let value = value.trim();
+    let mut parts = vec![value];
+    if value.matches('.').count() == 2 {
+        parts.extend(value.split('.').filter(|s| s.len() >= MIN_SEGMENT));
+    }
+    let Ok(mut known) = KNOWN.write() else { return };
+    for part in parts {
+        if part.chars().count() >= MIN_LEN && !known.iter().any(|k| k == part) {
+            known.push(part.to_string());
+        }
+    }
+    // Longest first, so a whole token is masked before one of its segments.
+    known.sort_by_key(|k| std::cmp::Reverse(k.len()));
+}
+
+/// `text` with every remembered secret, in any of the encodings above,
+/// replaced by `****`.
+pub fn scrub(text: &str) -> Cow<'_, str> {
+    let Ok(known) = KNOWN.read() else {
+        return Cow::Borrowed(text);
+    };
+    scrub_with(text, known.iter().map(String::as_str))
+}
+
+/// `text` with each of `secrets` masked (the same matching as [`scrub`]).
+pub fn scrub_with<'a, 'b>(text: &'a str, secrets: impl Iterator<Item = &'b str>) -> Cow<'a, str> {
+    let mut out = Cow::Borrowed(text);
+    for secret in secrets {
+        if secret.chars().count() < MIN_LEN {
+            continue;
+        }
+        if let Some(masked) = mask_one(&out, secret) {
+            out = Cow::Owned(masked);
         }
     }
     out
+}
+
+/// `text` with `secret` masked, or `None` when it does not occur.
+fn mask_one(text: &str, secret: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if !text.is_char_boundary(i) {
+            i += 1;
+            continue;
+        }
+        match match_at(bytes, i, secret) {
+            Some(end) => {
+                out.push_str(&text[copied..i]);
+                out.push_str(MASK);
+                copied = end;
+                i = end;
+            }
+            None => i += 1,
+        }
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
+}
+
+/// Where a match of `secret` that starts at `at` ends, if there is one.
+fn match_at(text: &[u8], at: usize, secret: &str) -> Option<usize> {
+    let mut j = at;
+    for c in secret.chars() {
+        j = match_char(text, j, c)?;
+    }
+    Some(j)
+}
+
+/// Matches one character of a secret at `j` in any encoding: itself, its
+/// UTF-8 bytes percent-encoded (either hex case), `+` for a space, or a
+/// JSON escape.
+fn match_char(text: &[u8], j: usize, c: char) -> Option<usize> {
+    let mut utf8 = [0u8; 4];
+    let encoded = c.encode_utf8(&mut utf8).as_bytes();
+    if let Some(end) = match_bytes(text, j, encoded) {
+        return Some(end);
+    }
+    if c == ' ' && text.get(j) == Some(&b'+') {
+        return Some(j + 1);
+    }
+    match_json_escape(text, j, c)
+}
+
+/// Each byte literally or as `%XX`.
+fn match_bytes(text: &[u8], mut j: usize, bytes: &[u8]) -> Option<usize> {
+    for &b in bytes {
+        if text.get(j) == Some(&b) {
+            j += 1;
+        } else if text.get(j) == Some(&b'%') && hex_byte(text.get(j + 1..j + 3)?) == Some(b) {
+            j += 3;
+        } else {
+            return None;
+        }
+    }
+    Some(j)
+}
+
+fn hex_byte(two: &[u8]) -> Option<u8> {
+    let s = std::str::from_utf8(two).ok()?;
+    u8::from_str_radix(s, 16).ok()
+}
+
+fn match_json_escape(text: &[u8], j: usize, c: char) -> Option<usize> {
+    if text.get(j) != Some(&b'\\') {
+        return None;
+    }
+    let short = match c {
+        '"' => Some(b'"'),
+        '\\' => Some(b'\\'),
+        '/' => Some(b'/'),
+        '\n' => Some(b'n'),
+        '\r' => Some(b'r'),
+        '\t' => Some(b't'),
+        '\u{8}' => Some(b'b'),
+        '\u{c}' => Some(b'f'),
+        _ => None,
+    };
+    if short.is_some() && text.get(j + 1).copied() == short {
+        return Some(j + 2);
+    }
+    let mut units = [0u16; 2];
+    let mut k = j;
+    for unit in c.encode_utf16(&mut units).iter() {
+        if text.get(k..k + 2) != Some(b"\\u") {
+            return None;
+        }
+        let hex = std::str::from_utf8(text.get(k + 2..k + 6)?).ok()?;
+        if u16::from_str_radix(hex, 16).ok()? != *unit {
+            return None;
+        }
+        k += 6;
+    }
+    Some(k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn masked(text: &str, secret: &str) -> String {
+        scrub_with(text, [secret].into_iter()).into_owned()
+    }
+
+    #[test]
+    fn masks_every_encoding() {
+        let s = "p@ss w+rd/\"é";
+        for echo in [
+            "p@ss w+rd/\"é",
+            "p%40ss+w%2Brd%2F%22%C3%A9",
+            "p%40ss%20w%2brd%2f%22%c3%a9",
+            r#"p@ss w+rd\/\"\u00e9"#,
+            r#"p@ss w+rd/\"\u00E9"#,
+            "p%40ss w+rd/\"é",
+        ] {
+            assert_eq!(masked(&format!("x={echo}&y"), s), "x=****&y", "{echo}");
+        }
+        assert_eq!(masked("nothing here", s), "nothing here");
+    }
+
+    #[test]
+    fn masks_jwt_segments_and_ignores_short_values() {
+        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJ0aWQiOiJ0ZW5hbnQtaWQtMTIzIn0.c2lnbmF0dXJlLXZhbHVl";
+        remember(jwt);
+        let payload = jwt.split('.').nth(1).unwrap();
+        assert_eq!(scrub(&format!("echo {jwt} end")), "echo **** end");
+        assert_eq!(scrub(&format!("only {payload}")), "only ****");
+        assert_eq!(masked("abc abc", "abc"), "abc abc");
+    }
+
+    #[test]
+    fn debug_never_shows_the_value() {
+        assert_eq!(format!("{:?}", Secret::new("hunter22")), "Secret(****)");
+    }
 }

@@ -14,16 +14,7 @@ pub struct LoginServer {
 impl LoginServer {
     /// `host` or `host:port` (the port only when it is not 443).
     pub fn authority(&self) -> String {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
-        if self.port == 443 {
-            host
-        } else {
-            format!("{host}:{}", self.port)
-        }
+        crate::net::origin::authority(&self.host, self.port)
     }
 }
 

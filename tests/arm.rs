@@ -290,15 +290,16 @@ fn repository_access_must_grant_pull() {
         );
 }
 
-const MANIFEST: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:c0","size":1470},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:big","size":3000000},{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:small","size":581}]}"#;
+const MANIFEST: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc","size":1470},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","size":3000000},{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:5555555555555555555555555555555555555555555555555555555555555555","size":581}]}"#;
 
 #[test]
 fn image_manifest_and_smallest_layer_are_fetched_through_the_redirect() {
     const DATA: &str = "myregistry.eastus.data.azurecr.io";
     let acr = FakeAcr::with_arm(&[HOST, DATA, "127.0.0.1"], move |port| {
-        move |r: &common::server::Request| match r.path.as_str() {
+        move |r: &common::server::Request| {
+            match r.path.as_str() {
             "/v2/samples/app/manifests/v1" => Some(common::server::Reply::json(200, MANIFEST)),
-            "/v2/samples/app/blobs/sha256:small" => {
+            "/v2/samples/app/blobs/sha256:5555555555555555555555555555555555555555555555555555555555555555" => {
                 Some(common::server::Reply::new(307, "").header(
                     "location",
                     &format!("https://{DATA}:{port}/blob/small?sig=abc"),
@@ -306,6 +307,7 @@ fn image_manifest_and_smallest_layer_are_fetched_through_the_redirect() {
             }
             "/blob/small" => Some(common::server::Reply::new(200, "layer-bytes")),
             _ => None,
+        }
         }
     });
     acr.dns.a(DATA, "127.0.0.1");
@@ -326,7 +328,7 @@ fn image_manifest_and_smallest_layer_are_fetched_through_the_redirect() {
     );
     assert!(
         acr.server
-            .requests_to("/v2/samples/app/blobs/sha256:big")
+            .requests_to("/v2/samples/app/blobs/sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb")
             .is_empty(),
         "the big layer was fetched"
     );

@@ -1,5 +1,6 @@
 //! ACR's error bodies: `{"errors":[{"code":"DENIED","message":"…"}]}`.
 
+use crate::untrusted::Untrusted;
 use serde::Deserialize;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,16 +46,16 @@ pub fn parse(body: &[u8]) -> Vec<AcrError> {
         .unwrap_or_default()
 }
 
-/// `CODE: message` of the first error, for reports.
+/// `CODE: message` of the first error, for reports; the server wrote it,
+/// so its control characters come back escaped.
 pub fn summary(body: &[u8]) -> Option<String> {
-    parse(body)
-        .into_iter()
-        .next()
-        .map(|e| match (e.code.is_empty(), e.message.is_empty()) {
-            (false, false) => format!("{}: {}", e.code, e.message),
-            (false, true) => e.code,
-            _ => e.message,
-        })
+    let first = parse(body).into_iter().next()?;
+    let text = match (first.code.is_empty(), first.message.is_empty()) {
+        (false, false) => format!("{}: {}", first.code, first.message),
+        (false, true) => first.code,
+        _ => first.message,
+    };
+    Some(Untrusted::new(text).shown())
 }
 
 /// The client IP in ACR's firewall denial: `client with IP '1.2.3.4' is not allowed access`.

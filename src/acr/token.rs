@@ -6,10 +6,10 @@ use serde_json::Value;
 
 /// The field `field` (`refresh_token`, `access_token`) of a token response.
 pub fn token_field(body: &[u8], field: &str) -> Result<Secret, String> {
-    let doc: Value = serde_json::from_slice(body).map_err(|_| {
-        let start: String = String::from_utf8_lossy(body).chars().take(120).collect();
-        format!("the response is not JSON: {:?}", start)
-    })?;
+    // Nothing of a body that is not JSON is shown: a token cut off by the
+    // size limit would otherwise leak in part.
+    let doc: Value = serde_json::from_slice(body)
+        .map_err(|_| format!("the response is not JSON ({} bytes)", body.len()))?;
     match doc.get(field) {
         Some(Value::String(s)) if !s.is_empty() => Ok(Secret::new(s.clone())),
         _ => Err(format!("the response has no '{field}'")),

@@ -1,7 +1,9 @@
 //! Azure Resource Manager: the registry as Azure sees it.
 
 use crate::net::client::Client;
+use crate::net::origin;
 use crate::secret::Secret;
+use crate::untrusted::Untrusted;
 use serde_json::Value;
 use std::net::IpAddr;
 
@@ -154,8 +156,30 @@ pub fn ip_allowed(ip: IpAddr, rules: &[String]) -> bool {
     })
 }
 
-async fn get(client: &Client, token: &Secret, url: &str) -> Result<(u16, Value), String> {
-    let url = url::Url::parse(url).map_err(|e| format!("bad Resource Manager URL: {e}"))?;
+/// GETs `url` with the Resource Manager token. The URL may come from
+/// Resource Manager itself (a `nextLink`, a resource id pasted into a path),
+/// so the token is only sent when it stays on `endpoint`'s origin.
+async fn get(
+    client: &Client,
+    token: &Secret,
+    endpoint: &str,
+    url: &str,
+) -> Result<(u16, Value), String> {
+    let base = url::Url::parse(endpoint)
+        .map_err(|e| format!("bad Resource Manager endpoint {endpoint}: {e}"))?;
+    let url = url::Url::parse(url).map_err(|_| {
+        format!(
+            "Resource Manager gave an address that is not a URL ({}); it was not followed",
+            Untrusted::new(url)
+        )
+    })?;
+    if !origin::same_origin(&url, &base) {
+        return Err(format!(
+            "Resource Manager gave an address on {} instead of {}; it was not followed and no token was sent",
+            origin::describe(&url),
+            origin::describe(&base)
+        ));
+    }
     let auth = format!("Bearer {}", token.expose());
     let r = client
         .send(
@@ -174,11 +198,12 @@ async fn get(client: &Client, token: &Secret, url: &str) -> Result<(u16, Value),
 
 fn arm_error_text(doc: &Value) -> String {
     let e = &doc["error"];
-    match (e["code"].as_str(), e["message"].as_str()) {
+    let text = match (e["code"].as_str(), e["message"].as_str()) {
         (Some(c), Some(m)) => format!("{c}: {m}"),
         (Some(c), None) => c.to_string(),
         _ => String::new(),
-    }
+    };
+    Untrusted::new(text).shown()
 }
 
 /// Finds the registry: by id with a resource group, else by listing the
@@ -210,7 +235,9 @@ pub async fn find_registry(
             "{base}/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerRegistry/registries/{}?api-version={REGISTRY_API}",
             t.name
         );
-        let (status, doc) = get(client, token, &url).await.map_err(ArmError::Other)?;
+        let (status, doc) = get(client, token, base, &url)
+            .await
+            .map_err(ArmError::Other)?;
         return match status {
             200 => Ok(Registry { doc }),
             _ => Err(status_error(status, &doc, &what)),
@@ -221,7 +248,9 @@ pub async fn find_registry(
         "{base}/subscriptions/{sub}/providers/Microsoft.ContainerRegistry/registries?api-version={REGISTRY_API}"
     );
     for _ in 0..MAX_PAGES {
-        let (status, doc) = get(client, token, &url).await.map_err(ArmError::Other)?;
+        let (status, doc) = get(client, token, base, &url)
+            .await
+            .map_err(ArmError::Other)?;
         if status != 200 {
             return Err(status_error(status, &doc, &what));
         }
@@ -234,7 +263,7 @@ pub async fn find_registry(
             return Ok(Registry { doc: r.clone() });
         }
         match doc["nextLink"].as_str() {
-            Some(next) if next.starts_with(base) => url = next.to_string(),
+            Some(next) if !next.is_empty() => url = next.to_string(),
             _ => break,
         }
     }
@@ -252,13 +281,20 @@ pub async fn get_resource(
     id: &str,
     api: &str,
 ) -> Result<Option<Value>, String> {
+    if !id.starts_with('/') {
+        return Err(format!(
+            "'{}' is not a resource id; it was not read",
+            Untrusted::new(id)
+        ));
+    }
     let url = format!("{}{id}?api-version={api}", endpoint.trim_end_matches('/'));
-    let (status, doc) = get(client, token, &url).await?;
+    let (status, doc) = get(client, token, endpoint, &url).await?;
     match status {
         200 => Ok(Some(doc)),
         404 => Ok(None),
         s => Err(format!(
-            "Resource Manager answered {s} for {id} {}",
+            "Resource Manager answered {s} for {} {}",
+            Untrusted::new(id),
             arm_error_text(&doc)
         )),
     }

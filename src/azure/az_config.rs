@@ -2,6 +2,7 @@
 //! --defaults acr=NAME`) and custom clouds. Read from
 //! `$AZURE_CONFIG_DIR/config` and `clouds.config` (default `~/.azure`).
 
+use crate::input_file::{self, InputError};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -63,23 +64,25 @@ impl AzConfig {
         }
     }
 
-    /// Reads the configuration; missing files are simply empty.
-    pub fn load() -> AzConfig {
+    /// Reads the configuration; missing files are simply empty, and so is
+    /// content that cannot be parsed (az may be rewriting it). A path that
+    /// is not a regular file, or is implausibly large, is an error.
+    pub fn load() -> Result<AzConfig, InputError> {
         let Some(dir) = Self::dir() else {
-            return AzConfig::default();
+            return Ok(AzConfig::default());
         };
-        let read = |name: &str| {
-            std::fs::read_to_string(dir.join(name))
-                .map(|t| Ini::parse(&t))
+        let read = |name: &str| input_file::read_if_present(&dir.join(name));
+        let ini = |bytes: Option<Vec<u8>>| {
+            bytes
+                .map(|b| Ini::parse(&String::from_utf8_lossy(&b)))
                 .unwrap_or_default()
         };
-        AzConfig {
-            config: read("config"),
-            clouds: read("clouds.config"),
-            default_subscription: std::fs::read(dir.join("azureProfile.json"))
-                .ok()
+        Ok(AzConfig {
+            config: ini(read("config")?),
+            clouds: ini(read("clouds.config")?),
+            default_subscription: read("azureProfile.json")?
                 .and_then(|bytes| default_subscription(&bytes)),
-        }
+        })
     }
 
     /// `az configure --defaults acr=NAME`, or `AZURE_DEFAULTS_ACR`.

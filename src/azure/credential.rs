@@ -245,8 +245,13 @@ impl CredentialSetup {
 }
 
 /// An azure_identity error as one line, without its boilerplate
-/// ("XCredential authentication failed.", "To troubleshoot, visit …").
+/// ("XCredential authentication failed.", "To troubleshoot, visit …"). It
+/// carries Azure AD's (or the Azure CLI's) own words, so it comes back escaped.
 fn first_line(s: &str) -> String {
+    crate::untrusted::inline(&one_line(s)).shown()
+}
+
+fn one_line(s: &str) -> String {
     let text = s
         .lines()
         .map(str::trim)

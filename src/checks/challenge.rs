@@ -7,6 +7,7 @@ use crate::codes::ErrorCode;
 use crate::net::connection::{Response, Session};
 use crate::report::CheckResult;
 use crate::target::LoginServer;
+use crate::untrusted::Untrusted;
 
 /// Where and for which service tokens are requested.
 #[derive(Clone, Debug)]
@@ -19,6 +20,7 @@ pub struct Bearer {
 fn body_start(r: &Response) -> String {
     let text = r.text();
     let start: String = text.trim().chars().take(200).collect();
+    let start = Untrusted::new(start).shown();
     let cut = if r.truncated {
         format!(
             " (body cut off at {} MiB)",
@@ -77,7 +79,10 @@ pub async fn check(session: &mut Session, ls: &LoginServer) -> (CheckResult, Opt
             return (r, None);
         }
         300..=399 => {
-            let to = response.header("location").unwrap_or("(no Location)").to_string();
+            let to = match response.header("location") {
+                Some(l) => Untrusted::new(l).shown(),
+                None => "(no Location)".to_string(),
+            };
             return (
                 fail(
                     ErrorCode::ConnectivityChallengeError,
@@ -120,7 +125,7 @@ pub async fn check(session: &mut Session, ls: &LoginServer) -> (CheckResult, Opt
         _ => {
             let what = match bearer {
                 Some(_) => "a Bearer challenge without a realm or service".to_string(),
-                None => format!("only {} authentication", schemes.join(", ")),
+                None => format!("only {} authentication", Untrusted::new(schemes.join(", "))),
             };
             return (
                 fail(
@@ -136,21 +141,14 @@ pub async fn check(session: &mut Session, ls: &LoginServer) -> (CheckResult, Opt
     };
     // Credentials go only to the login server itself, over HTTPS.
     let realm_url = url::Url::parse(&realm);
-    let on_login_server = realm_url.as_ref().is_ok_and(|u| {
-        u.scheme() == "https"
-            && u.host_str().is_some_and(|h| {
-                h.trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .eq_ignore_ascii_case(&ls.host)
-            })
-            && u.port_or_known_default() == Some(ls.port)
-    });
+    let on_login_server = realm_url
+        .as_ref()
+        .is_ok_and(|u| crate::net::origin::is_https_origin(u, &ls.host, ls.port));
     if !on_login_server {
-        let host = realm_url
-            .as_ref()
-            .ok()
-            .map(|u| format!("{}://{}", u.scheme(), u.host_str().unwrap_or("?")))
-            .unwrap_or_else(|| realm.clone());
+        let host = match &realm_url {
+            Ok(u) => crate::net::origin::describe(u),
+            Err(_) => Untrusted::new(&realm).shown(),
+        };
         return (
             fail(
                 ErrorCode::ConnectivityChallengeError,

@@ -5,6 +5,7 @@
 use super::CheckId;
 use crate::codes::ErrorCode;
 use crate::net::dns::{self, DnsAnswer, Resolver};
+use crate::net::proxy::Proxy;
 use crate::report::CheckResult;
 use serde_json::json;
 use std::net::IpAddr;
@@ -60,6 +61,22 @@ pub async fn check(
             (r, Some(answer.addresses))
         }
     }
+}
+
+/// A lookup that failed here matters less when `HTTPS_PROXY` carries the
+/// registry traffic: the proxy resolves the name, so the run goes on through
+/// it and the failure is a warning (tools that bypass the proxy still fail).
+pub fn through_proxy(failed: CheckResult, proxy: &Proxy) -> CheckResult {
+    let mut r = CheckResult::warn(
+        CheckId::Dns,
+        format!(
+            "DNS lookup failed on this machine, but the registry is reached through the proxy {}, which resolves names itself.",
+            proxy.display()
+        ),
+    )
+    .with_note(failed.message.replace('\n', " "));
+    r.details.extend(failed.details);
+    r.with_detail("proxy", proxy.display())
 }
 
 fn join(addrs: &[IpAddr]) -> String {

@@ -13,7 +13,6 @@ use crate::pipeline::Ctx;
 use crate::process::{self, first_line, one_line, RunError, ToolOutput};
 use crate::report::{CheckResult, Status};
 use serde_json::Value;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 pub const PULL_IMAGE: &str = "mcr.microsoft.com/mcr/hello-world:latest";
@@ -45,7 +44,11 @@ pub struct Component {
 
 impl Component {
     fn from_json(v: &Value) -> Option<Self> {
-        let text = |key: &str| v.get(key).and_then(Value::as_str).unwrap_or_default();
+        // The tool controls these strings: keep them escaped for printing.
+        let text = |key: &str| {
+            let raw = v.get(key).and_then(Value::as_str).unwrap_or_default();
+            crate::untrusted::inline(raw).shown()
+        };
         let version = text("Version");
         if version.is_empty() {
             return None;
@@ -53,11 +56,11 @@ impl Component {
         // Docker reports Os and Arch; podman reports OsArch.
         let platform = match (text("Os"), text("Arch")) {
             (os, arch) if !os.is_empty() && !arch.is_empty() => format!("{os}/{arch}"),
-            _ => text("OsArch").to_string(),
+            _ => text("OsArch"),
         };
         Some(Component {
-            version: version.to_string(),
-            git_commit: text("GitCommit").to_string(),
+            version,
+            git_commit: text("GitCommit"),
             platform,
         })
     }
@@ -312,13 +315,8 @@ async fn pull(ctx: &Ctx, docker: &Path) {
             ));
             return;
         }
-        ctx.pause_progress(true);
-        let yes = confirm(&format!(
-            "This will pull the image {PULL_IMAGE}. Proceed? (y/n): "
-        ))
-        .await;
-        ctx.pause_progress(false);
-        if !yes {
+        let question = format!("This will pull the image {PULL_IMAGE}. Proceed? (y/n): ");
+        if !ctx.ask_yes_no(&question).await {
             ctx.record(CheckResult::skip(id, "Docker pull declined at the prompt"));
             return;
         }
@@ -349,33 +347,6 @@ async fn pull(ctx: &Ctx, docker: &Path) {
     };
     result.duration_ms = took.as_millis() as u64;
     ctx.record(result);
-}
-
-/// Asks a y/n question on the terminal (stderr for the prompt, stdin for the answer).
-async fn confirm(prompt: &str) -> bool {
-    let prompt = prompt.to_string();
-    tokio::task::spawn_blocking(move || {
-        use std::io::{BufRead, Write};
-        let stdin = std::io::stdin();
-        if !stdin.is_terminal() {
-            return false;
-        }
-        loop {
-            eprint!("{prompt}");
-            let _ = std::io::stderr().flush();
-            let mut line = String::new();
-            match stdin.lock().read_line(&mut line) {
-                Ok(0) | Err(_) => return false,
-                Ok(_) => match line.trim().to_ascii_lowercase().as_str() {
-                    "y" | "yes" => return true,
-                    "n" | "no" => return false,
-                    _ => continue,
-                },
-            }
-        }
-    })
-    .await
-    .unwrap_or(false)
 }
 
 #[cfg(test)]

@@ -71,6 +71,9 @@ async fn smallest_layer(
             .and_then(|m| m["digest"].as_str())
             .ok_or("the image index lists no manifest")?
             .to_string();
+        if !valid_digest(&pick) {
+            return Err("the image index names a manifest by an invalid digest".into());
+        }
         manifest = get_manifest(session, auth, f.repository, &pick).await?;
     }
     manifest["layers"]
@@ -79,30 +82,41 @@ async fn smallest_layer(
         .flatten()
         .filter_map(|l| {
             Some((
-                l["digest"].as_str()?.to_string(),
+                l["digest"]
+                    .as_str()
+                    .filter(|d| valid_digest(d))?
+                    .to_string(),
                 l["size"].as_u64().unwrap_or(u64::MAX),
             ))
         })
         .min_by_key(|(_, size)| *size)
-        .ok_or_else(|| "the manifest lists no layers".to_string())
+        .ok_or_else(|| "the manifest lists no layers (with a valid digest)".to_string())
 }
 
-/// Follows a blob redirect to another host: a pre-signed URL, fetched
-/// without the registry's token.
-async fn follow(location: &str, f: &Fetch<'_>) -> Result<String, String> {
-    let url = url::Url::parse(location)
-        .map_err(|_| format!("the registry redirected to an invalid URL '{location}'"))?;
+/// Follows a blob redirect: a pre-signed URL (absolute, to an IP literal,
+/// or relative to the blob's own URL), fetched on a connection of its own
+/// and never with the registry's token.
+async fn follow(blob_url: &url::Url, location: &str, f: &Fetch<'_>) -> Result<String, String> {
+    let url = blob_url
+        .join(location)
+        .map_err(|_| "the registry redirected the layer to an invalid URL".to_string())?;
+    crate::net::origin::remember_query_secrets(&url);
+    let shown = crate::net::origin::describe(&url);
     if url.scheme() != "https" {
         return Err(format!(
-            "the registry redirected the layer to {}, which is not HTTPS",
-            url.scheme()
+            "the registry redirected the layer to {shown}, which is not HTTPS"
         ));
     }
-    let host = url.host_str().unwrap_or_default().to_string();
+    let host = url
+        .host_str()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
     let port = url.port_or_known_default().unwrap_or(443);
     let mut conn = connection::open(&host, port, f.resolver, f.tls, f.timeout)
         .await
-        .map_err(|e| format!("the layer is served by {host}, which cannot be reached ({e})"))?;
+        .map_err(|e| format!("the layer is served by {shown}, which cannot be reached ({e})"))?;
     let path = connection::path_and_query(&url);
     let r = conn
         .send(http::Method::GET, &path, &[], None, f.timeout)
@@ -110,8 +124,21 @@ async fn follow(location: &str, f: &Fetch<'_>) -> Result<String, String> {
     if r.status == 200 {
         Ok(host)
     } else {
-        Err(failed(&format!("the layer download from {host}"), &r))
+        Err(failed(&format!("the layer download from {shown}"), &r))
     }
+}
+
+/// A content digest as the registry API spells it (`sha256:<64 hex>`), so
+/// that a manifest cannot put anything else into a request path.
+fn valid_digest(d: &str) -> bool {
+    let Some((algo, hex)) = d.split_once(':') else {
+        return false;
+    };
+    matches!(algo, "sha256" | "sha384" | "sha512")
+        && hex.len() >= 64
+        && hex
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
 }
 
 pub async fn check(session: &mut Session, access: &Secret, f: Fetch<'_>) -> CheckResult {
@@ -140,7 +167,14 @@ pub async fn check(session: &mut Session, access: &Secret, f: Fetch<'_>) -> Chec
         Err(e) => Err(format!("GET {path} failed: {e}")),
         Ok(r) if r.status == 200 => Ok(session.authority()),
         Ok(r) if (300..400).contains(&r.status) => match r.header("location") {
-            Some(loc) => follow(loc, &f).await,
+            Some(loc) => {
+                let blob_url = url::Url::parse(&format!("https://{}{path}", session.authority()))
+                    .map_err(|e| format!("GET {path}: {e}"));
+                match blob_url {
+                    Ok(base) => follow(&base, loc, &f).await,
+                    Err(e) => Err(e),
+                }
+            }
             None => Err(format!(
                 "GET {path} redirected ({}) without a Location",
                 r.status

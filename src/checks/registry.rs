@@ -90,6 +90,10 @@ async fn probe(
         }
     };
     let (r, addrs) = dns::check(&ls.host, resolver, timeout).await;
+    let (r, addrs) = match (addrs, &reg.proxy) {
+        (None, Some(proxy)) => (dns::through_proxy(r, proxy), Some(Vec::new())),
+        (addrs, _) => (r, addrs),
+    };
     results.push(timed(r, start));
     let Some(addrs) = addrs else {
         return stop(results, 0, "DNS lookup failed");

@@ -9,7 +9,7 @@ use crate::azure::credential::{AadToken, NoCredential, PasswordLogin};
 use crate::codes::ErrorCode;
 use crate::net::connection::{Response, Session};
 use crate::report::CheckResult;
-use crate::secret::{redact, Secret};
+use crate::secret::Secret;
 use bytes::Bytes;
 
 const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
@@ -37,6 +37,7 @@ pub fn describe_retry_after(value: Option<&str>) -> String {
             Ok(secs) => format!("The registry asks to retry after {secs} seconds (Retry-After: {v})."),
             Err(_) => {
                 let shown: String = v.chars().take(64).collect();
+                let shown = crate::untrusted::inline(&shown);
                 format!("The registry asks to retry after {shown} (Retry-After).")
             }
         },
@@ -44,14 +45,7 @@ pub fn describe_retry_after(value: Option<&str>) -> String {
 }
 
 /// The failure for a non-200 answer of a token endpoint.
-fn denied(
-    id: CheckId,
-    code: ErrorCode,
-    registry: &str,
-    what: &str,
-    r: &Response,
-    secrets: &[&Secret],
-) -> CheckResult {
+fn denied(id: CheckId, code: ErrorCode, registry: &str, what: &str, r: &Response) -> CheckResult {
     if r.status == 429 {
         let retry = r.header("retry-after").map(str::to_string);
         return CheckResult::fail(
@@ -66,7 +60,7 @@ fn denied(
         .with_detail("retry_after", retry);
     }
     let acr = error_body::summary(&r.body)
-        .map(|s| format!(" {}", redact(&s, secrets)))
+        .map(|s| format!(" {s}"))
         .unwrap_or_default();
     CheckResult::fail(
         id,
@@ -104,7 +98,6 @@ pub async fn refresh_token(
     if let Some(t) = &tenant {
         pairs.push(("tenant", t.as_str()));
     }
-    let secrets = [&aad.token];
     let sent = session
         .send(
             http::Method::POST,
@@ -125,7 +118,6 @@ pub async fn refresh_token(
             &registry,
             "a refresh token",
             &r,
-            &secrets,
         ),
         Ok(r) => match token::token_field(&r.body, "refresh_token") {
             Ok(refresh) => {
@@ -140,7 +132,7 @@ pub async fn refresh_token(
             Err(why) => CheckResult::fail(
                 id,
                 ErrorCode::ConnectivityRefreshTokenError,
-                format!("Registry '{registry}' answered the exchange with 200 but no refresh token: {}.", redact(&why, &secrets)),
+                format!("Registry '{registry}' answered the exchange with 200 but no refresh token: {}.", why),
             ),
         },
     };
@@ -203,7 +195,7 @@ pub async fn access_token(
 ) -> (CheckResult, Option<Secret>) {
     let id = CheckId::AccessToken;
     let registry = session.authority();
-    let (pairs, secret, via) = match &grant {
+    let (pairs, via) = match &grant {
         Grant::Refresh(refresh) => (
             vec![
                 ("grant_type", "refresh_token"),
@@ -211,7 +203,6 @@ pub async fn access_token(
                 ("scope", scope),
                 ("refresh_token", refresh.expose()),
             ],
-            *refresh,
             "refresh token",
         ),
         Grant::Password(login) => (
@@ -222,11 +213,9 @@ pub async fn access_token(
                 ("username", login.username.as_str()),
                 ("password", login.password.expose()),
             ],
-            &login.password,
             "username and password",
         ),
     };
-    let secrets = [secret];
     let sent = session
         .send(
             http::Method::POST,
@@ -248,7 +237,6 @@ pub async fn access_token(
             &registry,
             "an access token",
             &r,
-            &secrets,
         ),
         Ok(r) => match token::token_field(&r.body, "access_token") {
             Ok(token) => {
@@ -265,7 +253,7 @@ pub async fn access_token(
             Err(why) => CheckResult::fail(
                 id,
                 ErrorCode::ConnectivityAccessTokenError,
-                format!("Registry '{registry}' answered the token request with 200 but no access token: {}.", redact(&why, &secrets)),
+                format!("Registry '{registry}' answered the token request with 200 but no access token: {}.", why),
             ),
         },
     };

@@ -103,6 +103,37 @@ impl Client {
     }
 }
 
+/// Azure AD, managed identity endpoints and Resource Manager answer JSON.
+/// Anything else (a redirect to a sign-in page, a proxy's HTML) is described
+/// by what it is, rather than left to fail as a JSON parse error.
+fn not_a_json_answer(url: &url::Url, r: &Response) -> Option<String> {
+    let content_type = r.header("content-type").unwrap_or("").to_ascii_lowercase();
+    let json =
+        content_type.contains("json") || (content_type.is_empty() && r.body.first() == Some(&b'{'));
+    let host = super::origin::describe(url);
+    if (300..400).contains(&r.status) {
+        let to = r
+            .header("location")
+            .and_then(|l| url.join(l).ok())
+            .map(|u| super::origin::describe(&u))
+            .unwrap_or_else(|| "nowhere (no Location)".into());
+        return Some(format!("{host} answered {} redirecting to {to}, not a token; something between this machine and Azure AD (a proxy, a captive portal) is answering", r.status));
+    }
+    if json || r.body.is_empty() {
+        return None;
+    }
+    let shown = if content_type.is_empty() {
+        "no content type".to_string()
+    } else {
+        crate::untrusted::inline(&content_type).shown()
+    };
+    Some(format!(
+        "{host} answered {} with {shown} ({} bytes), not JSON; something other than Azure (a proxy, a captive portal) may be answering",
+        r.status,
+        r.body.len()
+    ))
+}
+
 /// Hosts that may be spoken to without TLS: managed identity endpoints are
 /// plain HTTP by design and never leave the machine (loopback) or the host's
 /// virtual network interface (link-local IMDS).
@@ -140,6 +171,9 @@ impl azure_core::http::HttpClient for Client {
             .send(method, request.url(), &header_refs, body)
             .await
             .map_err(|e| Error::with_message(ErrorKind::Io, e))?;
+        if let Some(why) = not_a_json_answer(request.url(), &response) {
+            return Err(Error::with_message(ErrorKind::Io, why));
+        }
         let mut out_headers = azure_core::http::headers::Headers::new();
         for (name, value) in response.headers.iter() {
             if let Ok(v) = value.to_str() {

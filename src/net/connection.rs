@@ -104,6 +104,10 @@ impl Response {
 
 pub struct Connection {
     sender: SendRequest<Full<Bytes>>,
+    /// False once a response was not read to its end (cut off at the size
+    /// limit, timed out, failed): the next response on this connection
+    /// could be the rest of that one, so it is never used again.
+    reusable: bool,
     pub host: String,
     pub port: u16,
     pub info: ConnInfo,
@@ -161,7 +165,12 @@ async fn tunnel(
     let mut stream = tcp_connect(&addrs, timeout)
         .await
         .map_err(|e| format!("proxy {}: {e}", proxy.display()))?;
-    let mut request = format!("CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n");
+    // CONNECT always names the port; an IPv6 address goes in brackets.
+    let target = match super::origin::authority(host, port) {
+        a if port == 443 => format!("{a}:443"),
+        a => a,
+    };
+    let mut request = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n");
     if let Some(auth) = proxy.authorization() {
         request.push_str(&format!("Proxy-Authorization: {auth}\r\n"));
     }
@@ -184,14 +193,15 @@ async fn tunnel(
         .map_err(|_| format!("proxy {} did not answer CONNECT in time", proxy.display()))?
         .map_err(|e| format!("proxy {}: {}", proxy.display(), describe_io(&e)))?;
     let head = String::from_utf8_lossy(&head);
-    let status_line = head.lines().next().unwrap_or_default().trim().to_string();
+    let status_line = head.lines().next().unwrap_or_default().trim();
+    let status_line = crate::untrusted::inline(status_line).shown();
     let ok = status_line
         .split_whitespace()
         .nth(1)
         .is_some_and(|code| code == "200");
     if !ok {
         return Err(format!(
-            "proxy {} refused the tunnel to {host}:{port}: {}",
+            "proxy {} refused the tunnel to {target}: {}",
             proxy.display(),
             if status_line.is_empty() {
                 "no answer"
@@ -332,24 +342,22 @@ impl Connection {
         });
         Ok(Connection {
             sender,
+            reusable: true,
             host: host.to_string(),
             port,
             info,
         })
     }
 
-    /// `host[:port]` as it goes in the Host header and in URLs.
+    /// `host[:port]` as it goes in the Host header and in URLs (an IPv6
+    /// address in brackets).
     pub fn authority(&self) -> String {
-        if self.port == 443 {
-            self.host.clone()
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
+        super::origin::authority(&self.host, self.port)
     }
 
     /// Whether another request can be sent on this connection.
     pub fn is_open(&self) -> bool {
-        !self.sender.is_closed()
+        self.reusable && !self.sender.is_closed()
     }
 
     /// Sends one request and reads the response, all within `timeout`.
@@ -375,9 +383,10 @@ impl Connection {
         let body = body.unwrap_or_default();
         crate::debug::log(|| {
             let mut s = format!(
-                "> {} https://{}{path_and_query}",
+                "> {} https://{}{}",
                 req.method_ref().map(|m| m.as_str()).unwrap_or("?"),
-                self.authority()
+                self.authority(),
+                crate::net::origin::mask_query(path_and_query)
             );
             for (k, v) in headers {
                 s.push_str(&format!("\n> {k}: {}", crate::debug::header_value(k, v)));
@@ -437,12 +446,17 @@ impl Connection {
             });
             Ok(response)
         };
-        tokio::time::timeout(timeout, exchange).await.map_err(|_| {
+        let outcome = tokio::time::timeout(timeout, exchange).await.map_err(|_| {
             format!(
                 "no complete response within {}",
                 crate::config::format_duration(timeout)
             )
-        })?
+        });
+        let outcome = outcome.and_then(|r| r);
+        if !matches!(&outcome, Ok(r) if !r.truncated) {
+            self.reusable = false;
+        }
+        outcome
     }
 }
 

@@ -2,6 +2,7 @@
 //! or one server given with `--dns-server`), and the operating system's own
 //! resolver to compare with.
 
+use crate::untrusted::Untrusted;
 use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::{RData, RecordType};
@@ -142,7 +143,8 @@ impl Resolver {
                 RData::AAAA(a) => push_unique(&mut answer.addresses, IpAddr::V6(a.0)),
                 RData::CNAME(c) if record.record_type() == RecordType::CNAME => {
                     let name = c.0.to_string();
-                    let name = name.trim_end_matches('.').to_string();
+                    // A DNS answer names what it likes: keep it escaped.
+                    let name = Untrusted::new(name.trim_end_matches('.')).shown();
                     push_unique(&mut answer.cname_chain, name);
                 }
                 _ => {}

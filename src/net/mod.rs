@@ -4,5 +4,6 @@
 pub mod client;
 pub mod connection;
 pub mod dns;
+pub mod origin;
 pub mod proxy;
 pub mod tls;

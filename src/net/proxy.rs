@@ -43,6 +43,8 @@ impl Proxy {
             let user = percent_decode(url.username());
             let pass = percent_decode(url.password().unwrap_or_default());
             let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+            crate::secret::remember(&pass);
+            crate::secret::remember(&token);
             format!("Basic {token}")
         });
         Ok(Proxy {
@@ -53,11 +55,11 @@ impl Proxy {
     }
 }
 
+/// URL user information is percent-encoded, not form-encoded: `+` stays `+`.
 fn percent_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={s}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// The proxy for `https://host`, from the environment.
@@ -114,6 +116,12 @@ mod tests {
             Some(format!("Basic {expected}").as_str())
         );
         assert_eq!(Proxy::parse("proxy:8080").unwrap().port, 8080);
+        let plus = Proxy::parse("http://u:a+b%2Bc@proxy:3128").unwrap();
+        let expected = base64::engine::general_purpose::STANDARD.encode("u:a+b+c");
+        assert_eq!(
+            plus.authorization(),
+            Some(format!("Basic {expected}").as_str())
+        );
         assert!(Proxy::parse("socks5://proxy:1080").is_err());
     }
 

@@ -2,6 +2,7 @@
 //! the server presented (so a failure can say who issued it), and the
 //! classification of handshake failures.
 
+use crate::untrusted::Untrusted;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -24,6 +25,11 @@ impl TlsSetup {
     pub fn new(extra_ca_file: Option<&Path>) -> Result<TlsSetup, String> {
         let mut roots = RootCertStore::empty();
         let mut trust_sources = Vec::new();
+        // rustls-native-certs reads SSL_CERT_FILE itself, without a bound:
+        // make sure first that it is a regular file of sensible size.
+        if let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|f| !f.is_empty()) {
+            crate::input_file::read(Path::new(&file)).map_err(|e| format!("SSL_CERT_FILE: {e}"))?;
+        }
         let native = rustls_native_certs::load_native_certs();
         let (added, _) = roots.add_parsable_certificates(native.certs);
         trust_sources.push(match std::env::var("SSL_CERT_FILE") {
@@ -70,16 +76,53 @@ impl TlsSetup {
     }
 }
 
-/// Reads every certificate of a PEM file; an unreadable file or one without
-/// certificates is an error (bad input, exit 2).
+/// Reads every certificate of a PEM file; an unreadable file, a damaged
+/// block or a file without certificates is an error (bad input, exit 2).
 pub fn read_pem_certs(file: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    use rustls::pki_types::pem::PemObject;
-    let data = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let certs: Vec<_> = CertificateDer::pem_slice_iter(&data)
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("{} is not a PEM certificate file: {e}", file.display()))?;
+    let data = crate::input_file::read(file).map_err(|e| e.to_string())?;
+    parse_pem_certs(&data).map_err(|why| format!("{}: {why}", file.display()))
+}
+
+/// The certificates of a PEM document, each block checked.
+pub fn parse_pem_certs(data: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+    use rustls::pki_types::pem::{self, PemObject, SectionKind};
+    let mut certs = Vec::new();
+    for item in <(SectionKind, Vec<u8>)>::pem_slice_iter(data) {
+        match item {
+            Ok((SectionKind::Certificate, der)) => {
+                if x509_parser::parse_x509_certificate(&der).is_err() {
+                    return Err(format!(
+                        "certificate {} is not a valid X.509 certificate",
+                        certs.len() + 1
+                    ));
+                }
+                certs.push(CertificateDer::from(der));
+            }
+            Ok(_) => {}
+            Err(pem::Error::MissingSectionEnd { .. }) => {
+                return Err("a PEM block has no END line".into())
+            }
+            Err(pem::Error::Base64Decode(_)) => {
+                return Err(format!(
+                    "the PEM block after certificate {} has damaged base64",
+                    certs.len()
+                ))
+            }
+            Err(_) => return Err("the file is not valid PEM".into()),
+        }
+    }
+    // A BEGIN line the parser skipped (a damaged header) is damage too.
+    let begins = data
+        .windows(b"-----BEGIN CERTIFICATE-----".len())
+        .filter(|w| w == b"-----BEGIN CERTIFICATE-----")
+        .count();
+    if begins > certs.len() {
+        return Err("a certificate block could not be read".into());
+    }
     if certs.is_empty() {
-        return Err(format!("{} contains no PEM certificate", file.display()));
+        return Err(
+            "no PEM certificate in it (expected -----BEGIN CERTIFICATE----- blocks)".into(),
+        );
     }
     Ok(certs)
 }
@@ -167,8 +210,10 @@ impl CertInfo {
             )
         };
         Some(CertInfo {
-            subject: cert.subject().to_string(),
-            issuer: cert.issuer().to_string(),
+            // Whoever made the certificate chose these names (a proxy's
+            // certificate can say anything): keep them escaped.
+            subject: Untrusted::new(cert.subject().to_string()).shown(),
+            issuer: Untrusted::new(cert.issuer().to_string()).shown(),
             not_before: date(validity.not_before),
             not_after: date(validity.not_after),
             self_signed: cert.subject() == cert.issuer(),

@@ -12,10 +12,54 @@ pub use text::Text;
 
 use crate::config::{Config, OutputFormat};
 use crate::report::Report;
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 pub trait Renderer {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// Renders `report` in the configured format and writes it to `out` through
+/// the output boundary: every secret the run knows is masked, and no control
+/// character a server or tool sent reaches the reader raw (the text renderer
+/// escapes each field; JSON and JUnit escape what their own rules let through).
+pub fn write_report(config: &Config, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let mut buf = Vec::new();
+    for_config(config).render(report, &mut buf)?;
+    let text = String::from_utf8_lossy(&buf);
+    let text = crate::secret::scrub(&text);
+    let text = match config.format {
+        OutputFormat::Text => text,
+        OutputFormat::Json => escape_hazards(&text, |c| format!("\\u{:04x}", c as u32)),
+        OutputFormat::Junit => escape_hazards(&text, |c| format!("&#x{:x};", c as u32)),
+    };
+    out.write_all(text.as_bytes())
+}
+
+/// Replaces the characters JSON and XML may carry raw but a terminal would
+/// act on (DEL, C1 controls, bidi overrides) with `escape(c)`.
+fn escape_hazards<'a>(text: &Cow<'a, str>, escape: impl Fn(char) -> String) -> Cow<'a, str> {
+    let hazard = |c: char| (c as u32) >= 0x7f && crate::untrusted::is_hazard(c);
+    if !text.chars().any(hazard) {
+        return text.clone();
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| if hazard(c) { escape(c) } else { c.to_string() })
+            .collect(),
+    )
+}
+
+/// A piece of report text as the terminal may show it: secrets masked,
+/// control characters (but line breaks) escaped.
+pub(crate) fn terminal_text(text: &str) -> String {
+    crate::untrusted::for_terminal(&crate::secret::scrub(text)).into_owned()
+}
+
+/// A one-line message for stderr: secrets masked, every control character
+/// (line breaks included) escaped.
+pub fn error_line(text: &str) -> String {
+    crate::untrusted::inline(&crate::secret::scrub(text)).shown()
 }
 
 /// The renderer for the configured output format.

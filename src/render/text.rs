@@ -1,7 +1,7 @@
 //! The text report: az's lines, so people and scripts used to
 //! `az acr check-health` keep working, plus the cause of each error.
 
-use super::Renderer;
+use super::{terminal_text, Renderer};
 use crate::report::{CheckResult, CutShort, Report, Status};
 use anstyle::{AnsiColor, Style};
 use std::io::{self, Write};
@@ -74,14 +74,14 @@ impl Text {
             )?;
         }
         for note in c.notes() {
-            let note = wrap(&format!("  - {note}"), "    ");
+            let note = wrap(&format!("  - {}", terminal_text(note)), "    ");
             writeln!(out, "{}", self.paint(DIM, &note))?;
         }
         if self.verbose {
             for (k, v) in c.details.iter().filter(|(k, _)| *k != "notes") {
                 let v = match v {
-                    serde_json::Value::String(s) => s.clone(),
-                    other => other.to_string(),
+                    serde_json::Value::String(s) => terminal_text(s),
+                    other => terminal_text(&other.to_string()),
                 };
                 writeln!(out, "  {}", self.paint(DIM, &format!("{k}: {v}")))?;
             }
@@ -90,15 +90,16 @@ impl Text {
     }
 
     fn headline(&self, c: &CheckResult, out: &mut dyn Write) -> io::Result<()> {
+        let message = terminal_text(&c.message);
         match c.status {
-            Status::Pass => writeln!(out, "{}", c.message),
+            Status::Pass => writeln!(out, "{message}"),
             Status::Warn => {
                 let code = c.code.map(|c| format!(" ({c})")).unwrap_or_default();
-                let text = wrap(&format!("Warning{code}: {}", c.message), "  ");
+                let text = wrap(&format!("Warning{code}: {message}"), "  ");
                 writeln!(out, "{}", self.paint(YELLOW, &text))
             }
             Status::Skip => {
-                let text = wrap(&format!("Skipped {}: {}", c.title, c.message), "  ");
+                let text = wrap(&format!("Skipped {}: {message}", c.title), "  ");
                 writeln!(out, "{}", self.paint(DIM, &text))
             }
             Status::Fail => {
@@ -108,7 +109,7 @@ impl Text {
                     "{}",
                     self.paint(RED, &format!("An error occurred: {code}"))
                 )?;
-                writeln!(out, "{}", wrap(&c.message, ""))?;
+                writeln!(out, "{}", wrap(&message, ""))?;
                 if let Some(fix) = c.remediation {
                     writeln!(
                         out,

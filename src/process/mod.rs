@@ -1,5 +1,8 @@
 //! Running an external tool with a deadline and bounded output.
 
+mod orphans;
+
+use crate::untrusted::Untrusted;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
@@ -38,33 +41,44 @@ impl std::fmt::Display for RunError {
     }
 }
 
-/// Kills the child's whole process group when dropped before it finished,
-/// so that a tool that started helpers of its own (a shell script running
-/// `sleep`, a CLI plugin) leaves nothing behind.
-struct GroupGuard(Option<u32>);
-
-impl GroupGuard {
-    fn disarm(&mut self) {
-        self.0 = None;
-    }
+/// Makes the helpers that escape a tool's process group this process's own
+/// children, so that they can be killed after the step (Linux).
+pub fn adopt_orphans() {
+    orphans::become_subreaper();
 }
+
+/// Kills the child's whole process group when dropped, so that a tool that
+/// started helpers of its own (a shell script running `sleep`, a CLI
+/// plugin) leaves nothing behind: after a timeout, on Ctrl-C, and after it
+/// exited too.
+struct GroupGuard(Option<u32>);
 
 impl Drop for GroupGuard {
     fn drop(&mut self) {
-        #[cfg(unix)]
-        if let Some(pid) = self.0.and_then(|p| libc::pid_t::try_from(p).ok()) {
-            // SAFETY: killpg has no memory-safety preconditions; the group was
-            // created for this child alone by process_group(0).
-            unsafe {
-                libc::killpg(pid, libc::SIGKILL);
-            }
+        if let Some(pid) = self.0 {
+            orphans::forget_child(pid);
+            kill_group(pid);
         }
+        orphans::kill_all();
     }
 }
 
-/// Runs `program args…` with stdin closed; the child (and anything it
-/// started) is killed if it outlives `timeout` or if the caller is dropped
-/// (Ctrl-C), so nothing is orphaned.
+fn kill_group(pid: u32) {
+    #[cfg(unix)]
+    if let Ok(pid) = libc::pid_t::try_from(pid) {
+        // SAFETY: killpg has no memory-safety preconditions; the group was
+        // created for this child alone by process_group(0).
+        unsafe {
+            libc::killpg(pid, libc::SIGKILL);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = pid;
+}
+
+/// Runs `program args…` with stdin closed; the child and anything it
+/// started are killed when it has exited, when it outlives `timeout`, or if
+/// the caller is dropped (Ctrl-C), so nothing is left behind.
 pub async fn run(program: &Path, args: &[&str], timeout: Duration) -> Result<ToolOutput, RunError> {
     let mut command = Command::new(program);
     command
@@ -76,17 +90,23 @@ pub async fn run(program: &Path, args: &[&str], timeout: Duration) -> Result<Too
     #[cfg(unix)]
     command.process_group(0);
     let mut child = command.spawn().map_err(RunError::Spawn)?;
+    if let Some(pid) = child.id() {
+        orphans::track_child(pid);
+    }
     let mut guard = GroupGuard(child.id());
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
-    let work = async {
-        let (out, err) = tokio::join!(read_bounded(stdout), read_bounded(stderr));
+    // The pipes close only when every process holding them is gone: the
+    // helpers are killed as soon as the tool exits, so that one left
+    // running cannot hold the step until its timeout.
+    let wait = async {
         let status = child.wait().await;
-        (status, out, err)
+        drop(std::mem::replace(&mut guard, GroupGuard(None)));
+        status
     };
+    let work = async { tokio::join!(wait, read_bounded(stdout), read_bounded(stderr)) };
     match tokio::time::timeout(timeout, work).await {
         Ok((status, stdout, stderr)) => {
-            guard.disarm();
             let status = status.map_err(RunError::Spawn)?;
             Ok(ToolOutput {
                 status,
@@ -118,15 +138,19 @@ async fn read_bounded<R: AsyncRead + Unpin>(reader: Option<R>) -> String {
     String::from_utf8_lossy(&kept).into_owned()
 }
 
-/// First non-empty line of a tool's output, for messages.
-pub fn first_line(s: &str) -> &str {
-    s.lines()
+/// First non-empty line of a tool's output, for messages: the tool controls
+/// it, so it comes back with its control characters escaped.
+pub fn first_line(s: &str) -> String {
+    let line = s
+        .lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
-        .unwrap_or("")
+        .unwrap_or("");
+    Untrusted::new(line).shown()
 }
 
-/// A tool's whole output on one line (` / ` between lines), at most `max` characters.
+/// A tool's whole output on one line (` / ` between lines), at most `max`
+/// characters, with its control characters escaped.
 pub fn one_line(s: &str, max: usize) -> String {
     let joined = s
         .lines()
@@ -134,13 +158,11 @@ pub fn one_line(s: &str, max: usize) -> String {
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join(" / ");
+    let mut cut: String = joined.chars().take(max).collect();
     if joined.chars().count() > max {
-        let mut cut: String = joined.chars().take(max).collect();
         cut.push('…');
-        cut
-    } else {
-        joined
     }
+    Untrusted::new(cut).shown()
 }
 
 /// Runs the commands `azure_identity` needs (the Azure CLI) with the same

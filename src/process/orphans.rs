@@ -1,0 +1,84 @@
+//! Helpers that escape a tool's process group (`setsid`, a daemonising
+//! plugin). On Linux acr-health is made a child subreaper, so such a process
+//! becomes acr-health's own child when its parent tool exits; after each
+//! step every child that is not a running tool is killed.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+/// The tools running now (direct children that must not be killed).
+static RUNNING: Mutex<Option<HashSet<u32>>> = Mutex::new(None);
+
+/// Adopts the orphans of every tool started later. Call once, early.
+pub fn become_subreaper() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_CHILD_SUBREAPER takes an integer flag and touches no memory.
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    }
+}
+
+pub fn track_child(pid: u32) {
+    if let Ok(mut set) = RUNNING.lock() {
+        set.get_or_insert_with(HashSet::new).insert(pid);
+    }
+}
+
+pub fn forget_child(pid: u32) {
+    if let Ok(mut set) = RUNNING.lock() {
+        if let Some(set) = set.as_mut() {
+            set.remove(&pid);
+        }
+    }
+}
+
+/// Kills every adopted orphan (and its process group), leaving the tools
+/// that are still running alone.
+pub fn kill_all() {
+    #[cfg(target_os = "linux")]
+    {
+        let running = RUNNING
+            .lock()
+            .ok()
+            .and_then(|s| s.clone())
+            .unwrap_or_default();
+        for pid in children_of(std::process::id()) {
+            if running.contains(&pid) {
+                continue;
+            }
+            let Ok(pid) = libc::pid_t::try_from(pid) else {
+                continue;
+            };
+            // SAFETY: kill and killpg have no memory-safety preconditions; the
+            // pid is a child of this process, so it cannot have been reused
+            // by an unrelated process before it is reaped.
+            unsafe {
+                libc::killpg(pid, libc::SIGKILL);
+                libc::kill(pid, libc::SIGKILL);
+                libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG);
+            }
+        }
+    }
+}
+
+/// The processes whose parent is `parent`, from `/proc`.
+#[cfg(target_os = "linux")]
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| parent_of(*pid) == Some(parent))
+        .collect()
+}
+
+/// The parent pid in `/proc/<pid>/stat`: the fourth field, after the
+/// command name in parentheses (which may itself contain spaces and ')').
+#[cfg(target_os = "linux")]
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.split_whitespace().nth(1)?.parse().ok()
+}
