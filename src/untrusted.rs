@@ -97,6 +97,27 @@ pub fn is_terminal_safe(text: &str) -> bool {
     !text.chars().any(|c| c != '\n' && is_hazard(c))
 }
 
+/// Escapes, in place, every string (and key) of a document whose strings
+/// are names and identifiers (Resource Manager's), none of which ever holds
+/// a control character: whatever is printed from it later is then safe.
+pub fn defang_json(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if !is_terminal_safe(s) || s.contains('\n') => {
+            *s = Untrusted::new(s.as_str()).shown();
+        }
+        Value::Array(items) => items.iter_mut().for_each(defang_json),
+        Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (k, mut v) in entries {
+                defang_json(&mut v);
+                map.insert(Untrusted::new(k).shown(), v);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

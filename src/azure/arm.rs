@@ -192,7 +192,8 @@ async fn get(
             None,
         )
         .await?;
-    let doc = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+    let mut doc = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+    crate::untrusted::defang_json(&mut doc);
     Ok((r.status, doc))
 }
 

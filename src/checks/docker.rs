@@ -10,7 +10,7 @@ use super::tool_lookup::{self, Lookup};
 use super::CheckId;
 use crate::codes::ErrorCode;
 use crate::pipeline::Ctx;
-use crate::process::{self, first_line, one_line, RunError, ToolOutput};
+use crate::process::{self, one_line, tool_said, RunError, ToolOutput};
 use crate::report::{CheckResult, Status};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -216,7 +216,11 @@ fn judge_ps(docker: &str, out: Result<ToolOutput, RunError>) -> CheckResult {
     let id = CheckId::DockerDaemon;
     match out {
         Ok(out) if out.success => daemon_available(),
-        Ok(out) => CheckResult::fail(id, ErrorCode::DockerDaemonError, first_line(&out.stderr)),
+        Ok(out) => CheckResult::fail(
+            id,
+            ErrorCode::DockerDaemonError,
+            tool_said(Path::new(docker), &out.stderr),
+        ),
         Err(e) => CheckResult::fail(
             id,
             ErrorCode::DockerDaemonError,
@@ -245,7 +249,7 @@ fn judge_version_output(
             );
         }
     };
-    let stderr = first_line(&out.stderr).to_string();
+    let stderr = tool_said(Path::new(docker), &out.stderr);
     let Some(info) = parse_version_json(&out.stdout) else {
         let shown = if stderr.is_empty() {
             one_line(&out.stdout, 200)
@@ -338,7 +342,11 @@ async fn pull(ctx: &Ctx, docker: &Path) {
             id,
             format!("Image '{PULL_IMAGE}' can be pulled but cannot be used on this platform"),
         ),
-        Ok(out) => CheckResult::fail(id, ErrorCode::DockerPullError, first_line(&out.stderr)),
+        Ok(out) => CheckResult::fail(
+            id,
+            ErrorCode::DockerPullError,
+            tool_said(docker, &out.stderr),
+        ),
         Err(e) => CheckResult::fail(
             id,
             ErrorCode::DockerPullError,

@@ -6,7 +6,7 @@
 use super::CheckId;
 use crate::codes::ErrorCode;
 use crate::pipeline::Ctx;
-use crate::process::{self, first_line};
+use crate::process::{self, tool_said};
 use crate::report::CheckResult;
 use std::cmp::Ordering;
 use std::fmt;
@@ -27,7 +27,7 @@ pub async fn check_tool_version(
     let work = async {
         let result = match process::run(tool, args, ctx.config.timeout).await {
             Err(e) => CheckResult::fail(id, code, format!("{command} {e}")),
-            Ok(out) if !out.success => CheckResult::fail(id, code, first_line(&out.stderr)),
+            Ok(out) if !out.success => CheckResult::fail(id, code, tool_said(tool, &out.stderr)),
             Ok(out) => judge(&out.stdout),
         };
         (result.with_detail("path", tool.display().to_string()), ())

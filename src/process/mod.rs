@@ -149,6 +149,21 @@ pub fn first_line(s: &str) -> String {
     Untrusted::new(line).shown()
 }
 
+/// The first line of a tool's error output, quoted with the tool's name
+/// (`docker: Cannot connect …`): a line of the report never starts with
+/// text a tool chose, so a tool cannot forge one.
+pub fn tool_said(tool: &Path, output: &str) -> String {
+    let line = first_line(output);
+    if line.is_empty() {
+        return String::new();
+    }
+    let name = tool
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "the tool".into());
+    format!("{}: {line}", Untrusted::new(name))
+}
+
 /// A tool's whole output on one line (` / ` between lines), at most `max`
 /// characters, with its control characters escaped.
 pub fn one_line(s: &str, max: usize) -> String {

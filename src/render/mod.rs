@@ -24,8 +24,12 @@ pub trait Renderer {
 /// character a server or tool sent reaches the reader raw (the text renderer
 /// escapes each field; JSON and JUnit escape what their own rules let through).
 pub fn write_report(config: &Config, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    // Masked in the report first, where each string is as the run made it
+    // (a format's own escaping, such as XML's &quot;, would hide a secret
+    // from the mask), then once more in what was rendered.
+    let report = scrubbed(report);
     let mut buf = Vec::new();
-    for_config(config).render(report, &mut buf)?;
+    for_config(config).render(&report, &mut buf)?;
     let text = String::from_utf8_lossy(&buf);
     let text = crate::secret::scrub(&text);
     let text = match config.format {
@@ -34,6 +38,27 @@ pub fn write_report(config: &Config, report: &Report, out: &mut dyn Write) -> io
         OutputFormat::Junit => escape_hazards(&text, |c| format!("&#x{:x};", c as u32)),
     };
     out.write_all(text.as_bytes())
+}
+
+/// `report` with every remembered secret masked in its text.
+fn scrubbed(report: &Report) -> Report {
+    let mut report = report.clone();
+    for check in &mut report.checks {
+        check.message = crate::secret::scrub(&check.message).into_owned();
+        for value in check.details.values_mut() {
+            scrub_value(value);
+        }
+    }
+    report
+}
+
+fn scrub_value(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) => *s = crate::secret::scrub(s).into_owned(),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(scrub_value),
+        serde_json::Value::Object(map) => map.values_mut().for_each(scrub_value),
+        _ => {}
+    }
 }
 
 /// Replaces the characters JSON and XML may carry raw but a terminal would

@@ -109,7 +109,7 @@ impl Text {
                     "{}",
                     self.paint(RED, &format!("An error occurred: {code}"))
                 )?;
-                writeln!(out, "{}", wrap(&message, ""))?;
+                writeln!(out, "{}", wrap(&message, "  "))?;
                 if let Some(fix) = c.remediation {
                     writeln!(
                         out,

@@ -13,6 +13,9 @@ use std::sync::{Arc, Mutex};
 pub enum Entry {
     Addr(IpAddr),
     Cname(String),
+    /// A CNAME to a name made of raw label bytes (anything the wire format
+    /// carries), which itself has the address.
+    RawCname(Vec<Vec<u8>>, IpAddr),
 }
 
 #[derive(Default)]
@@ -100,6 +103,12 @@ impl DnsServer {
         self.add(name, Entry::Cname(target.to_string()))
     }
 
+    /// `name` is a CNAME to the name with these raw labels, which has `ip`.
+    pub fn cname_raw(&self, name: &str, labels: &[&[u8]], ip: &str) -> &Self {
+        let labels = labels.iter().map(|l| l.to_vec()).collect();
+        self.add(name, Entry::RawCname(labels, ip.parse().unwrap()))
+    }
+
     /// Answer each query only after `delay`.
     pub fn set_delay(&self, delay: std::time::Duration) {
         self.zone.lock().unwrap().delay = delay;
@@ -159,6 +168,30 @@ fn answer(zone: &Mutex<Zone>, query: &[u8]) -> Option<Vec<u8>> {
                     reply.add_answer(Record::from_rdata(owner.clone(), 60, RData::AAAA(AAAA(ip))));
                 }
                 Entry::Addr(_) => {}
+                Entry::RawCname(labels, ip) => {
+                    let target = Name::from_labels(
+                        labels
+                            .iter()
+                            .map(|l| hickory_proto::rr::domain::Label::from_raw_bytes(l).unwrap()),
+                    )
+                    .unwrap();
+                    let mut target = target;
+                    target.set_fqdn(true);
+                    reply.add_answer(Record::from_rdata(
+                        owner.clone(),
+                        60,
+                        RData::CNAME(CNAME(target.clone())),
+                    ));
+                    match ip {
+                        IpAddr::V4(v4) if q.query_type() == RecordType::A => {
+                            reply.add_answer(Record::from_rdata(target, 60, RData::A(A(v4))));
+                        }
+                        IpAddr::V6(v6) if q.query_type() == RecordType::AAAA => {
+                            reply.add_answer(Record::from_rdata(target, 60, RData::AAAA(AAAA(v6))));
+                        }
+                        _ => {}
+                    }
+                }
             }
         }
         match next {

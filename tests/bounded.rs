@@ -1,0 +1,333 @@
+//! Nothing holds the run: Ctrl-C and the deadline end it at the pull prompt,
+//! helpers a tool leaves behind are killed, and inputs that could block or
+//! exhaust memory (a FIFO, /dev/zero, a huge file, an absurd number) are
+//! clear usage errors.
+#![cfg(unix)]
+
+mod common;
+
+use common::{run_with, Tools};
+use std::io::{Read, Write};
+use std::os::fd::FromRawFd;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+/// A pseudo-terminal: (master, slave).
+fn pty() -> (std::fs::File, std::fs::File) {
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty writes two descriptors into the given integers; the
+    // name, termios and window size arguments may be null.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty failed");
+    // SAFETY: both descriptors were just opened and are owned by nobody else.
+    unsafe {
+        (
+            std::fs::File::from_raw_fd(master),
+            std::fs::File::from_raw_fd(slave),
+        )
+    }
+}
+
+/// Starts `check` with stdin and stderr on a terminal and waits until it
+/// asks whether to pull; returns the child.
+fn at_the_pull_prompt(tools: &Tools, extra: &[&str]) -> std::process::Child {
+    let (master, slave) = pty();
+    let mut args = vec!["check", "--skip", "helm", "--skip", "notary"];
+    args.extend_from_slice(extra);
+    let child = tools
+        .command(&args)
+        .stdin(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::from(slave))
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut master = master;
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 1024];
+        while let Ok(n) = master.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buf[..n]);
+            if String::from_utf8_lossy(&seen).contains("Proceed? (y/n)") {
+                let _ = tx.send(());
+            }
+        }
+        // Keep the master open until the child is gone, so its terminal stays.
+        std::thread::sleep(Duration::from_secs(10));
+    });
+    rx.recv_timeout(Duration::from_secs(10))
+        .expect("the pull prompt appears");
+    child
+}
+
+/// Waits up to `limit` for the child; its exit code and how long it took.
+fn wait_for(child: &mut std::process::Child, limit: Duration) -> (Option<i32>, Duration) {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status.code(), start.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    panic!("still running after {limit:?}");
+}
+
+#[test]
+fn ctrl_c_at_the_pull_prompt_ends_the_run_at_once() {
+    let tools = Tools::new();
+    tools.docker_up();
+    let mut child = at_the_pull_prompt(&tools, &[]);
+    // What the terminal does on Ctrl-C: SIGINT, and no key reaches stdin.
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let (code, took) = wait_for(&mut child, Duration::from_secs(5));
+    assert_eq!(code, Some(130));
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    assert!(
+        stdout.contains("Docker daemon status: available"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Interrupted."), "{stdout}");
+}
+
+#[test]
+fn the_deadline_ends_a_run_waiting_at_the_pull_prompt() {
+    let tools = Tools::new();
+    tools.docker_up();
+    // --timeout 0.2 gives the run a deadline of 2 s.
+    let mut child = at_the_pull_prompt(&tools, &["--timeout", "0.2"]);
+    let (code, took) = wait_for(&mut child, Duration::from_secs(5));
+    assert_eq!(code, Some(1));
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    assert!(stdout.contains("Deadline exceeded."), "{stdout}");
+}
+
+/// The processes running `sleep <marker>` that are not zombies.
+fn live_sleeps(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let dir = entry.path();
+        let Ok(cmdline) = std::fs::read(dir.join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        let zombie = std::fs::read_to_string(dir.join("stat"))
+            .ok()
+            .and_then(|s| Some(s[s.rfind(')')? + 2..].starts_with('Z')))
+            .unwrap_or(true);
+        if cmdline.contains(&format!("sleep {marker}")) && !zombie {
+            found.push(format!("{}: {cmdline}", dir.display()));
+        }
+    }
+    found
+}
+
+#[test]
+fn helpers_a_tool_leaves_behind_are_killed() {
+    let tools = Tools::new();
+    tools.docker_up();
+    let marker = format!("{}", 400_000 + std::process::id());
+    let escaped = format!("{}", 500_000 + std::process::id());
+    // A helm that leaves one helper in its group and one in a session of its
+    // own, holding its output open, and exits at once.
+    tools.write_executable(
+        "helm",
+        &format!(
+            "#!/bin/sh\n/bin/sleep {marker} &\nsetsid /bin/sleep {escaped} &\nprintf '%s\\n' '{}'\n",
+            common::HELM3
+        ),
+    );
+    let start = Instant::now();
+    let out = run_with(
+        &[
+            "check",
+            "--skip",
+            "docker",
+            "--skip",
+            "notary",
+            "--timeout",
+            "5",
+        ],
+        &tools,
+        &[],
+    );
+    out.assert_code(0).assert_stdout_has("Helm version: 3.14.4");
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "the helpers held the step"
+    );
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline
+        && !(live_sleeps(&marker).is_empty() && live_sleeps(&escaped).is_empty())
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        live_sleeps(&marker),
+        Vec::<String>::new(),
+        "helper in the tool's group"
+    );
+    assert_eq!(
+        live_sleeps(&escaped),
+        Vec::<String>::new(),
+        "helper that escaped with setsid"
+    );
+}
+
+fn mkfifo(path: &std::path::Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}
+
+/// A usage error: exit 2 with one line on stderr naming `needle`, quickly.
+fn assert_usage_error(out: &common::Run, needle: &str) {
+    out.assert_code(2);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(needle),
+        "{needle:?} not in {}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert!(
+        out.elapsed < Duration::from_secs(3),
+        "took {:?}",
+        out.elapsed
+    );
+}
+
+#[test]
+fn fifos_devices_and_huge_files_are_usage_errors() {
+    let tools = Tools::new();
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.pem");
+    mkfifo(&fifo);
+    let huge = dir.path().join("huge.pem");
+    std::fs::write(&huge, vec![b'#'; 5 * 1024 * 1024]).unwrap();
+    let registry = [
+        "check",
+        "-n",
+        "myregistry",
+        "--skip",
+        "environment",
+        "--ca-file",
+    ];
+    for (file, needle) in [
+        (fifo.to_str().unwrap(), "is not a regular file"),
+        ("/dev/zero", "is not a regular file"),
+        (huge.to_str().unwrap(), "is larger than 4 MiB"),
+    ] {
+        let mut args = registry.to_vec();
+        args.push(file);
+        assert_usage_error(&run_with(&args, &tools, &[]), needle);
+        let env = [("SSL_CERT_FILE", file)];
+        assert_usage_error(&run_with(&registry[..5], &tools, &env), needle);
+    }
+    // az's configuration file as a FIFO.
+    let az = tempfile::tempdir().unwrap();
+    mkfifo(&az.path().join("config"));
+    let env = [("AZURE_CONFIG_DIR", az.path().to_str().unwrap())];
+    assert_usage_error(
+        &run_with(&registry[..5], &tools, &env),
+        "is not a regular file",
+    );
+    // A federated token file that would never end.
+    let env = [
+        ("AZURE_FEDERATED_TOKEN_FILE", "/dev/zero"),
+        ("AZURE_CLIENT_ID", "c"),
+        ("AZURE_TENANT_ID", "t"),
+    ];
+    assert_usage_error(
+        &run_with(&registry[..5], &tools, &env),
+        "AZURE_FEDERATED_TOKEN_FILE",
+    );
+}
+
+#[test]
+fn damaged_pem_files_are_usage_errors() {
+    let tools = Tools::new();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = common::pki::Ca::new("test");
+    let good = std::fs::read_to_string(ca.pem_file()).unwrap();
+    let body_start = good.find('\n').unwrap() + 1;
+    let mut bad_base64 = good.clone();
+    bad_base64.replace_range(body_start..body_start + 4, "!!!!");
+    let unterminated = good.replace("-----END CERTIFICATE-----", "");
+    for (name, text, needle) in [
+        ("b64.pem", bad_base64.as_str(), "damaged base64"),
+        ("open.pem", unterminated.as_str(), "no END line"),
+        ("empty.pem", "just text\n", "no PEM certificate"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let args = [
+            "check",
+            "-n",
+            "myregistry",
+            "--skip",
+            "environment",
+            "--ca-file",
+            path.to_str().unwrap(),
+        ];
+        assert_usage_error(&run_with(&args, &tools, &[]), needle);
+    }
+}
+
+#[test]
+fn absurd_timeouts_are_usage_errors() {
+    let tools = Tools::new();
+    for value in ["1e20", "1e300", "9999999999999999999999ms"] {
+        let out = run_with(&["check", "--timeout", value], &tools, &[]);
+        assert_usage_error(&out, value);
+    }
+}
+
+#[test]
+fn a_password_beyond_the_stdin_cap_is_an_error() {
+    let tools = Tools::new();
+    let args = [
+        "check",
+        "-n",
+        "myregistry",
+        "--skip",
+        "environment",
+        "--username",
+        "u",
+        "--password-stdin",
+    ];
+    let mut child = tools.command(&args).stdin(Stdio::piped()).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    std::thread::spawn(move || {
+        let _ = stdin.write_all(&vec![b'x'; 200 * 1024]);
+    });
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("longer than 64 KiB"), "{stderr}");
+}
