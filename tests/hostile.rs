@@ -6,17 +6,8 @@ mod common;
 
 use common::acr::*;
 use common::pki::Ca;
-use common::server::{raw_tcp_server, raw_tls_server, Reply};
+use common::server::{raw_tcp_server, raw_tls_server, read_head, Reply};
 use std::io::{Read, Write};
-
-/// Reads one HTTP request head from a raw stream.
-fn read_head(s: &mut impl Read) {
-    let mut head = Vec::new();
-    let mut b = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") && s.read(&mut b).unwrap_or(0) == 1 {
-        head.push(b[0]);
-    }
-}
 
 #[test]
 fn a_response_that_stalls_mid_body_times_out() {

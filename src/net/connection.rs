@@ -68,15 +68,17 @@ pub async fn open(
     timeout: Duration,
 ) -> Result<Connection, String> {
     let proxy = super::proxy::for_host(host).transpose()?;
-    let addrs = match proxy {
-        Some(_) => Vec::new(),
-        None => {
-            resolver
-                .resolve(host)
-                .await
-                .map_err(|f| format!("DNS: {f} (asked {})", resolver.description))?
-                .addresses
-        }
+    let addrs = if proxy.is_some() {
+        Vec::new()
+    } else if let Ok(ip) = host.parse::<IpAddr>() {
+        // An IP literal (a redirect to storage by address) needs no lookup.
+        vec![ip]
+    } else {
+        resolver
+            .resolve(host)
+            .await
+            .map_err(|f| format!("DNS: {f} (asked {})", resolver.description))?
+            .addresses
     };
     Connection::connect(host, port, &addrs, proxy.as_ref(), tls, timeout)
         .await

@@ -252,14 +252,33 @@ pub fn healthy(login_server: &str, r: &Request) -> Reply {
     }
 }
 
+/// One stream of a raw TLS server.
+pub type RawTls = rustls::StreamOwned<rustls::ServerConnection, std::net::TcpStream>;
+
+/// Reads one HTTP request head (up to the blank line) from a raw stream.
+pub fn read_head(s: &mut impl std::io::Read) -> String {
+    let mut head = Vec::new();
+    let mut b = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && s.read(&mut b).unwrap_or(0) == 1 {
+        head.push(b[0]);
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
 /// A TLS server that hands each accepted stream to `serve` (blocking I/O on
 /// a thread): for answers no well-behaved HTTP server would give.
 pub fn raw_tls_server(
     cert: ServerCert,
-    serve: impl Fn(&mut rustls::StreamOwned<rustls::ServerConnection, std::net::TcpStream>)
-        + Send
-        + Sync
-        + 'static,
+    serve: impl Fn(&mut RawTls) + Send + Sync + 'static,
+) -> SocketAddr {
+    raw_tls_server_on("127.0.0.1:0", cert, serve)
+}
+
+/// `raw_tls_server` listening on `bind` (e.g. `[::1]:0`).
+pub fn raw_tls_server_on(
+    bind: &str,
+    cert: ServerCert,
+    serve: impl Fn(&mut RawTls) + Send + Sync + 'static,
 ) -> SocketAddr {
     let config = Arc::new(
         rustls::ServerConfig::builder_with_provider(Arc::new(
@@ -271,7 +290,7 @@ pub fn raw_tls_server(
         .with_single_cert(cert.chain, cert.key)
         .unwrap(),
     );
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = std::net::TcpListener::bind(bind).unwrap();
     let addr = listener.local_addr().unwrap();
     let serve = Arc::new(serve);
     std::thread::spawn(move || {
