@@ -87,16 +87,26 @@ pub fn scrub_with<'a, 'b>(text: &'a str, secrets: impl Iterator<Item = &'b str>)
 
 /// `text` with `secret` masked, or `None` when it does not occur.
 fn mask_one(text: &str, secret: &str) -> Option<String> {
+    let chars: Vec<char> = secret.chars().collect();
+    let first = *chars.first()?;
+    let mut lead = [0u8; 4];
+    let lead = first.encode_utf8(&mut lead).as_bytes()[0];
     let bytes = text.as_bytes();
     let mut out = String::new();
     let mut copied = 0;
     let mut i = 0;
     while i < bytes.len() {
-        if !text.is_char_boundary(i) {
+        // Only these bytes can begin a reading of the first character.
+        let may_start = bytes[i] == lead
+            || bytes[i] == b'%'
+            || bytes[i] == b'\\'
+            || (first == ' ' && bytes[i] == b'+');
+        if !may_start || !text.is_char_boundary(i) {
             i += 1;
             continue;
         }
-        match match_at(bytes, i, secret) {
+        let mut dead = std::collections::HashSet::new();
+        match match_from(bytes, i, &chars, &mut dead) {
             Some(end) => {
                 out.push_str(&text[copied..i]);
                 out.push_str(MASK);
@@ -113,36 +123,54 @@ fn mask_one(text: &str, secret: &str) -> Option<String> {
     Some(out)
 }
 
-/// Where a match of `secret` that starts at `at` ends, if there is one.
-fn match_at(text: &[u8], at: usize, secret: &str) -> Option<usize> {
-    let mut j = at;
-    for c in secret.chars() {
-        j = match_char(text, j, c)?;
+fn match_from(
+    text: &[u8],
+    j: usize,
+    chars: &[char],
+    dead: &mut std::collections::HashSet<(usize, usize)>,
+) -> Option<usize> {
+    let Some((&c, rest)) = chars.split_first() else {
+        return Some(j);
+    };
+    if dead.contains(&(chars.len(), j)) {
+        return None;
     }
-    Some(j)
+    for end in char_readings(text, j, c) {
+        if let Some(found) = match_from(text, end, rest, dead) {
+            return Some(found);
+        }
+    }
+    dead.insert((chars.len(), j));
+    None
 }
 
-/// Matches one character of a secret at `j` in any encoding: itself, its
-/// UTF-8 bytes percent-encoded (either hex case), `+` for a space, or a
+/// Every position where one reading of character `c` at `j` ends: itself,
+/// its UTF-8 bytes percent-encoded (either hex case), `+` for a space, or a
 /// JSON escape.
-fn match_char(text: &[u8], j: usize, c: char) -> Option<usize> {
+fn char_readings(text: &[u8], j: usize, c: char) -> Vec<usize> {
     let mut utf8 = [0u8; 4];
     let encoded = c.encode_utf8(&mut utf8).as_bytes();
+    let mut ends = Vec::new();
+    if text.get(j..j + encoded.len()) == Some(encoded) {
+        ends.push(j + encoded.len());
+    }
     if let Some(end) = match_bytes(text, j, encoded) {
-        return Some(end);
+        ends.push(end);
     }
     if c == ' ' && text.get(j) == Some(&b'+') {
-        return Some(j + 1);
+        ends.push(j + 1);
     }
-    match_json_escape(text, j, c)
+    if let Some(end) = match_json_escape(text, j, c) {
+        ends.push(end);
+    }
+    ends.dedup();
+    ends
 }
 
-/// Each byte literally or as `%XX`.
+/// Every byte as `%XX`.
 fn match_bytes(text: &[u8], mut j: usize, bytes: &[u8]) -> Option<usize> {
     for &b in bytes {
-        if text.get(j) == Some(&b) {
-            j += 1;
-        } else if text.get(j) == Some(&b'%') && hex_byte(text.get(j + 1..j + 3)?) == Some(b) {
+        if text.get(j) == Some(&b'%') && hex_byte(text.get(j + 1..j + 3)?) == Some(b) {
             j += 3;
         } else {
             return None;
@@ -211,6 +239,14 @@ mod tests {
             assert_eq!(masked(&format!("x={echo}&y"), s), "x=****&y", "{echo}");
         }
         assert_eq!(masked("nothing here", s), "nothing here");
+    }
+
+    #[test]
+    fn reads_overlapping_encodings_of_backslash_and_percent() {
+        let s = r"a\b%c+d";
+        for echo in [r"a\b%c+d", r"a\\b%c+d", "a%5Cb%25c%2Bd", r"a\\b%25c+d"] {
+            assert_eq!(masked(&format!("[{echo}]"), s), "[****]", "{echo}");
+        }
     }
 
     #[test]
