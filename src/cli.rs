@@ -1,8 +1,8 @@
 //! Command-line definitions (clap). Validation of single values happens in
 //! value parsers so every bad input is a one-line usage error (exit 2).
 
-use crate::azure::credential::AuthSource;
-use crate::checks::CheckId;
+use crate::azure::auth::AuthSource;
+use crate::check_id::CheckId;
 use crate::codes::ErrorCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::time::Duration;
@@ -102,7 +102,7 @@ pub struct CheckArgs {
     /// Time limit for each step (a tool run, a lookup, a request): seconds,
     /// or with a unit (500ms, 2s, 1m). The docker pull gets three times this,
     /// and the whole run ten times.
-    #[arg(long, value_name = "DURATION", default_value = "10", value_parser = crate::config::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10", value_parser = crate::duration::parse_duration)]
     pub timeout: Duration,
 
     /// Do not run a check or a group of checks (repeatable): docker, helm,

@@ -2,11 +2,13 @@
 
 pub mod acr;
 pub mod azure;
+pub mod check_id;
 pub mod checks;
 pub mod cli;
 pub mod codes;
 pub mod config;
 pub mod debug;
+pub mod duration;
 pub mod input_file;
 pub mod net;
 pub mod pipeline;

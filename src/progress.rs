@@ -1,7 +1,7 @@
 //! Live progress on a terminal: one status line on stderr naming the checks
 //! still running, redrawn as they finish and erased before the report.
 
-use crate::checks::CheckId;
+use crate::check_id::CheckId;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::sync::Mutex;

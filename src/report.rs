@@ -1,7 +1,8 @@
 //! The report model: what every renderer prints and what decides the exit code.
 
-use crate::checks::CheckId;
+use crate::check_id::CheckId;
 use crate::codes::ErrorCode;
+use crate::target::LoginServerSource;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -110,18 +111,6 @@ impl Default for Tool {
             version: env!("CARGO_PKG_VERSION"),
         }
     }
-}
-
-/// Where the login server that was checked came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LoginServerSource {
-    /// `properties.loginServer` read from Azure Resource Manager.
-    Arm,
-    /// The registry name plus the cloud's login server suffix.
-    Suffix,
-    /// `--login-server`.
-    Flag,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -2,7 +2,19 @@
 //! applies them, the cloud's suffix, `--login-server`.
 
 use crate::azure::cloud::Cloud;
-use crate::report::LoginServerSource;
+use serde::Serialize;
+
+/// Where the login server that was checked came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoginServerSource {
+    /// `properties.loginServer` read from Azure Resource Manager.
+    Arm,
+    /// The registry name plus the cloud's login server suffix.
+    Suffix,
+    /// `--login-server`.
+    Flag,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoginServer {

@@ -3,6 +3,7 @@
 //! works — service principal, workload identity, the Azure CLI, managed
 //! identity — obtained through `azure_identity`.
 
+pub use super::auth::AuthSource;
 use super::cloud::Cloud;
 use crate::net::client::Client;
 use crate::process::BoundedExecutor;
@@ -15,36 +16,6 @@ use std::time::Duration;
 
 /// The scope of Azure AD tokens the registry accepts in the exchange.
 pub const ACR_SCOPE: &str = "https://containerregistry.azure.net/.default";
-
-/// Which credential source `--auth` selects.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum AuthSource {
-    /// The first source that works, in the order below.
-    Auto,
-    /// --username and --password (admin user or ACR token).
-    Password,
-    /// AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_TENANT_ID.
-    ServicePrincipal,
-    /// AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE.
-    WorkloadIdentity,
-    /// The Azure CLI's login (az login).
-    AzCli,
-    /// The managed identity of this Azure host.
-    ManagedIdentity,
-}
-
-impl AuthSource {
-    pub fn label(self) -> &'static str {
-        match self {
-            AuthSource::Auto => "auto",
-            AuthSource::Password => "username and password",
-            AuthSource::ServicePrincipal => "service principal (AZURE_CLIENT_SECRET)",
-            AuthSource::WorkloadIdentity => "workload identity (AZURE_FEDERATED_TOKEN_FILE)",
-            AuthSource::AzCli => "Azure CLI login",
-            AuthSource::ManagedIdentity => "managed identity",
-        }
-    }
-}
 
 #[derive(Clone, Debug)]
 pub struct PasswordLogin {
@@ -167,8 +138,8 @@ impl CredentialSetup {
         }
 
         let az_found = matches!(
-            crate::checks::tool_lookup::find("az"),
-            crate::checks::tool_lookup::Lookup::Found(_)
+            crate::process::lookup::find("az"),
+            crate::process::lookup::Lookup::Found(_)
         );
         if wanted(AuthSource::AzCli) && (az_found || self.mode == AuthSource::AzCli) {
             let cred = if az_found {
@@ -235,7 +206,7 @@ impl CredentialSetup {
                     source,
                     format!(
                         "no token within {}",
-                        crate::config::format_duration(self.timeout)
+                        crate::duration::format_duration(self.timeout)
                     ),
                 )),
             }

@@ -1,6 +1,7 @@
 //! Azure: clouds, the Azure CLI's configuration, credentials.
 
 pub mod arm;
+pub mod auth;
 pub mod az_config;
 pub mod cloud;
 pub mod credential;

@@ -2,7 +2,7 @@
 //! Bearer challenge naming the registry's token endpoint.
 
 use super::CheckId;
-use crate::acr::{challenge, error_body};
+use crate::acr::{error_body, www_authenticate};
 use crate::codes::ErrorCode;
 use crate::net::connection::{Response, Session};
 use crate::report::CheckResult;
@@ -117,7 +117,10 @@ pub async fn check(session: &mut Session, ls: &LoginServer) -> (CheckResult, Opt
             None,
         );
     }
-    let challenges: Vec<_> = headers.iter().flat_map(|h| challenge::parse(h)).collect();
+    let challenges: Vec<_> = headers
+        .iter()
+        .flat_map(|h| www_authenticate::parse(h))
+        .collect();
     let schemes: Vec<&str> = challenges.iter().map(|c| c.scheme.as_str()).collect();
     let bearer = challenges.iter().find(|c| c.scheme == "bearer");
     let (realm, service) = match bearer.map(|b| (b.param("realm"), b.param("service"))) {

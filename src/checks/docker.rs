@@ -6,10 +6,10 @@
 //! down (exit 1, `"Server": null`), which is how a down daemon is told apart
 //! from a missing or broken client.
 
-use super::tool_lookup::{self, Lookup};
 use super::CheckId;
+use super::Ctx;
 use crate::codes::ErrorCode;
-use crate::pipeline::Ctx;
+use crate::process::lookup::{self as tool_lookup, Lookup};
 use crate::process::{self, one_line, tool_said, RunError, ToolOutput};
 use crate::report::{CheckResult, Status};
 use serde_json::Value;

@@ -1,11 +1,11 @@
 //! Helm: the client is found and is at least the version ACR's Helm
 //! integration needs.
 
-use super::tool_lookup::{self, Lookup};
 use super::tool_version::{check_tool_version, version_after, ToolVersion};
 use super::CheckId;
+use super::Ctx;
 use crate::codes::ErrorCode;
-use crate::pipeline::Ctx;
+use crate::process::lookup::{self as tool_lookup, Lookup};
 use crate::process::one_line;
 use crate::report::CheckResult;
 

@@ -3,7 +3,8 @@
 
 use super::CheckId;
 use crate::codes::ErrorCode;
-use crate::report::{CheckResult, LoginServerSource};
+use crate::report::CheckResult;
+use crate::target::LoginServerSource;
 use crate::target::{LoginServer, Target};
 
 pub fn check(target: &Target) -> (CheckResult, Option<LoginServer>) {

@@ -1,11 +1,11 @@
 //! Notary: an optional client (Docker Content Trust). Absent is fine; the
 //! reference documents versions from 0.6.0 on as incompatible.
 
-use super::tool_lookup::{self, Lookup};
 use super::tool_version::{check_tool_version, version_after, ToolVersion};
 use super::CheckId;
+use super::Ctx;
 use crate::codes::ErrorCode;
-use crate::pipeline::Ctx;
+use crate::process::lookup::{self as tool_lookup, Lookup};
 use crate::process::one_line;
 use crate::report::CheckResult;
 

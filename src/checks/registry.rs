@@ -7,6 +7,7 @@
 //! customer-managed key identity.
 
 use super::challenge::{self, Bearer};
+use super::Ctx;
 use super::{
     arm, cmk, data_endpoints, dns, image, login_server, private_endpoint, tls, token, CheckId,
 };
@@ -16,9 +17,9 @@ use crate::config::RegistryConfig;
 use crate::net::client::Client;
 use crate::net::connection::Session;
 use crate::net::dns::Resolver;
-use crate::pipeline::Ctx;
-use crate::report::{CheckResult, LoginServerSource, Status};
+use crate::report::{CheckResult, Status};
 use crate::secret::Secret;
+use crate::target::LoginServerSource;
 use crate::target::{parse_login_server, LoginServer};
 use std::time::Instant;
 

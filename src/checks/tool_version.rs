@@ -4,8 +4,8 @@
 //! or build suffix is ignored.
 
 use super::CheckId;
+use super::Ctx;
 use crate::codes::ErrorCode;
-use crate::pipeline::Ctx;
 use crate::process::{self, tool_said};
 use crate::report::CheckResult;
 use std::cmp::Ordering;

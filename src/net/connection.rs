@@ -3,7 +3,8 @@
 //! CONNECT), the TLS handshake, then HTTP/1.1 requests over the same
 //! connection.
 
-use super::proxy::Proxy;
+use super::proxy::{self, Proxy};
+use super::tcp::{describe_io, tcp_connect};
 use super::tls::{explain_failure, CertInfo, TlsSetup};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -12,8 +13,6 @@ use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// Response bodies are cut off here: nothing acr-health reads is larger,
 /// and a server sending gigabytes must not exhaust memory.
@@ -115,106 +114,6 @@ pub struct Connection {
     pub info: ConnInfo,
 }
 
-fn describe_io(e: &std::io::Error) -> String {
-    use std::io::ErrorKind as K;
-    match e.kind() {
-        K::ConnectionRefused => "connection refused".into(),
-        K::ConnectionReset => "connection reset by peer".into(),
-        K::ConnectionAborted => "connection aborted".into(),
-        K::TimedOut => "timed out".into(),
-        K::UnexpectedEof => "connection closed by the server".into(),
-        _ => e.to_string(),
-    }
-}
-
-/// Connects to the first of `addrs` that accepts, each within `timeout`.
-async fn tcp_connect(addrs: &[SocketAddr], timeout: Duration) -> Result<TcpStream, String> {
-    let mut failures = Vec::new();
-    for addr in addrs {
-        match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
-            Ok(Ok(s)) => {
-                let _ = s.set_nodelay(true);
-                return Ok(s);
-            }
-            Ok(Err(e)) => failures.push(format!("{addr}: {}", describe_io(&e))),
-            Err(_) => failures.push(format!(
-                "{addr}: timed out after {}",
-                crate::config::format_duration(timeout)
-            )),
-        }
-    }
-    if failures.is_empty() {
-        return Err("no address to connect to".into());
-    }
-    Err(format!("TCP connection failed ({})", failures.join("; ")))
-}
-
-/// Opens a tunnel to `host:port` through an HTTP proxy (CONNECT).
-async fn tunnel(
-    proxy: &Proxy,
-    host: &str,
-    port: u16,
-    timeout: Duration,
-) -> Result<TcpStream, String> {
-    let addrs: Vec<SocketAddr> = tokio::time::timeout(
-        timeout,
-        tokio::net::lookup_host((proxy.host.as_str(), proxy.port)),
-    )
-    .await
-    .map_err(|_| format!("proxy {} could not be resolved in time", proxy.display()))?
-    .map_err(|e| format!("proxy {} could not be resolved: {e}", proxy.display()))?
-    .collect();
-    let mut stream = tcp_connect(&addrs, timeout)
-        .await
-        .map_err(|e| format!("proxy {}: {e}", proxy.display()))?;
-    // CONNECT always names the port; an IPv6 address goes in brackets.
-    let target = match super::origin::authority(host, port) {
-        a if port == 443 => format!("{a}:443"),
-        a => a,
-    };
-    let mut request = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n");
-    if let Some(auth) = proxy.authorization() {
-        request.push_str(&format!("Proxy-Authorization: {auth}\r\n"));
-    }
-    request.push_str("\r\n");
-    let exchange = async {
-        stream.write_all(request.as_bytes()).await?;
-        // Read the proxy's answer up to the blank line, bounded.
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") && head.len() < 16 * 1024 {
-            if stream.read(&mut byte).await? == 0 {
-                break;
-            }
-            head.push(byte[0]);
-        }
-        Ok::<_, std::io::Error>(head)
-    };
-    let head = tokio::time::timeout(timeout, exchange)
-        .await
-        .map_err(|_| format!("proxy {} did not answer CONNECT in time", proxy.display()))?
-        .map_err(|e| format!("proxy {}: {}", proxy.display(), describe_io(&e)))?;
-    let head = String::from_utf8_lossy(&head);
-    let status_line = head.lines().next().unwrap_or_default().trim();
-    let status_line = crate::untrusted::inline(status_line).shown();
-    let ok = status_line
-        .split_whitespace()
-        .nth(1)
-        .is_some_and(|code| code == "200");
-    if !ok {
-        return Err(format!(
-            "proxy {} refused the tunnel to {target}: {}",
-            proxy.display(),
-            if status_line.is_empty() {
-                "no answer"
-            } else {
-                &status_line
-            }
-        ));
-    }
-    Ok(stream)
-}
-
 impl Connection {
     /// TCP to `addrs` (or through `proxy`), then TLS for `host`.
     pub async fn connect(
@@ -227,7 +126,7 @@ impl Connection {
     ) -> Result<Connection, ConnectError> {
         let start = Instant::now();
         let tcp = match proxy {
-            Some(p) => tunnel(p, host, port, timeout).await,
+            Some(p) => proxy::tunnel(p, host, port, timeout).await,
             None => {
                 let sockets: Vec<SocketAddr> =
                     addrs.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
@@ -252,7 +151,7 @@ impl Connection {
                 return Err(ConnectError::Tls {
                     reason: format!(
                         "The TLS handshake did not complete within {}.",
-                        crate::config::format_duration(timeout)
+                        crate::duration::format_duration(timeout)
                     ),
                     cert: cert(),
                 })
@@ -451,7 +350,7 @@ impl Connection {
         let outcome = tokio::time::timeout(timeout, exchange).await.map_err(|_| {
             format!(
                 "no complete response within {}",
-                crate::config::format_duration(timeout)
+                crate::duration::format_duration(timeout)
             )
         });
         let outcome = outcome.and_then(|r| r);

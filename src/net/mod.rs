@@ -6,4 +6,5 @@ pub mod connection;
 pub mod dns;
 pub mod origin;
 pub mod proxy;
+pub mod tcp;
 pub mod tls;

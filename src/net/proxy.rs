@@ -1,6 +1,12 @@
-//! `HTTPS_PROXY` / `NO_PROXY`, as curl and the Azure CLI read them.
+//! `HTTPS_PROXY` / `NO_PROXY`, as curl and the Azure CLI read them, and the
+//! CONNECT tunnel through the proxy.
 
+use super::tcp::{describe_io, tcp_connect};
 use base64::Engine;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Proxy {
@@ -60,6 +66,72 @@ fn percent_decode(s: &str) -> String {
     percent_encoding::percent_decode_str(s)
         .decode_utf8_lossy()
         .into_owned()
+}
+
+/// Opens a tunnel to `host:port` through an HTTP proxy (CONNECT).
+pub async fn tunnel(
+    proxy: &Proxy,
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<TcpStream, String> {
+    let addrs: Vec<SocketAddr> = tokio::time::timeout(
+        timeout,
+        tokio::net::lookup_host((proxy.host.as_str(), proxy.port)),
+    )
+    .await
+    .map_err(|_| format!("proxy {} could not be resolved in time", proxy.display()))?
+    .map_err(|e| format!("proxy {} could not be resolved: {e}", proxy.display()))?
+    .collect();
+    let mut stream = tcp_connect(&addrs, timeout)
+        .await
+        .map_err(|e| format!("proxy {}: {e}", proxy.display()))?;
+    // CONNECT always names the port; an IPv6 address goes in brackets.
+    let target = match super::origin::authority(host, port) {
+        a if port == 443 => format!("{a}:443"),
+        a => a,
+    };
+    let mut request = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n");
+    if let Some(auth) = proxy.authorization() {
+        request.push_str(&format!("Proxy-Authorization: {auth}\r\n"));
+    }
+    request.push_str("\r\n");
+    let exchange = async {
+        stream.write_all(request.as_bytes()).await?;
+        // Read the proxy's answer up to the blank line, bounded.
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && head.len() < 16 * 1024 {
+            if stream.read(&mut byte).await? == 0 {
+                break;
+            }
+            head.push(byte[0]);
+        }
+        Ok::<_, std::io::Error>(head)
+    };
+    let head = tokio::time::timeout(timeout, exchange)
+        .await
+        .map_err(|_| format!("proxy {} did not answer CONNECT in time", proxy.display()))?
+        .map_err(|e| format!("proxy {}: {}", proxy.display(), describe_io(&e)))?;
+    let head = String::from_utf8_lossy(&head);
+    let status_line = head.lines().next().unwrap_or_default().trim();
+    let status_line = crate::untrusted::inline(status_line).shown();
+    let ok = status_line
+        .split_whitespace()
+        .nth(1)
+        .is_some_and(|code| code == "200");
+    if !ok {
+        return Err(format!(
+            "proxy {} refused the tunnel to {target}: {}",
+            proxy.display(),
+            if status_line.is_empty() {
+                "no answer"
+            } else {
+                &status_line
+            }
+        ));
+    }
+    Ok(stream)
 }
 
 /// The proxy for `https://host`, from the environment.

@@ -1,5 +1,6 @@
 //! Running an external tool with a deadline and bounded output.
 
+pub mod lookup;
 mod orphans;
 
 use crate::untrusted::Untrusted;
@@ -35,7 +36,7 @@ impl std::fmt::Display for RunError {
             RunError::TimedOut(d) => write!(
                 f,
                 "did not finish within {} and was stopped",
-                crate::config::format_duration(*d)
+                crate::duration::format_duration(*d)
             ),
         }
     }

@@ -1,7 +1,7 @@
 //! The acr-health version line, where az prints its own version.
 
 use super::CheckId;
-use crate::pipeline::Ctx;
+use super::Ctx;
 use crate::report::CheckResult;
 
 pub async fn run(ctx: &Ctx) {
