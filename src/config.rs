@@ -147,7 +147,7 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
             }
         },
     };
-    let cloud = Cloud::select(args.cloud.as_deref(), &az)?;
+    let cloud = Cloud::select(args.cloud.as_deref(), &az).map_err(|e| e.to_string())?;
     let mut target = target::resolve(name.as_deref(), args.login_server.as_deref(), cloud)?;
     notes.append(&mut target.notes);
     target.notes = notes;
@@ -180,7 +180,7 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
             return Err(format!("'{image}' is not a tag or sha256: digest"));
         }
     }
-    let tls = TlsSetup::new(args.ca_file.as_deref())?;
+    let tls = TlsSetup::new(args.ca_file.as_deref()).map_err(|e| e.to_string())?;
     let proxy = match &target.login_server {
         Ok(ls) => proxy::for_host(&ls.host)
             .transpose()

@@ -4,15 +4,24 @@ use crate::secret::Secret;
 use base64::Engine;
 use serde_json::Value;
 
+/// Why a 200 answer of a token endpoint holds no token.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TokenFieldError {
+    /// Nothing of the body is kept: a token cut off by the size limit would
+    /// otherwise leak in part.
+    #[error("the response is not JSON ({0} bytes)")]
+    NotJson(usize),
+    #[error("the response has no '{0}'")]
+    Missing(String),
+}
+
 /// The field `field` (`refresh_token`, `access_token`) of a token response.
-pub fn token_field(body: &[u8], field: &str) -> Result<Secret, String> {
-    // Nothing of a body that is not JSON is shown: a token cut off by the
-    // size limit would otherwise leak in part.
-    let doc: Value = serde_json::from_slice(body)
-        .map_err(|_| format!("the response is not JSON ({} bytes)", body.len()))?;
+pub fn token_field(body: &[u8], field: &str) -> Result<Secret, TokenFieldError> {
+    let doc: Value =
+        serde_json::from_slice(body).map_err(|_| TokenFieldError::NotJson(body.len()))?;
     match doc.get(field) {
         Some(Value::String(s)) if !s.is_empty() => Ok(Secret::new(s.clone())),
-        _ => Err(format!("the response has no '{field}'")),
+        _ => Err(TokenFieldError::Missing(field.to_string())),
     }
 }
 
@@ -61,8 +70,9 @@ mod tests {
             "r"
         );
         assert!(token_field(br#"{"refresh_token":""}"#, "refresh_token").is_err());
-        assert!(token_field(b"<html>", "access_token")
-            .unwrap_err()
-            .contains("not JSON"));
+        assert_eq!(
+            token_field(b"<html>", "access_token").unwrap_err(),
+            TokenFieldError::NotJson(6)
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! Azure Resource Manager: the registry as Azure sees it.
 
-use crate::net::client::Client;
+use crate::net::https_client::{Client, ClientError};
 use crate::net::origin;
 use crate::secret::Secret;
 use crate::untrusted::Untrusted;
@@ -21,18 +21,50 @@ pub struct ArmTarget {
     pub name: String,
 }
 
-#[derive(Debug)]
+/// Why Resource Manager gave no answer to use. `detail` is Resource
+/// Manager's own `code: message`, escaped.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ArmError {
-    Forbidden(String),
-    NotFound(String),
-    Other(String),
+    #[error("Resource Manager denied reading {what} ({status} {detail})")]
+    Forbidden {
+        what: String,
+        status: u16,
+        detail: String,
+    },
+    #[error("{what} was not found ({detail})")]
+    NotFound { what: String, detail: String },
+    #[error("no registry named '{name}' in subscription {subscription}")]
+    NoSuchRegistry { name: String, subscription: String },
+    #[error("Resource Manager answered {status} for {what} {detail}")]
+    Status {
+        what: String,
+        status: u16,
+        detail: String,
+    },
+    #[error("Resource Manager answered {status} with a body that is not JSON ({len} bytes)")]
+    NotJson { status: u16, len: usize },
+    #[error("bad Resource Manager endpoint {endpoint}: {reason}")]
+    BadEndpoint {
+        endpoint: String,
+        reason: url::ParseError,
+    },
+    #[error("Resource Manager gave an address that is not a URL ({0}); it was not followed")]
+    NotAUrl(Untrusted),
+    #[error("Resource Manager gave an address on {got} instead of {expected}; it was not followed and no token was sent")]
+    OffOrigin { got: String, expected: String },
+    #[error("'{0}' is not a resource id; it was not read")]
+    NotAResourceId(Untrusted),
+    #[error(transparent)]
+    Client(#[from] ClientError),
 }
 
-impl std::fmt::Display for ArmError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ArmError::Forbidden(s) | ArmError::NotFound(s) | ArmError::Other(s) => f.write_str(s),
-        }
+impl ArmError {
+    /// The registry (or resource) is not where it was looked for.
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            ArmError::NotFound { .. } | ArmError::NoSuchRegistry { .. }
+        )
     }
 }
 
@@ -164,21 +196,17 @@ async fn get(
     token: &Secret,
     endpoint: &str,
     url: &str,
-) -> Result<(u16, Value), String> {
-    let base = url::Url::parse(endpoint)
-        .map_err(|e| format!("bad Resource Manager endpoint {endpoint}: {e}"))?;
-    let url = url::Url::parse(url).map_err(|_| {
-        format!(
-            "Resource Manager gave an address that is not a URL ({}); it was not followed",
-            Untrusted::new(url)
-        )
+) -> Result<(u16, Value), ArmError> {
+    let base = url::Url::parse(endpoint).map_err(|reason| ArmError::BadEndpoint {
+        endpoint: endpoint.to_string(),
+        reason,
     })?;
+    let url = url::Url::parse(url).map_err(|_| ArmError::NotAUrl(Untrusted::new(url)))?;
     if !origin::same_origin(&url, &base) {
-        return Err(format!(
-            "Resource Manager gave an address on {} instead of {}; it was not followed and no token was sent",
-            origin::describe(&url),
-            origin::describe(&base)
-        ));
+        return Err(ArmError::OffOrigin {
+            got: origin::describe(&url),
+            expected: origin::describe(&base),
+        });
     }
     let auth = format!("Bearer {}", token.expose());
     let r = client
@@ -192,7 +220,17 @@ async fn get(
             None,
         )
         .await?;
-    let mut doc = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+    let mut doc = match serde_json::from_slice(&r.body) {
+        Ok(doc) => doc,
+        // An error status may come without a body worth reading.
+        Err(_) if r.status != 200 => Value::Null,
+        Err(_) => {
+            return Err(ArmError::NotJson {
+                status: r.status,
+                len: r.body.len(),
+            })
+        }
+    };
     crate::untrusted::defang_json(&mut doc);
     Ok((r.status, doc))
 }
@@ -216,16 +254,21 @@ pub async fn find_registry(
 ) -> Result<Registry, ArmError> {
     let base = t.endpoint.trim_end_matches('/');
     let sub = &t.subscription;
-    let status_error = |status: u16, doc: &Value, what: &str| match status {
-        401 | 403 => ArmError::Forbidden(format!(
-            "Resource Manager denied reading {what} ({status} {})",
-            arm_error_text(doc)
-        )),
-        404 => ArmError::NotFound(format!("{what} was not found ({})", arm_error_text(doc))),
-        _ => ArmError::Other(format!(
-            "Resource Manager answered {status} for {what} {}",
-            arm_error_text(doc)
-        )),
+    let status_error = |status: u16, doc: &Value, what: &str| {
+        let (what, detail) = (what.to_string(), arm_error_text(doc));
+        match status {
+            401 | 403 => ArmError::Forbidden {
+                what,
+                status,
+                detail,
+            },
+            404 => ArmError::NotFound { what, detail },
+            _ => ArmError::Status {
+                what,
+                status,
+                detail,
+            },
+        }
     };
     if let Some(rg) = &t.resource_group {
         let what = format!(
@@ -236,9 +279,7 @@ pub async fn find_registry(
             "{base}/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerRegistry/registries/{}?api-version={REGISTRY_API}",
             t.name
         );
-        let (status, doc) = get(client, token, base, &url)
-            .await
-            .map_err(ArmError::Other)?;
+        let (status, doc) = get(client, token, base, &url).await?;
         return match status {
             200 => Ok(Registry { doc }),
             _ => Err(status_error(status, &doc, &what)),
@@ -249,9 +290,7 @@ pub async fn find_registry(
         "{base}/subscriptions/{sub}/providers/Microsoft.ContainerRegistry/registries?api-version={REGISTRY_API}"
     );
     for _ in 0..MAX_PAGES {
-        let (status, doc) = get(client, token, base, &url)
-            .await
-            .map_err(ArmError::Other)?;
+        let (status, doc) = get(client, token, base, &url).await?;
         if status != 200 {
             return Err(status_error(status, &doc, &what));
         }
@@ -268,10 +307,10 @@ pub async fn find_registry(
             _ => break,
         }
     }
-    Err(ArmError::NotFound(format!(
-        "no registry named '{}' in subscription {sub}",
-        t.name
-    )))
+    Err(ArmError::NoSuchRegistry {
+        name: t.name.clone(),
+        subscription: sub.clone(),
+    })
 }
 
 /// Reads any resource by id; `Ok(None)` when it does not exist.
@@ -281,23 +320,20 @@ pub async fn get_resource(
     endpoint: &str,
     id: &str,
     api: &str,
-) -> Result<Option<Value>, String> {
+) -> Result<Option<Value>, ArmError> {
     if !id.starts_with('/') {
-        return Err(format!(
-            "'{}' is not a resource id; it was not read",
-            Untrusted::new(id)
-        ));
+        return Err(ArmError::NotAResourceId(Untrusted::new(id)));
     }
     let url = format!("{}{id}?api-version={api}", endpoint.trim_end_matches('/'));
     let (status, doc) = get(client, token, endpoint, &url).await?;
     match status {
         200 => Ok(Some(doc)),
         404 => Ok(None),
-        s => Err(format!(
-            "Resource Manager answered {s} for {} {}",
-            Untrusted::new(id),
-            arm_error_text(&doc)
-        )),
+        status => Err(ArmError::Status {
+            what: Untrusted::new(id).shown(),
+            status,
+            detail: arm_error_text(&doc),
+        }),
     }
 }
 

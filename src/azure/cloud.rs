@@ -32,6 +32,14 @@ const BUILTIN: [(&str, &str, &str, &str); 3] = [
     ),
 ];
 
+/// `--cloud` (or az's configuration) names a cloud nobody defined.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown cloud '{name}' (one of: {known}, or a cloud registered with 'az cloud register')")]
+pub struct UnknownCloud {
+    pub name: String,
+    pub known: String,
+}
+
 impl Cloud {
     pub fn builtin(name: &str) -> Option<Cloud> {
         BUILTIN
@@ -79,7 +87,7 @@ impl Cloud {
 
     /// `--cloud`, else the cloud az is set to, else AzureCloud. A name that
     /// is neither built in nor registered with az is an error.
-    pub fn select(flag: Option<&str>, az: &AzConfig) -> Result<Cloud, String> {
+    pub fn select(flag: Option<&str>, az: &AzConfig) -> Result<Cloud, UnknownCloud> {
         let name = flag.or(az.cloud_name()).unwrap_or("AzureCloud");
         Cloud::builtin(name)
             .or_else(|| Cloud::custom(name, az))
@@ -93,11 +101,9 @@ impl Cloud {
                     authority: None,
                 })
             })
-            .ok_or_else(|| {
-                format!(
-                    "unknown cloud '{name}' (one of: {}, or a cloud registered with 'az cloud register')",
-                    Cloud::builtin_names().collect::<Vec<_>>().join(", ")
-                )
+            .ok_or_else(|| UnknownCloud {
+                name: name.to_string(),
+                known: Cloud::builtin_names().collect::<Vec<_>>().join(", "),
             })
     }
 }

@@ -5,7 +5,7 @@
 
 pub use super::auth::AuthSource;
 use super::cloud::Cloud;
-use crate::net::client::Client;
+use crate::net::https_client::Client;
 use crate::process::BoundedExecutor;
 use crate::secret::Secret;
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
@@ -59,7 +59,30 @@ pub struct CredentialSetup {
 }
 
 /// A source and its credential, or why it cannot be built.
-type Candidate = (AuthSource, Result<Arc<dyn TokenCredential>, String>);
+type Candidate = (AuthSource, Result<Arc<dyn TokenCredential>, Unavailable>);
+
+/// Why a credential source cannot even be tried.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum Unavailable {
+    #[error("set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET")]
+    ServicePrincipalVariables,
+    #[error("set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE")]
+    WorkloadIdentityVariables,
+    #[error("the Azure CLI (az) is not on PATH")]
+    NoAzureCli,
+    #[error("not an Azure AD credential source")]
+    NotAnAzureAdSource,
+    /// The Azure SDK refused the configuration, in its own words.
+    #[error("{0}")]
+    Sdk(String),
+}
+
+fn az_on_path() -> bool {
+    matches!(
+        crate::process::lookup::find("az"),
+        crate::process::lookup::Lookup::Found(_)
+    )
+}
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -91,95 +114,97 @@ impl CredentialSetup {
     /// The sources to try, in order, with the credential for each; sources
     /// whose configuration is absent are left out in auto mode.
     fn candidates(&self) -> Vec<Candidate> {
-        let wanted = |s: AuthSource| self.mode == AuthSource::Auto || self.mode == s;
-        let mut out: Vec<Candidate> = Vec::new();
-        let tenant = env("AZURE_TENANT_ID");
-        let client_id = env("AZURE_CLIENT_ID");
+        let configured = [
+            (
+                AuthSource::ServicePrincipal,
+                env("AZURE_CLIENT_SECRET").is_some(),
+            ),
+            (
+                AuthSource::WorkloadIdentity,
+                env("AZURE_FEDERATED_TOKEN_FILE").is_some(),
+            ),
+            (AuthSource::AzCli, az_on_path()),
+            // IMDS is only tried when asked for or when the host advertises
+            // an identity endpoint (App Service, Arc, Cloud Shell): probing
+            // the link-local IMDS address on every run would cost a timeout
+            // off Azure.
+            (
+                AuthSource::ManagedIdentity,
+                env("IDENTITY_ENDPOINT").is_some(),
+            ),
+        ];
+        configured
+            .into_iter()
+            .filter(|(source, present)| match self.mode {
+                AuthSource::Auto => *present,
+                mode => mode == *source,
+            })
+            .map(|(source, _)| (source, self.credential(source)))
+            .collect()
+    }
 
-        let sp_configured = env("AZURE_CLIENT_SECRET").is_some();
-        if wanted(AuthSource::ServicePrincipal)
-            && (sp_configured || self.mode == AuthSource::ServicePrincipal)
-        {
-            let cred = match (&tenant, &client_id, env("AZURE_CLIENT_SECRET")) {
-                (Some(t), Some(c), Some(secret)) => azure_identity::ClientSecretCredential::new(
-                    t,
-                    c.clone(),
-                    secret.into(),
-                    Some(azure_identity::ClientSecretCredentialOptions {
+    fn credential(&self, source: AuthSource) -> Result<Arc<dyn TokenCredential>, Unavailable> {
+        let (tenant, client_id) = (env("AZURE_TENANT_ID"), env("AZURE_CLIENT_ID"));
+        let sdk = |e: azure_core::Error| Unavailable::Sdk(e.to_string());
+        match source {
+            AuthSource::ServicePrincipal => {
+                let (Some(t), Some(c), Some(secret)) =
+                    (tenant, client_id, env("AZURE_CLIENT_SECRET"))
+                else {
+                    return Err(Unavailable::ServicePrincipalVariables);
+                };
+                let options = azure_identity::ClientSecretCredentialOptions {
+                    client_options: self.client_options(),
+                };
+                azure_identity::ClientSecretCredential::new(&t, c, secret.into(), Some(options))
+                    .map(|c| c as Arc<dyn TokenCredential>)
+                    .map_err(sdk)
+            }
+            AuthSource::WorkloadIdentity => {
+                if tenant.is_none()
+                    || client_id.is_none()
+                    || env("AZURE_FEDERATED_TOKEN_FILE").is_none()
+                {
+                    return Err(Unavailable::WorkloadIdentityVariables);
+                }
+                let options = azure_identity::WorkloadIdentityCredentialOptions {
+                    credential_options: azure_identity::ClientAssertionCredentialOptions {
                         client_options: self.client_options(),
-                    }),
-                )
-                .map(|c| c as Arc<dyn TokenCredential>)
-                .map_err(|e| e.to_string()),
-                _ => Err("set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET".into()),
-            };
-            out.push((AuthSource::ServicePrincipal, cred));
-        }
-
-        let wi_configured = env("AZURE_FEDERATED_TOKEN_FILE").is_some();
-        if wanted(AuthSource::WorkloadIdentity)
-            && (wi_configured || self.mode == AuthSource::WorkloadIdentity)
-        {
-            let cred = if tenant.is_some() && client_id.is_some() && wi_configured {
-                azure_identity::WorkloadIdentityCredential::new(Some(
-                    azure_identity::WorkloadIdentityCredentialOptions {
-                        credential_options: azure_identity::ClientAssertionCredentialOptions {
-                            client_options: self.client_options(),
-                        },
-                        ..Default::default()
                     },
-                ))
-                .map(|c| c as Arc<dyn TokenCredential>)
-                .map_err(|e| e.to_string())
-            } else {
-                Err("set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE".into())
-            };
-            out.push((AuthSource::WorkloadIdentity, cred));
-        }
-
-        let az_found = matches!(
-            crate::process::lookup::find("az"),
-            crate::process::lookup::Lookup::Found(_)
-        );
-        if wanted(AuthSource::AzCli) && (az_found || self.mode == AuthSource::AzCli) {
-            let cred = if az_found {
-                azure_identity::AzureCliCredential::new(Some(
-                    azure_identity::AzureCliCredentialOptions {
-                        executor: Some(Arc::new(BoundedExecutor {
-                            timeout: self.timeout,
-                        })),
-                        ..Default::default()
-                    },
-                ))
-                .map(|c| c as Arc<dyn TokenCredential>)
-                .map_err(|e| e.to_string())
-            } else {
-                Err("the Azure CLI (az) is not on PATH".into())
-            };
-            out.push((AuthSource::AzCli, cred));
-        }
-
-        // IMDS is only tried when asked for or when the host advertises an
-        // identity endpoint (App Service, Arc, Cloud Shell): probing the
-        // link-local IMDS address on every run would cost a timeout off Azure.
-        if wanted(AuthSource::ManagedIdentity)
-            && (env("IDENTITY_ENDPOINT").is_some() || self.mode == AuthSource::ManagedIdentity)
-        {
-            let user_assigned = client_id
-                .clone()
-                .filter(|_| self.mode == AuthSource::ManagedIdentity)
-                .map(azure_identity::UserAssignedId::ClientId);
-            let cred = azure_identity::ManagedIdentityCredential::new(Some(
-                azure_identity::ManagedIdentityCredentialOptions {
+                    ..Default::default()
+                };
+                azure_identity::WorkloadIdentityCredential::new(Some(options))
+                    .map(|c| c as Arc<dyn TokenCredential>)
+                    .map_err(sdk)
+            }
+            AuthSource::AzCli => {
+                if !az_on_path() {
+                    return Err(Unavailable::NoAzureCli);
+                }
+                let options = azure_identity::AzureCliCredentialOptions {
+                    executor: Some(Arc::new(BoundedExecutor {
+                        timeout: self.timeout,
+                    })),
+                    ..Default::default()
+                };
+                azure_identity::AzureCliCredential::new(Some(options))
+                    .map(|c| c as Arc<dyn TokenCredential>)
+                    .map_err(sdk)
+            }
+            AuthSource::ManagedIdentity => {
+                let user_assigned = client_id
+                    .filter(|_| self.mode == AuthSource::ManagedIdentity)
+                    .map(azure_identity::UserAssignedId::ClientId);
+                let options = azure_identity::ManagedIdentityCredentialOptions {
                     user_assigned_id: user_assigned,
                     client_options: self.client_options(),
-                },
-            ))
-            .map(|c| c as Arc<dyn TokenCredential>)
-            .map_err(|e| e.to_string());
-            out.push((AuthSource::ManagedIdentity, cred));
+                };
+                azure_identity::ManagedIdentityCredential::new(Some(options))
+                    .map(|c| c as Arc<dyn TokenCredential>)
+                    .map_err(sdk)
+            }
+            AuthSource::Auto | AuthSource::Password => Err(Unavailable::NotAnAzureAdSource),
         }
-        out
     }
 
     /// An Azure AD token for `scope` from the first source that gives one.
@@ -189,7 +214,7 @@ impl CredentialSetup {
             let cred = match cred {
                 Ok(c) => c,
                 Err(why) => {
-                    failures.tried.push((source, why));
+                    failures.tried.push((source, why.to_string()));
                     continue;
                 }
             };

@@ -5,3 +5,4 @@ pub mod auth;
 pub mod az_config;
 pub mod cloud;
 pub mod credential;
+pub mod transport;

@@ -3,9 +3,9 @@
 //! read the run goes on with the name + suffix login server.
 
 use super::CheckId;
-use crate::azure::arm::{self, ArmError, ArmTarget, Registry};
+use crate::azure::arm::{self, ArmTarget, Registry};
 use crate::azure::credential::CredentialSetup;
-use crate::net::client::Client;
+use crate::net::https_client::Client;
 use crate::report::CheckResult;
 use crate::secret::Secret;
 use std::sync::Arc;
@@ -41,8 +41,8 @@ pub async fn lookup(setup: CredentialSetup, target: ArmTarget) -> Outcome {
             client: setup.client.clone(),
             endpoint: target.endpoint.clone(),
         }),
-        Err(ArmError::NotFound(why)) => Err(format!(
-            "{why}; is the registry in another subscription (--subscription) or cloud (--cloud)?"
+        Err(e) if e.is_not_found() => Err(format!(
+            "{e}; is the registry in another subscription (--subscription) or cloud (--cloud)?"
         )),
         Err(e) => Err(e.to_string()),
     }

@@ -17,10 +17,13 @@ async fn probe(
     timeout: Duration,
 ) -> Result<(), String> {
     let (host, port) = parse_login_server(host_port)?;
-    let mut conn = connection::open(&host, port, resolver, tls, timeout).await?;
+    let mut conn = connection::open(&host, port, resolver, tls, timeout)
+        .await
+        .map_err(|e| e.to_string())?;
     let r = conn
         .send(http::Method::GET, "/", &[], None, timeout)
-        .await?;
+        .await
+        .map_err(|e| e.to_string())?;
     if r.status == 403 {
         Ok(())
     } else {

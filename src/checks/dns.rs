@@ -91,7 +91,7 @@ fn describe(
     host: &str,
     answer: &DnsAnswer,
     resolver: &Resolver,
-    os: Option<&Result<Vec<IpAddr>, String>>,
+    os: Option<&Result<Vec<IpAddr>, dns::DnsFailure>>,
 ) -> CheckResult {
     let first = answer.addresses[0];
     let mut r = CheckResult::pass(

@@ -120,7 +120,8 @@ async fn follow(blob_url: &url::Url, location: &str, f: &Fetch<'_>) -> Result<St
     let path = connection::path_and_query(&url);
     let r = conn
         .send(http::Method::GET, &path, &[], None, f.timeout)
-        .await?;
+        .await
+        .map_err(|e| e.to_string())?;
     if r.status == 200 {
         Ok(host)
     } else {

@@ -33,7 +33,8 @@ async fn mappings(found: &Found, vnet: &str) -> Result<Vec<(String, String)>, St
             &id,
             NETWORK_API,
         )
-        .await?
+        .await
+        .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("{id} does not exist"))
     };
     let pe_ids: Vec<String> = found.registry.doc["properties"]["privateEndpointConnections"]

@@ -14,9 +14,9 @@ use super::{
 use crate::azure::credential::{CredentialSetup, NoCredential, ACR_SCOPE};
 use crate::codes::ErrorCode;
 use crate::config::RegistryConfig;
-use crate::net::client::Client;
 use crate::net::connection::Session;
-use crate::net::dns::Resolver;
+use crate::net::dns::{DnsSetupError, Resolver};
+use crate::net::https_client::Client;
 use crate::report::{CheckResult, Status};
 use crate::secret::Secret;
 use crate::target::LoginServerSource;
@@ -51,7 +51,7 @@ fn timed(mut r: CheckResult, since: Instant) -> CheckResult {
 async fn probe(
     ctx: &Ctx,
     reg: &RegistryConfig,
-    resolver: &Result<Resolver, String>,
+    resolver: &Result<Resolver, DnsSetupError>,
     ls: &LoginServer,
 ) -> Path {
     let timeout = ctx.config.timeout;
@@ -85,7 +85,7 @@ async fn probe(
             results.push(CheckResult::fail(
                 CheckId::Dns,
                 ErrorCode::ConnectivityDnsError,
-                why,
+                why.to_string(),
             ));
             return stop(results, 0, "DNS lookup failed");
         }

@@ -56,7 +56,7 @@ pub async fn check(
                 ));
             }
             let r = CheckResult::fail(id, ErrorCode::ConnectivityChallengeError, detail)
-                .with_detail("transport", why);
+                .with_detail("transport", why.to_string());
             (r, None)
         }
         Err(ConnectError::Tls { reason, cert }) => {

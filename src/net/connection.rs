@@ -3,8 +3,10 @@
 //! CONNECT), the TLS handshake, then HTTP/1.1 requests over the same
 //! connection.
 
+pub use super::error::{ConnectError, OpenError};
+use super::error::{HttpError, IoFailure, TransportError};
 use super::proxy::{self, Proxy};
-use super::tcp::{describe_io, tcp_connect};
+use super::tcp::tcp_connect;
 use super::tls::{explain_failure, CertInfo, TlsSetup};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -29,26 +31,6 @@ pub struct ConnInfo {
     pub tls_ms: u64,
 }
 
-#[derive(Debug)]
-pub enum ConnectError {
-    /// TCP (or the proxy tunnel) failed: refused, reset, timed out.
-    Transport(String),
-    /// The TLS handshake failed.
-    Tls {
-        reason: String,
-        cert: Option<CertInfo>,
-    },
-}
-
-impl std::fmt::Display for ConnectError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ConnectError::Transport(t) => write!(f, "connection: {t}"),
-            ConnectError::Tls { reason, .. } => write!(f, "TLS: {reason}"),
-        }
-    }
-}
-
 /// The path and query of `url`, as sent in the request line.
 pub fn path_and_query(url: &url::Url) -> String {
     match url.query() {
@@ -65,7 +47,7 @@ pub async fn open(
     resolver: &super::dns::Resolver,
     tls: &TlsSetup,
     timeout: Duration,
-) -> Result<Connection, String> {
+) -> Result<Connection, OpenError> {
     let proxy = super::proxy::for_host(host).transpose()?;
     let addrs = if proxy.is_some() {
         Vec::new()
@@ -76,12 +58,13 @@ pub async fn open(
         resolver
             .resolve(host)
             .await
-            .map_err(|f| format!("DNS: {f} (asked {})", resolver.description))?
+            .map_err(|failure| OpenError::Dns {
+                failure,
+                server: resolver.description.clone(),
+            })?
             .addresses
     };
-    Connection::connect(host, port, &addrs, proxy.as_ref(), tls, timeout)
-        .await
-        .map_err(|e| e.to_string())
+    Ok(Connection::connect(host, port, &addrs, proxy.as_ref(), tls, timeout).await?)
 }
 
 #[derive(Debug)]
@@ -126,23 +109,26 @@ impl Connection {
     ) -> Result<Connection, ConnectError> {
         let start = Instant::now();
         let tcp = match proxy {
-            Some(p) => proxy::tunnel(p, host, port, timeout).await,
+            Some(p) => proxy::tunnel(p, host, port, timeout)
+                .await
+                .map_err(TransportError::from),
             None => {
                 let sockets: Vec<SocketAddr> =
                     addrs.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
-                tcp_connect(&sockets, timeout).await
+                tcp_connect(&sockets, timeout)
+                    .await
+                    .map_err(TransportError::from)
             }
-        }
-        .map_err(ConnectError::Transport)?;
+        }?;
         let peer = tcp
             .peer_addr()
-            .map_err(|e| ConnectError::Transport(describe_io(&e)))?;
+            .map_err(|e| TransportError::Io(IoFailure::from(&e)))?;
         let tcp_ms = start.elapsed().as_millis() as u64;
 
         let tls_start = Instant::now();
         let (config, presented) = tls.client_config();
         let name = ServerName::try_from(host.to_string())
-            .map_err(|_| ConnectError::Transport(format!("'{host}' is not a valid TLS name")))?;
+            .map_err(|_| TransportError::BadName(host.to_string()))?;
         let connector = tokio_rustls::TlsConnector::from(config);
         let handshake = tokio::time::timeout(timeout, connector.connect(name, tcp)).await;
         let cert = || presented.get().and_then(|der| CertInfo::parse(&der));
@@ -162,10 +148,7 @@ impl Connection {
                     Some(tls_err) => explain_failure(tls_err, cert.as_ref()),
                     None => {
                         // Not a TLS verdict: the peer hung up or reset mid-handshake.
-                        return Err(ConnectError::Transport(format!(
-                            "the connection failed during the TLS handshake: {}",
-                            describe_io(&e)
-                        )));
+                        return Err(TransportError::Handshake(IoFailure::from(&e)).into());
                     }
                 };
                 return Err(ConnectError::Tls { reason, cert });
@@ -210,10 +193,10 @@ impl Connection {
         let sockets: Vec<SocketAddr> = addrs.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
         let tcp = tcp_connect(&sockets, timeout)
             .await
-            .map_err(ConnectError::Transport)?;
+            .map_err(TransportError::from)?;
         let peer = tcp
             .peer_addr()
-            .map_err(|e| ConnectError::Transport(describe_io(&e)))?;
+            .map_err(|e| TransportError::Io(IoFailure::from(&e)))?;
         let info = ConnInfo {
             peer,
             via_proxy: None,
@@ -237,7 +220,7 @@ impl Connection {
     {
         let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
-            .map_err(|e| ConnectError::Transport(format!("HTTP setup failed: {e}")))?;
+            .map_err(|e| TransportError::HttpSetup(e.to_string()))?;
         tokio::spawn(async move {
             let _ = conn.await;
         });
@@ -269,7 +252,7 @@ impl Connection {
         headers: &[(&str, &str)],
         body: Option<Bytes>,
         timeout: Duration,
-    ) -> Result<Response, String> {
+    ) -> Result<Response, HttpError> {
         let mut req = http::Request::builder()
             .method(method)
             .uri(path_and_query)
@@ -299,12 +282,12 @@ impl Connection {
         });
         let req = req
             .body(Full::new(body))
-            .map_err(|e| format!("invalid request: {e}"))?;
+            .map_err(|e| HttpError::InvalidRequest(e.to_string()))?;
         let exchange = async {
             self.sender
                 .ready()
                 .await
-                .map_err(|e| format!("the connection was closed: {e}"))?;
+                .map_err(|e| HttpError::Closed(e.to_string()))?;
             let resp = self
                 .sender
                 .send_request(req)
@@ -347,12 +330,9 @@ impl Connection {
             });
             Ok(response)
         };
-        let outcome = tokio::time::timeout(timeout, exchange).await.map_err(|_| {
-            format!(
-                "no complete response within {}",
-                crate::duration::format_duration(timeout)
-            )
-        });
+        let outcome = tokio::time::timeout(timeout, exchange)
+            .await
+            .map_err(|_| HttpError::Timeout(timeout));
         let outcome = outcome.and_then(|r| r);
         if !matches!(&outcome, Ok(r) if !r.truncated) {
             self.reusable = false;
@@ -361,21 +341,21 @@ impl Connection {
     }
 }
 
-fn describe_hyper(e: &hyper::Error) -> String {
+fn describe_hyper(e: &hyper::Error) -> HttpError {
     use std::error::Error;
     let mut source = e.source();
     while let Some(s) = source {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return describe_io(io);
+            return HttpError::Io(IoFailure::from(io));
         }
         source = s.source();
     }
     if e.is_incomplete_message() {
-        "the server closed the connection before a complete response".into()
+        HttpError::Incomplete
     } else if e.is_parse() {
-        format!("the response is not valid HTTP: {e}")
+        HttpError::Malformed(e.to_string())
     } else {
-        e.to_string()
+        HttpError::Other(e.to_string())
     }
 }
 
@@ -419,7 +399,7 @@ impl Session {
         path: &str,
         headers: &[(&str, &str)],
         body: Option<Bytes>,
-    ) -> Result<Response, String> {
+    ) -> Result<Response, HttpError> {
         if !self.conn.is_open() {
             let host = self.conn.host.clone();
             self.conn = Connection::connect(
@@ -431,7 +411,7 @@ impl Session {
                 self.timeout,
             )
             .await
-            .map_err(|e| format!("reconnecting failed: {e}"))?;
+            .map_err(|e| HttpError::Reconnect(Box::new(e)))?;
             self.connections += 1;
         }
         self.conn

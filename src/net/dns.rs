@@ -20,25 +20,27 @@ pub struct DnsAnswer {
     pub cname_chain: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DnsFailure {
     /// The name does not exist (NXDOMAIN).
+    #[error("the name does not exist (NXDOMAIN)")]
     NxDomain,
     /// The name exists but has no A or AAAA record.
+    #[error("the name has no IPv4 or IPv6 address")]
     NoAddresses,
+    #[error("no answer (timed out)")]
     TimedOut,
+    #[error("{0}")]
     Other(String),
 }
 
-impl std::fmt::Display for DnsFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DnsFailure::NxDomain => f.write_str("the name does not exist (NXDOMAIN)"),
-            DnsFailure::NoAddresses => f.write_str("the name has no IPv4 or IPv6 address"),
-            DnsFailure::TimedOut => f.write_str("no answer (timed out)"),
-            DnsFailure::Other(e) => f.write_str(e),
-        }
-    }
+/// The resolver could not be set up at all.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DnsSetupError {
+    #[error("cannot read the system DNS configuration: {0}")]
+    SystemConfig(String),
+    #[error("cannot set up DNS: {0}")]
+    Build(String),
 }
 
 pub struct Resolver {
@@ -52,9 +54,9 @@ pub struct Resolver {
 
 impl Resolver {
     /// The system's configuration (resolv.conf or the OS's settings) and hosts file.
-    pub fn system(timeout: Duration) -> Result<Resolver, String> {
+    pub fn system(timeout: Duration) -> Result<Resolver, DnsSetupError> {
         let (config, mut opts) = hickory_resolver::system_conf::read_system_conf()
-            .map_err(|e| format!("cannot read the system DNS configuration: {e}"))?;
+            .map_err(|e| DnsSetupError::SystemConfig(e.to_string()))?;
         let servers: Vec<String> = config
             .name_servers()
             .iter()
@@ -68,7 +70,7 @@ impl Resolver {
         *builder.options_mut() = opts;
         let inner = builder
             .build()
-            .map_err(|e| format!("cannot set up DNS: {e}"))?;
+            .map_err(|e| DnsSetupError::Build(e.to_string()))?;
         let description = if servers.is_empty() {
             "the system resolver (hosts file only)".to_string()
         } else {
@@ -83,7 +85,7 @@ impl Resolver {
     }
 
     /// Asks only `server` (UDP, then TCP), without the hosts file.
-    pub fn server(server: SocketAddr, timeout: Duration) -> Result<Resolver, String> {
+    pub fn server(server: SocketAddr, timeout: Duration) -> Result<Resolver, DnsSetupError> {
         let connections = [ConnectionConfig::udp(), ConnectionConfig::tcp()]
             .into_iter()
             .map(|mut c| {
@@ -103,7 +105,7 @@ impl Resolver {
         opts.cache_size = 0;
         let inner = builder
             .build()
-            .map_err(|e| format!("cannot set up DNS: {e}"))?;
+            .map_err(|e| DnsSetupError::Build(e.to_string()))?;
         Ok(Resolver {
             inner,
             description: format!("DNS server {server}"),
@@ -127,7 +129,7 @@ impl Resolver {
                     DnsFailure::NxDomain
                 } else if e.is_no_records_found() {
                     DnsFailure::NoAddresses
-                } else if e.to_string().to_ascii_lowercase().contains("timed out") {
+                } else if matches!(e, hickory_resolver::net::NetError::Timeout) {
                     DnsFailure::TimedOut
                 } else {
                     DnsFailure::Other(e.to_string())
@@ -159,11 +161,11 @@ impl Resolver {
 
 /// The operating system's answer (getaddrinfo), which is what most other
 /// programs on the machine, docker included, will use.
-pub async fn resolve_os(host: &str, timeout: Duration) -> Result<Vec<IpAddr>, String> {
+pub async fn resolve_os(host: &str, timeout: Duration) -> Result<Vec<IpAddr>, DnsFailure> {
     let lookup = tokio::net::lookup_host((host, 443));
     match tokio::time::timeout(timeout, lookup).await {
-        Err(_) => Err("no answer (timed out)".to_string()),
-        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(DnsFailure::TimedOut),
+        Ok(Err(e)) => Err(DnsFailure::Other(e.to_string())),
         Ok(Ok(addrs)) => {
             let mut out = Vec::new();
             for a in addrs {

@@ -1,9 +1,10 @@
 //! The network layer: name resolution, TCP and TLS connections, HTTP
 //! requests. One HTTP stack (hyper) and one TLS stack (rustls).
 
-pub mod client;
 pub mod connection;
 pub mod dns;
+pub mod error;
+pub mod https_client;
 pub mod origin;
 pub mod proxy;
 pub mod tcp;

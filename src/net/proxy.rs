@@ -1,7 +1,9 @@
 //! `HTTPS_PROXY` / `NO_PROXY`, as curl and the Azure CLI read them, and the
 //! CONNECT tunnel through the proxy.
 
-use super::tcp::{describe_io, tcp_connect};
+use super::error::{IoFailure, ProxyError};
+use super::tcp::tcp_connect;
+use crate::untrusted::Untrusted;
 use base64::Engine;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -26,22 +28,19 @@ impl Proxy {
         self.authorization.as_deref()
     }
 
-    pub fn parse(value: &str) -> Result<Proxy, String> {
+    pub fn parse(value: &str) -> Result<Proxy, ProxyError> {
         let with_scheme = if value.contains("://") {
             value.to_string()
         } else {
             format!("http://{value}")
         };
-        let url = url::Url::parse(&with_scheme).map_err(|e| format!("invalid proxy URL: {e}"))?;
+        let url = url::Url::parse(&with_scheme).map_err(ProxyError::InvalidUrl)?;
         if url.scheme() != "http" {
-            return Err(format!(
-                "proxy scheme '{}' is not supported (use http://)",
-                url.scheme()
-            ));
+            return Err(ProxyError::Scheme(url.scheme().to_string()));
         }
         let host = url
             .host_str()
-            .ok_or_else(|| "the proxy URL has no host".to_string())?
+            .ok_or(ProxyError::NoHost)?
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_string();
@@ -74,18 +73,27 @@ pub async fn tunnel(
     host: &str,
     port: u16,
     timeout: Duration,
-) -> Result<TcpStream, String> {
+) -> Result<TcpStream, ProxyError> {
+    let shown = proxy.display();
     let addrs: Vec<SocketAddr> = tokio::time::timeout(
         timeout,
         tokio::net::lookup_host((proxy.host.as_str(), proxy.port)),
     )
     .await
-    .map_err(|_| format!("proxy {} could not be resolved in time", proxy.display()))?
-    .map_err(|e| format!("proxy {} could not be resolved: {e}", proxy.display()))?
+    .map_err(|_| ProxyError::ResolveTimeout {
+        proxy: shown.clone(),
+    })?
+    .map_err(|e| ProxyError::Resolve {
+        proxy: shown.clone(),
+        reason: IoFailure::from(&e),
+    })?
     .collect();
     let mut stream = tcp_connect(&addrs, timeout)
         .await
-        .map_err(|e| format!("proxy {}: {e}", proxy.display()))?;
+        .map_err(|source| ProxyError::Connect {
+            proxy: shown.clone(),
+            source,
+        })?;
     // CONNECT always names the port; an IPv6 address goes in brackets.
     let target = match super::origin::authority(host, port) {
         a if port == 443 => format!("{a}:443"),
@@ -111,31 +119,31 @@ pub async fn tunnel(
     };
     let head = tokio::time::timeout(timeout, exchange)
         .await
-        .map_err(|_| format!("proxy {} did not answer CONNECT in time", proxy.display()))?
-        .map_err(|e| format!("proxy {}: {}", proxy.display(), describe_io(&e)))?;
+        .map_err(|_| ProxyError::Timeout {
+            proxy: shown.clone(),
+        })?
+        .map_err(|e| ProxyError::Io {
+            proxy: shown.clone(),
+            source: IoFailure::from(&e),
+        })?;
     let head = String::from_utf8_lossy(&head);
     let status_line = head.lines().next().unwrap_or_default().trim();
-    let status_line = crate::untrusted::inline(status_line).shown();
     let ok = status_line
         .split_whitespace()
         .nth(1)
         .is_some_and(|code| code == "200");
     if !ok {
-        return Err(format!(
-            "proxy {} refused the tunnel to {target}: {}",
-            proxy.display(),
-            if status_line.is_empty() {
-                "no answer"
-            } else {
-                &status_line
-            }
-        ));
+        return Err(ProxyError::Refused {
+            proxy: shown,
+            target,
+            answer: Untrusted::new(status_line),
+        });
     }
     Ok(stream)
 }
 
 /// The proxy for `https://host`, from the environment.
-pub fn for_host(host: &str) -> Option<Result<Proxy, String>> {
+pub fn for_host(host: &str) -> Option<Result<Proxy, ProxyError>> {
     let var = |names: &[&str]| {
         names
             .iter()

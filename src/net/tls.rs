@@ -2,13 +2,14 @@
 //! the server presented (so a failure can say who issued it), and the
 //! classification of handshake failures.
 
+use crate::input_file::InputError;
 use crate::untrusted::Untrusted;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use serde_json::{json, Value};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// The roots and verifier shared by every connection of a run.
@@ -22,13 +23,13 @@ pub struct TlsSetup {
 impl TlsSetup {
     /// The operating system's store (which, as with OpenSSL, `SSL_CERT_FILE`
     /// and `SSL_CERT_DIR` replace), plus `extra_ca_file` (`--ca-file`).
-    pub fn new(extra_ca_file: Option<&Path>) -> Result<TlsSetup, String> {
+    pub fn new(extra_ca_file: Option<&Path>) -> Result<TlsSetup, TrustError> {
         let mut roots = RootCertStore::empty();
         let mut trust_sources = Vec::new();
         // rustls-native-certs reads SSL_CERT_FILE itself, without a bound:
         // make sure first that it is a regular file of sensible size.
         if let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|f| !f.is_empty()) {
-            crate::input_file::read(Path::new(&file)).map_err(|e| format!("SSL_CERT_FILE: {e}"))?;
+            crate::input_file::read(Path::new(&file)).map_err(TrustError::SslCertFile)?;
         }
         let native = rustls_native_certs::load_native_certs();
         let (added, _) = roots.add_parsable_certificates(native.certs);
@@ -49,7 +50,7 @@ impl TlsSetup {
             Arc::new(rustls::crypto::ring::default_provider()),
         )
         .build()
-        .map_err(|e| format!("no usable trusted root certificates: {e}"))?;
+        .map_err(|e| TrustError::NoRoots(e.to_string()))?;
         Ok(TlsSetup {
             verifier,
             trust_sources,
@@ -76,39 +77,62 @@ impl TlsSetup {
     }
 }
 
+/// The trusted roots cannot be assembled: bad input, exit 2.
+#[derive(Debug, thiserror::Error)]
+pub enum TrustError {
+    #[error("SSL_CERT_FILE: {0}")]
+    SslCertFile(InputError),
+    #[error(transparent)]
+    CaFile(#[from] InputError),
+    #[error("{path}: {why}")]
+    Pem { path: PathBuf, why: PemError },
+    #[error("no usable trusted root certificates: {0}")]
+    NoRoots(String),
+}
+
+/// What is wrong with a PEM certificate file.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PemError {
+    #[error("certificate {0} is not a valid X.509 certificate")]
+    NotX509(usize),
+    #[error("a PEM block has no END line")]
+    Unterminated,
+    #[error("the PEM block after certificate {0} has damaged base64")]
+    Base64(usize),
+    #[error("the file is not valid PEM")]
+    Invalid,
+    #[error("a certificate block could not be read")]
+    Unreadable,
+    #[error("no PEM certificate in it (expected -----BEGIN CERTIFICATE----- blocks)")]
+    Empty,
+}
+
 /// Reads every certificate of a PEM file; an unreadable file, a damaged
 /// block or a file without certificates is an error (bad input, exit 2).
-pub fn read_pem_certs(file: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let data = crate::input_file::read(file).map_err(|e| e.to_string())?;
-    parse_pem_certs(&data).map_err(|why| format!("{}: {why}", file.display()))
+pub fn read_pem_certs(file: &Path) -> Result<Vec<CertificateDer<'static>>, TrustError> {
+    let data = crate::input_file::read(file)?;
+    parse_pem_certs(&data).map_err(|why| TrustError::Pem {
+        path: file.to_path_buf(),
+        why,
+    })
 }
 
 /// The certificates of a PEM document, each block checked.
-pub fn parse_pem_certs(data: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+pub fn parse_pem_certs(data: &[u8]) -> Result<Vec<CertificateDer<'static>>, PemError> {
     use rustls::pki_types::pem::{self, PemObject, SectionKind};
     let mut certs = Vec::new();
     for item in <(SectionKind, Vec<u8>)>::pem_slice_iter(data) {
         match item {
             Ok((SectionKind::Certificate, der)) => {
                 if x509_parser::parse_x509_certificate(&der).is_err() {
-                    return Err(format!(
-                        "certificate {} is not a valid X.509 certificate",
-                        certs.len() + 1
-                    ));
+                    return Err(PemError::NotX509(certs.len() + 1));
                 }
                 certs.push(CertificateDer::from(der));
             }
             Ok(_) => {}
-            Err(pem::Error::MissingSectionEnd { .. }) => {
-                return Err("a PEM block has no END line".into())
-            }
-            Err(pem::Error::Base64Decode(_)) => {
-                return Err(format!(
-                    "the PEM block after certificate {} has damaged base64",
-                    certs.len()
-                ))
-            }
-            Err(_) => return Err("the file is not valid PEM".into()),
+            Err(pem::Error::MissingSectionEnd { .. }) => return Err(PemError::Unterminated),
+            Err(pem::Error::Base64Decode(_)) => return Err(PemError::Base64(certs.len())),
+            Err(_) => return Err(PemError::Invalid),
         }
     }
     // A BEGIN line the parser skipped (a damaged header) is damage too.
@@ -117,12 +141,10 @@ pub fn parse_pem_certs(data: &[u8]) -> Result<Vec<CertificateDer<'static>>, Stri
         .filter(|w| w == b"-----BEGIN CERTIFICATE-----")
         .count();
     if begins > certs.len() {
-        return Err("a certificate block could not be read".into());
+        return Err(PemError::Unreadable);
     }
     if certs.is_empty() {
-        return Err(
-            "no PEM certificate in it (expected -----BEGIN CERTIFICATE----- blocks)".into(),
-        );
+        return Err(PemError::Empty);
     }
     Ok(certs)
 }

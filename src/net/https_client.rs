@@ -1,0 +1,143 @@
+//! A small HTTPS client for Azure AD and Resource Manager requests: the
+//! same connection code as the registry checks, with one kept-alive
+//! connection per host.
+
+use super::connection::{path_and_query, ConnectError, Connection, Response};
+use super::error::{HttpError, ProxyError};
+use super::proxy;
+use super::tls::TlsSetup;
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+/// Why a request got no response.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    #[error("{0} has no host")]
+    NoHost(String),
+    #[error("refusing to send a request to {host} over {scheme}")]
+    Scheme { host: String, scheme: String },
+    #[error("DNS lookup of {0} timed out")]
+    DnsTimeout(String),
+    #[error("DNS lookup of {host} failed: {reason}")]
+    Dns { host: String, reason: String },
+    #[error(transparent)]
+    Proxy(#[from] ProxyError),
+    #[error("{host}:{port}: {source}")]
+    Connect {
+        host: String,
+        port: u16,
+        source: ConnectError,
+    },
+    #[error(transparent)]
+    Http(#[from] HttpError),
+}
+
+#[derive(Debug)]
+pub struct Client {
+    tls: TlsSetup,
+    timeout: Duration,
+    /// Kept-alive connections by host, port and whether they are plain HTTP.
+    pool: Mutex<HashMap<(String, u16, bool), Connection>>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Connection({})", self.authority())
+    }
+}
+
+impl Client {
+    pub fn new(tls: TlsSetup, timeout: Duration) -> Arc<Client> {
+        Arc::new(Client {
+            tls,
+            timeout,
+            pool: Mutex::new(HashMap::new()),
+        })
+    }
+
+    async fn connect(&self, host: &str, port: u16, plain: bool) -> Result<Connection, ClientError> {
+        let failed = |source| ClientError::Connect {
+            host: host.to_string(),
+            port,
+            source,
+        };
+        if plain {
+            let addrs = match host.parse() {
+                Ok(ip) => vec![ip],
+                Err(_) => vec![std::net::IpAddr::from([127, 0, 0, 1])],
+            };
+            return Connection::connect_plain(host, port, &addrs, self.timeout)
+                .await
+                .map_err(failed);
+        }
+        let proxy = proxy::for_host(host).transpose()?;
+        let addrs = if proxy.is_some() {
+            Vec::new()
+        } else if let Ok(ip) = host.parse() {
+            vec![ip]
+        } else {
+            let found = tokio::time::timeout(self.timeout, tokio::net::lookup_host((host, port)))
+                .await
+                .map_err(|_| ClientError::DnsTimeout(host.to_string()))?
+                .map_err(|e| ClientError::Dns {
+                    host: host.to_string(),
+                    reason: e.to_string(),
+                })?;
+            found.map(|a| a.ip()).collect()
+        };
+        Connection::connect(host, port, &addrs, proxy.as_ref(), &self.tls, self.timeout)
+            .await
+            .map_err(failed)
+    }
+
+    /// Sends a request to an `https://` URL, reusing a kept-alive connection
+    /// to the same host when there is one.
+    pub async fn send(
+        &self,
+        method: http::Method,
+        url: &url::Url,
+        headers: &[(&str, &str)],
+        body: Option<Bytes>,
+    ) -> Result<Response, ClientError> {
+        let host = url
+            .host_str()
+            .ok_or_else(|| ClientError::NoHost(url.to_string()))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let plain = url.scheme() == "http" && is_on_this_host(&host);
+        if url.scheme() != "https" && !plain {
+            return Err(ClientError::Scheme {
+                host,
+                scheme: url.scheme().to_string(),
+            });
+        }
+        let port = url.port_or_known_default().unwrap_or(443);
+        let key = (host.clone(), port, plain);
+        let reused = self.pool.lock().await.remove(&key).filter(|c| c.is_open());
+        let mut conn = match reused {
+            Some(c) => c,
+            None => self.connect(&host, port, plain).await?,
+        };
+        let path = path_and_query(url);
+        let response = conn.send(method, &path, headers, body, self.timeout).await;
+        if response.is_ok() && conn.is_open() {
+            self.pool.lock().await.insert(key, conn);
+        }
+        Ok(response?)
+    }
+}
+
+/// Hosts that may be spoken to without TLS: managed identity endpoints are
+/// plain HTTP by design and never leave the machine (loopback) or the host's
+/// virtual network interface (link-local IMDS).
+fn is_on_this_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| match ip {
+            std::net::IpAddr::V4(v4) => v4.is_loopback() || v4.is_link_local(),
+            std::net::IpAddr::V6(v6) => v6.is_loopback(),
+        })
+}
