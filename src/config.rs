@@ -72,6 +72,7 @@ impl Config {
             (_, Some(OutputChoice::Junit)) => OutputFormat::Junit,
             _ => OutputFormat::Text,
         };
+        remember_environment_secrets()?;
         Ok(Config {
             registry: registry_config(args)?,
             ignore_errors: args.ignore_errors,
@@ -117,7 +118,6 @@ impl Config {
 /// (by -n, --login-server or az's default).
 fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
     let az = AzConfig::load().map_err(|e| format!("Azure CLI configuration: {e}"))?;
-    remember_environment_secrets()?;
     let mut notes = Vec::new();
     let name = match (&args.name, &args.login_server) {
         (Some(n), _) => Some(n.clone()),
@@ -205,6 +205,22 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
 /// Remembers the secrets the Azure SDK conventions put in the environment,
 /// so that no output shows them even when a server echoes them back.
 fn remember_environment_secrets() -> Result<(), String> {
+    // The tools inherit the proxy variables and may echo them.
+    for var in [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        if let Some(url) = std::env::var(var)
+            .ok()
+            .and_then(|v| url::Url::parse(&v).ok())
+        {
+            crate::net::origin::remember_query_secrets(&url);
+        }
+    }
     for var in [
         "AZURE_CLIENT_SECRET",
         "AZURE_CLIENT_CERTIFICATE_PASSWORD",

@@ -67,7 +67,8 @@ pub fn body(bytes: &[u8]) -> String {
     }
     if let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(bytes) {
         scrub_json(&mut json);
-        let text = json.to_string();
+        // Masked before it is cut, so that no secret is left half shown.
+        let text = crate::secret::scrub(&json.to_string()).into_owned();
         return text.chars().take(2000).collect();
     }
     let text = String::from_utf8_lossy(bytes);
@@ -79,7 +80,12 @@ pub fn body(bytes: &[u8]) -> String {
                 } else {
                     v.into_owned()
                 };
-                format!("{k}={v}")
+                // Decoded, a value may hold a line break of its own.
+                format!(
+                    "{}={}",
+                    crate::untrusted::inline(&k),
+                    crate::untrusted::inline(&v)
+                )
             })
             .collect();
         return pairs.join("&");

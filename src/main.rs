@@ -75,6 +75,8 @@ async fn interrupted() {
 /// one line on stderr with exit 2.
 fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
+    // Also remembers the password, which clap's own message may quote.
+    let args = redact_password(std::env::args().skip(1).collect());
     if matches!(
         e.kind(),
         ErrorKind::DisplayHelp
@@ -91,7 +93,6 @@ fn usage_error(e: clap::Error) -> ExitCode {
         );
     }
     // `acr-health -n NAME`: the subcommand was forgotten; say the right form.
-    let args = redact_password(std::env::args().skip(1).collect());
     if args.first().is_some_and(|a| a.starts_with('-')) {
         eprintln!(
             "error: a subcommand is missing: run 'acr-health check {}' (see 'acr-health --help')",
@@ -115,20 +116,24 @@ fn usage_error(e: clap::Error) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// The arguments with the value of `-p`/`--password` masked, for messages.
+/// The arguments with the value of `-p`/`--password` masked, for messages;
+/// the value is remembered as a secret for every other message too.
 fn redact_password(args: Vec<String>) -> Vec<String> {
     let mut out = Vec::with_capacity(args.len());
     let mut mask_next = false;
     for a in args {
         if mask_next {
+            acr_health::secret::remember(&a);
             out.push("****".to_string());
             mask_next = false;
         } else if a == "-p" || a == "--password" {
             mask_next = true;
             out.push(a);
-        } else if a.starts_with("--password=") {
+        } else if let Some(value) = a.strip_prefix("--password=") {
+            acr_health::secret::remember(value);
             out.push("--password=****".to_string());
-        } else if a.starts_with("-p") && a.len() > 2 {
+        } else if let Some(value) = a.strip_prefix("-p").filter(|v| !v.is_empty()) {
+            acr_health::secret::remember(value);
             out.push("-p****".to_string());
         } else {
             out.push(a);

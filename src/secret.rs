@@ -2,7 +2,10 @@
 //! never prints itself, and every secret the run learns is remembered so
 //! that the output boundaries can mask it by value, in whatever encoding a
 //! server or tool echoes it back: raw, percent- or form-encoded (`+` for a
-//! space, `%2B`, `%2f`…), JSON-escaped (`\"`, `\/`, `\u0041`…), or a mix.
+//! space, `%2B`, `%2f`…), JSON-escaped (`\"`, `\/`, `\u0041`…), a form
+//! quoted in JSON, or raw characters among encoded ones. Each encoding is
+//! decoded once into a view of the text in which the secret is searched
+//! plainly, so masking takes linear time whatever a server sends.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -73,110 +76,98 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
 
 /// `text` with each of `secrets` masked (the same matching as [`scrub`]).
 pub fn scrub_with<'a, 'b>(text: &'a str, secrets: impl Iterator<Item = &'b str>) -> Cow<'a, str> {
-    let mut out = Cow::Borrowed(text);
-    for secret in secrets {
-        if secret.chars().count() < MIN_LEN {
-            continue;
-        }
-        if let Some(masked) = mask_one(&out, secret) {
-            out = Cow::Owned(masked);
+    let secrets: Vec<&str> = secrets.filter(|s| s.chars().count() >= MIN_LEN).collect();
+    if secrets.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let mut ranges = Vec::new();
+    for view in View::ALL {
+        let (decoded, map) = view.decode(text.as_bytes());
+        for secret in &secrets {
+            let needle = secret.as_bytes();
+            for at in memchr::memmem::find_iter(&decoded, needle) {
+                ranges.push(map[at]..map[at + needle.len()]);
+            }
         }
     }
+    if ranges.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(mask_ranges(text, ranges))
+}
+
+/// `text` with each of `ranges` (byte offsets, possibly overlapping)
+/// replaced by one mask.
+fn mask_ranges(text: &str, mut ranges: Vec<std::ops::Range<usize>>) -> String {
+    ranges.sort_by_key(|r| r.start);
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for r in ranges {
+        if r.end <= copied {
+            continue;
+        }
+        let mut start = r.start.max(copied);
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = r.end;
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        if start >= copied {
+            out.push_str(&text[copied..start]);
+            out.push_str(MASK);
+        }
+        copied = end;
+    }
+    out.push_str(&text[copied..]);
     out
 }
 
-/// `text` with `secret` masked, or `None` when it does not occur.
-fn mask_one(text: &str, secret: &str) -> Option<String> {
-    let chars: Vec<char> = secret.chars().collect();
-    let first = *chars.first()?;
-    let mut lead = [0u8; 4];
-    let lead = first.encode_utf8(&mut lead).as_bytes()[0];
-    let bytes = text.as_bytes();
-    let mut out = String::new();
-    let mut copied = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        // Only these bytes can begin a reading of the first character.
-        let may_start = bytes[i] == lead
-            || bytes[i] == b'%'
-            || bytes[i] == b'\\'
-            || (first == ' ' && bytes[i] == b'+');
-        if !may_start || !text.is_char_boundary(i) {
-            i += 1;
-            continue;
-        }
-        let mut dead = std::collections::HashSet::new();
-        match match_from(bytes, i, &chars, &mut dead) {
-            Some(end) => {
-                out.push_str(&text[copied..i]);
-                out.push_str(MASK);
-                copied = end;
-                i = end;
+/// One way of reading text back into what was encoded: each is a plain
+/// decoding, so a secret is found in it by plain (linear) search.
+#[derive(Clone, Copy)]
+enum View {
+    Raw,
+    /// `%XX` decoded; `+` stays.
+    Percent,
+    /// `%XX` decoded and `+` read as a space.
+    Form,
+    /// JSON string escapes decoded (`\"`, `\/`, `\u00e9`…).
+    Json,
+    /// JSON escapes, then `%XX` (a URL quoted in JSON).
+    JsonPercent,
+    /// JSON escapes, then form decoding (a form body quoted in JSON).
+    JsonForm,
+}
+
+impl View {
+    const ALL: [View; 6] = [
+        View::Raw,
+        View::Percent,
+        View::Form,
+        View::Json,
+        View::JsonPercent,
+        View::JsonForm,
+    ];
+
+    /// The decoded bytes, and for each decoded byte (and one past the end)
+    /// the offset in `text` where it starts.
+    fn decode(self, text: &[u8]) -> (Vec<u8>, Vec<usize>) {
+        let identity = || (text.to_vec(), (0..=text.len()).collect());
+        match self {
+            View::Raw => identity(),
+            View::Percent => percent_decode(text, false),
+            View::Form => percent_decode(text, true),
+            View::Json => json_decode(text),
+            View::JsonPercent | View::JsonForm => {
+                let (json, map) = json_decode(text);
+                let plus_is_space = matches!(self, View::JsonForm);
+                let (decoded, inner) = percent_decode(&json, plus_is_space);
+                (decoded, inner.into_iter().map(|i| map[i]).collect())
             }
-            None => i += 1,
         }
     }
-    if copied == 0 {
-        return None;
-    }
-    out.push_str(&text[copied..]);
-    Some(out)
-}
-
-fn match_from(
-    text: &[u8],
-    j: usize,
-    chars: &[char],
-    dead: &mut std::collections::HashSet<(usize, usize)>,
-) -> Option<usize> {
-    let Some((&c, rest)) = chars.split_first() else {
-        return Some(j);
-    };
-    if dead.contains(&(chars.len(), j)) {
-        return None;
-    }
-    for end in char_readings(text, j, c) {
-        if let Some(found) = match_from(text, end, rest, dead) {
-            return Some(found);
-        }
-    }
-    dead.insert((chars.len(), j));
-    None
-}
-
-/// Every position where one reading of character `c` at `j` ends: itself,
-/// its UTF-8 bytes percent-encoded (either hex case), `+` for a space, or a
-/// JSON escape.
-fn char_readings(text: &[u8], j: usize, c: char) -> Vec<usize> {
-    let mut utf8 = [0u8; 4];
-    let encoded = c.encode_utf8(&mut utf8).as_bytes();
-    let mut ends = Vec::new();
-    if text.get(j..j + encoded.len()) == Some(encoded) {
-        ends.push(j + encoded.len());
-    }
-    if let Some(end) = match_bytes(text, j, encoded) {
-        ends.push(end);
-    }
-    if c == ' ' && text.get(j) == Some(&b'+') {
-        ends.push(j + 1);
-    }
-    if let Some(end) = match_json_escape(text, j, c) {
-        ends.push(end);
-    }
-    ends.dedup();
-    ends
-}
-
-/// Every byte as `%XX`.
-fn match_bytes(text: &[u8], mut j: usize, bytes: &[u8]) -> Option<usize> {
-    for &b in bytes {
-        if text.get(j) == Some(&b'%') && hex_byte(text.get(j + 1..j + 3)?) == Some(b) {
-            j += 3;
-        } else {
-            return None;
-        }
-    }
-    Some(j)
 }
 
 fn hex_byte(two: &[u8]) -> Option<u8> {
@@ -184,37 +175,87 @@ fn hex_byte(two: &[u8]) -> Option<u8> {
     u8::from_str_radix(s, 16).ok()
 }
 
-fn match_json_escape(text: &[u8], j: usize, c: char) -> Option<usize> {
-    if text.get(j) != Some(&b'\\') {
+fn percent_decode(text: &[u8], plus_is_space: bool) -> (Vec<u8>, Vec<usize>) {
+    let (mut out, mut map) = (
+        Vec::with_capacity(text.len()),
+        Vec::with_capacity(text.len() + 1),
+    );
+    let mut i = 0;
+    while i < text.len() {
+        map.push(i);
+        match (text[i], text.get(i + 1..i + 3).and_then(hex_byte)) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b'+', _) if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    map.push(text.len());
+    (out, map)
+}
+
+fn json_decode(text: &[u8]) -> (Vec<u8>, Vec<usize>) {
+    let (mut out, mut map) = (
+        Vec::with_capacity(text.len()),
+        Vec::with_capacity(text.len() + 1),
+    );
+    let mut i = 0;
+    while i < text.len() {
+        let (bytes, used) = json_escape_at(text, i).unwrap_or_else(|| (vec![text[i]], 1));
+        for b in bytes {
+            out.push(b);
+            map.push(i);
+        }
+        i += used;
+    }
+    map.push(text.len());
+    (out, map)
+}
+
+/// The bytes a JSON escape at `i` stands for, and its length.
+fn json_escape_at(text: &[u8], i: usize) -> Option<(Vec<u8>, usize)> {
+    if text.get(i) != Some(&b'\\') {
         return None;
     }
-    let short = match c {
-        '"' => Some(b'"'),
-        '\\' => Some(b'\\'),
-        '/' => Some(b'/'),
-        '\n' => Some(b'n'),
-        '\r' => Some(b'r'),
-        '\t' => Some(b't'),
-        '\u{8}' => Some(b'b'),
-        '\u{c}' => Some(b'f'),
+    let simple = match text.get(i + 1)? {
+        b'"' => Some(b'"'),
+        b'\\' => Some(b'\\'),
+        b'/' => Some(b'/'),
+        b'n' => Some(b'\n'),
+        b'r' => Some(b'\r'),
+        b't' => Some(b'\t'),
+        b'b' => Some(0x08),
+        b'f' => Some(0x0c),
         _ => None,
     };
-    if short.is_some() && text.get(j + 1).copied() == short {
-        return Some(j + 2);
+    if let Some(b) = simple {
+        return Some((vec![b], 2));
     }
-    let mut units = [0u16; 2];
-    let mut k = j;
-    for unit in c.encode_utf16(&mut units).iter() {
-        if text.get(k..k + 2) != Some(b"\\u") {
+    let unit = |at: usize| -> Option<u16> {
+        if text.get(at..at + 2)? != b"\\u" {
             return None;
         }
-        let hex = std::str::from_utf8(text.get(k + 2..k + 6)?).ok()?;
-        if u16::from_str_radix(hex, 16).ok()? != *unit {
-            return None;
+        u16::from_str_radix(std::str::from_utf8(text.get(at + 2..at + 6)?).ok()?, 16).ok()
+    };
+    let first = unit(i)?;
+    let (c, used) = match char::from_u32(u32::from(first)) {
+        Some(c) => (c, 6),
+        None => {
+            let second = unit(i + 6)?;
+            let c = char::decode_utf16([first, second]).next()?.ok()?;
+            (c, 12)
         }
-        k += 6;
-    }
-    Some(k)
+    };
+    let mut buf = [0u8; 4];
+    Some((c.encode_utf8(&mut buf).as_bytes().to_vec(), used))
 }
 
 #[cfg(test)]
@@ -257,6 +298,22 @@ mod tests {
         assert_eq!(scrub(&format!("echo {jwt} end")), "echo **** end");
         assert_eq!(scrub(&format!("only {payload}")), "only ****");
         assert_eq!(masked("abc abc", "abc"), "abc abc");
+    }
+
+    #[test]
+    fn long_values_are_masked_in_linear_time() {
+        let token = "A".repeat(200_000);
+        let text = format!("x {token} y {token}{token} z");
+        remember(&token);
+        let started = std::time::Instant::now();
+        let masked = scrub(&text);
+        assert!(!masked.contains("AAAA"), "{}", &masked[..200]);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        let odd = format!("{}+", "b".repeat(5000));
+        let echo = "b".repeat(100_000);
+        let started = std::time::Instant::now();
+        assert_eq!(scrub_with(&echo, [odd.as_str()].into_iter()), echo);
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
     }
 
     #[test]

@@ -316,3 +316,83 @@ fn debug_masks_signatures_in_redirects() {
         );
     }
 }
+
+/// A JWT whose claims the server chose.
+fn jwt(claims: &serde_json::Value) -> String {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    format!(
+        "{}.{}.c2lnbmF0dXJl",
+        b64(r#"{"alg":"RS256","typ":"JWT"}"#),
+        b64(&claims.to_string())
+    )
+}
+
+#[test]
+fn token_claims_and_resource_manager_names_cannot_forge_lines() {
+    // Azure AD's token names a tenant, the registry's token grants
+    // actions, Resource Manager names data endpoints: each with a line of
+    // its own inside.
+    let aad = jwt(&serde_json::json!({"tid": format!("t\nHealthy: 99 OK{HOSTILE}"), "aud": "x"}));
+    let access = jwt(
+        &serde_json::json!({"access": [{"type": "repository", "name": "samples/app", "actions": [format!("x\nDNS lookup to evil : OK{HOSTILE}")]}]}),
+    );
+    let (aad, access): (&'static str, &'static str) = (
+        Box::leak(aad.into_boxed_str()),
+        Box::leak(access.into_boxed_str()),
+    );
+    let evil_host = format!(
+        "DNS lookup to evil : OK{}.eastus.data.azurecr.io",
+        " ".repeat(60)
+    );
+    let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |_| {
+        let doc = registry_doc(
+            serde_json::json!({"dataEndpointEnabled": true, "dataEndpointHostNames": [evil_host]}),
+            serde_json::json!(null),
+        );
+        let arm = arm_handler(vec![doc], vec![]);
+        move |r: &Request| {
+            if r.path.ends_with("/oauth2/v2.0/token") {
+                let body = serde_json::json!({"token_type": "Bearer", "expires_in": 3599, "access_token": aad});
+                return Some(Reply::json(200, &body.to_string()));
+            }
+            if r.path == "/oauth2/token" {
+                let body = serde_json::json!({ "access_token": access });
+                return Some(Reply::json(200, &body.to_string()));
+            }
+            arm(r)
+        }
+    });
+    assert_clean_everywhere(
+        |extra| {
+            let mut args = vec!["--repository", "samples/app", "--ignore-errors"];
+            args.extend_from_slice(extra);
+            acr.check_arm(&args, true)
+        },
+        "Healthy: 99 OK",
+    );
+}
+
+#[test]
+fn proxy_credentials_in_the_environment_are_masked_in_tool_output() {
+    let tools = Tools::new();
+    tools.write_executable(
+        "docker",
+        "#!/bin/sh\necho \"cannot reach the daemon through $HTTP_PROXY\" >&2\nexit 1\n",
+    );
+    let out = common::run_with(
+        &["check", "--skip", "helm", "--skip", "notary"],
+        &tools,
+        &[(
+            "HTTP_PROXY",
+            "http://user:pr0xy-SECRET-pass@proxy.corp:3128",
+        )],
+    );
+    out.assert_code(1);
+    assert!(
+        out.stdout.contains("through http://user:****@proxy.corp"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("pr0xy-SECRET-pass"), "{}", out.stdout);
+}

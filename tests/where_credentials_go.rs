@@ -302,3 +302,33 @@ fn azure_ad_answering_html_is_described_by_what_came_back() {
         "redirecting to https://portal.example",
     );
 }
+
+#[test]
+fn a_login_server_from_resource_manager_outside_the_cloud_gets_no_token() {
+    let ca = Ca::new("acr-health test root");
+    let decoy = decoy(&ca);
+    let elsewhere = format!("127.0.0.1:{}", decoy.port());
+    let cert = ca.issue(&[HOST, "127.0.0.1"]);
+    let acr = FakeAcr::with_port_handler(Ca::new("unused"), cert, move |_| {
+        arm_handler(
+            vec![registry_doc(json!({"loginServer": elsewhere}), json!(null))],
+            vec![],
+        )
+    });
+    let mut args = acr.args();
+    let at = args.iter().position(|a| a == "--ca-file").unwrap();
+    args[at + 1] = ca.pem_file().display().to_string();
+    // Without --login-server, the name + suffix login server stands.
+    let at = args.iter().position(|a| a == "--login-server").unwrap();
+    args.drain(at..at + 2);
+    let out = run_arm(&acr, &args);
+    assert!(decoy.requests().is_empty(), "the decoy was asked");
+    let ls = out.check("registry.login_server");
+    assert!(
+        ls["details"]["notes"]
+            .to_string()
+            .contains("is not a registry host of the"),
+        "{ls}"
+    );
+    assert_eq!(out.json()["registry"]["login_server_source"], "suffix");
+}

@@ -19,6 +19,8 @@ pub struct Bearer {
 
 fn body_start(r: &Response) -> String {
     let text = r.text();
+    // Masked before it is cut, so that no secret is left half shown.
+    let text = crate::secret::scrub(&text);
     let start: String = text.trim().chars().take(200).collect();
     let start = Untrusted::new(start).shown();
     let cut = if r.truncated {

@@ -44,7 +44,10 @@ pub async fn check(
     let mut failures = Vec::new();
     for host in hosts {
         if let Err(why) = probe(host, resolver, tls, timeout).await {
-            failures.push(format!("{host}: {why}"));
+            failures.push(format!(
+                "Data endpoint '{}': {why}",
+                crate::untrusted::inline(host)
+            ));
         }
     }
     if failures.is_empty() {

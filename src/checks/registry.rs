@@ -130,8 +130,23 @@ fn decide_login_server(
         .map(|s| s.to_string());
     let guess = &reg.target.login_server;
     let flag = matches!(guess, Ok(ls) if ls.source == LoginServerSource::Flag);
+    let in_cloud = |host: &str| match &reg.target.cloud.acr_suffix {
+        Some(suffix) => host.ends_with(&format!(".{}", suffix.trim_start_matches('.'))),
+        None => true,
+    };
     match from_arm {
         Some(arm_ls) if !flag => match parse_login_server(&arm_ls) {
+            // The Azure AD token goes to this host: it must be a registry
+            // of this cloud, whatever Resource Manager says.
+            Ok((host, _)) if !in_cloud(&host) => {
+                let (r, ls) = login_server::check(&reg.target);
+                let note = format!(
+                    "Resource Manager's login server '{}' is not a registry host of the {} cloud; it was not used",
+                    crate::untrusted::inline(&arm_ls),
+                    reg.target.cloud.name
+                );
+                (r.with_note(note), ls)
+            }
             Ok((host, port)) => {
                 let ls = LoginServer {
                     host,
@@ -154,7 +169,10 @@ fn decide_login_server(
             }
             Err(why) => {
                 let (r, ls) = login_server::check(&reg.target);
-                let note = format!("Resource Manager's login server '{arm_ls}' is unusable: {why}");
+                let note = format!(
+                    "Resource Manager's login server '{}' is unusable: {why}",
+                    crate::untrusted::inline(&arm_ls)
+                );
                 (r.with_note(note), ls)
             }
         },

@@ -126,7 +126,7 @@ pub async fn refresh_token(
                     format!("Fetch refresh token for registry '{registry}' : OK"),
                 )
                 .with_detail("credential", aad.source.label())
-                .with_detail("tenant", tenant);
+                .with_detail("tenant", tenant.map(|t| crate::untrusted::inline(&t).shown()));
                 return (r, Some(refresh));
             }
             Err(why) => CheckResult::fail(
@@ -180,7 +180,11 @@ fn check_grant(result: CheckResult, access: &Secret, wanted: &Wanted) -> CheckRe
         format!(
             "The access token grants no 'pull' on repository '{}' (granted: {}). The identity needs the role {role}.",
             wanted.repository,
-            if actions.is_empty() { "nothing".to_string() } else { actions.join(", ") }
+            if actions.is_empty() {
+                "nothing".to_string()
+            } else {
+                crate::untrusted::inline(&actions.join(", ")).shown()
+            }
         ),
     )
     .with_detail("granted_actions", actions)

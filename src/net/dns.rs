@@ -132,7 +132,7 @@ impl Resolver {
                 } else if matches!(e, hickory_resolver::net::NetError::Timeout) {
                     DnsFailure::TimedOut
                 } else {
-                    DnsFailure::Other(e.to_string())
+                    DnsFailure::Other(Untrusted::new(e.to_string()).shown())
                 }
             })?;
         let mut answer = DnsAnswer {

@@ -72,6 +72,8 @@ pub const CREDENTIAL_PARAMS: &[&str] = &[
     "x-amz-signature",
     "x-amz-credential",
     "x-amz-security-token",
+    "x-goog-signature",
+    "x-goog-credential",
     "token",
     "access_token",
     "code",

@@ -168,6 +168,8 @@ pub fn tool_said(tool: &Path, output: &str) -> String {
 /// A tool's whole output on one line (` / ` between lines), at most `max`
 /// characters, with its control characters escaped.
 pub fn one_line(s: &str, max: usize) -> String {
+    // Masked before it is cut, so that no secret is left half shown.
+    let s = crate::secret::scrub(s);
     let joined = s
         .lines()
         .map(str::trim)

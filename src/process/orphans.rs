@@ -43,19 +43,20 @@ pub fn kill_all() {
             .and_then(|s| s.clone())
             .unwrap_or_default();
         for pid in children_of(std::process::id()) {
-            if running.contains(&pid) {
+            // A zombie is dead already, and reaping it is for whoever
+            // waits on it (the runtime, for the tools it started).
+            if running.contains(&pid) || is_zombie(pid) {
                 continue;
             }
             let Ok(pid) = libc::pid_t::try_from(pid) else {
                 continue;
             };
-            // SAFETY: kill and killpg have no memory-safety preconditions; the
-            // pid is a child of this process, so it cannot have been reused
-            // by an unrelated process before it is reaped.
+            // SAFETY: kill and killpg have no memory-safety preconditions. The
+            // pid is an unreaped child of this process (nothing here reaps
+            // it), so it cannot have been reused by another process.
             unsafe {
                 libc::killpg(pid, libc::SIGKILL);
                 libc::kill(pid, libc::SIGKILL);
-                libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG);
             }
         }
     }
@@ -74,11 +75,27 @@ fn children_of(parent: u32) -> Vec<u32> {
         .collect()
 }
 
-/// The parent pid in `/proc/<pid>/stat`: the fourth field, after the
-/// command name in parentheses (which may itself contain spaces and ')').
+/// The fields of `/proc/<pid>/stat` after the command name in parentheses
+/// (which may itself contain spaces and ')'): state, parent pid, …
 #[cfg(target_os = "linux")]
-fn parent_of(pid: u32) -> Option<u32> {
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after = &stat[stat.rfind(')')? + 1..];
-    after.split_whitespace().nth(1)?.parse().ok()
+    Some(
+        after
+            .split_whitespace()
+            .take(2)
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+#[cfg(target_os = "linux")]
+fn parent_of(pid: u32) -> Option<u32> {
+    stat_fields(pid)?.get(1)?.parse().ok()
+}
+
+#[cfg(target_os = "linux")]
+fn is_zombie(pid: u32) -> bool {
+    stat_fields(pid).is_some_and(|f| f.first().is_some_and(|s| s == "Z"))
 }

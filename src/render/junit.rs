@@ -13,8 +13,11 @@ fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            // A terminal would act on these: keep them as references.
+            '\r' => out.push_str("&#xD;"),
+            '\t' => out.push_str("&#x9;"),
             // Characters XML 1.0 cannot carry at all.
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => out.push('\u{fffd}'),
+            c if (c as u32) < 0x20 && c != '\n' => out.push('\u{fffd}'),
             c => out.push(c),
         }
     }

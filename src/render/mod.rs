@@ -81,6 +81,12 @@ pub(crate) fn terminal_text(text: &str) -> String {
     crate::untrusted::for_terminal(&crate::secret::scrub(text)).into_owned()
 }
 
+/// A detail value on the terminal: one line, secrets masked, every control
+/// character (line breaks too) escaped.
+pub(crate) fn detail_text(text: &str) -> String {
+    crate::untrusted::inline(&crate::secret::scrub(text)).shown()
+}
+
 /// A one-line message for stderr: secrets masked, every control character
 /// (line breaks included) escaped.
 pub fn error_line(text: &str) -> String {

@@ -1,7 +1,7 @@
 //! The text report: az's lines, so people and scripts used to
 //! `az acr check-health` keep working, plus the cause of each error.
 
-use super::{terminal_text, Renderer};
+use super::{detail_text, terminal_text, Renderer};
 use crate::report::{CheckResult, CutShort, Report, Status};
 use anstyle::{AnsiColor, Style};
 use std::io::{self, Write};
@@ -79,9 +79,10 @@ impl Text {
         }
         if self.verbose {
             for (k, v) in c.details.iter().filter(|(k, _)| *k != "notes") {
+                // One value, one line: nothing in it may start a line of its own.
                 let v = match v {
-                    serde_json::Value::String(s) => terminal_text(s),
-                    other => terminal_text(&other.to_string()),
+                    serde_json::Value::String(s) => detail_text(s),
+                    other => detail_text(&other.to_string()),
                 };
                 writeln!(out, "  {}", self.paint(DIM, &format!("{k}: {v}")))?;
             }
