@@ -21,7 +21,7 @@ pub async fn run_checks(ctx: &Ctx) {
     tokio::join!(
         checks::docker::run(ctx),
         checks::own_version::run(ctx),
-        checks::registry::run(ctx),
+        checks::registry_chain::run(ctx),
         checks::helm::run(ctx),
         checks::notary::run(ctx),
     );

@@ -425,3 +425,37 @@ fn private_endpoints_with_public_dns_are_warned_about() {
         "{notes}"
     );
 }
+
+#[test]
+fn the_tokens_do_not_wait_for_resource_manager() {
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+    let slow = Duration::from_millis(1500);
+    let seen: Arc<Mutex<(Option<Instant>, Option<Instant>)>> = Arc::default();
+    let s = seen.clone();
+    let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |_| {
+        let arm = arm_handler(vec![registry_doc(json!({}), json!(null))], vec![]);
+        move |r: &common::server::Request| {
+            if r.path == "/oauth2/token" {
+                s.lock().unwrap().1 = Some(Instant::now());
+            }
+            let reply = arm(r)?;
+            s.lock().unwrap().0 = Some(Instant::now());
+            Some(reply.after(slow))
+        }
+    });
+    // The test world's registry listens on a port of its own: name it with
+    // --login-server, as the login server Resource Manager would confirm.
+    let out = acr.check_arm(&["--json"], true);
+    out.assert_code(0);
+    let (arm_asked, token_asked) = *seen.lock().unwrap();
+    let (arm_asked, token_asked) = (arm_asked.unwrap(), token_asked.unwrap());
+    // The access token was asked for while Resource Manager was still
+    // answering.
+    assert!(
+        token_asked < arm_asked + slow,
+        "the token request waited for Resource Manager"
+    );
+    assert_eq!(out.check("registry.arm")["status"], "pass");
+    assert_eq!(out.check("registry.access_token")["status"], "pass");
+}

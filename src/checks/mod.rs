@@ -13,7 +13,7 @@ pub mod login_server;
 pub mod notary;
 pub mod own_version;
 pub mod private_endpoint;
-pub mod registry;
+pub mod registry_chain;
 pub mod tls;
 pub mod token;
 pub mod tool_version;

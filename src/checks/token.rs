@@ -162,7 +162,7 @@ fn granted_actions(token: &str, repository: &str) -> Option<Vec<String>> {
 
 /// Fails when the token grants no pull on the repository asked for: ACR
 /// answers 200 with an empty grant rather than refusing.
-fn check_grant(result: CheckResult, access: &Secret, wanted: &Wanted) -> CheckResult {
+pub fn check_grant(result: CheckResult, access: &Secret, wanted: &Wanted) -> CheckResult {
     let Some(actions) = granted_actions(access.expose(), wanted.repository) else {
         return result.with_note("the access token's grants could not be read (not a JWT)");
     };
@@ -195,7 +195,6 @@ pub async fn access_token(
     bearer: &Bearer,
     grant: Grant<'_>,
     scope: &str,
-    wanted: Option<&Wanted<'_>>,
 ) -> (CheckResult, Option<Secret>) {
     let id = CheckId::AccessToken;
     let registry = session.authority();
@@ -244,15 +243,8 @@ pub async fn access_token(
         ),
         Ok(r) => match token::token_field(&r.body, "access_token") {
             Ok(token) => {
-                let pass = CheckResult::pass(id, format!("Fetch access token for registry '{registry}' : OK"));
-                let checked = match wanted {
-                    Some(w) => check_grant(pass, &token, w),
-                    None => pass,
-                };
-                if checked.status != crate::report::Status::Fail {
-                    access = Some(token);
-                }
-                checked
+                access = Some(token);
+                CheckResult::pass(id, format!("Fetch access token for registry '{registry}' : OK"))
             }
             Err(why) => CheckResult::fail(
                 id,

@@ -51,6 +51,9 @@ pub struct Reply {
     pub body: String,
     /// Never answer.
     pub stall: bool,
+    /// Answer only after this long (a slow service), without holding up
+    /// the server's other connections.
+    pub delay: std::time::Duration,
 }
 
 impl Reply {
@@ -60,6 +63,7 @@ impl Reply {
             headers: vec![],
             body: body.to_string(),
             stall: false,
+            delay: std::time::Duration::ZERO,
         }
     }
 
@@ -69,6 +73,11 @@ impl Reply {
 
     pub fn header(mut self, k: &str, v: &str) -> Reply {
         self.headers.push((k.to_string(), v.to_string()));
+        self
+    }
+
+    pub fn after(mut self, delay: std::time::Duration) -> Reply {
+        self.delay = delay;
         self
     }
 
@@ -185,6 +194,7 @@ impl HttpsServer {
                             if reply.stall {
                                 std::future::pending::<()>().await;
                             }
+                            tokio::time::sleep(reply.delay).await;
                             let mut resp = hyper::Response::builder().status(reply.status);
                             for (k, v) in &reply.headers {
                                 resp = resp.header(k, v);

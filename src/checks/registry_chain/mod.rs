@@ -1,0 +1,226 @@
+//! The registry chain. The Azure AD token and Resource Manager are asked at
+//! the start; meanwhile the whole path (DNS → TLS → challenge → refresh and
+//! access tokens) is walked on the login server the registry most likely
+//! has (the flag, or name + suffix). Resource Manager's answer is attached
+//! when it comes; only when it names another login server (a hash suffix)
+//! is that one walked in turn, and the first walk is not reported. Then the
+//! image, and the checks that need the registry's properties.
+
+mod arm_facts;
+mod walk;
+
+use super::{arm, image, token, CheckId, Ctx};
+use crate::azure::credential::{self, CredentialSetup, NoCredential, ACR_SCOPE};
+use crate::config::RegistryConfig;
+use crate::net::dns::{DnsSetupError, Resolver};
+use crate::net::https_client::Client;
+use crate::report::{CheckResult, RegistryInfo, Status};
+use tokio::sync::OnceCell;
+use tokio::task::JoinHandle;
+use walk::{Along, Walk};
+
+/// Aborts a background task when the chain ends early.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+type AadResult = Result<credential::AadToken, NoCredential>;
+
+/// The Azure AD token for the exchange, asked for once at the start and
+/// shared by every walk.
+pub struct AadToken {
+    task: std::sync::Mutex<Option<JoinHandle<AadResult>>>,
+    value: OnceCell<AadResult>,
+}
+
+impl AadToken {
+    fn start(setup: Option<CredentialSetup>) -> (AadToken, Option<AbortOnDrop>) {
+        let task = setup.map(|s| tokio::spawn(async move { s.aad_token(ACR_SCOPE).await }));
+        let abort = task.as_ref().map(|t| AbortOnDrop(t.abort_handle()));
+        let token = AadToken {
+            task: std::sync::Mutex::new(task),
+            value: OnceCell::new(),
+        };
+        (token, abort)
+    }
+
+    pub async fn get(&self) -> AadResult {
+        self.value
+            .get_or_init(|| async {
+                let task = self.task.lock().ok().and_then(|mut t| t.take());
+                match task {
+                    Some(t) => t.await.unwrap_or_else(|_| Err(NoCredential::default())),
+                    None => Err(NoCredential::default()),
+                }
+            })
+            .await
+            .clone()
+    }
+}
+
+pub async fn run(ctx: &Ctx) {
+    let Some(reg) = &ctx.config.registry else {
+        return;
+    };
+    let timeout = ctx.config.timeout;
+    let client = Client::new(reg.tls.clone(), timeout);
+    let credentials = || CredentialSetup {
+        mode: reg.auth,
+        cloud: reg.target.cloud.clone(),
+        client: client.clone(),
+        timeout,
+    };
+    let wants_aad = reg.password.is_none()
+        && ctx.user_skip(CheckId::RefreshToken).is_none()
+        && ctx.user_skip(CheckId::AccessToken).is_none();
+    let (aad, _abort_aad) = AadToken::start(wants_aad.then(credentials));
+    let arm_task = match &reg.arm {
+        Ok(target) if ctx.user_skip(CheckId::Arm).is_none() => {
+            Some(tokio::spawn(arm::lookup(credentials(), target.clone())))
+        }
+        _ => None,
+    };
+    let _abort_arm = arm_task.as_ref().map(|t| AbortOnDrop(t.abort_handle()));
+    let resolver = match reg.dns_server {
+        Some(server) => Resolver::server(server, timeout),
+        None => Resolver::system(timeout),
+    };
+    let along = Along {
+        ctx,
+        reg,
+        resolver: &resolver,
+        aad: &aad,
+    };
+    let Some((arm, walk)) = walk_with_arm(&along, arm_task).await else {
+        return;
+    };
+    let authorized = record_walk(&along, walk, arm.as_ref());
+    if let (Some(reference), Some(repository)) = (&reg.image, &reg.repository) {
+        pull_image(ctx, reg, &resolver, authorized, (repository, reference)).await;
+    }
+    arm_facts::after_arm(ctx, reg, arm.as_ref(), &resolver).await;
+}
+
+/// Resource Manager and the walk on the expected login server at the same
+/// time; then the walk on the login server Resource Manager names, if it is
+/// another one. `None` when the run stopped meanwhile.
+async fn walk_with_arm(
+    along: &Along<'_>,
+    arm_task: Option<JoinHandle<arm::Outcome>>,
+) -> Option<(Option<arm::Outcome>, Option<Walk>)> {
+    let (ctx, reg) = (along.ctx, along.reg);
+    let guess = reg.target.login_server.as_ref().ok();
+    let arm = async {
+        let task = arm_task?;
+        Some(
+            task.await
+                .unwrap_or_else(|e| Err(format!("lookup failed: {e}"))),
+        )
+    };
+    let on_guess = async {
+        match guess {
+            Some(ls) => Some(walk::walk(along, ls).await),
+            None => None,
+        }
+    };
+    let work = async { tokio::join!(arm, on_guess) };
+    let ((arm, on_guess), _) = ctx.timed(CheckId::Arm, work).await?;
+    if ctx.wants(CheckId::Arm) {
+        ctx.record(arm::result(&reg.arm, arm.as_ref()));
+    }
+    let (ls_result, ls) = arm_facts::decide_login_server(reg, arm.as_ref());
+    ctx.record(ls_result);
+    let Some(ls) = ls else {
+        return Some((arm, None));
+    };
+    ctx.set_registry(RegistryInfo {
+        name: reg.target.name.clone(),
+        login_server: Some(ls.authority()),
+        login_server_source: Some(ls.source),
+    });
+    if guess.is_some_and(|g| g.authority() == ls.authority()) {
+        return Some((arm, on_guess));
+    }
+    let (walk, _) = ctx.timed(CheckId::Dns, walk::walk(along, &ls)).await?;
+    Some((arm, Some(walk)))
+}
+
+/// Records the walk's results with Resource Manager's facts attached; the
+/// session and access token when the walk reached them.
+fn record_walk(
+    along: &Along<'_>,
+    walk: Option<Walk>,
+    arm: Option<&arm::Outcome>,
+) -> Option<(crate::net::connection::Session, crate::secret::Secret)> {
+    let ctx = along.ctx;
+    let found = arm.and_then(|o| o.as_ref().ok());
+    let Some(walk) = walk else {
+        let steps = [
+            CheckId::Dns,
+            CheckId::Tls,
+            CheckId::Challenge,
+            CheckId::RefreshToken,
+            CheckId::AccessToken,
+        ];
+        ctx.skip_all(&steps, "no login server");
+        return None;
+    };
+    let mut authorized = walk.authorized;
+    for r in walk.results {
+        let r = arm_facts::enrich(r, found);
+        let r = match (&authorized, r.id) {
+            (Some((_, access)), CheckId::AccessToken) => check_grant(along.reg, r, access, found),
+            _ => r,
+        };
+        if r.id == CheckId::AccessToken && r.status == Status::Fail {
+            authorized = None;
+        }
+        ctx.record(r);
+    }
+    authorized
+}
+
+/// With `--repository`, the access token must grant pull on it (ACR answers
+/// 200 with an empty grant rather than refusing); the role to name depends
+/// on the registry's role assignment mode.
+fn check_grant(
+    reg: &RegistryConfig,
+    r: CheckResult,
+    access: &crate::secret::Secret,
+    found: Option<&arm::Found>,
+) -> CheckResult {
+    let Some(repository) = reg.repository.as_deref() else {
+        return r;
+    };
+    let abac = found
+        .and_then(|f| f.registry.role_assignment_mode())
+        .is_some_and(|m| m.to_ascii_lowercase().contains("abac"));
+    token::check_grant(r, access, &token::Wanted { repository, abac })
+}
+
+async fn pull_image(
+    ctx: &Ctx,
+    reg: &RegistryConfig,
+    resolver: &Result<Resolver, DnsSetupError>,
+    authorized: Option<(crate::net::connection::Session, crate::secret::Secret)>,
+    (repository, reference): (&str, &str),
+) {
+    match (authorized, resolver) {
+        (Some((mut session, access)), Ok(resolver)) if ctx.wants(CheckId::Image) => {
+            let fetch = image::Fetch {
+                repository,
+                reference,
+                resolver,
+                tls: &reg.tls,
+                timeout: ctx.config.timeout,
+            };
+            let work = async { (image::check(&mut session, &access, fetch).await, ()) };
+            ctx.check(CheckId::Image, work).await;
+        }
+        _ => ctx.skip_all(&[CheckId::Image], "no access token"),
+    }
+}
