@@ -153,6 +153,32 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
     target.notes = notes;
 
     let password = password_login(args)?;
+    check_repository_and_image(args)?;
+    let tls = TlsSetup::new(args.ca_file.as_deref()).map_err(|e| e.to_string())?;
+    let proxy = match &target.login_server {
+        Ok(ls) => proxy::for_host(&ls.host)
+            .transpose()
+            .map_err(|e| format!("HTTPS_PROXY: {e}"))?,
+        Err(_) => None,
+    };
+    let arm = arm_target(args, &az, &target, password.is_some());
+    Ok(Some(RegistryConfig {
+        arm,
+        target,
+        dns_server: args.dns_server,
+        tls,
+        proxy,
+        auth: args.auth,
+        password,
+        repository: args.repository.clone(),
+        image: args.image.clone(),
+        vnet: args.vnet.clone(),
+    }))
+}
+
+/// `--repository` must be a repository name and `--image` a tag or digest
+/// of it, as the registry API spells them.
+fn check_repository_and_image(args: &CheckArgs) -> Result<(), String> {
     if let Some(repo) = &args.repository {
         let valid = !repo.is_empty()
             && repo.split('/').all(|part| {
@@ -180,26 +206,7 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
             return Err(format!("'{image}' is not a tag or sha256: digest"));
         }
     }
-    let tls = TlsSetup::new(args.ca_file.as_deref()).map_err(|e| e.to_string())?;
-    let proxy = match &target.login_server {
-        Ok(ls) => proxy::for_host(&ls.host)
-            .transpose()
-            .map_err(|e| format!("HTTPS_PROXY: {e}"))?,
-        Err(_) => None,
-    };
-    let arm = arm_target(args, &az, &target, password.is_some());
-    Ok(Some(RegistryConfig {
-        arm,
-        target,
-        dns_server: args.dns_server,
-        tls,
-        proxy,
-        auth: args.auth,
-        password,
-        repository: args.repository.clone(),
-        image: args.image.clone(),
-        vnet: args.vnet.clone(),
-    }))
+    Ok(())
 }
 
 /// Remembers the secrets the Azure SDK conventions put in the environment,

@@ -26,6 +26,32 @@ pub fn log(text: impl FnOnce() -> String) {
     }
 }
 
+/// A request as the trace shows it: method and URL (credential query
+/// parameters masked), headers (credentials masked), body.
+pub fn request(target: &str, headers: &[(&str, &str)], body: &[u8]) -> String {
+    let mut s = format!("> {}", crate::net::origin::mask_query(target));
+    for (k, v) in headers {
+        s.push_str(&format!("\n> {k}: {}", header_value(k, v)));
+    }
+    if !body.is_empty() {
+        s.push_str(&format!("\n> {}", self::body(body)));
+    }
+    s
+}
+
+/// A response as the trace shows it: status, headers, body.
+pub fn response(status: u16, headers: &http::HeaderMap, body: &[u8]) -> String {
+    let mut s = format!("< {status}");
+    for (k, v) in headers {
+        let v = v.to_str().unwrap_or("(binary)");
+        s.push_str(&format!("\n< {k}: {}", header_value(k.as_str(), v)));
+    }
+    if !body.is_empty() {
+        s.push_str(&format!("\n< {}", self::body(body)));
+    }
+    s
+}
+
 /// Headers whose values are credentials.
 const SECRET_HEADERS: &[&str] = &[
     "authorization",

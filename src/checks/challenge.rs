@@ -39,71 +39,76 @@ fn body_start(r: &Response) -> String {
 }
 
 pub async fn check(session: &mut Session, ls: &LoginServer) -> (CheckResult, Option<Bearer>) {
-    let id = CheckId::Challenge;
     let url = format!("https://{}/v2/", ls.authority());
+    let not_issued = |detail: String| {
+        let text = format!(
+            "Registry '{}' did not issue a challenge: GET {url} {detail}",
+            ls.authority()
+        );
+        CheckResult::fail(
+            CheckId::Challenge,
+            ErrorCode::ConnectivityChallengeError,
+            text,
+        )
+    };
     let response = match session.send(http::Method::GET, "/v2/", &[], None).await {
         Ok(r) => r,
-        Err(why) => {
-            return (
-                CheckResult::fail(
-                    id,
-                    ErrorCode::ConnectivityChallengeError,
-                    format!(
-                        "Registry '{}' did not issue a challenge: GET {url} failed: {why}.",
-                        ls.authority()
-                    ),
-                ),
-                None,
-            )
-        }
+        Err(why) => return (not_issued(format!("failed: {why}.")), None),
     };
     let status = response.status;
-    let fail =
-        |code, detail: String| CheckResult::fail(id, code, detail).with_detail("status", status);
-    match status {
-        401 => {}
-        403 => {
-            let ip = error_body::denied_client_ip(&response.body);
-            let mut detail = format!(
-                "Looks like you don't have access to registry '{}': GET {url} answered 403 Forbidden.",
-                ls.authority()
-            );
-            match &ip {
-                Some(ip) => detail.push_str(&format!(
-                    " The registry sees this client as {ip}, which its firewall does not allow."
-                )),
-                None => detail.push_str(&format!(" {}", body_start(&response))),
-            }
-            let mut r = fail(ErrorCode::ConnectivityForbiddenError, detail);
-            if let Some(ip) = ip {
-                r = r.with_detail("client_ip", ip);
-            }
-            return (r, None);
-        }
+    let result = match status {
+        401 => return bearer_challenge(&response, ls, &url, not_issued),
+        403 => forbidden(&response, ls, &url),
         300..=399 => {
             let to = match response.header("location") {
                 Some(l) => Untrusted::new(l).shown(),
                 None => "(no Location)".to_string(),
             };
-            return (
-                fail(
-                    ErrorCode::ConnectivityChallengeError,
-                    format!("Registry '{}' did not issue a challenge: GET {url} was redirected ({status}) to {to}; a registry never redirects /v2/, so something else is answering.", ls.authority()),
-                )
-                .with_detail("location", to),
-                None,
-            );
+            not_issued(format!("was redirected ({status}) to {to}; a registry never redirects /v2/, so something else is answering."))
+                .with_detail("location", to)
         }
-        _ => {
-            return (
-                fail(
-                    ErrorCode::ConnectivityChallengeError,
-                    format!("Registry '{}' did not issue a challenge: GET {url} answered {status}, not 401. Body: {}", ls.authority(), body_start(&response)),
-                ),
-                None,
-            )
-        }
+        _ => not_issued(format!(
+            "answered {status}, not 401. Body: {}",
+            body_start(&response)
+        )),
+    };
+    (result.with_detail("status", status), None)
+}
+
+/// A 403 on `/v2/`: the registry's firewall (which names the client's IP)
+/// or something else refusing.
+fn forbidden(response: &Response, ls: &LoginServer, url: &str) -> CheckResult {
+    let ip = error_body::denied_client_ip(&response.body);
+    let mut detail = format!(
+        "Looks like you don't have access to registry '{}': GET {url} answered 403 Forbidden.",
+        ls.authority()
+    );
+    match &ip {
+        Some(ip) => detail.push_str(&format!(
+            " The registry sees this client as {ip}, which its firewall does not allow."
+        )),
+        None => detail.push_str(&format!(" {}", body_start(response))),
     }
+    let r = CheckResult::fail(
+        CheckId::Challenge,
+        ErrorCode::ConnectivityForbiddenError,
+        detail,
+    );
+    match ip {
+        Some(ip) => r.with_detail("client_ip", ip),
+        None => r,
+    }
+}
+
+/// A 401: its Bearer challenge must name a token endpoint on the login
+/// server itself, over HTTPS, and a service.
+fn bearer_challenge(
+    response: &Response,
+    ls: &LoginServer,
+    url: &str,
+    not_issued: impl Fn(String) -> CheckResult,
+) -> (CheckResult, Option<Bearer>) {
+    let id = CheckId::Challenge;
     let headers: Vec<&str> = response
         .headers
         .get_all(http::header::WWW_AUTHENTICATE)
@@ -111,67 +116,54 @@ pub async fn check(session: &mut Session, ls: &LoginServer) -> (CheckResult, Opt
         .filter_map(|v| v.to_str().ok())
         .collect();
     if headers.iter().all(|h| h.trim().is_empty()) {
-        return (
-            fail(
-                ErrorCode::ConnectivityChallengeError,
-                format!("Registry '{}' did not issue a challenge: GET {url} answered 401 without a WWW-Authenticate header.", ls.authority()),
-            ),
-            None,
-        );
+        let r = not_issued("answered 401 without a WWW-Authenticate header.".into());
+        return (r.with_detail("status", 401), None);
     }
     let challenges: Vec<_> = headers
         .iter()
         .flat_map(|h| www_authenticate::parse(h))
         .collect();
-    let schemes: Vec<&str> = challenges.iter().map(|c| c.scheme.as_str()).collect();
     let bearer = challenges.iter().find(|c| c.scheme == "bearer");
-    let (realm, service) = match bearer.map(|b| (b.param("realm"), b.param("service"))) {
-        Some((Some(realm), Some(service))) => (realm.to_string(), service.to_string()),
-        _ => {
-            let what = match bearer {
-                Some(_) => "a Bearer challenge without a realm or service".to_string(),
-                None => format!("only {} authentication", Untrusted::new(schemes.join(", "))),
-            };
-            return (
-                fail(
-                    ErrorCode::ConnectivityAadLoginError,
-                    format!(
-                        "Registry '{}' does not support AAD login: its challenge offers {what}.",
-                        ls.authority()
-                    ),
-                ),
-                None,
-            );
-        }
+    let Some((realm, service)) =
+        bearer.and_then(|b| Some((b.param("realm")?, b.param("service")?)))
+    else {
+        let what = match bearer {
+            Some(_) => "a Bearer challenge without a realm or service".to_string(),
+            None => {
+                let schemes: Vec<&str> = challenges.iter().map(|c| c.scheme.as_str()).collect();
+                format!("only {} authentication", Untrusted::new(schemes.join(", ")))
+            }
+        };
+        let text = format!(
+            "Registry '{}' does not support AAD login: its challenge offers {what}.",
+            ls.authority()
+        );
+        let r = CheckResult::fail(id, ErrorCode::ConnectivityAadLoginError, text);
+        return (r.with_detail("status", 401), None);
     };
     // Credentials go only to the login server itself, over HTTPS.
-    let realm_url = url::Url::parse(&realm);
-    let on_login_server = realm_url
-        .as_ref()
-        .is_ok_and(|u| crate::net::origin::is_https_origin(u, &ls.host, ls.port));
-    if !on_login_server {
-        let host = match &realm_url {
-            Ok(u) => crate::net::origin::describe(u),
-            Err(_) => Untrusted::new(&realm).shown(),
+    let realm_url = url::Url::parse(realm);
+    let Some(realm_url) = realm_url
+        .ok()
+        .filter(|u| crate::net::origin::is_https_origin(u, &ls.host, ls.port))
+    else {
+        let shown = match url::Url::parse(realm) {
+            Ok(u) => crate::net::origin::describe(&u),
+            Err(_) => Untrusted::new(realm).shown(),
         };
+        let text = format!("Registry '{}' issued a challenge whose token endpoint (realm) is {shown}, not the login server over HTTPS. No credential was sent there: something other than the registry (a proxy, a DNS entry) may be answering.", ls.authority());
+        let r = CheckResult::fail(id, ErrorCode::ConnectivityChallengeError, text);
         return (
-            fail(
-                ErrorCode::ConnectivityChallengeError,
-                format!("Registry '{}' issued a challenge whose token endpoint (realm) is {host}, not the login server over HTTPS. No credential was sent there: something other than the registry (a proxy, a DNS entry) may be answering.", ls.authority()),
-            )
-            .with_detail("realm", realm),
+            r.with_detail("status", 401).with_detail("realm", realm),
             None,
         );
-    }
-    let realm_path = realm_url.map(|u| u.path().to_string()).unwrap_or_default();
+    };
     let r = CheckResult::pass(id, format!("Challenge endpoint {url} : OK"))
         .with_detail("realm", realm)
-        .with_detail("service", service.clone());
-    (
-        r,
-        Some(Bearer {
-            realm_path,
-            service,
-        }),
-    )
+        .with_detail("service", service);
+    let bearer = Bearer {
+        realm_path: realm_url.path().to_string(),
+        service: service.to_string(),
+    };
+    (r, Some(bearer))
 }

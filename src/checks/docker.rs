@@ -158,38 +158,8 @@ pub async fn run(ctx: &Ctx) {
         pull(ctx, &docker).await;
         return;
     }
-    let Some((out, took)) = ctx
-        .timed(
-            CheckId::DockerDaemon,
-            process::run(
-                &docker,
-                &["version", "--format", "{{json .}}"],
-                config.timeout,
-            ),
-        )
-        .await
-    else {
+    let Some((mut daemon, mut version, took)) = daemon_and_version(ctx, &docker).await else {
         return;
-    };
-    let (daemon, mut version) = judge_version_output(&docker_str, out);
-    let mut daemon = match daemon {
-        Some(known) => known,
-        // `docker version` said nothing usable: ask the daemon directly, as
-        // az does with `docker ps`, so that a broken `docker version` is not
-        // mistaken for a daemon that is down.
-        None => {
-            let ps = ["ps", "--quiet"];
-            let Some((ps, _)) = ctx
-                .timed(
-                    CheckId::DockerDaemon,
-                    process::run(&docker, &ps, config.timeout),
-                )
-                .await
-            else {
-                return;
-            };
-            judge_ps(&docker_str, ps)
-        }
     };
     let ms = took.as_millis() as u64;
     let daemon_up = daemon.status == Status::Pass;
@@ -206,6 +176,32 @@ pub async fn run(ctx: &Ctx) {
     } else {
         ctx.skip_all(&CHAIN[3..], "Docker daemon not available");
     }
+}
+
+/// The daemon's status and the version, from one `docker version` (and a
+/// `docker ps` when that said nothing usable). `None` when the run stopped.
+async fn daemon_and_version(
+    ctx: &Ctx,
+    docker: &Path,
+) -> Option<(CheckResult, CheckResult, std::time::Duration)> {
+    let timeout = ctx.config.timeout;
+    let version_args = ["version", "--format", "{{json .}}"];
+    let work = process::run(docker, &version_args, timeout);
+    let (out, took) = ctx.timed(CheckId::DockerDaemon, work).await?;
+    let docker_str = docker.display().to_string();
+    let (daemon, version) = judge_version_output(&docker_str, out);
+    let daemon = match daemon {
+        Some(known) => known,
+        // `docker version` said nothing usable: ask the daemon directly, as
+        // az does with `docker ps`, so that a broken `docker version` is not
+        // mistaken for a daemon that is down.
+        None => {
+            let work = process::run(docker, &["ps", "--quiet"], timeout);
+            let (ps, _) = ctx.timed(CheckId::DockerDaemon, work).await?;
+            judge_ps(&docker_str, ps)
+        }
+    };
+    Some((daemon, version, took))
 }
 
 fn daemon_available() -> CheckResult {

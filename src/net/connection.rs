@@ -127,44 +127,14 @@ impl Connection {
 
         let tls_start = Instant::now();
         let (config, presented) = tls.client_config();
-        let name = ServerName::try_from(host.to_string())
-            .map_err(|_| TransportError::BadName(host.to_string()))?;
-        let connector = tokio_rustls::TlsConnector::from(config);
-        let handshake = tokio::time::timeout(timeout, connector.connect(name, tcp)).await;
         let cert = || presented.get().and_then(|der| CertInfo::parse(&der));
-        let stream = match handshake {
-            Err(_) => {
-                return Err(ConnectError::Tls {
-                    reason: format!(
-                        "The TLS handshake did not complete within {}.",
-                        crate::duration::format_duration(timeout)
-                    ),
-                    cert: cert(),
-                })
-            }
-            Ok(Err(e)) => {
-                let cert = cert();
-                let reason = match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                    Some(tls_err) => explain_failure(tls_err, cert.as_ref()),
-                    None => {
-                        // Not a TLS verdict: the peer hung up or reset mid-handshake.
-                        return Err(TransportError::Handshake(IoFailure::from(&e)).into());
-                    }
-                };
-                return Err(ConnectError::Tls { reason, cert });
-            }
-            Ok(Ok(s)) => s,
-        };
-        let tls_version = stream
-            .get_ref()
-            .1
-            .protocol_version()
-            .map(|v| match v {
-                rustls::ProtocolVersion::TLSv1_3 => "TLS 1.3".to_string(),
-                rustls::ProtocolVersion::TLSv1_2 => "TLS 1.2".to_string(),
-                other => format!("{other:?}"),
-            })
-            .unwrap_or_default();
+        let stream = handshake(tcp, host, config, timeout, cert).await?;
+        let tls_version = match stream.get_ref().1.protocol_version() {
+            Some(rustls::ProtocolVersion::TLSv1_3) => "TLS 1.3",
+            Some(rustls::ProtocolVersion::TLSv1_2) => "TLS 1.2",
+            _ => "TLS",
+        }
+        .to_string();
         let tls_ms = tls_start.elapsed().as_millis() as u64;
         crate::debug::log(|| {
             let cert = cert().map(|c| c.describe()).unwrap_or_default();
@@ -254,7 +224,7 @@ impl Connection {
         timeout: Duration,
     ) -> Result<Response, HttpError> {
         let mut req = http::Request::builder()
-            .method(method)
+            .method(method.clone())
             .uri(path_and_query)
             .header(http::header::HOST, self.authority())
             .header(
@@ -266,78 +236,58 @@ impl Connection {
         }
         let body = body.unwrap_or_default();
         crate::debug::log(|| {
-            let mut s = format!(
-                "> {} https://{}{}",
-                req.method_ref().map(|m| m.as_str()).unwrap_or("?"),
-                self.authority(),
-                crate::net::origin::mask_query(path_and_query)
-            );
-            for (k, v) in headers {
-                s.push_str(&format!("\n> {k}: {}", crate::debug::header_value(k, v)));
-            }
-            if !body.is_empty() {
-                s.push_str(&format!("\n> {}", crate::debug::body(&body)));
-            }
-            s
+            let target = format!("{method} https://{}{path_and_query}", self.authority());
+            crate::debug::request(&target, headers, &body)
         });
         let req = req
             .body(Full::new(body))
             .map_err(|e| HttpError::InvalidRequest(e.to_string()))?;
-        let exchange = async {
-            self.sender
-                .ready()
-                .await
-                .map_err(|e| HttpError::Closed(e.to_string()))?;
-            let resp = self
-                .sender
-                .send_request(req)
-                .await
-                .map_err(|e| describe_hyper(&e))?;
-            let (parts, mut incoming) = resp.into_parts();
-            let mut body = Vec::new();
-            let mut truncated = false;
-            while let Some(frame) = incoming.frame().await {
-                let frame = frame.map_err(|e| describe_hyper(&e))?;
-                if let Ok(data) = frame.into_data() {
-                    let room = BODY_LIMIT.saturating_sub(body.len());
-                    if data.len() > room {
-                        body.extend_from_slice(&data[..room]);
-                        truncated = true;
-                        break;
-                    }
-                    body.extend_from_slice(&data);
-                }
-            }
-            let response = Response {
-                status: parts.status.as_u16(),
-                headers: parts.headers,
-                body: Bytes::from(body),
-                truncated,
-            };
-            crate::debug::log(|| {
-                let mut s = format!("< {}", response.status);
-                for (k, v) in &response.headers {
-                    let v = v.to_str().unwrap_or("(binary)");
-                    s.push_str(&format!(
-                        "\n< {k}: {}",
-                        crate::debug::header_value(k.as_str(), v)
-                    ));
-                }
-                if !response.body.is_empty() {
-                    s.push_str(&format!("\n< {}", crate::debug::body(&response.body)));
-                }
-                s
-            });
-            Ok(response)
-        };
-        let outcome = tokio::time::timeout(timeout, exchange)
+        let outcome = tokio::time::timeout(timeout, self.exchange(req))
             .await
-            .map_err(|_| HttpError::Timeout(timeout));
-        let outcome = outcome.and_then(|r| r);
+            .map_err(|_| HttpError::Timeout(timeout))
+            .and_then(|r| r);
         if !matches!(&outcome, Ok(r) if !r.truncated) {
             self.reusable = false;
         }
         outcome
+    }
+
+    /// Sends `req` and reads the response, its body up to [`BODY_LIMIT`].
+    async fn exchange(&mut self, req: http::Request<Full<Bytes>>) -> Result<Response, HttpError> {
+        self.sender
+            .ready()
+            .await
+            .map_err(|e| HttpError::Closed(e.to_string()))?;
+        let resp = self
+            .sender
+            .send_request(req)
+            .await
+            .map_err(|e| describe_hyper(&e))?;
+        let (parts, mut incoming) = resp.into_parts();
+        let mut body = Vec::new();
+        let mut truncated = false;
+        while let Some(frame) = incoming.frame().await {
+            let frame = frame.map_err(|e| describe_hyper(&e))?;
+            if let Ok(data) = frame.into_data() {
+                let room = BODY_LIMIT.saturating_sub(body.len());
+                if data.len() > room {
+                    body.extend_from_slice(&data[..room]);
+                    truncated = true;
+                    break;
+                }
+                body.extend_from_slice(&data);
+            }
+        }
+        let response = Response {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body: Bytes::from(body),
+            truncated,
+        };
+        crate::debug::log(|| {
+            crate::debug::response(response.status, &response.headers, &response.body)
+        });
+        Ok(response)
     }
 }
 
@@ -356,6 +306,39 @@ fn describe_hyper(e: &hyper::Error) -> HttpError {
         HttpError::Malformed(e.to_string())
     } else {
         HttpError::Other(e.to_string())
+    }
+}
+
+/// The TLS handshake for `host` over `tcp`; a failure says why, with the
+/// certificate the server presented (`cert`) when it got that far.
+async fn handshake(
+    tcp: tokio::net::TcpStream,
+    host: &str,
+    config: std::sync::Arc<rustls::ClientConfig>,
+    timeout: Duration,
+    cert: impl Fn() -> Option<CertInfo>,
+) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, ConnectError> {
+    let name = ServerName::try_from(host.to_string())
+        .map_err(|_| TransportError::BadName(host.to_string()))?;
+    let connector = tokio_rustls::TlsConnector::from(config);
+    match tokio::time::timeout(timeout, connector.connect(name, tcp)).await {
+        Err(_) => Err(ConnectError::Tls {
+            reason: format!(
+                "The TLS handshake did not complete within {}.",
+                crate::duration::format_duration(timeout)
+            ),
+            cert: cert(),
+        }),
+        Ok(Err(e)) => match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+            Some(tls_err) => {
+                let cert = cert();
+                let reason = explain_failure(tls_err, cert.as_ref());
+                Err(ConnectError::Tls { reason, cert })
+            }
+            // Not a TLS verdict: the peer hung up or reset mid-handshake.
+            None => Err(TransportError::Handshake(IoFailure::from(&e)).into()),
+        },
+        Ok(Ok(s)) => Ok(s),
     }
 }
 
