@@ -159,33 +159,14 @@ impl Registry {
 
 /// Whether `ip` is allowed by one of `rules` (addresses or CIDR ranges).
 pub fn ip_allowed(ip: IpAddr, rules: &[String]) -> bool {
-    rules.iter().any(|rule| {
-        let (net, bits) = match rule.split_once('/') {
-            Some((n, b)) => (n, b.parse::<u32>().ok()),
-            None => (rule.as_str(), None),
-        };
-        match (net.parse::<IpAddr>(), ip) {
-            (Ok(IpAddr::V4(net)), IpAddr::V4(ip)) => {
-                let bits = bits.unwrap_or(32).min(32);
-                let mask = if bits == 0 {
-                    0
-                } else {
-                    u32::MAX << (32 - bits)
-                };
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (Ok(IpAddr::V6(net)), IpAddr::V6(ip)) => {
-                let bits = bits.unwrap_or(128).min(128);
-                let mask = if bits == 0 {
-                    0
-                } else {
-                    u128::MAX << (128 - bits)
-                };
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
-    })
+    rules
+        .iter()
+        .any(|rule| match rule.trim().parse::<ipnet::IpNet>() {
+            Ok(net) => net.contains(&ip),
+            // A rule may be a bare address; anything else (`10.0.0.0/abc`,
+            // `/33`) is not a rule that admits anyone.
+            Err(_) => rule.trim().parse::<IpAddr>().is_ok_and(|a| a == ip),
+        })
 }
 
 /// GETs `url` with the Resource Manager token. The URL may come from
@@ -351,6 +332,16 @@ mod tests {
         assert!(ip_allowed(
             "10.1.2.3".parse().unwrap(),
             &["0.0.0.0/0".to_string()]
+        ));
+        for malformed in ["10.0.0.0/abc", "10.0.0.0/33", "10.0.0.0/"] {
+            assert!(
+                !ip_allowed("10.0.0.0".parse().unwrap(), &[malformed.to_string()]),
+                "{malformed}"
+            );
+        }
+        assert!(ip_allowed(
+            "2001:db8::5".parse().unwrap(),
+            &["2001:db8::/64".to_string()]
         ));
     }
 }

@@ -20,19 +20,25 @@ fn wrap(text: &str, indent: &str) -> String {
         if n > 0 {
             out.push('\n');
         }
-        let mut line_len = 0;
-        for word in paragraph.split(' ') {
+        // The paragraph's own indentation (a note's "  - ") stays.
+        let body = paragraph.trim_start_matches(' ');
+        let lead = &paragraph[..paragraph.len() - body.len()];
+        out.push_str(lead);
+        let mut line_len = lead.len();
+        let mut first = true;
+        for word in body.split(' ') {
             let w = word.chars().count();
-            if line_len > 0 && line_len + 1 + w > WIDTH {
+            if !first && line_len + 1 + w > WIDTH {
                 out.push('\n');
                 out.push_str(indent);
                 line_len = indent.len();
-            } else if line_len > 0 {
+            } else if !first {
                 out.push(' ');
                 line_len += 1;
             }
             out.push_str(word);
             line_len += w;
+            first = false;
         }
     }
     out
@@ -175,5 +181,6 @@ mod tests {
         let wrapped = wrap(&url, "");
         assert_eq!(wrapped.lines().nth(1).unwrap(), &url[4..]);
         assert_eq!(wrap("a\nb", ""), "a\nb");
+        assert_eq!(wrap("  - a note", "    "), "  - a note");
     }
 }

@@ -313,8 +313,94 @@ impl Run {
             Some(entry.docs_url.as_str()),
             "{block}"
         );
+        self.snapshot(code);
         self
     }
+
+    /// The whole text report as a reviewed snapshot
+    /// (`tests/snapshots/`), named after the test and the code, with what
+    /// changes from run to run (ports, durations, temporary paths) replaced.
+    pub fn snapshot(&self, code: &str) {
+        let test = std::thread::current()
+            .name()
+            .unwrap_or("test")
+            .rsplit("::")
+            .next()
+            .unwrap_or("test")
+            .to_string();
+        let n = SNAPSHOTS.with(|taken| {
+            let mut taken = taken.borrow_mut();
+            let n = taken
+                .iter()
+                .filter(|t| **t == (test.clone(), code.to_string()))
+                .count();
+            taken.push((test.clone(), code.to_string()));
+            n
+        });
+        let name = match n {
+            0 => format!("{test}__{code}"),
+            n => format!("{test}__{code}_{}", n + 1),
+        };
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots"));
+        settings.set_prepend_module_to_snapshot(false);
+        settings.bind(|| insta::assert_snapshot!(name, normalize(&self.stdout)));
+    }
+}
+
+thread_local! {
+    static SNAPSHOTS: std::cell::RefCell<Vec<(String, String)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A report with what differs between runs replaced: ports, durations,
+/// temporary paths.
+pub fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let rest: String = chars[i..chars.len().min(i + 12)].iter().collect();
+        if chars[i] == ':' {
+            let digits = chars[i + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
+            if (4..=5).contains(&digits) {
+                out.push_str(":PORT");
+                i += 1 + digits;
+                continue;
+            }
+        }
+        if rest.starts_with("/tmp/.tmp") {
+            let len = chars[i + 9..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .count();
+            out.push_str("/tmp/TMP");
+            i += 9 + len;
+            continue;
+        }
+        if chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_ascii_alphanumeric()) {
+            let digits = chars[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+            let after: String = chars[i + digits..chars.len().min(i + digits + 13)]
+                .iter()
+                .collect();
+            let before: String = chars[i.saturating_sub(5)..i].iter().collect();
+            // Durations, and the size of this machine's trust store.
+            if after.starts_with(" ms")
+                || after.starts_with("ms")
+                || before == "_ms: "
+                || after.starts_with(" certificates")
+            {
+                out.push('N');
+                i += digits;
+                continue;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
 }
 
 /// Runs the binary with a clean environment: only the fake tools on PATH.

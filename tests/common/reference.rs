@@ -15,16 +15,9 @@ pub struct Entry {
     pub docs_url: String,
 }
 
-/// The shared copy beside the repository when present, else the copy kept
-/// with the tests.
+/// The reference as kept in the repository.
 pub fn path() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let shared = root.join("../shared/reference/health-error-reference.txt");
-    if shared.exists() {
-        shared
-    } else {
-        root.join("tests/fixtures/health-error-reference.txt")
-    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/health-error-reference.txt")
 }
 
 pub fn parse(text: &str) -> Vec<Entry> {
