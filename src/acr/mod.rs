@@ -2,5 +2,6 @@
 //! token endpoints and the tokens they return.
 
 pub mod error_body;
+pub mod manifest;
 pub mod token;
 pub mod www_authenticate;

@@ -1,9 +1,11 @@
 //! Azure Resource Manager: the registry as Azure sees it.
 
+use super::documents::Page;
 use crate::net::https_client::{Client, ClientError};
 use crate::net::origin;
 use crate::secret::Secret;
 use crate::untrusted::Untrusted;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::net::IpAddr;
 
@@ -54,8 +56,17 @@ pub enum ArmError {
     OffOrigin { got: String, expected: String },
     #[error("'{0}' is not a resource id; it was not read")]
     NotAResourceId(Untrusted),
+    /// A document the check needs does not have the shape it needs.
+    #[error("Resource Manager's document for {what} is not as expected: {reason}")]
+    Shape { what: String, reason: String },
     #[error(transparent)]
-    Client(#[from] ClientError),
+    Client(#[from] Box<ClientError>),
+}
+
+impl From<ClientError> for ArmError {
+    fn from(e: ClientError) -> Self {
+        ArmError::Client(Box::new(e))
+    }
 }
 
 impl ArmError {
@@ -68,94 +79,7 @@ impl ArmError {
     }
 }
 
-/// The registry resource as Resource Manager returns it.
-#[derive(Clone, Debug)]
-pub struct Registry {
-    pub doc: Value,
-}
-
-impl Registry {
-    pub fn id(&self) -> &str {
-        self.doc["id"].as_str().unwrap_or_default()
-    }
-
-    fn prop(&self, key: &str) -> &Value {
-        &self.doc["properties"][key]
-    }
-
-    pub fn login_server(&self) -> Option<&str> {
-        self.prop("loginServer").as_str().filter(|s| !s.is_empty())
-    }
-
-    pub fn public_network_access(&self) -> Option<&str> {
-        self.prop("publicNetworkAccess").as_str()
-    }
-
-    pub fn default_action(&self) -> Option<&str> {
-        self.prop("networkRuleSet")["defaultAction"].as_str()
-    }
-
-    pub fn ip_rules(&self) -> Vec<String> {
-        self.prop("networkRuleSet")["ipRules"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|r| r["value"].as_str().map(str::to_string))
-            .collect()
-    }
-
-    pub fn data_endpoints(&self) -> Vec<String> {
-        if self.prop("dataEndpointEnabled").as_bool() != Some(true) {
-            return Vec::new();
-        }
-        self.prop("dataEndpointHostNames")
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|h| h.as_str().map(str::to_string))
-            .collect()
-    }
-
-    pub fn has_private_endpoints(&self) -> bool {
-        self.prop("privateEndpointConnections")
-            .as_array()
-            .is_some_and(|a| !a.is_empty())
-    }
-
-    /// `encryption.keyVaultProperties.identity` when a customer-managed key is used.
-    pub fn cmk_identity(&self) -> Option<&str> {
-        let enc = self.prop("encryption");
-        let enabled = enc["status"]
-            .as_str()
-            .is_some_and(|s| s.eq_ignore_ascii_case("enabled"));
-        enc["keyVaultProperties"]["identity"]
-            .as_str()
-            .filter(|id| enabled && !id.is_empty())
-    }
-
-    pub fn system_principal(&self) -> Option<&str> {
-        self.doc["identity"]["principalId"]
-            .as_str()
-            .filter(|s| !s.is_empty())
-    }
-
-    /// The user-assigned identity (resource id) whose client id is `client_id`.
-    pub fn user_identity_with_client(&self, client_id: &str) -> Option<String> {
-        self.doc["identity"]["userAssignedIdentities"]
-            .as_object()?
-            .iter()
-            .find(|(_, v)| {
-                v["clientId"]
-                    .as_str()
-                    .is_some_and(|c| c.eq_ignore_ascii_case(client_id))
-            })
-            .map(|(k, _)| k.clone())
-    }
-
-    pub fn role_assignment_mode(&self) -> Option<&str> {
-        self.prop("roleAssignmentMode").as_str()
-    }
-}
+pub use super::documents::Registry;
 
 /// Whether `ip` is allowed by one of `rules` (addresses or CIDR ranges).
 pub fn ip_allowed(ip: IpAddr, rules: &[String]) -> bool {
@@ -262,7 +186,7 @@ pub async fn find_registry(
         );
         let (status, doc) = get(client, token, base, &url).await?;
         return match status {
-            200 => Ok(Registry { doc }),
+            200 => parse(doc, &what),
             _ => Err(status_error(status, &doc, &what)),
         };
     }
@@ -275,16 +199,17 @@ pub async fn find_registry(
         if status != 200 {
             return Err(status_error(status, &doc, &what));
         }
-        let found = doc["value"].as_array().into_iter().flatten().find(|r| {
+        let page: Page = parse(doc, &what)?;
+        let found = page.value.into_iter().find(|r| {
             r["name"]
                 .as_str()
                 .is_some_and(|n| n.eq_ignore_ascii_case(&t.name))
         });
         if let Some(r) = found {
-            return Ok(Registry { doc: r.clone() });
+            return parse(r, &format!("registry '{}'", t.name));
         }
-        match doc["nextLink"].as_str() {
-            Some(next) if !next.is_empty() => url = next.to_string(),
+        match page.next_link {
+            Some(next) if !next.is_empty() => url = next,
             _ => break,
         }
     }
@@ -294,21 +219,30 @@ pub async fn find_registry(
     })
 }
 
-/// Reads any resource by id; `Ok(None)` when it does not exist.
-pub async fn get_resource(
+/// `doc` as the typed document `T`, or an error naming what is wrong.
+fn parse<T: DeserializeOwned>(doc: Value, what: &str) -> Result<T, ArmError> {
+    serde_json::from_value(doc).map_err(|e| ArmError::Shape {
+        what: what.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// Reads any resource by id as the document `T`; `Ok(None)` when it does
+/// not exist.
+pub async fn get_resource<T: DeserializeOwned>(
     client: &Client,
     token: &Secret,
     endpoint: &str,
     id: &str,
     api: &str,
-) -> Result<Option<Value>, ArmError> {
+) -> Result<Option<T>, ArmError> {
     if !id.starts_with('/') {
         return Err(ArmError::NotAResourceId(Untrusted::new(id)));
     }
     let url = format!("{}{id}?api-version={api}", endpoint.trim_end_matches('/'));
     let (status, doc) = get(client, token, endpoint, &url).await?;
     match status {
-        200 => Ok(Some(doc)),
+        200 => parse(doc, &Untrusted::new(id).shown()).map(Some),
         404 => Ok(None),
         status => Err(ArmError::Status {
             what: Untrusted::new(id).shown(),

@@ -5,4 +5,5 @@ pub mod auth;
 pub mod az_config;
 pub mod cloud;
 pub mod credential;
+pub mod documents;
 pub mod transport;

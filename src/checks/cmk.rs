@@ -4,6 +4,7 @@
 use super::arm::Found;
 use super::CheckId;
 use crate::azure::arm::{self, IDENTITY_API};
+use crate::azure::documents::IdentityResource;
 use crate::codes::ErrorCode;
 use crate::report::CheckResult;
 
@@ -37,8 +38,15 @@ pub async fn check(found: &Found) -> CheckResult {
         )
         .with_detail("client_id", identity);
     };
-    match arm::get_resource(&found.client, &found.token, &found.endpoint, &resource, IDENTITY_API).await {
-        Ok(Some(doc)) if doc["properties"]["clientId"].as_str().is_some_and(|c| c.eq_ignore_ascii_case(identity)) => {
+    let read = arm::get_resource::<IdentityResource>(
+        &found.client,
+        &found.token,
+        &found.endpoint,
+        &resource,
+        IDENTITY_API,
+    );
+    match read.await {
+        Ok(Some(doc)) if doc.properties.client_id.eq_ignore_ascii_case(identity) => {
             CheckResult::pass(id, format!("Customer-managed key identity: {resource} : OK"))
         }
         Ok(Some(_)) => CheckResult::fail(

@@ -4,13 +4,13 @@
 
 use super::CheckId;
 use crate::acr::error_body;
+use crate::acr::manifest::{valid_digest, Manifest};
 use crate::codes::ErrorCode;
 use crate::net::connection::{self, Response, Session};
 use crate::net::dns::Resolver;
 use crate::net::tls::TlsSetup;
 use crate::report::CheckResult;
 use crate::secret::Secret;
-use serde_json::Value;
 use std::time::Duration;
 
 const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
@@ -35,7 +35,7 @@ async fn get_manifest(
     auth: &str,
     repo: &str,
     reference: &str,
-) -> Result<Value, String> {
+) -> Result<Manifest, String> {
     let path = format!("/v2/{repo}/manifests/{reference}");
     let r = session
         .send(
@@ -49,7 +49,8 @@ async fn get_manifest(
     if r.status != 200 {
         return Err(failed(&format!("GET {path}"), &r));
     }
-    serde_json::from_slice(&r.body).map_err(|_| format!("GET {path} returned no manifest JSON"))
+    serde_json::from_slice(&r.body)
+        .map_err(|e| format!("GET {path} returned no manifest JSON ({e})"))
 }
 
 /// The smallest layer's digest and size; for an index, of the linux/amd64
@@ -60,36 +61,20 @@ async fn smallest_layer(
     f: &Fetch<'_>,
 ) -> Result<(String, u64), String> {
     let mut manifest = get_manifest(session, auth, f.repository, f.reference).await?;
-    if let Some(list) = manifest["manifests"]
-        .as_array()
-        .filter(|_| manifest["layers"].is_null())
-    {
-        let pick = list
-            .iter()
-            .find(|m| m["platform"]["os"] == "linux" && m["platform"]["architecture"] == "amd64")
-            .or_else(|| list.first())
-            .and_then(|m| m["digest"].as_str())
+    if manifest.is_index() {
+        let pick = manifest
+            .pick("linux", "amd64")
             .ok_or("the image index lists no manifest")?
-            .to_string();
+            .digest
+            .clone();
         if !valid_digest(&pick) {
             return Err("the image index names a manifest by an invalid digest".into());
         }
         manifest = get_manifest(session, auth, f.repository, &pick).await?;
     }
-    manifest["layers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|l| {
-            Some((
-                l["digest"]
-                    .as_str()
-                    .filter(|d| valid_digest(d))?
-                    .to_string(),
-                l["size"].as_u64().unwrap_or(u64::MAX),
-            ))
-        })
-        .min_by_key(|(_, size)| *size)
+    manifest
+        .smallest_layer()
+        .map(|(digest, size)| (digest.to_string(), size))
         .ok_or_else(|| "the manifest lists no layers (with a valid digest)".to_string())
 }
 
@@ -127,19 +112,6 @@ async fn follow(blob_url: &url::Url, location: &str, f: &Fetch<'_>) -> Result<St
     } else {
         Err(failed(&format!("the layer download from {shown}"), &r))
     }
-}
-
-/// A content digest as the registry API spells it (`sha256:<64 hex>`), so
-/// that a manifest cannot put anything else into a request path.
-fn valid_digest(d: &str) -> bool {
-    let Some((algo, hex)) = d.split_once(':') else {
-        return false;
-    };
-    matches!(algo, "sha256" | "sha384" | "sha512")
-        && hex.len() >= 64
-        && hex
-            .chars()
-            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
 }
 
 pub async fn check(session: &mut Session, access: &Secret, f: Fetch<'_>) -> CheckResult {

@@ -5,6 +5,7 @@
 use super::arm::Found;
 use super::CheckId;
 use crate::azure::arm::get_resource;
+use crate::azure::documents::{NetworkInterface, PrivateEndpoint};
 use crate::codes::ErrorCode;
 use crate::net::dns::Resolver;
 use crate::report::CheckResult;
@@ -23,65 +24,40 @@ fn in_vnet(subnet_id: &str, vnet: &str) -> bool {
     }
 }
 
+/// Reads the network resource `id`; it must exist.
+async fn read<T: serde::de::DeserializeOwned>(found: &Found, id: &str) -> Result<T, String> {
+    get_resource(
+        &found.client,
+        &found.token,
+        &found.endpoint,
+        id,
+        NETWORK_API,
+    )
+    .await
+    .map_err(|e| e.to_string())?
+    .ok_or_else(|| format!("{} does not exist", crate::untrusted::inline(id)))
+}
+
 /// (FQDN, private IP) pairs of the private endpoints in `vnet`.
 async fn mappings(found: &Found, vnet: &str) -> Result<Vec<(String, String)>, String> {
-    let get = |id: String| async move {
-        get_resource(
-            &found.client,
-            &found.token,
-            &found.endpoint,
-            &id,
-            NETWORK_API,
-        )
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("{id} does not exist"))
-    };
-    let pe_ids: Vec<String> = found.registry.doc["properties"]["privateEndpointConnections"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| {
-            c["properties"]["privateEndpoint"]["id"]
-                .as_str()
-                .map(str::to_string)
-        })
-        .collect();
     let mut out = Vec::new();
-    for pe_id in pe_ids {
-        let pe = get(pe_id).await?;
-        let subnet = pe["properties"]["subnet"]["id"]
-            .as_str()
-            .unwrap_or_default();
-        if !in_vnet(subnet, vnet) {
+    for pe_id in found.registry.private_endpoint_ids() {
+        let pe: PrivateEndpoint = read(found, &pe_id).await?;
+        if !in_vnet(&pe.properties.subnet.id, vnet) {
             continue;
         }
-        let nics: Vec<String> = pe["properties"]["networkInterfaces"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|n| n["id"].as_str().map(str::to_string))
-            .collect();
-        for nic_id in nics {
-            let nic: Value = get(nic_id).await?;
-            for config in nic["properties"]["ipConfigurations"]
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
-                let props = &config["properties"];
-                let Some(ip) = props["privateIPAddress"].as_str() else {
+        for nic in &pe.properties.network_interfaces {
+            let nic: NetworkInterface = read(found, &nic.id).await?;
+            for config in nic.properties.ip_configurations {
+                let props = config.properties;
+                let Some(ip) = props.private_ip_address else {
                     continue;
                 };
-                for fqdn in props["privateLinkConnectionProperties"]["fqdns"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                {
-                    if let Some(f) = fqdn.as_str() {
-                        out.push((f.to_string(), ip.to_string()));
-                    }
-                }
+                let fqdns = props
+                    .private_link_connection_properties
+                    .unwrap_or_default()
+                    .fqdns;
+                out.extend(fqdns.into_iter().map(|f| (f, ip.clone())));
             }
         }
     }
