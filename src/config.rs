@@ -54,6 +54,8 @@ pub struct Config {
     pub docker_command: Option<String>,
     pub format: OutputFormat,
     pub color: bool,
+    /// The report goes to a terminal (a person reads it: timings help).
+    pub terminal: bool,
     /// Text report: error blocks only.
     pub only_errors: bool,
     /// Text report: details and timings of every check.
@@ -82,9 +84,8 @@ impl Config {
             skip: args.skip.clone(),
             docker_command: env("DOCKER_COMMAND"),
             format,
-            color: use_color(args.color, env("NO_COLOR").is_some(), || {
-                std::io::stdout().is_terminal()
-            }),
+            color: use_color(args.color),
+            terminal: std::io::stdout().is_terminal(),
             only_errors: args.only_show_errors,
             verbose: args.verbose,
             progress: format == OutputFormat::Text
@@ -329,25 +330,16 @@ fn password_login(args: &CheckArgs) -> Result<Option<PasswordLogin>, String> {
     }
 }
 
-/// `--color always` wins over `NO_COLOR`; `auto` colours a terminal only.
-fn use_color(choice: ColorChoice, no_color: bool, is_tty: impl FnOnce() -> bool) -> bool {
+/// `--color always` and `never` decide; `auto` follows anstream's reading
+/// of the terminal and the environment (`NO_COLOR`, `CLICOLOR`,
+/// `CLICOLOR_FORCE`, `TERM=dumb`), and az's `AZURE_CORE_NO_COLOR`.
+fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => !no_color && is_tty(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn colour_rules() {
-        assert!(use_color(ColorChoice::Always, true, || false));
-        assert!(!use_color(ColorChoice::Never, false, || true));
-        assert!(!use_color(ColorChoice::Auto, true, || true));
-        assert!(use_color(ColorChoice::Auto, false, || true));
-        assert!(!use_color(ColorChoice::Auto, false, || false));
+        ColorChoice::Auto => {
+            std::env::var_os("AZURE_CORE_NO_COLOR").is_none_or(|v| v.is_empty())
+                && anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+        }
     }
 }

@@ -83,8 +83,12 @@ impl Progress {
             }
         );
         // One terminal line: never wrap, so the erase below removes it all.
-        if line.chars().count() > 78 {
-            line = line.chars().take(77).collect::<String>() + "…";
+        let width = terminal_size::terminal_size_of(std::io::stderr())
+            .map(|(w, _)| usize::from(w.0).saturating_sub(2))
+            .unwrap_or(78)
+            .max(20);
+        if line.chars().count() > width {
+            line = line.chars().take(width - 1).collect::<String>() + "…";
         }
         let mut err = std::io::stderr().lock();
         let _ = write!(err, "\r\x1b[2K{line}");

@@ -137,6 +137,15 @@ fn the_failing_report_reads_well_at_80_columns() {
 /// Runs the binary under a pseudo-terminal (util-linux `script`), returning
 /// everything the terminal showed.
 fn on_a_terminal(args: &str, tools: &Tools, input: &str) -> Option<String> {
+    on_a_terminal_with(args, tools, input, &[])
+}
+
+fn on_a_terminal_with(
+    args: &str,
+    tools: &Tools,
+    input: &str,
+    env: &[(&str, &str)],
+) -> Option<String> {
     let script = ["/usr/bin/script", "/bin/script"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())?;
@@ -146,6 +155,7 @@ fn on_a_terminal(args: &str, tools: &Tools, input: &str) -> Option<String> {
         .env("PATH", tools.path())
         .env("HOME", tools.home.path())
         .env("TERM", "xterm")
+        .envs(env.iter().copied())
         .current_dir(tools.home.path())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -184,6 +194,32 @@ fn progress_shows_on_a_terminal_only() {
             !screen.contains("checks done"),
             "{args}: progress shown:\n{screen}"
         );
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn on_a_terminal_timings_end_their_line_and_colour_follows_the_environment() {
+    let tools = Tools::healthy();
+    let dim = "\u{1b}[2m";
+    let screen = on_a_terminal("check --yes", &tools, "").expect("util-linux `script`");
+    let line = screen
+        .lines()
+        .find(|l| l.contains("Docker daemon status: available"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(
+        line.contains(&format!(" {dim}(")) && line.contains(" ms)"),
+        "{line:?}"
+    );
+    for (var, value) in [("NO_COLOR", "1"), ("AZURE_CORE_NO_COLOR", "true")] {
+        let screen = on_a_terminal_with("check --yes", &tools, "", &[(var, value)]).unwrap();
+        assert!(!screen.contains(dim), "{var}: colour on:\n{screen}");
+        // The timings stay: they are for the person at the terminal, not colour.
+        let line = screen
+            .lines()
+            .find(|l| l.contains("Docker daemon status: available"))
+            .unwrap_or_else(|| panic!("{screen}"));
+        assert!(line.contains(" ms)"), "{var}: {line:?}");
     }
 }
 

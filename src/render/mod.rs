@@ -100,7 +100,7 @@ pub fn for_config(config: &Config) -> Box<dyn Renderer> {
             color: config.color,
             only_errors: config.only_errors,
             // On a terminal a person reads it: timings help; scripts get az's lines.
-            timings: config.verbose || config.color,
+            timings: config.verbose || config.terminal,
             verbose: config.verbose,
         }),
         OutputFormat::Json => Box::new(Json),

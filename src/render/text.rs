@@ -72,13 +72,6 @@ impl Text {
             return Ok(());
         }
         self.headline(c, out)?;
-        if self.timings && c.status != Status::Skip {
-            writeln!(
-                out,
-                "  {}",
-                self.paint(DIM, &format!("({} ms)", c.duration_ms))
-            )?;
-        }
         for note in c.notes() {
             let note = wrap(&format!("  - {}", terminal_text(note)), "    ");
             writeln!(out, "{}", self.paint(DIM, &note))?;
@@ -96,14 +89,23 @@ impl Text {
         Ok(())
     }
 
+    /// ` (12 ms)`, dimmed, for the end of a check's first line.
+    fn timing(&self, c: &CheckResult) -> String {
+        if self.timings && c.status != Status::Skip {
+            format!(" {}", self.paint(DIM, &format!("({} ms)", c.duration_ms)))
+        } else {
+            String::new()
+        }
+    }
+
     fn headline(&self, c: &CheckResult, out: &mut dyn Write) -> io::Result<()> {
         let message = terminal_text(&c.message);
         match c.status {
-            Status::Pass => writeln!(out, "{message}"),
+            Status::Pass => writeln!(out, "{message}{}", self.timing(c)),
             Status::Warn => {
                 let code = c.code.map(|c| format!(" ({c})")).unwrap_or_default();
                 let text = wrap(&format!("Warning{code}: {message}"), "  ");
-                writeln!(out, "{}", self.paint(YELLOW, &text))
+                writeln!(out, "{}{}", self.paint(YELLOW, &text), self.timing(c))
             }
             Status::Skip => {
                 let text = wrap(&format!("Skipped {}: {message}", c.title), "  ");
@@ -113,8 +115,9 @@ impl Text {
                 let code = c.code.map(|c| c.to_string()).unwrap_or_default();
                 writeln!(
                     out,
-                    "{}",
-                    self.paint(RED, &format!("An error occurred: {code}"))
+                    "{}{}",
+                    self.paint(RED, &format!("An error occurred: {code}")),
+                    self.timing(c)
                 )?;
                 writeln!(out, "{}", wrap(&message, "  "))?;
                 if let Some(fix) = c.remediation {

@@ -273,10 +273,19 @@ impl Run {
     pub fn assert_error_block(&self, code: &str, cause: &str) -> &Self {
         // The report wraps long lines; compare text with whitespace collapsed.
         let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
-        let header = format!("An error occurred: {code}\n");
+        // The header line, with the check's timing after it on a terminal
+        // or with --verbose.
+        let header = format!("An error occurred: {code}");
         let at = self
             .stdout
-            .find(&header)
+            .match_indices(&header)
+            .map(|(at, _)| at)
+            .find(|at| {
+                matches!(
+                    self.stdout[at + header.len()..].chars().next(),
+                    Some('\n' | ' ')
+                )
+            })
             .unwrap_or_else(|| panic!("no {code} block in:\n{}", self.stdout));
         let block: String = self.stdout[at..]
             .lines()
