@@ -6,7 +6,7 @@ use crate::azure::az_config::AzConfig;
 use crate::azure::cloud::Cloud;
 use crate::azure::credential::{AuthSource, PasswordLogin};
 use crate::cli::{CheckArgs, ColorChoice, OutputChoice};
-use crate::net::proxy::{self, Proxy};
+use crate::net::proxy::{Proxy, ProxySettings};
 use crate::net::tls::TlsSetup;
 use crate::report::RegistryInfo;
 use crate::secret::Secret;
@@ -28,7 +28,10 @@ pub struct RegistryConfig {
     pub target: Target,
     pub dns_server: Option<SocketAddr>,
     pub tls: TlsSetup,
+    /// The proxy for the login server (`HTTPS_PROXY` unless `NO_PROXY`).
     pub proxy: Option<Proxy>,
+    /// `HTTPS_PROXY` / `NO_PROXY` for every other host.
+    pub proxies: ProxySettings,
     pub auth: AuthSource,
     pub password: Option<PasswordLogin>,
     pub repository: Option<String>,
@@ -156,10 +159,9 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
     let password = password_login(args)?;
     check_repository_and_image(args)?;
     let tls = TlsSetup::new(args.ca_file.as_deref()).map_err(|e| e.to_string())?;
+    let proxies = ProxySettings::from_env().map_err(|e| format!("HTTPS_PROXY: {e}"))?;
     let proxy = match &target.login_server {
-        Ok(ls) => proxy::for_host(&ls.host)
-            .transpose()
-            .map_err(|e| format!("HTTPS_PROXY: {e}"))?,
+        Ok(ls) => proxies.for_host(&ls.host).cloned(),
         Err(_) => None,
     };
     let arm = arm_target(args, &az, &target, password.is_some());
@@ -169,6 +171,7 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
         dns_server: args.dns_server,
         tls,
         proxy,
+        proxies,
         auth: args.auth,
         password,
         repository: args.repository.clone(),

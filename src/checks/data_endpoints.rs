@@ -3,25 +3,17 @@
 
 use super::CheckId;
 use crate::codes::ErrorCode;
-use crate::net::connection;
-use crate::net::dns::Resolver;
-use crate::net::tls::TlsSetup;
+use crate::net::connection::{self, Dial};
 use crate::report::CheckResult;
 use crate::target::parse_login_server;
-use std::time::Duration;
 
-async fn probe(
-    host_port: &str,
-    resolver: &Resolver,
-    tls: &TlsSetup,
-    timeout: Duration,
-) -> Result<(), String> {
+async fn probe(host_port: &str, dial: &Dial<'_>) -> Result<(), String> {
     let (host, port) = parse_login_server(host_port)?;
-    let mut conn = connection::open(&host, port, resolver, tls, timeout)
+    let mut conn = connection::open(&host, port, dial)
         .await
         .map_err(|e| e.to_string())?;
     let r = conn
-        .send(http::Method::GET, "/", &[], None, timeout)
+        .send(http::Method::GET, "/", &[], None, dial.timeout)
         .await
         .map_err(|e| e.to_string())?;
     if r.status == 403 {
@@ -34,16 +26,11 @@ async fn probe(
     }
 }
 
-pub async fn check(
-    hosts: &[String],
-    resolver: &Resolver,
-    tls: &TlsSetup,
-    timeout: Duration,
-) -> CheckResult {
+pub async fn check(hosts: &[String], dial: &Dial<'_>) -> CheckResult {
     let id = CheckId::DataEndpoints;
     let mut failures = Vec::new();
     for host in hosts {
-        if let Err(why) = probe(host, resolver, tls, timeout).await {
+        if let Err(why) = probe(host, dial).await {
             failures.push(format!(
                 "Data endpoint '{}': {why}",
                 crate::untrusted::inline(host)

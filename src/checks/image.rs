@@ -6,21 +6,16 @@ use super::CheckId;
 use crate::acr::error_body;
 use crate::acr::manifest::{valid_digest, Manifest};
 use crate::codes::ErrorCode;
-use crate::net::connection::{self, Response, Session};
-use crate::net::dns::Resolver;
-use crate::net::tls::TlsSetup;
+use crate::net::connection::{self, Dial, Response, Session};
 use crate::report::CheckResult;
 use crate::secret::Secret;
-use std::time::Duration;
 
 const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
 
 pub struct Fetch<'a> {
     pub repository: &'a str,
     pub reference: &'a str,
-    pub resolver: &'a Resolver,
-    pub tls: &'a TlsSetup,
-    pub timeout: Duration,
+    pub dial: Dial<'a>,
 }
 
 fn failed(step: &str, r: &Response) -> String {
@@ -99,12 +94,12 @@ async fn follow(blob_url: &url::Url, location: &str, f: &Fetch<'_>) -> Result<St
         .trim_end_matches(']')
         .to_string();
     let port = url.port_or_known_default().unwrap_or(443);
-    let mut conn = connection::open(&host, port, f.resolver, f.tls, f.timeout)
+    let mut conn = connection::open(&host, port, &f.dial)
         .await
         .map_err(|e| format!("the layer is served by {shown}, which cannot be reached ({e})"))?;
     let path = connection::path_and_query(&url);
     let r = conn
-        .send(http::Method::GET, &path, &[], None, f.timeout)
+        .send(http::Method::GET, &path, &[], None, f.dial.timeout)
         .await
         .map_err(|e| e.to_string())?;
     if r.status == 200 {

@@ -5,7 +5,7 @@
 
 pub use super::error::{ConnectError, OpenError};
 use super::error::{HttpError, IoFailure, TransportError};
-use super::proxy::{self, Proxy};
+use super::proxy::{self, Proxy, ProxySettings};
 use super::tcp::tcp_connect;
 use super::tls::{explain_failure, CertInfo, TlsSetup};
 use bytes::Bytes;
@@ -41,14 +41,17 @@ pub fn path_and_query(url: &url::Url) -> String {
 
 /// Opens an HTTPS connection to `host:port`: through `HTTPS_PROXY` when it
 /// applies, else to the addresses `resolver` finds.
-pub async fn open(
-    host: &str,
-    port: u16,
-    resolver: &super::dns::Resolver,
-    tls: &TlsSetup,
-    timeout: Duration,
-) -> Result<Connection, OpenError> {
-    let proxy = super::proxy::for_host(host).transpose()?;
+/// What opening a connection to a named host needs.
+pub struct Dial<'a> {
+    pub resolver: &'a super::dns::Resolver,
+    pub tls: &'a TlsSetup,
+    pub proxies: &'a ProxySettings,
+    pub timeout: Duration,
+}
+
+pub async fn open(host: &str, port: u16, dial: &Dial<'_>) -> Result<Connection, OpenError> {
+    let (resolver, tls, timeout) = (dial.resolver, dial.tls, dial.timeout);
+    let proxy = dial.proxies.for_host(host);
     let addrs = if proxy.is_some() {
         Vec::new()
     } else if let Ok(ip) = host.parse::<IpAddr>() {
@@ -64,7 +67,7 @@ pub async fn open(
             })?
             .addresses
     };
-    Ok(Connection::connect(host, port, &addrs, proxy.as_ref(), tls, timeout).await?)
+    Ok(Connection::connect(host, port, &addrs, proxy, tls, timeout).await?)
 }
 
 #[derive(Debug)]

@@ -3,8 +3,8 @@
 //! connection per host.
 
 use super::connection::{path_and_query, ConnectError, Connection, Response};
-use super::error::{HttpError, ProxyError};
-use super::proxy;
+use super::error::HttpError;
+use super::proxy::ProxySettings;
 use super::tls::TlsSetup;
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -23,8 +23,6 @@ pub enum ClientError {
     DnsTimeout(String),
     #[error("DNS lookup of {host} failed: {reason}")]
     Dns { host: String, reason: String },
-    #[error(transparent)]
-    Proxy(#[from] ProxyError),
     #[error("{host}:{port}: {source}")]
     Connect {
         host: String,
@@ -38,6 +36,7 @@ pub enum ClientError {
 #[derive(Debug)]
 pub struct Client {
     tls: TlsSetup,
+    proxies: ProxySettings,
     timeout: Duration,
     /// Kept-alive connections by host, port and whether they are plain HTTP.
     pool: Mutex<HashMap<(String, u16, bool), Connection>>,
@@ -50,9 +49,10 @@ impl std::fmt::Debug for Connection {
 }
 
 impl Client {
-    pub fn new(tls: TlsSetup, timeout: Duration) -> Arc<Client> {
+    pub fn new(tls: TlsSetup, proxies: ProxySettings, timeout: Duration) -> Arc<Client> {
         Arc::new(Client {
             tls,
+            proxies,
             timeout,
             pool: Mutex::new(HashMap::new()),
         })
@@ -73,7 +73,7 @@ impl Client {
                 .await
                 .map_err(failed);
         }
-        let proxy = proxy::for_host(host).transpose()?;
+        let proxy = self.proxies.for_host(host);
         let addrs = if proxy.is_some() {
             Vec::new()
         } else if let Ok(ip) = host.parse() {
@@ -88,7 +88,7 @@ impl Client {
                 })?;
             found.map(|a| a.ip()).collect()
         };
-        Connection::connect(host, port, &addrs, proxy.as_ref(), &self.tls, self.timeout)
+        Connection::connect(host, port, &addrs, proxy, &self.tls, self.timeout)
             .await
             .map_err(failed)
     }

@@ -142,19 +142,33 @@ pub async fn tunnel(
     Ok(stream)
 }
 
-/// The proxy for `https://host`, from the environment.
-pub fn for_host(host: &str) -> Option<Result<Proxy, ProxyError>> {
-    let var = |names: &[&str]| {
-        names
-            .iter()
-            .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
-    };
-    let proxy = var(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"])?;
-    let no_proxy = var(&["NO_PROXY", "no_proxy"]).unwrap_or_default();
-    if bypasses(host, &no_proxy) {
-        return None;
+/// `HTTPS_PROXY` and `NO_PROXY`, read once from the environment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProxySettings {
+    proxy: Option<Proxy>,
+    no_proxy: String,
+}
+
+impl ProxySettings {
+    pub fn from_env() -> Result<ProxySettings, ProxyError> {
+        let var = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
+        };
+        let proxy = var(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"])
+            .map(|p| Proxy::parse(p.trim()))
+            .transpose()?;
+        let no_proxy = var(&["NO_PROXY", "no_proxy"]).unwrap_or_default();
+        Ok(ProxySettings { proxy, no_proxy })
     }
-    Some(Proxy::parse(proxy.trim()))
+
+    /// The proxy for `https://host`, unless `NO_PROXY` exempts it.
+    pub fn for_host(&self, host: &str) -> Option<&Proxy> {
+        self.proxy
+            .as_ref()
+            .filter(|_| !bypasses(host, &self.no_proxy))
+    }
 }
 
 /// Whether `NO_PROXY` exempts `host`: `*`, exact names, domain suffixes

@@ -6,6 +6,7 @@
 use super::super::{arm, cmk, data_endpoints, login_server, private_endpoint, CheckId, Ctx};
 use crate::codes::ErrorCode;
 use crate::config::RegistryConfig;
+use crate::net::connection::Dial;
 use crate::net::dns::{DnsSetupError, Resolver};
 use crate::report::{CheckResult, Status};
 use crate::target::{parse_login_server, LoginServer, LoginServerSource};
@@ -178,7 +179,13 @@ pub async fn after_arm(
     } else if let (true, Ok(resolver)) = (ctx.wants(CheckId::DataEndpoints), resolver) {
         let timeout = ctx.config.timeout;
         let work = async {
-            let r = data_endpoints::check(&hosts, resolver, &reg.tls, timeout).await;
+            let dial = Dial {
+                resolver,
+                tls: &reg.tls,
+                proxies: &reg.proxies,
+                timeout,
+            };
+            let r = data_endpoints::check(&hosts, &dial).await;
             (r, ())
         };
         ctx.check(CheckId::DataEndpoints, work).await;

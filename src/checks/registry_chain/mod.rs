@@ -12,6 +12,7 @@ mod walk;
 use super::{arm, image, token, CheckId, Ctx};
 use crate::azure::credential::{self, CredentialSetup, NoCredential, ACR_SCOPE};
 use crate::config::RegistryConfig;
+use crate::net::connection::Dial;
 use crate::net::dns::{DnsSetupError, Resolver};
 use crate::net::https_client::Client;
 use crate::report::{CheckResult, RegistryInfo, Status};
@@ -67,7 +68,7 @@ pub async fn run(ctx: &Ctx) {
         return;
     };
     let timeout = ctx.config.timeout;
-    let client = Client::new(reg.tls.clone(), timeout);
+    let client = Client::new(reg.tls.clone(), reg.proxies.clone(), timeout);
     let credentials = || CredentialSetup {
         mode: reg.auth,
         cloud: reg.target.cloud.clone(),
@@ -214,9 +215,12 @@ async fn pull_image(
             let fetch = image::Fetch {
                 repository,
                 reference,
-                resolver,
-                tls: &reg.tls,
-                timeout: ctx.config.timeout,
+                dial: Dial {
+                    resolver,
+                    tls: &reg.tls,
+                    proxies: &reg.proxies,
+                    timeout: ctx.config.timeout,
+                },
             };
             let work = async { (image::check(&mut session, &access, fetch).await, ()) };
             ctx.check(CheckId::Image, work).await;
