@@ -80,6 +80,7 @@ fn command(s: &Setup, extra: &[&str]) -> Command {
         .args(["--ca-file", &s.ca.pem_file().display().to_string()])
         .args(extra)
         .env_clear()
+        .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9")
         .env("PATH", s.tools.path())
         .env("HOME", s.tools.home.path())
         .env(
@@ -147,6 +148,7 @@ fn compare_with_az(s: &Setup, runs: usize) {
     let home = tempfile::tempdir().unwrap();
     let environment = |cmd: &mut Command| {
         cmd.env_clear()
+            .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9")
             .env("PATH", &path)
             .env("HOME", home.path())
             .env("AZURE_CORE_COLLECT_TELEMETRY", "no")
@@ -218,6 +220,7 @@ fn main() {
         let mut c = Command::new(env!("CARGO_BIN_EXE_acr-health"));
         c.args(["check", "--yes"])
             .env_clear()
+            .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9")
             .env("PATH", s.tools.path())
             .env("HOME", s.tools.home.path())
             .current_dir(s.tools.home.path())

@@ -2,6 +2,7 @@
 //! command line and the environment; nothing after this reads either.
 
 use crate::azure::arm::ArmTarget;
+use crate::azure::az_cache::AzLogin;
 use crate::azure::az_config::AzConfig;
 use crate::azure::cloud::Cloud;
 use crate::azure::credential::{AuthSource, PasswordLogin};
@@ -32,6 +33,8 @@ pub struct RegistryConfig {
     pub proxy: Option<Proxy>,
     /// `HTTPS_PROXY` / `NO_PROXY` for every other host.
     pub proxies: ProxySettings,
+    /// The Azure CLI's login and its cached tokens, when there is one.
+    pub az_login: Option<std::sync::Arc<AzLogin>>,
     pub auth: AuthSource,
     pub password: Option<PasswordLogin>,
     pub repository: Option<String>,
@@ -165,6 +168,7 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
         Err(_) => None,
     };
     let arm = arm_target(args, &az, &target, password.is_some());
+    let az_login = az_login(args, &arm);
     Ok(Some(RegistryConfig {
         arm,
         target,
@@ -172,6 +176,7 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
         tls,
         proxy,
         proxies,
+        az_login,
         auth: args.auth,
         password,
         repository: args.repository.clone(),
@@ -252,6 +257,21 @@ fn remember_environment_secrets() -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The Azure CLI's login for the subscription in use (or its default one),
+/// read once from its configuration folder.
+fn az_login(args: &CheckArgs, arm: &Result<ArmTarget, String>) -> Option<std::sync::Arc<AzLogin>> {
+    if args.password.is_some() || args.password_stdin {
+        return None;
+    }
+    let dir = AzConfig::dir()?;
+    let subscription = arm.as_ref().ok().map(|t| t.subscription.as_str());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    AzLogin::load(&dir, subscription, now).map(std::sync::Arc::new)
 }
 
 /// Where Resource Manager is asked about the registry, or why it is not.

@@ -152,6 +152,7 @@ fn on_a_terminal_with(
     let out = std::process::Command::new(script)
         .args(["-qec", &format!("{BIN} {args}"), "/dev/null"])
         .env_clear()
+        .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9")
         .env("PATH", tools.path())
         .env("HOME", tools.home.path())
         .env("TERM", "xterm")

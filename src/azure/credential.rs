@@ -1,10 +1,14 @@
 //! Finding a credential for the registry: a username and password (admin
 //! user or ACR token), or an Azure AD token from the first source that
-//! works — service principal, workload identity, the Azure CLI, managed
-//! identity — obtained through `azure_identity`.
+//! works — service principal, workload identity, the Azure CLI (its token
+//! cache first, `az` itself when the cache cannot serve), managed identity
+//! (an identity endpoint, or the instance metadata service probed at the
+//! start) — obtained through `azure_identity` where it serves.
 
 pub use super::auth::AuthSource;
+use super::az_cache::AzLogin;
 use super::cloud::Cloud;
+use super::imds::Imds;
 use crate::net::https_client::Client;
 use crate::process::BoundedExecutor;
 use crate::secret::Secret;
@@ -28,6 +32,29 @@ pub struct PasswordLogin {
 pub struct AadToken {
     pub token: Secret,
     pub source: AuthSource,
+    /// How the source gave it, when that matters ("token cache").
+    pub via: Option<&'static str>,
+    /// A Resource Manager–audience token standing in for the registry's.
+    pub arm_audience: bool,
+}
+
+impl AadToken {
+    fn new(token: Secret, source: AuthSource) -> AadToken {
+        AadToken {
+            token,
+            source,
+            via: None,
+            arm_audience: false,
+        }
+    }
+
+    /// The source as the report names it.
+    pub fn label(&self) -> String {
+        match self.via {
+            Some(via) => format!("{} ({via})", self.source.label()),
+            None => self.source.label().to_string(),
+        }
+    }
 }
 
 /// Every source tried, and why each gave no token.
@@ -39,7 +66,7 @@ pub struct NoCredential {
 impl NoCredential {
     pub fn describe(&self) -> String {
         if self.tried.is_empty() {
-            return "No Azure credential was found: no service principal or workload identity variables, no Azure CLI on PATH, and no managed identity endpoint.".to_string();
+            return "No Azure credential was found: no service principal or workload identity variables, no Azure CLI login, and no managed identity endpoint or instance metadata service.".to_string();
         }
         let each: Vec<String> = self
             .tried
@@ -51,15 +78,17 @@ impl NoCredential {
 }
 
 /// What the credential chain needs to know.
+#[derive(Clone)]
 pub struct CredentialSetup {
     pub mode: AuthSource,
     pub cloud: Cloud,
     pub client: Arc<Client>,
     pub timeout: Duration,
+    /// The Azure CLI's cached tokens, read once.
+    pub az_login: Option<Arc<AzLogin>>,
+    /// The instance metadata service, probed once at the start of the run.
+    pub imds: Arc<Imds>,
 }
-
-/// A source and its credential, or why it cannot be built.
-type Candidate = (AuthSource, Result<Arc<dyn TokenCredential>, Unavailable>);
 
 /// Why a credential source cannot even be tried.
 #[derive(Clone, Debug, thiserror::Error)]
@@ -111,9 +140,11 @@ impl CredentialSetup {
         options
     }
 
-    /// The sources to try, in order, with the credential for each; sources
-    /// whose configuration is absent are left out in auto mode.
-    fn candidates(&self) -> Vec<Candidate> {
+    /// The sources to try, in order; in auto mode, those whose
+    /// configuration is present, and managed identity last (it is found by
+    /// probing).
+    fn sources(&self) -> Vec<AuthSource> {
+        let az_cache = self.az_login.as_ref().is_some_and(|l| l.has_tokens());
         let configured = [
             (
                 AuthSource::ServicePrincipal,
@@ -123,15 +154,8 @@ impl CredentialSetup {
                 AuthSource::WorkloadIdentity,
                 env("AZURE_FEDERATED_TOKEN_FILE").is_some(),
             ),
-            (AuthSource::AzCli, az_on_path()),
-            // IMDS is only tried when asked for or when the host advertises
-            // an identity endpoint (App Service, Arc, Cloud Shell): probing
-            // the link-local IMDS address on every run would cost a timeout
-            // off Azure.
-            (
-                AuthSource::ManagedIdentity,
-                env("IDENTITY_ENDPOINT").is_some(),
-            ),
+            (AuthSource::AzCli, az_cache || az_on_path()),
+            (AuthSource::ManagedIdentity, true),
         ];
         configured
             .into_iter()
@@ -139,8 +163,42 @@ impl CredentialSetup {
                 AuthSource::Auto => *present,
                 mode => mode == *source,
             })
-            .map(|(source, _)| (source, self.credential(source)))
+            .map(|(source, _)| source)
             .collect()
+    }
+
+    /// A token for `scope` from `source`, or why it gave none.
+    async fn from_source(&self, source: AuthSource, scope: &str) -> Result<AadToken, String> {
+        match source {
+            AuthSource::AzCli => {
+                if let Some(cached) = self.az_login.as_ref().and_then(|l| l.token_for(scope)) {
+                    let mut token = AadToken::new(cached.token, source);
+                    token.via = Some("token cache");
+                    token.arm_audience = cached.arm_audience;
+                    return Ok(token);
+                }
+            }
+            AuthSource::ManagedIdentity if env("IDENTITY_ENDPOINT").is_none() => {
+                let client_id = env("AZURE_CLIENT_ID").filter(|_| self.mode == source);
+                let got = self
+                    .imds
+                    .token(&self.client, scope, client_id.as_deref())
+                    .await;
+                let mut token = AadToken::new(got.map_err(|e| e.to_string())?, source);
+                token.via = Some("instance metadata service");
+                return Ok(token);
+            }
+            _ => {}
+        }
+        let cred = self.credential(source).map_err(|e| e.to_string())?;
+        match tokio::time::timeout(self.timeout, cred.get_token(&[scope], None)).await {
+            Ok(Ok(token)) => Ok(AadToken::new(Secret::new(token.token.secret()), source)),
+            Ok(Err(e)) => Err(first_line(&e.to_string())),
+            Err(_) => Err(format!(
+                "no token within {}",
+                crate::duration::format_duration(self.timeout)
+            )),
+        }
     }
 
     fn credential(&self, source: AuthSource) -> Result<Arc<dyn TokenCredential>, Unavailable> {
@@ -210,33 +268,32 @@ impl CredentialSetup {
     /// An Azure AD token for `scope` from the first source that gives one.
     pub async fn aad_token(&self, scope: &str) -> Result<AadToken, NoCredential> {
         let mut failures = NoCredential::default();
-        for (source, cred) in self.candidates() {
-            let cred = match cred {
-                Ok(c) => c,
-                Err(why) => {
-                    failures.tried.push((source, why.to_string()));
-                    continue;
-                }
-            };
-            let attempt = tokio::time::timeout(self.timeout, cred.get_token(&[scope], None)).await;
-            match attempt {
-                Ok(Ok(token)) => {
-                    return Ok(AadToken {
-                        token: Secret::new(token.token.secret()),
-                        source,
-                    })
-                }
-                Ok(Err(e)) => failures.tried.push((source, first_line(&e.to_string()))),
-                Err(_) => failures.tried.push((
-                    source,
-                    format!(
-                        "no token within {}",
-                        crate::duration::format_duration(self.timeout)
-                    ),
-                )),
+        for source in self.sources() {
+            // Off Azure there is no metadata service: in auto mode that is
+            // "no managed identity", not a failure worth listing.
+            let probing = source == AuthSource::ManagedIdentity
+                && self.mode == AuthSource::Auto
+                && env("IDENTITY_ENDPOINT").is_none();
+            if probing && !self.imds.reachable().await {
+                continue;
+            }
+            match self.from_source(source, scope).await {
+                Ok(token) => return Ok(token),
+                Err(why) => failures.tried.push((source, why)),
             }
         }
         Err(failures)
+    }
+
+    /// A token for the registry's own audience from the Azure CLI itself,
+    /// bypassing its cache: for a registry that refuses the Resource
+    /// Manager–audience token the cache holds.
+    pub async fn registry_audience_from_az(&self) -> Result<AadToken, String> {
+        let setup = CredentialSetup {
+            az_login: None,
+            ..self.clone()
+        };
+        setup.from_source(AuthSource::AzCli, ACR_SCOPE).await
     }
 }
 

@@ -125,7 +125,7 @@ pub async fn refresh_token(
                     id,
                     format!("Fetch refresh token for registry '{registry}' : OK"),
                 )
-                .with_detail("credential", aad.source.label())
+                .with_detail("credential", aad.label())
                 .with_detail("tenant", tenant.map(|t| crate::untrusted::inline(&t).shown()));
                 return (r, Some(refresh));
             }
@@ -136,7 +136,7 @@ pub async fn refresh_token(
             ),
         },
     };
-    (result.with_detail("credential", aad.source.label()), None)
+    (result.with_detail("credential", aad.label()), None)
 }
 
 /// What the access token must grant: `repository:<name>:pull`.

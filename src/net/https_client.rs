@@ -38,9 +38,15 @@ pub struct Client {
     tls: TlsSetup,
     proxies: ProxySettings,
     timeout: Duration,
-    /// Kept-alive connections by host, port and whether they are plain HTTP.
-    pool: Mutex<HashMap<(String, u16, bool), Connection>>,
+    /// One connection slot per host, port and whether it is plain HTTP:
+    /// requests to one host take turns on one kept-alive connection, and a
+    /// connection opened ahead of time (`preconnect`) is waited for rather
+    /// than opened twice.
+    pool: Mutex<HashMap<Key, Slot>>,
 }
+
+type Key = (String, u16, bool);
+type Slot = Arc<Mutex<Option<Connection>>>;
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -93,15 +99,8 @@ impl Client {
             .map_err(failed)
     }
 
-    /// Sends a request to an `https://` URL, reusing a kept-alive connection
-    /// to the same host when there is one.
-    pub async fn send(
-        &self,
-        method: http::Method,
-        url: &url::Url,
-        headers: &[(&str, &str)],
-        body: Option<Bytes>,
-    ) -> Result<Response, ClientError> {
+    /// Where `url` is served: host, port, plain HTTP or not.
+    fn key(url: &url::Url) -> Result<Key, ClientError> {
         let host = url
             .host_str()
             .ok_or_else(|| ClientError::NoHost(url.to_string()))?
@@ -116,16 +115,50 @@ impl Client {
             });
         }
         let port = url.port_or_known_default().unwrap_or(443);
-        let key = (host.clone(), port, plain);
-        let reused = self.pool.lock().await.remove(&key).filter(|c| c.is_open());
-        let mut conn = match reused {
+        Ok((host, port, plain))
+    }
+
+    async fn slot(&self, key: &Key) -> Slot {
+        self.pool
+            .lock()
+            .await
+            .entry(key.clone())
+            .or_default()
+            .clone()
+    }
+
+    /// Opens the connection for `url` ahead of its first request (DNS, TCP
+    /// and TLS while other work goes on); a failure is left for the request
+    /// to meet and report.
+    pub async fn preconnect(&self, url: &url::Url) {
+        let Ok(key) = Self::key(url) else { return };
+        let slot = self.slot(&key).await;
+        let mut conn = slot.lock().await;
+        if conn.as_ref().is_none_or(|c| !c.is_open()) {
+            *conn = self.connect(&key.0, key.1, key.2).await.ok();
+        }
+    }
+
+    /// Sends a request to an `https://` URL on the host's kept-alive
+    /// connection, opening it when there is none.
+    pub async fn send(
+        &self,
+        method: http::Method,
+        url: &url::Url,
+        headers: &[(&str, &str)],
+        body: Option<Bytes>,
+    ) -> Result<Response, ClientError> {
+        let key = Self::key(url)?;
+        let slot = self.slot(&key).await;
+        let mut held = slot.lock().await;
+        let mut conn = match held.take().filter(|c| c.is_open()) {
             Some(c) => c,
-            None => self.connect(&host, port, plain).await?,
+            None => self.connect(&key.0, key.1, key.2).await?,
         };
         let path = path_and_query(url);
         let response = conn.send(method, &path, headers, body, self.timeout).await;
         if response.is_ok() && conn.is_open() {
-            self.pool.lock().await.insert(key, conn);
+            *held = Some(conn);
         }
         Ok(response?)
     }

@@ -431,6 +431,9 @@ pub fn command(args: &[&str], cwd: &Path, path: &str) -> Command {
         .env_clear()
         .env("PATH", path)
         .env("HOME", cwd)
+        // Nothing listens on the discard port: no test reaches a real
+        // instance metadata service (169.254.169.254 answers on some hosts).
+        .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -11,6 +11,7 @@ mod walk;
 
 use super::{arm, image, token, CheckId, Ctx};
 use crate::azure::credential::{self, CredentialSetup, NoCredential, ACR_SCOPE};
+use crate::azure::imds::Imds;
 use crate::config::RegistryConfig;
 use crate::net::connection::Dial;
 use crate::net::dns::{DnsSetupError, Resolver};
@@ -69,11 +70,21 @@ pub async fn run(ctx: &Ctx) {
     };
     let timeout = ctx.config.timeout;
     let client = Client::new(reg.tls.clone(), reg.proxies.clone(), timeout);
+    // The instance metadata service is probed at once, alongside
+    // everything else: it costs nothing when another credential is found.
+    let imds = Imds::from_env();
+    let _abort_probe = {
+        let imds = imds.clone();
+        let task = tokio::spawn(async move { imds.reachable().await });
+        AbortOnDrop(task.abort_handle())
+    };
     let credentials = || CredentialSetup {
         mode: reg.auth,
         cloud: reg.target.cloud.clone(),
         client: client.clone(),
         timeout,
+        az_login: reg.az_login.clone(),
+        imds: imds.clone(),
     };
     let wants_aad = reg.password.is_none()
         && ctx.user_skip(CheckId::RefreshToken).is_none()
@@ -86,6 +97,16 @@ pub async fn run(ctx: &Ctx) {
         _ => None,
     };
     let _abort_arm = arm_task.as_ref().map(|t| AbortOnDrop(t.abort_handle()));
+    // Resource Manager's connection is opened while the Azure AD token for
+    // it is still being fetched, so that its request waits for nothing else.
+    let _abort_preconnect = match (&reg.arm, &arm_task) {
+        (Ok(target), Some(_)) => url::Url::parse(&target.endpoint).ok().map(|url| {
+            let client = client.clone();
+            let task = tokio::spawn(async move { client.preconnect(&url).await });
+            AbortOnDrop(task.abort_handle())
+        }),
+        _ => None,
+    };
     let resolver = match reg.dns_server {
         Some(server) => Resolver::server(server, timeout),
         None => Resolver::system(timeout),

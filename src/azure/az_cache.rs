@@ -1,0 +1,264 @@
+//! `az login` without running az: the Azure CLI keeps its tokens in an MSAL
+//! token cache in its configuration folder (`msal_token_cache.json`, plain
+//! JSON on Linux and macOS). When it holds an unexpired access token for the
+//! logged-in account and tenant of the subscription in use, that token is
+//! used as it is. Read-only, in one read; a missing, encrypted or torn file
+//! only means that az itself is asked.
+
+use crate::secret::Secret;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A token this close to its expiry is not used: it could expire in flight.
+const MARGIN_SECS: u64 = 300;
+
+/// The audiences Resource Manager accepts; az's own token uses the first.
+const ARM_AUDIENCES: [&str; 2] = [
+    "https://management.core.windows.net/",
+    "https://management.azure.com/",
+];
+
+/// The tokens of the az login, kept as secrets.
+#[derive(Clone, Debug, Default)]
+pub struct AzLogin {
+    /// Who is logged in (a user name or a service principal's app id).
+    pub account: String,
+    pub tenant: String,
+    tokens: Vec<CachedToken>,
+}
+
+#[derive(Clone, Debug)]
+struct CachedToken {
+    secret: Secret,
+    /// The resources the token is for (`target` without `.default`).
+    resources: Vec<String>,
+}
+
+/// What a cached token is good for.
+#[derive(Clone, Debug)]
+pub struct Cached {
+    pub token: Secret,
+    /// A Resource Manager–audience token standing in for the registry's
+    /// audience (the exchange accepts it unless the registry's policy
+    /// refuses it).
+    pub arm_audience: bool,
+}
+
+#[derive(Deserialize)]
+struct Profile {
+    #[serde(default)]
+    subscriptions: Vec<Subscription>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Subscription {
+    id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    is_default: bool,
+    #[serde(default)]
+    tenant_id: String,
+    user: Option<User>,
+}
+
+#[derive(Deserialize)]
+struct User {
+    name: String,
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Cache {
+    #[serde(default)]
+    access_token: BTreeMap<String, Entry>,
+    #[serde(default)]
+    account: BTreeMap<String, Account>,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    #[serde(default)]
+    home_account_id: Option<String>,
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    realm: String,
+    #[serde(default)]
+    target: String,
+    secret: String,
+    expires_on: String,
+}
+
+#[derive(Deserialize)]
+struct Account {
+    home_account_id: String,
+    #[serde(default)]
+    username: String,
+}
+
+impl AzLogin {
+    /// The login of the subscription `wanted` (an id or a name), else of
+    /// az's default subscription, with its unexpired tokens.
+    pub fn load(dir: &Path, wanted: Option<&str>, now: u64) -> Option<AzLogin> {
+        let read = |name: &str| crate::input_file::read(&dir.join(name)).ok();
+        let profile = read("azureProfile.json")?;
+        let profile: Profile =
+            serde_json::from_str(String::from_utf8_lossy(&profile).trim_start_matches('\u{feff}'))
+                .ok()?;
+        let sub = profile.subscriptions.iter().find(|s| match wanted {
+            Some(w) => s.id.eq_ignore_ascii_case(w) || s.name == w,
+            None => s.is_default,
+        })?;
+        let user = sub.user.as_ref()?;
+        let cache: Cache = serde_json::from_slice(&read("msal_token_cache.json")?).ok()?;
+        let home = match user.kind.as_str() {
+            "user" => cache
+                .account
+                .values()
+                .find(|a| a.username.eq_ignore_ascii_case(&user.name))
+                .map(|a| a.home_account_id.clone()),
+            _ => None,
+        };
+        let tokens = cache
+            .access_token
+            .into_values()
+            .filter(|e| e.realm.eq_ignore_ascii_case(&sub.tenant_id))
+            .filter(|e| match (&home, user.kind.as_str()) {
+                (Some(h), _) => e.home_account_id.as_deref() == Some(h.as_str()),
+                (None, "servicePrincipal") => e.client_id.eq_ignore_ascii_case(&user.name),
+                _ => false,
+            })
+            .filter(|e| {
+                e.expires_on
+                    .trim()
+                    .parse::<u64>()
+                    .is_ok_and(|t| t > now + MARGIN_SECS)
+            })
+            .map(|e| CachedToken {
+                resources: e
+                    .target
+                    .split_whitespace()
+                    .map(|t| {
+                        t.trim_end_matches(".default")
+                            .trim_end_matches('/')
+                            .to_string()
+                            + "/"
+                    })
+                    .collect(),
+                secret: Secret::new(e.secret),
+            })
+            .collect();
+        Some(AzLogin {
+            account: user.name.clone(),
+            tenant: sub.tenant_id.clone(),
+            tokens,
+        })
+    }
+
+    pub fn has_tokens(&self) -> bool {
+        !self.tokens.is_empty()
+    }
+
+    /// A cached token for `scope` (`<resource>/.default`); for the
+    /// registry's audience, a Resource Manager token stands in.
+    pub fn token_for(&self, scope: &str) -> Option<Cached> {
+        let resource = scope
+            .trim_end_matches(".default")
+            .trim_end_matches('/')
+            .to_string()
+            + "/";
+        let is_arm = |r: &str| ARM_AUDIENCES.contains(&r);
+        let exact = |want: &dyn Fn(&str) -> bool| {
+            self.tokens
+                .iter()
+                .find(|t| t.resources.iter().any(|r| want(r)))
+                .map(|t| t.secret.clone())
+        };
+        if is_arm(&resource) {
+            return exact(&is_arm).map(|token| Cached {
+                token,
+                arm_audience: false,
+            });
+        }
+        if let Some(token) = exact(&|r: &str| r == resource) {
+            return Some(Cached {
+                token,
+                arm_audience: false,
+            });
+        }
+        let stands_in = resource == "https://containerregistry.azure.net/";
+        exact(&is_arm).filter(|_| stands_in).map(|token| Cached {
+            token,
+            arm_audience: true,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, expires_on: u64) {
+        std::fs::write(
+            dir.join("azureProfile.json"),
+            "\u{feff}{\"subscriptions\":[{\"id\":\"sub-1\",\"name\":\"Dev\",\"isDefault\":true,\"tenantId\":\"tid\",\"user\":{\"name\":\"me@contoso.com\",\"type\":\"user\"}}]}",
+        )
+        .unwrap();
+        let cache = serde_json::json!({
+            "Account": {"k": {"home_account_id": "oid.tid", "username": "Me@contoso.com"}},
+            "AccessToken": {
+                "arm": {"credential_type": "AccessToken", "home_account_id": "oid.tid", "client_id": "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+                        "realm": "tid", "target": "https://management.core.windows.net//.default", "secret": "arm-token-SECRET",
+                        "expires_on": expires_on.to_string()},
+                "other": {"credential_type": "AccessToken", "home_account_id": "someone.else", "client_id": "x",
+                          "realm": "tid", "target": "https://containerregistry.azure.net/.default", "secret": "not-mine",
+                          "expires_on": expires_on.to_string()}
+            }
+        });
+        std::fs::write(dir.join("msal_token_cache.json"), cache.to_string()).unwrap();
+    }
+
+    #[test]
+    fn finds_the_logged_in_accounts_arm_token_and_lets_it_stand_in() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), 10_000);
+        let login = AzLogin::load(dir.path(), None, 1_000).unwrap();
+        let arm = login
+            .token_for("https://management.azure.com/.default")
+            .unwrap();
+        assert_eq!(
+            (arm.token.expose(), arm.arm_audience),
+            ("arm-token-SECRET", false)
+        );
+        let acr = login
+            .token_for("https://containerregistry.azure.net/.default")
+            .unwrap();
+        assert_eq!(
+            (acr.token.expose(), acr.arm_audience),
+            ("arm-token-SECRET", true)
+        );
+        assert!(AzLogin::load(dir.path(), Some("Dev"), 1_000).is_some());
+        assert!(AzLogin::load(dir.path(), Some("other-sub"), 1_000).is_none());
+    }
+
+    #[test]
+    fn expired_or_torn_caches_serve_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), 1_100);
+        let login = AzLogin::load(dir.path(), None, 1_000).unwrap();
+        assert!(login
+            .token_for("https://management.azure.com/.default")
+            .is_none());
+        std::fs::write(
+            dir.path().join("msal_token_cache.json"),
+            "{\"AccessToken\": {",
+        )
+        .unwrap();
+        assert!(AzLogin::load(dir.path(), None, 1_000).is_none());
+    }
+}

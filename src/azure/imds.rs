@@ -1,0 +1,130 @@
+//! The managed identity of an Azure VM (and AKS node), through the Instance
+//! Metadata Service: `GET http://169.254.169.254/metadata/identity/oauth2/token`
+//! with `Metadata: true`. VMs set no `IDENTITY_ENDPOINT`, so IMDS is probed
+//! at the start of every run, with a short connect timeout as the Azure
+//! SDKs use: it costs nothing when another credential is found, and at
+//! most that timeout on a machine outside Azure.
+
+use crate::net::https_client::Client;
+use crate::secret::Secret;
+use crate::untrusted::Untrusted;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::OnceCell;
+
+/// How long the probe waits for IMDS to accept a connection.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
+const DEFAULT_HOST: &str = "http://169.254.169.254";
+const API_VERSION: &str = "2018-02-01";
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ImdsError {
+    #[error("no instance metadata service answered at {0} within 1s (not an Azure VM)")]
+    Unreachable(String),
+    #[error("the instance metadata service answered {status}: {detail}")]
+    Refused { status: u16, detail: String },
+    #[error("the instance metadata service's answer has no access_token")]
+    NoToken,
+    #[error("{0}")]
+    Request(String),
+}
+
+/// IMDS for this run: where it is, and whether it answered the probe.
+#[derive(Debug)]
+pub struct Imds {
+    base: url::Url,
+    reachable: OnceCell<bool>,
+}
+
+impl Imds {
+    /// `AZURE_POD_IDENTITY_AUTHORITY_HOST` (the Azure SDKs' override), else
+    /// the link-local IMDS address.
+    pub fn from_env() -> Arc<Imds> {
+        let host = std::env::var("AZURE_POD_IDENTITY_AUTHORITY_HOST")
+            .ok()
+            .filter(|h| !h.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_HOST.to_string());
+        let base = url::Url::parse(host.trim())
+            .unwrap_or_else(|_| url::Url::parse(DEFAULT_HOST).expect("a valid URL"));
+        Arc::new(Imds {
+            base,
+            reachable: OnceCell::new(),
+        })
+    }
+
+    /// Whether IMDS accepts a connection within [`PROBE_TIMEOUT`]; asked
+    /// once, however many callers wait for it.
+    pub async fn reachable(&self) -> bool {
+        *self
+            .reachable
+            .get_or_init(|| async {
+                let Some(addr) = self.socket_addr() else {
+                    return false;
+                };
+                let connect = tokio::net::TcpStream::connect(addr);
+                matches!(
+                    tokio::time::timeout(PROBE_TIMEOUT, connect).await,
+                    Ok(Ok(_))
+                )
+            })
+            .await
+    }
+
+    fn socket_addr(&self) -> Option<std::net::SocketAddr> {
+        let host = self
+            .base
+            .host_str()?
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        let ip: std::net::IpAddr = host.parse().ok()?;
+        Some((ip, self.base.port_or_known_default()?).into())
+    }
+
+    pub fn describe(&self) -> String {
+        Untrusted::new(self.base.as_str().trim_end_matches('/')).shown()
+    }
+
+    /// A token for `scope` from IMDS (for `client_id`, a user-assigned
+    /// identity, when given).
+    pub async fn token(
+        &self,
+        client: &Client,
+        scope: &str,
+        client_id: Option<&str>,
+    ) -> Result<Secret, ImdsError> {
+        if !self.reachable().await {
+            return Err(ImdsError::Unreachable(self.describe()));
+        }
+        let mut url = self
+            .base
+            .join("/metadata/identity/oauth2/token")
+            .map_err(|e| ImdsError::Request(e.to_string()))?;
+        let resource = scope.trim_end_matches("/.default");
+        url.query_pairs_mut()
+            .append_pair("api-version", API_VERSION)
+            .append_pair("resource", resource);
+        if let Some(id) = client_id {
+            url.query_pairs_mut().append_pair("client_id", id);
+        }
+        let r = client
+            .send(http::Method::GET, &url, &[("metadata", "true")], None)
+            .await
+            .map_err(|e| ImdsError::Request(e.to_string()))?;
+        let doc: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+        if r.status != 200 {
+            let detail = doc["error_description"]
+                .as_str()
+                .or(doc["error"].as_str())
+                .unwrap_or("no detail");
+            return Err(ImdsError::Refused {
+                status: r.status,
+                detail: Untrusted::new(detail).shown(),
+            });
+        }
+        match doc["access_token"].as_str() {
+            Some(t) if !t.is_empty() => Ok(Secret::new(t)),
+            _ => Err(ImdsError::NoToken),
+        }
+    }
+}
