@@ -21,6 +21,9 @@ use std::time::Duration;
 /// The scope of Azure AD tokens the registry accepts in the exchange.
 pub const ACR_SCOPE: &str = "https://containerregistry.azure.net/.default";
 
+/// Resource Manager's scope as az caches its tokens.
+const ARM_SCOPE: &str = "https://management.core.windows.net//.default";
+
 #[derive(Clone, Debug)]
 pub struct PasswordLogin {
     pub username: String,
@@ -89,6 +92,11 @@ pub struct CredentialSetup {
     /// The instance metadata service, probed once at the start of the run.
     pub imds: Arc<Imds>,
 }
+
+/// Why a source that was tried gave no token, in its own words (escaped).
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SourceFailure(String);
 
 /// Why a credential source cannot even be tried.
 #[derive(Clone, Debug, thiserror::Error)]
@@ -168,9 +176,16 @@ impl CredentialSetup {
     }
 
     /// A token for `scope` from `source`, or why it gave none.
-    async fn from_source(&self, source: AuthSource, scope: &str) -> Result<AadToken, String> {
+    async fn token_from(&self, source: AuthSource, scope: &str) -> Result<AadToken, SourceFailure> {
         match source {
             AuthSource::AzCli => {
+                // Resource Manager's scope is its endpoint, whatever the
+                // cloud; the cache names Resource Manager's audiences.
+                let arm = self.cloud.resource_manager.as_deref().is_some_and(|e| {
+                    scope.trim_end_matches("/.default").trim_end_matches('/')
+                        == e.trim_end_matches('/')
+                });
+                let scope = if arm { ARM_SCOPE } else { scope };
                 if let Some(cached) = self.az_login.as_ref().and_then(|l| l.token_for(scope)) {
                     let mut token = AadToken::new(cached.token, source);
                     token.via = Some("token cache");
@@ -184,20 +199,23 @@ impl CredentialSetup {
                     .imds
                     .token(&self.client, scope, client_id.as_deref())
                     .await;
-                let mut token = AadToken::new(got.map_err(|e| e.to_string())?, source);
+                let mut token =
+                    AadToken::new(got.map_err(|e| SourceFailure(e.to_string()))?, source);
                 token.via = Some("instance metadata service");
                 return Ok(token);
             }
             _ => {}
         }
-        let cred = self.credential(source).map_err(|e| e.to_string())?;
+        let cred = self
+            .credential(source)
+            .map_err(|e| SourceFailure(e.to_string()))?;
         match tokio::time::timeout(self.timeout, cred.get_token(&[scope], None)).await {
             Ok(Ok(token)) => Ok(AadToken::new(Secret::new(token.token.secret()), source)),
-            Ok(Err(e)) => Err(first_line(&e.to_string())),
-            Err(_) => Err(format!(
+            Ok(Err(e)) => Err(SourceFailure(first_line(&e.to_string()))),
+            Err(_) => Err(SourceFailure(format!(
                 "no token within {}",
                 crate::duration::format_duration(self.timeout)
-            )),
+            ))),
         }
     }
 
@@ -277,9 +295,9 @@ impl CredentialSetup {
             if probing && !self.imds.reachable().await {
                 continue;
             }
-            match self.from_source(source, scope).await {
+            match self.token_from(source, scope).await {
                 Ok(token) => return Ok(token),
-                Err(why) => failures.tried.push((source, why)),
+                Err(why) => failures.tried.push((source, why.0)),
             }
         }
         Err(failures)
@@ -288,12 +306,12 @@ impl CredentialSetup {
     /// A token for the registry's own audience from the Azure CLI itself,
     /// bypassing its cache: for a registry that refuses the Resource
     /// Manager–audience token the cache holds.
-    pub async fn registry_audience_from_az(&self) -> Result<AadToken, String> {
+    pub async fn registry_audience_from_az(&self) -> Result<AadToken, SourceFailure> {
         let setup = CredentialSetup {
             az_login: None,
             ..self.clone()
         };
-        setup.from_source(AuthSource::AzCli, ACR_SCOPE).await
+        setup.token_from(AuthSource::AzCli, ACR_SCOPE).await
     }
 }
 

@@ -27,7 +27,7 @@ pub enum ClientError {
     Connect {
         host: String,
         port: u16,
-        source: ConnectError,
+        source: Box<ConnectError>,
     },
     #[error(transparent)]
     Http(#[from] HttpError),
@@ -68,7 +68,7 @@ impl Client {
         let failed = |source| ClientError::Connect {
             host: host.to_string(),
             port,
-            source,
+            source: Box::new(source),
         };
         if plain {
             let addrs = match host.parse() {

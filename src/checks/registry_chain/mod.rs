@@ -37,17 +37,27 @@ type AadResult = Result<credential::AadToken, NoCredential>;
 pub struct AadToken {
     task: std::sync::Mutex<Option<JoinHandle<AadResult>>>,
     value: OnceCell<AadResult>,
+    setup: Option<CredentialSetup>,
 }
 
 impl AadToken {
     fn start(setup: Option<CredentialSetup>) -> (AadToken, Option<AbortOnDrop>) {
-        let task = setup.map(|s| tokio::spawn(async move { s.aad_token(ACR_SCOPE).await }));
+        let task = setup
+            .clone()
+            .map(|s| tokio::spawn(async move { s.aad_token(ACR_SCOPE).await }));
         let abort = task.as_ref().map(|t| AbortOnDrop(t.abort_handle()));
         let token = AadToken {
             task: std::sync::Mutex::new(task),
             value: OnceCell::new(),
+            setup,
         };
         (token, abort)
+    }
+
+    /// A token of the registry's own audience from az, for a registry that
+    /// refused the Resource Manager–audience token from az's cache.
+    pub async fn registry_audience(&self) -> Option<credential::AadToken> {
+        self.setup.as_ref()?.registry_audience_from_az().await.ok()
     }
 
     pub async fn get(&self) -> AadResult {

@@ -170,7 +170,15 @@ async fn tokens(
             return walk.stop(along, &reason);
         }
         let start = Instant::now();
-        let (r, refresh) = token::refresh_token(&mut session, &bearer, along.aad.get().await).await;
+        let aad = along.aad.get().await;
+        let stood_in = aad.as_ref().is_ok_and(|t| t.arm_audience);
+        let (mut r, mut refresh) = token::refresh_token(&mut session, &bearer, aad).await;
+        if refresh.is_none() && stood_in {
+            if let Some(own) = along.aad.registry_audience().await {
+                (r, refresh) = token::refresh_token(&mut session, &bearer, Ok(own)).await;
+                r = r.with_note("the registry refused the Resource Manager-audience token from az's token cache (its azureADAuthenticationAsArmPolicy is disabled); a containerregistry.azure.net token from az was exchanged instead");
+            }
+        }
         walk.push(r, start);
         match refresh {
             Some(refresh) => Some(refresh),

@@ -1,0 +1,215 @@
+//! The credentials real users have: logged in with az (its token cache read
+//! directly, az run only when the cache cannot serve), and an Azure VM's
+//! managed identity found through the instance metadata service with no
+//! flag at all.
+#![cfg(unix)]
+
+mod common;
+
+use common::acr::*;
+use common::server::{aad_jwt, TENANT};
+use common::{answer, Run};
+use serde_json::json;
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// An az configuration folder: logged in as a user of the test tenant with
+/// a default subscription, and a token cache holding an ARM-audience token
+/// that expires at `expires_on`.
+fn az_logged_in(acr: &FakeAcr, expires_on: u64) -> tempfile::TempDir {
+    let dir = acr.arm_config();
+    let profile = json!({"subscriptions": [{
+        "id": SUBSCRIPTION, "name": "Dev", "isDefault": true, "tenantId": TENANT,
+        "environmentName": "TestCloud", "user": {"name": "dev@contoso.com", "type": "user"}
+    }]});
+    std::fs::write(
+        dir.path().join("azureProfile.json"),
+        format!("\u{feff}{profile}"),
+    )
+    .unwrap();
+    let home = format!("oid-1.{TENANT}");
+    let cache = json!({
+        "Account": {format!("{home}-login.microsoftonline.com-{TENANT}"): {
+            "home_account_id": home, "environment": "login.microsoftonline.com", "realm": TENANT,
+            "local_account_id": "oid-1", "username": "dev@contoso.com", "authority_type": "MSSTS"}},
+        "AccessToken": {"k1": {
+            "credential_type": "AccessToken", "home_account_id": home,
+            "environment": "login.microsoftonline.com", "client_id": "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+            "target": "https://management.core.windows.net//user_impersonation https://management.core.windows.net//.default",
+            "realm": TENANT, "token_type": "Bearer", "secret": aad_jwt(TENANT),
+            "cached_at": (now() - 60).to_string(), "expires_on": expires_on.to_string()}},
+        "RefreshToken": {}, "IdToken": {}, "AppMetadata": {}
+    });
+    std::fs::write(dir.path().join("msal_token_cache.json"), cache.to_string()).unwrap();
+    dir
+}
+
+fn az_answering(acr: &FakeAcr) {
+    let out = format!(
+        r#"{{"accessToken":"{}","expiresOn":"2099-01-01 00:00:00.000000","expires_on":4070908800,"subscription":"{SUBSCRIPTION}","tenant":"{TENANT}","tokenType":"Bearer"}}"#,
+        aad_jwt(TENANT)
+    );
+    acr.tools.add("az", &[answer("account", &out)]);
+}
+
+fn run_logged_in(acr: &FakeAcr, dir: &tempfile::TempDir) -> Run {
+    let env = vec![(
+        "AZURE_CONFIG_DIR".to_string(),
+        dir.path().display().to_string(),
+    )];
+    acr.check_env(&["--json"], &env)
+}
+
+#[test]
+fn a_cached_az_token_is_used_without_running_az() {
+    let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], |_| {
+        arm_handler(vec![registry_doc(json!({}), json!(null))], vec![])
+    });
+    az_answering(&acr);
+    let dir = az_logged_in(&acr, now() + 3600);
+    let out = run_logged_in(&acr, &dir);
+    out.assert_code(0);
+    assert!(
+        acr.tools.calls("az").is_empty(),
+        "az was run: {:?}",
+        acr.tools.calls("az")
+    );
+    assert_eq!(
+        out.check("registry.refresh_token")["details"]["credential"],
+        "Azure CLI login (token cache)"
+    );
+    // The cached Resource Manager token read the registry and, standing in
+    // for the registry's audience, was exchanged.
+    assert_eq!(out.check("registry.arm")["status"], "pass");
+    let exchange = &acr.server.requests_to("/oauth2/exchange")[0];
+    assert_eq!(exchange.form("access_token"), Some(aad_jwt(TENANT)));
+    assert!(acr
+        .server
+        .requests()
+        .iter()
+        .all(|r| !r.path.ends_with("/oauth2/v2.0/token")));
+}
+
+#[test]
+fn an_expired_cache_falls_back_to_az() {
+    let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], |_| {
+        arm_handler(vec![registry_doc(json!({}), json!(null))], vec![])
+    });
+    az_answering(&acr);
+    // Expires within the safety margin: as good as expired.
+    let dir = az_logged_in(&acr, now() + 60);
+    let out = run_logged_in(&acr, &dir);
+    out.assert_code(0);
+    let calls = acr.tools.calls("az");
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.contains("--scope https://containerregistry.azure.net/.default")),
+        "{calls:?}"
+    );
+    assert_eq!(
+        out.check("registry.refresh_token")["details"]["credential"],
+        "Azure CLI login"
+    );
+}
+
+#[test]
+fn a_vm_managed_identity_is_found_with_no_flag() {
+    let acr = FakeAcr::healthy();
+    let token = aad_jwt(TENANT);
+    let body: &'static str = Box::leak(
+        json!({"access_token": token, "expires_on": "4070908800", "resource": "https://containerregistry.azure.net", "token_type": "Bearer"})
+            .to_string()
+            .into_boxed_str(),
+    );
+    let (imds, log) = common::plain::http_server(200, body);
+    let env = vec![(
+        "AZURE_POD_IDENTITY_AUTHORITY_HOST".to_string(),
+        format!("http://{imds}"),
+    )];
+    let out = acr.check_env(&["--json"], &env);
+    out.assert_code(0);
+    assert_eq!(
+        out.check("registry.refresh_token")["details"]["credential"],
+        "managed identity (instance metadata service)"
+    );
+    let asked = log.lock().unwrap().join("\n");
+    assert!(asked.contains("GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fcontainerregistry.azure.net"), "{asked}");
+    assert!(
+        asked.to_ascii_lowercase().contains("metadata: true"),
+        "{asked}"
+    );
+}
+
+#[test]
+fn off_azure_with_no_credential_the_probe_costs_at_most_a_second() {
+    let acr = FakeAcr::healthy();
+    // Nothing listens where the metadata service would be.
+    let env = vec![(
+        "AZURE_POD_IDENTITY_AUTHORITY_HOST".to_string(),
+        "http://127.0.0.2:9".to_string(),
+    )];
+    let out = acr.check_env(&[], &env);
+    out.assert_code(1).assert_error_block(
+        "CREDENTIAL_NOT_FOUND_ERROR",
+        "no managed identity endpoint or instance metadata service",
+    );
+    assert!(
+        out.elapsed < std::time::Duration::from_secs(3),
+        "took {:?}",
+        out.elapsed
+    );
+}
+
+#[test]
+fn a_registry_refusing_arm_audience_tokens_gets_its_own_audience_from_az() {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    let arm_jwt = format!(
+        "{}.{}.c2ln",
+        b64(r#"{"alg":"RS256"}"#),
+        b64(&format!(
+            r#"{{"aud":"https://management.core.windows.net/","tid":"{TENANT}"}}"#
+        ))
+    );
+    let refused = arm_jwt.clone();
+    let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |_| {
+        let arm = arm_handler(vec![registry_doc(json!({}), json!(null))], vec![]);
+        move |r: &common::server::Request| {
+            if r.path == "/oauth2/exchange"
+                && r.form("access_token").as_deref() == Some(refused.as_str())
+            {
+                return Some(common::server::Reply::json(
+                    401,
+                    r#"{"errors":[{"code":"UNAUTHORIZED","message":"ARM-audience tokens are disabled for this registry"}]}"#,
+                ));
+            }
+            arm(r)
+        }
+    });
+    az_answering(&acr);
+    let dir = az_logged_in(&acr, now() + 3600);
+    let cache = std::fs::read_to_string(dir.path().join("msal_token_cache.json")).unwrap();
+    std::fs::write(
+        dir.path().join("msal_token_cache.json"),
+        cache.replace(&aad_jwt(TENANT), &arm_jwt),
+    )
+    .unwrap();
+    let out = run_logged_in(&acr, &dir);
+    out.assert_code(0);
+    let refresh = out.check("registry.refresh_token");
+    assert!(
+        refresh["details"]["notes"]
+            .to_string()
+            .contains("azureADAuthenticationAsArmPolicy"),
+        "{refresh}"
+    );
+    let calls = acr.tools.calls("az");
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert!(calls[0].contains("--scope https://containerregistry.azure.net/.default"));
+}
