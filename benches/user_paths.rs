@@ -1,0 +1,306 @@
+//! The paths users take, timed whole: a full `acr-health check -n myregistry
+//! --yes` with Resource Manager on the path and no `--login-server`, for
+//! (1) a service principal with a subscription, (2) a user logged in with
+//! az (a valid token in az's cache, and an `az` that records whether it was
+//! run), (3) a VM's managed identity through a fake instance metadata
+//! service. Each through latency proxies at D = 0 and D = 20 ms one way;
+//! the slope between the two gives the sequential round trips a run waits.
+//!
+//! `cargo bench --bench user_paths` (RUNS=N to change the number of runs).
+//!
+//! The registry's proxy listens on 127.0.0.1:443 so that the login server
+//! is the plain `myregistry.azurecr.io` a user has (this needs root; without
+//! it `--login-server` names the port, and the run says so). Names are
+//! resolved by a real DNS server on loopback given with `--dns-server`: the
+//! system resolver cannot be pointed at it without changing the machine.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::acr::{arm_handler, registry_doc, CLIENT_SECRET, HOST, REGISTRY, SUBSCRIPTION};
+use common::dns::DnsServer;
+use common::latency::LatencyProxy;
+use common::pki::Ca;
+use common::server::{aad_jwt, HttpsServer, TENANT};
+use common::Tools;
+use serde_json::json;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// DNS, TLS, GET /v2/, POST /oauth2/exchange, POST /oauth2/token; Azure AD
+/// and Resource Manager run alongside.
+const IDEAL_ROUND_TRIPS: f64 = 5.0;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Path {
+    ServicePrincipal,
+    AzLogin,
+    ManagedIdentity,
+}
+
+impl Path {
+    fn name(self) -> &'static str {
+        match self {
+            Path::ServicePrincipal => "service principal + subscription",
+            Path::AzLogin => "logged in with az (cached token)",
+            Path::ManagedIdentity => "VM managed identity (IMDS)",
+        }
+    }
+}
+
+struct World {
+    ca: Ca,
+    dns: DnsServer,
+    _server: HttpsServer,
+    _proxies: Vec<LatencyProxy>,
+    /// `None` when the registry's proxy is on 443.
+    registry_port: Option<u16>,
+    aad_port: u16,
+    imds_port: u16,
+    az_dir: tempfile::TempDir,
+    /// The same cloud configuration, with nobody logged in.
+    no_login_dir: tempfile::TempDir,
+    tools: Tools,
+}
+
+fn bind_registry() -> (std::net::TcpListener, Option<u16>) {
+    match std::net::TcpListener::bind("127.0.0.1:443") {
+        Ok(l) => (l, None),
+        Err(_) => {
+            let (l, a) = LatencyProxy::bind();
+            (l, Some(a.port()))
+        }
+    }
+}
+
+fn world(one_way: Duration) -> World {
+    let ca = Ca::new("acr-health bench root");
+    let cert = ca.issue(&[HOST, "127.0.0.1"]);
+    let (reg_listener, registry_port) = bind_registry();
+    let (aad_listener, aad_addr) = LatencyProxy::bind();
+    let (imds_listener, imds_addr) = LatencyProxy::bind();
+    let login_server = match registry_port {
+        None => HOST.to_string(),
+        Some(p) => format!("{HOST}:{p}"),
+    };
+    let doc = registry_doc(json!({"loginServer": login_server}), json!(null));
+    let server = HttpsServer::start(
+        cert,
+        &login_server,
+        Arc::new(arm_handler(vec![doc], vec![])),
+    );
+    let token = aad_jwt(TENANT);
+    let imds_body: &'static str = Box::leak(
+        json!({"access_token": token, "expires_on": "4070908800", "token_type": "Bearer"})
+            .to_string()
+            .into_boxed_str(),
+    );
+    let (imds, _) = common::plain::http_server(200, imds_body);
+    let proxies = vec![
+        LatencyProxy::start(reg_listener, server.addr, one_way),
+        LatencyProxy::start(aad_listener, server.addr, one_way),
+        LatencyProxy::start(imds_listener, imds, one_way),
+    ];
+    let dns = DnsServer::start();
+    dns.a(HOST, "127.0.0.1");
+    dns.set_delay(one_way * 2);
+    let w = World {
+        ca,
+        dns,
+        _server: server,
+        _proxies: proxies,
+        registry_port,
+        aad_port: aad_addr.port(),
+        imds_port: imds_addr.port(),
+        az_dir: tempfile::tempdir().unwrap(),
+        no_login_dir: tempfile::tempdir().unwrap(),
+        tools: Tools::healthy(),
+    };
+    az_config(&w);
+    cloud_config(w.no_login_dir.path(), w.aad_port);
+    // An az that records being run, and fails: the cached token must serve.
+    w.tools
+        .write_executable("az", "#!/bin/sh\necho \"$*\" >> \"$0.calls\"\nexit 1\n");
+    w
+}
+
+/// az configured for a cloud whose Resource Manager and Azure AD are the
+/// fake (through the Azure AD latency proxy), logged in as a user with a
+/// valid Resource Manager token in its cache.
+fn az_config(w: &World) {
+    let dir = w.az_dir.path();
+    cloud_config(dir, w.aad_port);
+    let profile = json!({"subscriptions": [{"id": SUBSCRIPTION, "name": "Bench", "isDefault": true,
+        "tenantId": TENANT, "user": {"name": "dev@contoso.com", "type": "user"}}]});
+    std::fs::write(dir.join("azureProfile.json"), format!("\u{feff}{profile}")).unwrap();
+    let home = format!("oid.{TENANT}");
+    let cache = json!({
+        "Account": {"a": {"home_account_id": home, "username": "dev@contoso.com"}},
+        "AccessToken": {"t": {"credential_type": "AccessToken", "home_account_id": home,
+            "client_id": "04b07795-8ddb-461a-bbee-02f9e1bf7b46", "realm": TENANT,
+            "target": "https://management.core.windows.net//.default", "secret": aad_jwt(TENANT),
+            "expires_on": "4070908800"}}
+    });
+    std::fs::write(dir.join("msal_token_cache.json"), cache.to_string()).unwrap();
+}
+
+fn cloud_config(dir: &std::path::Path, aad_port: u16) {
+    let me = format!("https://127.0.0.1:{aad_port}");
+    std::fs::write(dir.join("config"), "[cloud]\nname = BenchCloud\n").unwrap();
+    std::fs::write(
+        dir.join("clouds.config"),
+        format!("[BenchCloud]\nendpoint_resource_manager = {me}\nendpoint_active_directory = {me}\nsuffix_acr_login_server_endpoint = .azurecr.io\n"),
+    )
+    .unwrap();
+}
+
+fn command(w: &World, path: Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_acr-health"));
+    cmd.args(["check", "--yes", "-n", REGISTRY])
+        .args(["--dns-server", &w.dns.flag()])
+        .args(["--ca-file", &w.ca.pem_file().display().to_string()]);
+    if let Some(port) = w.registry_port {
+        cmd.args(["--login-server", &format!("{HOST}:{port}")]);
+    }
+    cmd.env_clear()
+        .env("PATH", w.tools.path())
+        .env("HOME", w.tools.home.path())
+        .env("AZURE_CONFIG_DIR", w.az_dir.path())
+        .env(
+            "AZURE_AUTHORITY_HOST",
+            format!("https://127.0.0.1:{}", w.aad_port),
+        )
+        .current_dir(w.tools.home.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let imds = format!("http://127.0.0.1:{}", w.imds_port);
+    match path {
+        Path::ServicePrincipal => {
+            cmd.env("AZURE_TENANT_ID", TENANT)
+                .env("AZURE_CLIENT_ID", "11111111-2222-3333-4444-555555555555")
+                .env("AZURE_CLIENT_SECRET", CLIENT_SECRET)
+                .env("AZURE_SUBSCRIPTION_ID", SUBSCRIPTION)
+                .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9");
+        }
+        Path::AzLogin => {
+            cmd.env("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9");
+        }
+        Path::ManagedIdentity => {
+            // Nobody logged in with az here.
+            cmd.env("AZURE_POD_IDENTITY_AUTHORITY_HOST", imds)
+                .env("AZURE_CONFIG_DIR", w.no_login_dir.path())
+                .env("AZURE_SUBSCRIPTION_ID", SUBSCRIPTION);
+        }
+    }
+    cmd
+}
+
+/// The path is the one described: Resource Manager answered, and the
+/// registry token came from the expected credential.
+fn check_the_path(w: &World, path: Path) {
+    let out = command(w, path)
+        .arg("--json")
+        .stdout(Stdio::piped())
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    let check = |id: &str| {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        check("registry.arm")["status"],
+        "pass",
+        "{path:?}: {}",
+        check("registry.arm")
+    );
+    let credential = check("registry.refresh_token")["details"]["credential"].clone();
+    let expected = match path {
+        Path::ServicePrincipal => "service principal (AZURE_CLIENT_SECRET)",
+        Path::AzLogin => "Azure CLI login (token cache)",
+        Path::ManagedIdentity => "managed identity (instance metadata service)",
+    };
+    assert_eq!(credential, expected, "{path:?}");
+    assert_eq!(report["healthy"], true, "{path:?}");
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn time_runs(runs: usize, make: impl Fn() -> Command) -> Duration {
+    let _ = make().status();
+    median(
+        (0..runs)
+            .map(|_| {
+                let start = Instant::now();
+                let status = make().status().expect("binary runs");
+                assert!(status.success(), "a benchmark run failed: {status}");
+                start.elapsed()
+            })
+            .collect(),
+    )
+}
+
+/// Largest resident set of any child so far, in MB (Linux: ru_maxrss is KiB).
+fn peak_child_rss_mb() -> f64 {
+    // SAFETY: getrusage writes into the struct we pass and nothing else.
+    let usage = unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut u);
+        u
+    };
+    usage.ru_maxrss as f64 / 1024.0
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn main() {
+    let runs: usize = std::env::var("RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(11)
+        .max(5);
+    let d = Duration::from_millis(20);
+    let (w0, w20) = (world(Duration::ZERO), world(d));
+    if w0.registry_port.is_some() {
+        println!("note: 127.0.0.1:443 is not available (not root?): --login-server names the registry's port");
+    }
+    println!("acr-health on the paths users take: {runs} runs per figure, median wall time");
+    let mut sp_at_zero = Duration::ZERO;
+    for path in [Path::ServicePrincipal, Path::AzLogin, Path::ManagedIdentity] {
+        check_the_path(&w0, path);
+        std::fs::remove_file(w0.tools.path().join("az.calls")).ok();
+        let t0 = time_runs(runs, || command(&w0, path));
+        let t20 = time_runs(runs, || command(&w20, path));
+        let az_ran = w0.tools.calls("az").len() + w20.tools.calls("az").len();
+        let round_trips = (t20.as_secs_f64() - t0.as_secs_f64()) / (2.0 * d.as_secs_f64());
+        if path == Path::ServicePrincipal {
+            sp_at_zero = t0;
+        }
+        println!(
+            "{:<36} D=0: {:>6.1} ms ({:.2}x the service principal)  D=20ms: {:>6.1} ms  round trips {:.1} (ideal {IDEAL_ROUND_TRIPS}, {:.2}x){}",
+            path.name(),
+            ms(t0),
+            t0.as_secs_f64() / sp_at_zero.as_secs_f64(),
+            ms(t20),
+            round_trips,
+            round_trips / IDEAL_ROUND_TRIPS,
+            if path == Path::AzLogin { format!("  az run {az_ran} times") } else { String::new() }
+        );
+    }
+    println!(
+        "peak resident memory of any run: {:.1} MB",
+        peak_child_rss_mb()
+    );
+}
