@@ -77,12 +77,21 @@ pub struct CheckArgs {
     #[arg(long, conflicts_with = "output")]
     pub json: bool,
 
-    /// Report format on stdout: text (az's lines), json, or junit (XML, one
-    /// test case per check, for CI test reports).
+    /// Report format on stdout: text (az's lines), json, jsonc (coloured
+    /// JSON on a terminal), tsv or table (a line per check: status, id,
+    /// code, duration), junit (XML, one test case per check, for CI test
+    /// reports), or none (only the exit code). Default: AZURE_CORE_OUTPUT
+    /// when it names one of these, else text.
     #[arg(short = 'o', long, value_enum, value_name = "FORMAT")]
     pub output: Option<OutputChoice>,
 
-    /// Print only the error blocks (and the closing summary).
+    /// A JMESPath query over the JSON report, printed as JSON, e.g.
+    /// "checks[?status=='fail'].code".
+    #[arg(long, value_name = "JMESPATH")]
+    pub query: Option<String>,
+
+    /// Print only the error blocks (and the closing summary); nothing at
+    /// all on a healthy run. Also AZURE_CORE_ONLY_SHOW_ERRORS.
     #[arg(long)]
     pub only_show_errors: bool,
 
@@ -150,8 +159,9 @@ pub struct CheckArgs {
     #[arg(long, help_heading = "Credentials")]
     pub password_stdin: bool,
 
-    /// Subscription to find the registry in (default: AZURE_SUBSCRIPTION_ID, else az's default).
-    #[arg(long, value_name = "ID", help_heading = "Registry")]
+    /// Subscription to find the registry in, by id or name (default:
+    /// AZURE_SUBSCRIPTION_ID, else az's default).
+    #[arg(long, value_name = "NAME_OR_ID", help_heading = "Registry")]
     pub subscription: Option<String>,
 
     /// Resource group of the registry (faster lookup in Resource Manager).
@@ -187,7 +197,11 @@ fn parse_dns_server(s: &str) -> Result<std::net::SocketAddr, String> {
 pub enum OutputChoice {
     Text,
     Json,
+    Jsonc,
+    Tsv,
+    Table,
     Junit,
+    None,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

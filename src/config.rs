@@ -20,7 +20,33 @@ use std::time::Duration;
 pub enum OutputFormat {
     Text,
     Json,
+    Jsonc,
+    Tsv,
+    Table,
     Junit,
+    None,
+}
+
+impl OutputFormat {
+    fn from_choice(choice: OutputChoice) -> OutputFormat {
+        match choice {
+            OutputChoice::Text => OutputFormat::Text,
+            OutputChoice::Json => OutputFormat::Json,
+            OutputChoice::Jsonc => OutputFormat::Jsonc,
+            OutputChoice::Tsv => OutputFormat::Tsv,
+            OutputChoice::Table => OutputFormat::Table,
+            OutputChoice::Junit => OutputFormat::Junit,
+            OutputChoice::None => OutputFormat::None,
+        }
+    }
+
+    /// az's `AZURE_CORE_OUTPUT`, where it names a format acr-health has.
+    fn from_az(value: &str) -> Option<OutputFormat> {
+        <OutputChoice as clap::ValueEnum>::from_str(value.trim(), true)
+            .ok()
+            .filter(|c| *c != OutputChoice::Junit)
+            .map(OutputFormat::from_choice)
+    }
 }
 
 /// Everything the registry checks need, resolved before anything runs.
@@ -64,6 +90,8 @@ pub struct Config {
     pub terminal: bool,
     /// Text report: error blocks only.
     pub only_errors: bool,
+    /// `--query`: a JMESPath expression over the JSON report (checked).
+    pub query: Option<String>,
     /// Text report: details and timings of every check.
     pub verbose: bool,
     /// Live progress on stderr (a terminal, the text report, not only errors).
@@ -76,10 +104,19 @@ impl Config {
     pub fn from_args(args: &CheckArgs) -> Result<Config, String> {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let format = match (args.json, args.output) {
-            (true, _) | (_, Some(OutputChoice::Json)) => OutputFormat::Json,
-            (_, Some(OutputChoice::Junit)) => OutputFormat::Junit,
-            _ => OutputFormat::Text,
+            (true, _) => OutputFormat::Json,
+            (_, Some(choice)) => OutputFormat::from_choice(choice),
+            (_, None) => env("AZURE_CORE_OUTPUT")
+                .and_then(|v| OutputFormat::from_az(&v))
+                .unwrap_or(OutputFormat::Text),
         };
+        if let Some(q) = &args.query {
+            jmespath::compile(q).map_err(|e| {
+                format!("--query: '{q}' is not a JMESPath expression ({})", e.reason)
+            })?;
+        }
+        let only_errors = args.only_show_errors
+            || env("AZURE_CORE_ONLY_SHOW_ERRORS").is_some_and(|v| is_true(&v));
         remember_environment_secrets()?;
         Ok(Config {
             registry: registry_config(args)?,
@@ -92,10 +129,12 @@ impl Config {
             format,
             color: use_color(args.color),
             terminal: std::io::stdout().is_terminal(),
-            only_errors: args.only_show_errors,
+            only_errors,
+            query: args.query.clone(),
             verbose: args.verbose,
             progress: format == OutputFormat::Text
-                && !args.only_show_errors
+                && args.query.is_none()
+                && !only_errors
                 && !args.debug
                 && std::io::stderr().is_terminal(),
         })
@@ -351,6 +390,14 @@ fn password_login(args: &CheckArgs) -> Result<Option<PasswordLogin>, String> {
         }
         (None, None) => Ok(None),
     }
+}
+
+/// az's reading of a boolean setting.
+fn is_true(v: &str) -> bool {
+    matches!(
+        v.trim().to_ascii_lowercase().as_str(),
+        "1" | "true" | "yes" | "on"
+    )
 }
 
 /// `--color always` and `never` decide; `auto` follows anstream's reading

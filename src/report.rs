@@ -51,16 +51,44 @@ impl CheckResult {
         Self::new(id, Status::Pass, None, message.into())
     }
 
-    /// A failure: `detail` is the specific cause, printed after the code's summary.
+    /// A failure: `detail` is the specific cause. The report puts az's
+    /// sentence for the code before it (see [`Report::new`]), once the
+    /// registry and login server the run settled on are known.
     pub fn fail(id: CheckId, code: ErrorCode, detail: impl AsRef<str>) -> Self {
-        let detail = detail.as_ref().trim();
-        let summary = code.info().summary;
-        let message = if detail.is_empty() {
-            summary.to_string()
-        } else {
-            format!("{summary}\n{detail}")
+        Self::new(
+            id,
+            Status::Fail,
+            Some(code),
+            detail.as_ref().trim().to_string(),
+        )
+    }
+
+    /// A failure's message with az's sentence for its code first, its values
+    /// filled in as az fills them.
+    fn with_az_sentence(mut self, registry: Option<&RegistryInfo>) -> Self {
+        let Some(code) = self.code.filter(|_| self.status == Status::Fail) else {
+            return self;
         };
-        Self::new(id, Status::Fail, Some(code), message)
+        let status = match self.details.get("status") {
+            Some(Value::Number(n)) => n.to_string(),
+            _ => "(none)".to_string(),
+        };
+        let name = registry.map(|r| r.name.as_str()).unwrap_or_default();
+        let login_server = registry
+            .and_then(|r| r.login_server.as_deref())
+            .unwrap_or(name);
+        let sentence = code
+            .info()
+            .az_sentence
+            .replace("{login_server}", login_server)
+            .replace("{registry}", name)
+            .replace("{status}", &status);
+        self.message = if self.message.is_empty() {
+            sentence
+        } else {
+            format!("{sentence}\n{}", self.message)
+        };
+        self
     }
 
     pub fn warn(id: CheckId, message: impl Into<String>) -> Self {
@@ -158,6 +186,10 @@ impl Report {
         duration_ms: u64,
         cut_short: Option<CutShort>,
     ) -> Self {
+        let checks: Vec<CheckResult> = checks
+            .into_iter()
+            .map(|c| c.with_az_sentence(registry.as_ref()))
+            .collect();
         let mut summary = Summary::default();
         for check in &checks {
             match check.status {

@@ -79,10 +79,7 @@ pub async fn check(session: &mut Session, ls: &LoginServer) -> (CheckResult, Opt
 /// or something else refusing.
 fn forbidden(response: &Response, ls: &LoginServer, url: &str) -> CheckResult {
     let ip = error_body::denied_client_ip(&response.body);
-    let mut detail = format!(
-        "Looks like you don't have access to registry '{}': GET {url} answered 403 Forbidden.",
-        ls.authority()
-    );
+    let mut detail = format!("GET {url} answered 403 Forbidden.");
     match &ip {
         Some(ip) => detail.push_str(&format!(
             " The registry sees this client as {ip}, which its firewall does not allow."

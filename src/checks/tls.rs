@@ -60,8 +60,7 @@ pub async fn check(
             (r, None)
         }
         Err(ConnectError::Tls { reason, cert }) => {
-            let mut detail =
-                format!("Unable to establish a secure connection to registry '{target}'. {reason}");
+            let mut detail = reason.clone();
             if let Some(c) = &cert {
                 detail.push_str(&format!("\nPresented certificate: {}.", c.describe()));
             }

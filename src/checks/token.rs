@@ -66,7 +66,7 @@ fn denied(id: CheckId, code: ErrorCode, registry: &str, what: &str, r: &Response
         id,
         code,
         format!(
-            "Access to registry '{registry}' was denied. Response code: {}.{acr}",
+            "The registry refused to issue {what} (HTTP {}).{acr}",
             r.status
         ),
     )

@@ -10,6 +10,10 @@ pub fn render_code(code: ErrorCode, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
     writeln!(out, "{}", info.meaning)?;
     writeln!(out)?;
+    if info.documented {
+        writeln!(out, "az acr check-health says: {}", info.az_sentence)?;
+        writeln!(out)?;
+    }
     writeln!(out, "Potential solutions: {}", info.remediation)?;
     writeln!(out, "More information: {}", code.docs_url())?;
     if !info.documented {
@@ -34,6 +38,7 @@ fn code_json(info: &CodeInfo) -> serde_json::Value {
         "code": info.name,
         "title": info.title,
         "summary": info.summary,
+        "az_sentence": info.az_sentence,
         "meaning": info.meaning,
         "remediation": info.remediation,
         "docs_url": info.code.docs_url(),

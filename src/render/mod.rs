@@ -3,11 +3,13 @@
 mod catalogue;
 mod json;
 mod junit;
+mod rows;
 mod text;
 
 pub use catalogue::{render_code, render_codes_json, render_codes_text};
-pub use json::Json;
+pub use json::{Json, JsonC};
 pub use junit::Junit;
+pub use rows::{Table, Tsv};
 pub use text::Text;
 
 use crate::config::{Config, OutputFormat};
@@ -17,6 +19,15 @@ use std::io::{self, Write};
 
 pub trait Renderer {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// `-o none`: only the exit code speaks.
+pub struct Nothing;
+
+impl Renderer for Nothing {
+    fn render(&self, _: &Report, _: &mut dyn Write) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Renders `report` in the configured format and writes it to `out` through
@@ -29,13 +40,19 @@ pub fn write_report(config: &Config, report: &Report, out: &mut dyn Write) -> io
     // from the mask), then once more in what was rendered.
     let report = scrubbed(report);
     let mut buf = Vec::new();
-    for_config(config).render(&report, &mut buf)?;
+    match &config.query {
+        Some(query) => json::render_query(&report, query, config, &mut buf)?,
+        None => for_config(config).render(&report, &mut buf)?,
+    }
     let text = String::from_utf8_lossy(&buf);
     let text = crate::secret::scrub(&text);
     let text = match config.format {
-        OutputFormat::Text => text,
-        OutputFormat::Json => escape_hazards(&text, |c| format!("\\u{:04x}", c as u32)),
         OutputFormat::Junit => escape_hazards(&text, |c| format!("&#x{:x};", c as u32)),
+        // JSON, and whatever a query printed, and the one-line formats.
+        _ if config.query.is_some() || config.format != OutputFormat::Text => {
+            escape_hazards(&text, |c| format!("\\u{:04x}", c as u32))
+        }
+        _ => text,
     };
     out.write_all(text.as_bytes())
 }
@@ -104,6 +121,12 @@ pub fn for_config(config: &Config) -> Box<dyn Renderer> {
             verbose: config.verbose,
         }),
         OutputFormat::Json => Box::new(Json),
+        OutputFormat::Jsonc => Box::new(JsonC {
+            color: config.color,
+        }),
+        OutputFormat::Tsv => Box::new(Tsv),
+        OutputFormat::Table => Box::new(Table),
         OutputFormat::Junit => Box::new(Junit),
+        OutputFormat::None => Box::new(Nothing),
     }
 }

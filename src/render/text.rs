@@ -138,6 +138,10 @@ impl Text {
 
 impl Renderer for Text {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        // As az with --only-show-errors: a healthy run says nothing.
+        if self.only_errors && report.healthy {
+            return Ok(());
+        }
         for check in &report.checks {
             self.check(check, out)?;
         }

@@ -303,6 +303,18 @@ impl Run {
             flat(cause_text).contains(&flat(cause)),
             "{code} block lacks cause {cause:?}:\n{block}"
         );
+        // az's own sentence first, with its values filled in.
+        let templates = reference::az_templates(code);
+        if !templates.is_empty() {
+            let message: Vec<&str> = cause_text.lines().skip(1).collect();
+            let message = flat(&message.join(" "));
+            assert!(
+                templates
+                    .iter()
+                    .any(|t| reference::begins_with_filled(&flat(t), &message)),
+                "{code} block does not start with az's sentence {templates:?}:\n{block}"
+            );
+        }
         let printed = flat(printed);
         let entry = reference::entry(code);
         if entry.remediation.is_empty() {
@@ -313,7 +325,8 @@ impl Run {
             );
         } else {
             assert_eq!(
-                printed, entry.remediation,
+                printed,
+                reference::remediation_as_printed(&entry.remediation),
                 "{code} remediation drifted from the reference"
             );
         }

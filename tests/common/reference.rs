@@ -85,3 +85,49 @@ pub fn entry(code: &str) -> Entry {
         docs_url: c["docs_url"].as_str().unwrap().to_string(),
     }
 }
+
+/// az's message templates for `code` (azure-cli 2.91 `acr/_errors.py`, kept
+/// in tests/fixtures), `{}` where az fills in a value; where az says to
+/// upgrade the Azure CLI, acr-health names itself.
+pub fn az_templates(code: &str) -> Vec<String> {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/az-2.91-acr-errors.py");
+    let text = std::fs::read_to_string(path).unwrap();
+    text.split("ErrorClass(\n")
+        .skip(1)
+        .filter_map(|block| {
+            let mut quoted = block
+                .lines()
+                .take(2)
+                .map(|l| l.trim().trim_end_matches(',').trim_matches('"').to_string());
+            let (title, message) = (quoted.next()?, quoted.next()?);
+            (title == code).then(|| message.replace("Azure CLI version", "acr-health version"))
+        })
+        .collect()
+}
+
+/// Whether `text` begins with `template`, its `{}` filled in with anything.
+pub fn begins_with_filled(template: &str, text: &str) -> bool {
+    let mut pieces = template.split("{}");
+    let Some(rest) = pieces.next().and_then(|first| text.strip_prefix(first)) else {
+        return false;
+    };
+    let mut rest = rest;
+    for piece in pieces {
+        match rest.find(piece) {
+            Some(at) if !piece.is_empty() => rest = &rest[at + piece.len()..],
+            Some(_) => {}
+            None => return false,
+        }
+    }
+    true
+}
+
+/// The reference's remediation as acr-health prints it: the same words,
+/// with the link the reference's "here" stands for written out.
+pub fn remediation_as_printed(reference: &str) -> String {
+    match reference.strip_suffix("can be found here.") {
+        Some(start) => format!("{start}can be found here: https://learn.microsoft.com/cli/azure/use-azure-cli-successfully-troubleshooting#work-behind-a-proxy."),
+        None => reference.to_string(),
+    }
+}
