@@ -58,7 +58,7 @@ pub async fn check(session: &mut Session, ls: &LoginServer) -> (CheckResult, Opt
     let status = response.status;
     let result = match status {
         401 => return bearer_challenge(&response, ls, &url, not_issued),
-        403 => forbidden(&response, ls, &url),
+        403 => forbidden(&response, &url),
         300..=399 => {
             let to = match response.header("location") {
                 Some(l) => Untrusted::new(l).shown(),
@@ -77,7 +77,7 @@ pub async fn check(session: &mut Session, ls: &LoginServer) -> (CheckResult, Opt
 
 /// A 403 on `/v2/`: the registry's firewall (which names the client's IP)
 /// or something else refusing.
-fn forbidden(response: &Response, ls: &LoginServer, url: &str) -> CheckResult {
+fn forbidden(response: &Response, url: &str) -> CheckResult {
     let ip = error_body::denied_client_ip(&response.body);
     let mut detail = format!("GET {url} answered 403 Forbidden.");
     match &ip {
