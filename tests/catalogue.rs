@@ -113,7 +113,7 @@ fn explain_prints_meaning_remediation_and_link() {
 fn az_sentences_are_azs_own() {
     let cat = catalogue();
     let mut compared = 0;
-    for info in cat.as_array().unwrap() {
+    for info in &cat {
         let code = info["code"].as_str().unwrap();
         let ours = info["az_sentence"].as_str().unwrap();
         let ours_as_template = ours
