@@ -130,3 +130,52 @@ fn az_sentences_are_azs_own() {
     }
     assert_eq!(compared, 16, "every code az 2.91 still has");
 }
+
+/// No Rust debug value (`Other(OtherError(CaUsedAsEndEntity))`,
+/// `Foo { .. }`) in any catalogue text or any snapshot of a report.
+#[test]
+fn no_debug_formatting_reaches_the_reader() {
+    fn dumps(text: &str) -> Option<String> {
+        let chars: Vec<char> = text.chars().collect();
+        for i in 1..chars.len().saturating_sub(1) {
+            let open = chars[i] == '(' || (chars[i] == ' ' && chars[i + 1] == '{');
+            if !open {
+                continue;
+            }
+            let ident: String = chars[..i]
+                .iter()
+                .rev()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            let camel = ident.len() > 2
+                && ident.starts_with(|c: char| c.is_ascii_uppercase())
+                && ident.chars().any(|c| c.is_ascii_lowercase());
+            let next = chars.get(i + 1).copied().unwrap_or(' ');
+            if camel && (next.is_ascii_uppercase() || chars[i] == ' ') {
+                return Some(chars[i.saturating_sub(30)..(i + 30).min(chars.len())].iter().collect());
+            }
+        }
+        None
+    }
+    let mut texts: Vec<(String, String)> = catalogue()
+        .iter()
+        .map(|c| (c["code"].to_string(), c.to_string()))
+        .collect();
+    let snapshots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    for entry in std::fs::read_dir(snapshots).unwrap().flatten() {
+        texts.push((
+            entry.path().display().to_string(),
+            std::fs::read_to_string(entry.path()).unwrap(),
+        ));
+    }
+    assert!(texts.len() > 30, "no snapshots found");
+    for (name, text) in texts {
+        assert_eq!(dumps(&text), None, "{name}");
+    }
+    assert!(dumps("rejected: Other(OtherError(CaUsedAsEndEntity))").is_some());
+    assert!(dumps("HTTP 401 (Unauthorized), the role AcrPull (or Reader)").is_none());
+    assert!(dumps("Config { name: x }").is_some());
+}

@@ -87,7 +87,7 @@ fn a_server_offering_only_old_tls_is_ssl_error() {
     let addr = raw_tcp_server(&[0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46]);
     let out = acr.check(&["--login-server", &format!("{HOST}:{}", addr.port())]);
     out.assert_code(1)
-        .assert_error_block("CONNECTIVITY_SSL_ERROR", "ProtocolVersion");
+        .assert_error_block("CONNECTIVITY_SSL_ERROR", "protocol version alert: no TLS version in common");
 }
 
 #[test]

@@ -259,6 +259,46 @@ impl CertInfo {
     }
 }
 
+/// An identifier such as `CaUsedAsEndEntity` in words: "ca used as end entity".
+fn words(ident: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in ident.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push(' ');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+/// A rejected certificate in words (never a debug dump of the error).
+fn certificate_problem(e: &CertificateError) -> String {
+    let inner = match e {
+        CertificateError::Other(other) => other.to_string(),
+        _ => format!("{e:?}"),
+    };
+    // The variant's name, without any fields it carries.
+    let name = inner.split(['(', ' ', '{']).next().unwrap_or_default();
+    match name {
+        "CaUsedAsEndEntity" => "it is a CA certificate used as the server's own certificate (a proxy or a test setup presenting its root)".into(),
+        "BadSignature" | "BadSignatureContext" => "its signature does not verify".into(),
+        "InvalidPurpose" | "InvalidPurposeContext" => "it is not meant for a TLS server".into(),
+        "UnknownRevocationStatus" => "its revocation status is unknown".into(),
+        "BadEncoding" => "it is not a well-formed certificate".into(),
+        other => words(other),
+    }
+}
+
+/// A TLS alert in words.
+fn alert_words(alert: rustls::AlertDescription) -> String {
+    use rustls::AlertDescription as A;
+    match alert {
+        A::ProtocolVersion => "protocol version alert: no TLS version in common".into(),
+        A::HandshakeFailure => "handshake failure alert: no cipher or parameters in common".into(),
+        other => format!("{} alert", words(&format!("{other:?}"))),
+    }
+}
+
 /// Why a handshake failed, in words a person can act on.
 pub fn explain_failure(err: &rustls::Error, cert: Option<&CertInfo>) -> String {
     use rustls::Error as E;
@@ -288,9 +328,19 @@ pub fn explain_failure(err: &rustls::Error, cert: Option<&CertInfo>) -> String {
         | E::InvalidCertificate(CertificateError::NotValidYetContext { .. }) => {
             "The server's certificate is not valid yet (or this machine's clock is wrong).".to_string()
         }
-        E::InvalidCertificate(other) => format!("The server's certificate was rejected: {other:?}."),
-        E::AlertReceived(alert) => format!("The server aborted the handshake (alert: {alert:?}); it may not support TLS 1.2 or 1.3."),
-        E::PeerIncompatible(why) => format!("The server offers no TLS version or cipher this client accepts (TLS 1.2 or 1.3 required): {why:?}."),
+        E::InvalidCertificate(CertificateError::Revoked) => {
+            "The server's certificate has been revoked by its issuer.".to_string()
+        }
+        E::InvalidCertificate(other) => {
+            format!("The server's certificate was rejected: {}.", certificate_problem(other))
+        }
+        E::AlertReceived(alert) => format!(
+            "The server ended the handshake ({}); it may not support TLS 1.2 or 1.3, or something in between interferes.",
+            alert_words(*alert)
+        ),
+        E::PeerIncompatible(_) => {
+            "The server offers no TLS version or cipher this client accepts (TLS 1.2 or 1.3 required).".to_string()
+        }
         other => format!("TLS handshake failure: {other}."),
     }
 }
