@@ -155,7 +155,11 @@ fn no_debug_formatting_reaches_the_reader() {
                 && ident.chars().any(|c| c.is_ascii_lowercase());
             let next = chars.get(i + 1).copied().unwrap_or(' ');
             if camel && (next.is_ascii_uppercase() || chars[i] == ' ') {
-                return Some(chars[i.saturating_sub(30)..(i + 30).min(chars.len())].iter().collect());
+                return Some(
+                    chars[i.saturating_sub(30)..(i + 30).min(chars.len())]
+                        .iter()
+                        .collect(),
+                );
             }
         }
         None

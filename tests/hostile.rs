@@ -86,8 +86,10 @@ fn a_server_offering_only_old_tls_is_ssl_error() {
     // What a TLS 1.0-only server answers a TLS 1.2/1.3 ClientHello: a fatal protocol_version alert.
     let addr = raw_tcp_server(&[0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46]);
     let out = acr.check(&["--login-server", &format!("{HOST}:{}", addr.port())]);
-    out.assert_code(1)
-        .assert_error_block("CONNECTIVITY_SSL_ERROR", "protocol version alert: no TLS version in common");
+    out.assert_code(1).assert_error_block(
+        "CONNECTIVITY_SSL_ERROR",
+        "protocol version alert: no TLS version in common",
+    );
 }
 
 #[test]
@@ -213,5 +215,18 @@ fn an_aad_token_that_is_not_a_jwt_is_exchanged_without_a_tenant() {
     assert_eq!(
         ex.form("access_token").as_deref(),
         Some("opaque-SECRET-token")
+    );
+}
+
+#[test]
+fn a_ca_certificate_presented_as_the_servers_is_named_so_in_words() {
+    let ca = Ca::new("acr-health test root");
+    let cert = ca.as_server(&[HOST]);
+    // Trusted (it is the --ca-file), and still refused: a CA certificate is
+    // no server certificate.
+    let acr = FakeAcr::with_cert(ca, cert, |_| None);
+    acr.check(&[]).assert_code(1).assert_error_block(
+        "CONNECTIVITY_SSL_ERROR",
+        "it is a CA certificate used as the server's own certificate",
     );
 }

@@ -35,6 +35,21 @@ impl Ca {
         }
     }
 
+    /// The CA's own certificate (with the host names added) and key, as a
+    /// server would present it by mistake, or a proxy presenting its root.
+    pub fn as_server(&self, names: &[&str]) -> ServerCert {
+        let mut params = self.params.clone();
+        params.subject_alt_names = names
+            .iter()
+            .map(|n| rcgen::SanType::DnsName(n.to_string().try_into().unwrap()))
+            .collect();
+        let cert = params.self_signed(&self.key).unwrap();
+        ServerCert {
+            chain: vec![cert.der().clone()],
+            key: rustls::pki_types::PrivateKeyDer::Pkcs8(self.key.serialize_der().into()),
+        }
+    }
+
     /// The CA certificate as a PEM file, for --ca-file or SSL_CERT_FILE.
     pub fn pem_file(&self) -> PathBuf {
         let p = self.dir.path().join("ca.pem");
