@@ -30,6 +30,10 @@ pub struct CheckResult {
     pub docs_url: Option<String>,
     pub details: Map<String, Value>,
     pub duration_ms: u64,
+    /// Skipped because the run stopped at an earlier error (the text report
+    /// counts these on one line).
+    #[serde(skip)]
+    pub stopped: bool,
 }
 
 impl CheckResult {
@@ -44,7 +48,14 @@ impl CheckResult {
             docs_url: code.map(ErrorCode::docs_url),
             details: Map::new(),
             duration_ms: 0,
+            stopped: false,
         }
+    }
+
+    /// Marks a skip as caused by the run stopping at an earlier error.
+    pub fn stopped(mut self) -> Self {
+        self.stopped = true;
+        self
     }
 
     pub fn pass(id: CheckId, message: impl Into<String>) -> Self {

@@ -160,8 +160,12 @@ fn cmk_with_a_user_assigned_identity() {
 }
 
 fn firewalled(rules: serde_json::Value) -> FakeAcr {
+    firewalled_with("Deny", rules)
+}
+
+fn firewalled_with(default_action: &str, rules: serde_json::Value) -> FakeAcr {
     let doc = registry_doc(
-        json!({"networkRuleSet": {"defaultAction": "Deny", "ipRules": rules}}),
+        json!({"networkRuleSet": {"defaultAction": default_action, "ipRules": rules}}),
         json!(null),
     );
     FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |_| {
@@ -190,6 +194,15 @@ fn firewall_denial_says_whether_the_ip_is_in_the_rules() {
         "CONNECTIVITY_FORBIDDEN_ERROR",
         "203.0.113.7 is in the IP rules",
     );
+    // A firewall that lets everyone in explains nothing; it does not
+    // suggest "set the default action to Allow".
+    let acr = firewalled_with("Allow", json!([]));
+    let out = acr.check_arm(&[], true);
+    out.assert_code(1).assert_error_block(
+        "CONNECTIVITY_FORBIDDEN_ERROR",
+        "so it does not explain the 403. Something else refuses: a network security perimeter",
+    );
+    out.assert_stdout_lacks("set the default action to Allow");
 }
 
 #[test]

@@ -13,7 +13,7 @@ fn healthy_machine_passes_with_az_lines() {
     let out = run(&["check", "--yes"], &tools);
     out.assert_code(0)
         .assert_stdout_has("Docker daemon status: available\n")
-        .assert_stdout_has("Docker version: 28.2.2, build 45873be, platform linux/amd64\n")
+        .assert_stdout_has("Docker version: 28.2.2, build e6534b4, platform linux/amd64\n")
         .assert_stdout_has(&format!("Docker pull of '{PULL}' : OK\n"))
         .assert_stdout_has(&format!(
             "acr-health version: {}\n",

@@ -118,7 +118,18 @@ fn the_failing_report_reads_well_at_80_columns() {
     let stopped = run(&["check"], &tools);
     let full = run(&["check", "--ignore-errors"], &tools);
     full.assert_code(1);
-    stopped.assert_stdout_has("Skipped Helm command: not run: stopped after the first error");
+    // One line for everything the stop left out, not a line per check.
+    stopped.assert_text_has("Stopped after the first error: 6 more checks not shown. Run with --ignore-errors to run and see every check.");
+    stopped.assert_stdout_lacks("Skipped Helm command");
+    let json = run(&["check", "--json"], &tools);
+    let skipped: Vec<_> = json.json()["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["message"].as_str().unwrap_or("").contains("first error"))
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(skipped.len(), 6, "JSON keeps each check: {skipped:?}");
     for line in stopped.stdout.lines().chain(full.stdout.lines()) {
         let without_urls: String = line
             .split_whitespace()

@@ -14,6 +14,8 @@ use tokio::sync::watch;
 pub const STOPPED_REASON: &str =
     "not run: stopped after the first error (use --ignore-errors to run every check)";
 pub const INTERRUPTED_REASON: &str = "interrupted";
+pub const RAN_UNREPORTED_REASON: &str =
+    "not reported: the run stops at the first error (use --ignore-errors to see every result)";
 
 /// Shared state of one run, handed to every check chain.
 pub struct Ctx {
@@ -155,7 +157,13 @@ impl Ctx {
         let failure = *self.first_failure.borrow();
         ids.iter()
             .map(|id| match results.get(id) {
-                _ if self.stops(failure, *id) => CheckResult::skip(*id, STOPPED_REASON),
+                // It ran alongside, but the run stops at the first error.
+                Some(_) if self.stops(failure, *id) => {
+                    CheckResult::skip(*id, RAN_UNREPORTED_REASON).stopped()
+                }
+                None if self.stops(failure, *id) => {
+                    CheckResult::skip(*id, STOPPED_REASON).stopped()
+                }
                 Some(r) => r.clone(),
                 None => CheckResult::skip(*id, missing_reason),
             })

@@ -58,9 +58,11 @@ impl Component {
             (os, arch) if !os.is_empty() && !arch.is_empty() => format!("{os}/{arch}"),
             _ => text("OsArch"),
         };
+        // az shows the build as 7 characters of the commit.
+        let git_commit: String = text("GitCommit").chars().take(7).collect();
         Some(Component {
             version,
-            git_commit: text("GitCommit"),
+            git_commit,
             platform,
         })
     }
@@ -261,14 +263,20 @@ fn judge_version_output(
     };
     match (&info.server, &info.client) {
         (Some(server), client) => {
+            // As az 2.91 prints it: the client's version and build; the
+            // daemon's is a detail, and a note when it differs.
+            let shown = client.as_ref().unwrap_or(server);
             let mut version = CheckResult::pass(
                 CheckId::DockerVersion,
-                format!("Docker version: {}", server.describe()),
+                format!("Docker version: {}", shown.describe()),
             )
+            .with_detail("client_version", shown.version.clone())
+            .with_detail("platform", shown.platform.clone())
             .with_detail("server_version", server.version.clone())
-            .with_detail("platform", server.platform.clone());
-            if let Some(c) = client {
-                version = version.with_detail("client_version", c.version.clone());
+            .with_detail("server_build", server.git_commit.clone());
+            if server.version != shown.version {
+                version =
+                    version.with_note(format!("the daemon runs Docker {}", server.describe()));
             }
             (Some(daemon_available()), version)
         }

@@ -142,8 +142,16 @@ impl Renderer for Text {
         if self.only_errors && report.healthy {
             return Ok(());
         }
-        for check in &report.checks {
+        for check in report.checks.iter().filter(|c| !c.stopped) {
             self.check(check, out)?;
+        }
+        let stopped = report.checks.iter().filter(|c| c.stopped).count();
+        if stopped > 0 && !self.only_errors {
+            let text = format!(
+                "Stopped after the first error: {stopped} more check{} not shown. Run with --ignore-errors to run and see every check.",
+                if stopped == 1 { "" } else { "s" }
+            );
+            writeln!(out, "{}", self.paint(DIM, &wrap(&text, "  ")))?;
         }
         let s = &report.summary;
         let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });

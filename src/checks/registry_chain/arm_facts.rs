@@ -89,6 +89,8 @@ fn explain_firewall(mut r: CheckResult, found: &arm::Found) -> CheckResult {
     )];
     if public.eq_ignore_ascii_case("disabled") {
         lines.push("Public network access is disabled: reach the registry through its private endpoint, or enable public access (az acr update --public-network-enabled true).".into());
+    } else if default.eq_ignore_ascii_case("allow") {
+        lines.push("The registry's firewall allows every address (defaultAction Allow), so it does not explain the 403. Something else refuses: a network security perimeter around the registry, a registry reached only through private endpoints from its virtual network, or a proxy answering 403 on the registry's behalf.".into());
     } else if let Some(ip) = client_ip {
         if crate::azure::arm::ip_allowed(ip, &rules) {
             lines.push(format!("{ip} is in the IP rules, so the denial comes from elsewhere (a firewall rule still propagating, or a different public IP per connection)."));
