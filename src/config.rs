@@ -96,6 +96,11 @@ pub struct Config {
     pub verbose: bool,
     /// Live progress on stderr (a terminal, the text report, not only errors).
     pub progress: bool,
+    /// Azure Cloud Shell (`ACC_CLOUD`): az skips the environment checks there.
+    pub cloud_shell: bool,
+    /// `AZURE_CLI_DISABLE_CONNECTION_VERIFICATION` is set: az would not
+    /// verify certificates. acr-health still does, and says so.
+    pub az_skips_tls_verification: bool,
 }
 
 impl Config {
@@ -131,6 +136,8 @@ impl Config {
             terminal: std::io::stdout().is_terminal(),
             only_errors,
             query: args.query.clone(),
+            cloud_shell: env("ACC_CLOUD").is_some(),
+            az_skips_tls_verification: env("AZURE_CLI_DISABLE_CONNECTION_VERIFICATION").is_some(),
             verbose: args.verbose,
             progress: format == OutputFormat::Text
                 && args.query.is_none()
@@ -200,13 +207,23 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
 
     let password = password_login(args)?;
     check_repository_and_image(args)?;
-    let tls = TlsSetup::new(args.ca_file.as_deref()).map_err(|e| e.to_string())?;
+    let requests_bundle = std::env::var_os("REQUESTS_CA_BUNDLE")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from);
+    let tls = TlsSetup::new(args.ca_file.as_deref(), requests_bundle.as_deref())
+        .map_err(|e| e.to_string())?;
     let proxies = ProxySettings::from_env().map_err(|e| format!("HTTPS_PROXY: {e}"))?;
     let proxy = match &target.login_server {
         Ok(ls) => proxies.for_host(&ls.host).cloned(),
         Err(_) => None,
     };
-    let arm = arm_target(args, &az, &target, password.is_some());
+    // A subscription named with --subscription must exist (bad input).
+    let subscription = args
+        .subscription
+        .as_deref()
+        .map(|s| az.subscription_id(s))
+        .transpose()?;
+    let arm = arm_target(args, &az, &target, password.is_some(), subscription);
     let az_login = az_login(args, &arm);
     Ok(Some(RegistryConfig {
         arm,
@@ -319,6 +336,7 @@ fn arm_target(
     az: &AzConfig,
     target: &Target,
     password: bool,
+    subscription: Option<String>,
 ) -> Result<ArmTarget, String> {
     if password {
         return Err(
@@ -331,9 +349,7 @@ fn arm_target(
             target.cloud.name
         )
     })?;
-    let subscription = args
-        .subscription
-        .clone()
+    let subscription = subscription
         .or_else(|| std::env::var("AZURE_SUBSCRIPTION_ID").ok().filter(|s| !s.trim().is_empty()))
         .or_else(|| az.default_subscription.clone())
         .ok_or_else(|| {

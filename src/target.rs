@@ -40,43 +40,68 @@ pub struct Target {
     pub notes: Vec<String>,
 }
 
-/// Validates a registry name as az does (5–50 letters, digits or hyphens);
-/// a login server of the current cloud (`name.azurecr.io`) is accepted and
-/// trimmed with a note.
-pub fn parse_name(input: &str, cloud: &Cloud) -> Result<(String, Option<String>), String> {
+/// What `-n` names: the registry, and the login server when `-n` was one.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Named {
+    pub name: String,
+    /// `-n name-hash.azurecr.io`: a login server with a domain name label
+    /// hash, which name + suffix would not give.
+    pub login_server: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Az's message for a name it refuses.
+const BAD_NAME: &str =
+    "Registry names may contain only alpha numeric characters and must be between 5 and 50 characters";
+
+/// Validates `-n` as az does (azure-cli 2.91 `validate_registry_name`): 5–50
+/// letters or digits; a login server of the current cloud is accepted, with
+/// a domain name label hash (`myregistry-abc123.azurecr.io`) or without, and
+/// trimmed to the registry name with a note; a hyphen without the suffix is
+/// refused.
+pub fn parse_name(input: &str, cloud: &Cloud) -> Result<Named, String> {
     let raw = input.trim();
-    let mut note = None;
-    let mut name = raw.to_string();
-    if raw.contains('.') {
-        let lower = raw.to_ascii_lowercase();
-        match &cloud.acr_suffix {
-            Some(suffix) if lower.ends_with(suffix.as_str()) => {
-                name = raw[..raw.len() - suffix.len()].to_string();
-                note = Some(format!(
-                    "'{raw}' is a login server; checking registry '{name}'"
-                ));
+    let (label, suffix) = match raw.split_once('.') {
+        Some((l, rest)) => (l, Some(format!(".{rest}"))),
+        None => (raw, None),
+    };
+    let hash_at = label.find('-');
+    let mut named = Named {
+        name: label.to_string(),
+        login_server: None,
+        note: None,
+    };
+    match (&suffix, &cloud.acr_suffix) {
+        (None, _) if hash_at.is_some() => return Err(format!("'{raw}': {BAD_NAME}")),
+        (None, _) => {}
+        (Some(given), Some(ours)) if given.eq_ignore_ascii_case(ours) => {
+            if let Some(at) = hash_at {
+                named.name = label[..at].to_string();
+                named.login_server = Some(raw.to_ascii_lowercase());
             }
-            _ => {
-                return Err(match Cloud::owning_suffix(&lower) {
-                    Some(other) if other.name != cloud.name => format!(
-                        "'{raw}' is a registry of {} but the current cloud is {} (use --cloud {})",
-                        other.name, cloud.name, other.name
-                    ),
-                    _ => format!(
-                        "'{raw}' is not a registry name (a name has 5 to 50 letters, digits or hyphens; use --login-server for another host)"
-                    ),
-                });
-            }
+            named.note = Some(format!(
+                "'{raw}' is a login server; checking registry '{}'",
+                named.name
+            ));
+        }
+        (Some(given), _) => {
+            let lower = given.to_ascii_lowercase();
+            return Err(match Cloud::owning_suffix(&lower) {
+                Some(other) if other.name != cloud.name => format!(
+                    "'{raw}' is a registry of {} but the current cloud is {} (use --cloud {})",
+                    other.name, cloud.name, other.name
+                ),
+                _ => format!(
+                    "'{raw}' is not a registry name: {BAD_NAME} (use --login-server for another host)"
+                ),
+            });
         }
     }
-    let valid_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    let len = name.chars().count();
-    if !valid_chars || !(5..=50).contains(&len) || name.starts_with('-') || name.ends_with('-') {
-        return Err(format!(
-            "'{raw}' is not a valid registry name: it must have 5 to 50 letters, digits or hyphens"
-        ));
+    let len = named.name.chars().count();
+    if !named.name.chars().all(|c| c.is_ascii_alphanumeric()) || !(5..=50).contains(&len) {
+        return Err(format!("'{raw}': {BAD_NAME}"));
     }
-    Ok((name, note))
+    Ok(named)
 }
 
 /// Parses `--login-server HOST[:PORT]`: a host name or IP address, no
@@ -143,22 +168,28 @@ pub fn resolve(
 ) -> Result<Target, String> {
     let mut notes = Vec::new();
     let flag = login_server.map(parse_login_server).transpose()?;
-    let name = match (name, &flag) {
+    let (name, named_login_server) = match (name, &flag) {
         (Some(n), _) => {
-            let (name, note) = parse_name(n, &cloud)?;
-            notes.extend(note);
-            name
+            let named = parse_name(n, &cloud)?;
+            notes.extend(named.note);
+            (named.name, named.login_server)
         }
-        (None, Some((host, _))) => host.split('.').next().unwrap_or(host).to_string(),
+        (None, Some((host, _))) => (host.split('.').next().unwrap_or(host).to_string(), None),
         (None, None) => return Err("no registry name given".to_string()),
     };
-    let login_server = match flag {
-        Some((host, port)) => Ok(LoginServer {
+    let login_server = match (flag, named_login_server) {
+        (Some((host, port)), _) => Ok(LoginServer {
             host,
             port,
             source: LoginServerSource::Flag,
         }),
-        None => match &cloud.acr_suffix {
+        // The login server named with -n stands in for name + suffix.
+        (None, Some(host)) => Ok(LoginServer {
+            host,
+            port: 443,
+            source: LoginServerSource::Suffix,
+        }),
+        (None, None) => match &cloud.acr_suffix {
             Some(suffix) => Ok(LoginServer {
                 host: format!("{}{suffix}", name.to_ascii_lowercase()),
                 port: 443,
@@ -188,15 +219,22 @@ mod tests {
 
     #[test]
     fn registry_names() {
-        assert_eq!(parse_name("myregistry", &azure()).unwrap().0, "myregistry");
         assert_eq!(
-            parse_name("my-reg-abc123", &azure()).unwrap().0,
-            "my-reg-abc123"
+            parse_name("myregistry", &azure()).unwrap().name,
+            "myregistry"
         );
-        let (name, note) = parse_name("MyRegistry.azurecr.io", &azure()).unwrap();
-        assert_eq!(name, "MyRegistry");
-        assert!(note.unwrap().contains("login server"));
+        let named = parse_name("MyRegistry.azurecr.io", &azure()).unwrap();
+        assert_eq!(named.name, "MyRegistry");
+        assert!(named.note.unwrap().contains("login server"));
+        let hashed = parse_name("myregistry-abc123.azurecr.io", &azure()).unwrap();
+        assert_eq!(hashed.name, "myregistry");
+        assert_eq!(
+            hashed.login_server.as_deref(),
+            Some("myregistry-abc123.azurecr.io")
+        );
         for bad in [
+            "my-registry",
+            "my-reg-abc123",
             "abcd",
             &"a".repeat(51),
             "my_registry",

@@ -519,8 +519,11 @@ fn bad_registry_input_is_exit_2_without_traffic() {
     let acr = FakeAcr::healthy();
     let dns = acr.dns.flag();
     for (args, needle) in [
-        (vec!["-n", "ab"], "not a valid registry name"),
-        (vec!["-n", "my_registry"], "not a valid registry name"),
+        (vec!["-n", "ab"], "must be between 5 and 50 characters"),
+        (
+            vec!["-n", "my_registry"],
+            "may contain only alpha numeric characters",
+        ),
         (
             vec!["-n", "myregistry.azurecr.cn"],
             "--cloud AzureChinaCloud",

@@ -53,6 +53,8 @@ pub struct AzConfig {
     pub clouds: Ini,
     /// The default subscription of `az account set` (azureProfile.json).
     pub default_subscription: Option<String>,
+    /// Every subscription az knows: (id, name).
+    pub subscriptions: Vec<(String, String)>,
 }
 
 impl AzConfig {
@@ -77,11 +79,12 @@ impl AzConfig {
                 .map(|b| Ini::parse(&String::from_utf8_lossy(&b)))
                 .unwrap_or_default()
         };
+        let profile = read("azureProfile.json")?;
         Ok(AzConfig {
             config: ini(read("config")?),
             clouds: ini(read("clouds.config")?),
-            default_subscription: read("azureProfile.json")?
-                .and_then(|bytes| default_subscription(&bytes)),
+            default_subscription: profile.as_deref().and_then(default_subscription),
+            subscriptions: profile.as_deref().map(subscriptions).unwrap_or_default(),
         })
     }
 
@@ -110,6 +113,52 @@ fn default_subscription(bytes: &[u8]) -> Option<String> {
         .find(|s| s["isDefault"].as_bool() == Some(true))?["id"]
         .as_str()
         .map(str::to_string)
+}
+
+/// Every (id, name) in az's azureProfile.json.
+fn subscriptions(bytes: &[u8]) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(bytes);
+    let Ok(doc) = serde_json::from_str::<serde_json::Value>(text.trim_start_matches('\u{feff}'))
+    else {
+        return Vec::new();
+    };
+    doc["subscriptions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| {
+            Some((
+                s["id"].as_str()?.to_string(),
+                s["name"].as_str().unwrap_or("").to_string(),
+            ))
+        })
+        .collect()
+}
+
+impl AzConfig {
+    /// `--subscription` as az takes it: an id, or the name of a
+    /// subscription az knows (resolved from its profile, no network).
+    pub fn subscription_id(&self, given: &str) -> Result<String, String> {
+        let by_id = self
+            .subscriptions
+            .iter()
+            .find(|(id, _)| id.eq_ignore_ascii_case(given));
+        let by_name = || self.subscriptions.iter().find(|(_, name)| name == given);
+        match by_id.or_else(by_name) {
+            Some((id, _)) => Ok(id.clone()),
+            None if looks_like_id(given) => Ok(given.to_string()),
+            None => Err(format!(
+                "--subscription: no subscription named '{given}' in az's profile (az account list shows them)"
+            )),
+        }
+    }
+}
+
+/// A subscription id: a GUID.
+fn looks_like_id(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
+        && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
 }
 
 fn home_dir() -> Option<PathBuf> {

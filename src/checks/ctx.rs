@@ -92,6 +92,11 @@ impl Ctx {
 
     /// The reason the user skipped `id` (`--skip`), if they did.
     pub fn user_skip(&self, id: CheckId) -> Option<String> {
+        if self.config.cloud_shell && id.is_environment() {
+            return Some(
+                "not checked in Azure Cloud Shell (ACC_CLOUD is set), as az does not".into(),
+            );
+        }
         let value = self.config.skip.iter().find(|v| id.matches_skip(v))?;
         Some(format!("requested with --skip {value}"))
     }

@@ -80,3 +80,18 @@ pub async fn check(
         }
     }
 }
+
+/// `AZURE_CLI_DISABLE_CONNECTION_VERIFICATION` makes az skip certificate
+/// checks; acr-health verifies anyway, and warns that az and tools run with
+/// that variable would not have.
+pub fn az_would_not_verify(r: CheckResult) -> CheckResult {
+    const NOTE: &str = "AZURE_CLI_DISABLE_CONNECTION_VERIFICATION is set: az would not verify the registry's certificate, acr-health does (docker and other clients do too)";
+    match r.status {
+        crate::report::Status::Pass => {
+            let mut w = CheckResult::warn(CheckId::Tls, format!("{} ({NOTE})", r.message));
+            w.details = r.details;
+            w
+        }
+        _ => r.with_note(NOTE),
+    }
+}

@@ -23,7 +23,10 @@ pub struct TlsSetup {
 impl TlsSetup {
     /// The operating system's store (which, as with OpenSSL, `SSL_CERT_FILE`
     /// and `SSL_CERT_DIR` replace), plus `extra_ca_file` (`--ca-file`).
-    pub fn new(extra_ca_file: Option<&Path>) -> Result<TlsSetup, TrustError> {
+    pub fn new(
+        extra_ca_file: Option<&Path>,
+        requests_ca_bundle: Option<&Path>,
+    ) -> Result<TlsSetup, TrustError> {
         let mut roots = RootCertStore::empty();
         let mut trust_sources = Vec::new();
         // rustls-native-certs reads SSL_CERT_FILE itself, without a bound:
@@ -37,13 +40,17 @@ impl TlsSetup {
             Ok(f) if !f.is_empty() => format!("SSL_CERT_FILE {f} ({added} certificates)"),
             _ => format!("system store ({added} certificates)"),
         });
-        if let Some(file) = extra_ca_file {
+        // az users trust a TLS-inspecting proxy through REQUESTS_CA_BUNDLE;
+        // it is trusted here too, beside the system store.
+        let extra = [
+            ("REQUESTS_CA_BUNDLE", requests_ca_bundle),
+            ("--ca-file", extra_ca_file),
+        ];
+        for (what, file) in extra {
+            let Some(file) = file else { continue };
             let certs = read_pem_certs(file)?;
             let (added, _) = roots.add_parsable_certificates(certs);
-            trust_sources.push(format!(
-                "--ca-file {} ({added} certificates)",
-                file.display()
-            ));
+            trust_sources.push(format!("{what} {} ({added} certificates)", file.display()));
         }
         let verifier = WebPkiServerVerifier::builder_with_provider(
             Arc::new(roots),

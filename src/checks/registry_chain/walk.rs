@@ -133,6 +133,10 @@ async fn connect(
     }
     let start = Instant::now();
     let (r, conn) = tls::check(ls, &addrs, reg.proxy.as_ref(), &reg.tls, timeout).await;
+    let r = match along.ctx.config.az_skips_tls_verification {
+        true => tls::az_would_not_verify(r),
+        false => r,
+    };
     walk.push(r, start);
     let Some(conn) = conn else {
         stop(walk, "no connection to the registry");
