@@ -172,6 +172,12 @@ pub struct CheckArgs {
     #[arg(long, value_name = "REPO", help_heading = "Registry")]
     pub repository: Option<String>,
 
+    /// With --repository: the actions whose absence fails the check
+    /// (comma-separated: pull, push, delete, metadata_read,
+    /// metadata_write). Pull is always required; the others are reported.
+    #[arg(long, value_name = "ACTIONS", value_delimiter = ',', value_parser = ["pull", "push", "delete", "metadata_read", "metadata_write"], help_heading = "Registry")]
+    pub require: Vec<String>,
+
     /// Check that DNS routes the registry's private endpoint in this virtual
     /// network (name or resource id) to its private IP addresses.
     #[arg(long, value_name = "NAME_OR_ID", help_heading = "Registry")]

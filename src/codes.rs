@@ -61,6 +61,11 @@ pub struct CodeInfo {
     pub more_info: Option<&'static str>,
 }
 
+/// az's sentence for CONNECTIVITY_ACCESS_TOKEN_ERROR when the token lacks
+/// repository permissions (azure-cli 2.91,
+/// `CONNECTIVITY_ACCESS_TOKEN_PERMISSIONS_ERROR`).
+pub const AZ_ACCESS_PERMISSIONS: &str = "You have {granted} permissions to the repository. You are lacking {missing} repository permissions. Please verify if you have full read, write, and delete permissions to the repository in the registry.";
+
 /// The catalogue, in the reference's order.
 pub static CATALOGUE: &[CodeInfo] = &[
     CodeInfo {
@@ -376,5 +381,17 @@ mod tests {
             ErrorCode::CmkError.docs_url(),
             "https://aka.ms/acr/errors#cmk_error"
         );
+    }
+}
+
+#[cfg(test)]
+mod az_permissions_sentence {
+    #[test]
+    fn is_azs_own() {
+        let az = include_str!("../tests/fixtures/az-2.91-acr-errors.py");
+        let ours = super::AZ_ACCESS_PERMISSIONS
+            .replace("{granted}", "{}")
+            .replace("{missing}", "{}");
+        assert!(az.contains(&format!("\"{ours}\"")), "{ours}");
     }
 }

@@ -64,6 +64,8 @@ pub struct RegistryConfig {
     pub auth: AuthSource,
     pub password: Option<PasswordLogin>,
     pub repository: Option<String>,
+    /// The repository actions whose absence fails: pull, and `--require`.
+    pub require: Vec<String>,
     /// `--image`: a tag or digest of `repository` to fetch.
     pub image: Option<String>,
     /// `--vnet`: the virtual network whose private endpoint DNS is checked.
@@ -188,6 +190,7 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
                     ("--ca-file", args.ca_file.is_some()),
                     ("--username", args.username.is_some()),
                     ("--repository", args.repository.is_some()),
+                    ("--require", !args.require.is_empty()),
                     ("--vnet", args.vnet.is_some()),
                     ("--cloud", args.cloud.is_some()),
                     ("--subscription", args.subscription.is_some()),
@@ -236,9 +239,21 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
         auth: args.auth,
         password,
         repository: args.repository.clone(),
+        require: required_actions(&args.require),
         image: args.image.clone(),
         vnet: args.vnet.clone(),
     }))
+}
+
+/// Pull, and whatever `--require` adds, without repeats.
+fn required_actions(require: &[String]) -> Vec<String> {
+    let mut out = vec!["pull".to_string()];
+    for a in require {
+        if !out.contains(a) {
+            out.push(a.clone());
+        }
+    }
+    out
 }
 
 /// `--repository` must be a repository name and `--image` a tag or digest
@@ -257,6 +272,9 @@ fn check_repository_and_image(args: &CheckArgs) -> Result<(), String> {
                 "'{repo}' is not a repository name (lower-case letters, digits, '.', '_', '-' and '/')"
             ));
         }
+    }
+    if !args.require.is_empty() && args.repository.is_none() {
+        return Err("--require needs --repository".into());
     }
     if let Some(image) = &args.image {
         if args.repository.is_none() {

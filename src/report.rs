@@ -84,6 +84,28 @@ impl CheckResult {
             Some(Value::Number(n)) => n.to_string(),
             _ => "(none)".to_string(),
         };
+        let actions = |key: &str| -> Option<Vec<String>> {
+            let list = self.details.get(key)?.as_array()?;
+            Some(
+                list.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect(),
+            )
+        };
+        if let (ErrorCode::ConnectivityAccessTokenError, Some(granted), Some(missing)) =
+            (code, actions("granted_actions"), actions("missing_actions"))
+        {
+            let granted = if granted.is_empty() {
+                "no".to_string()
+            } else {
+                and_list(&granted)
+            };
+            let sentence = crate::codes::AZ_ACCESS_PERMISSIONS
+                .replace("{granted}", &granted)
+                .replace("{missing}", &and_list(&missing));
+            self.message = format!("{sentence}\n{}", self.message);
+            return self;
+        }
         let name = registry.map(|r| r.name.as_str()).unwrap_or_default();
         let login_server = registry
             .and_then(|r| r.login_server.as_deref())
@@ -134,6 +156,15 @@ impl CheckResult {
     pub fn with_detail(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.details.insert(key.to_string(), value.into());
         self
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`, as az lists things.
+pub fn and_list(items: &[String]) -> String {
+    match items {
+        [] => "nothing".into(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 

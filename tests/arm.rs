@@ -270,6 +270,37 @@ fn token_reply(
 }
 
 #[test]
+fn repository_grants_are_reported_and_required_ones_enforced() {
+    // As az asks: every action, to see which the registry grants.
+    let acr = FakeAcr::start(token_reply(access_jwt(
+        "samples/app",
+        &["pull", "metadata_read"],
+    )));
+    let out = acr.check(&["--repository", "samples/app", "--json"]);
+    out.assert_code(0);
+    let token = &acr.server.requests_to("/oauth2/token")[0];
+    assert_eq!(
+        token.form("scope").as_deref(),
+        Some("repository:samples/app:pull,push,metadata_write,metadata_read,delete")
+    );
+    let check = out.check("registry.access_token");
+    assert_eq!(
+        check["details"]["missing_actions"],
+        json!(["push", "metadata_write", "delete"])
+    );
+    assert!(check["details"]["notes"]
+        .to_string()
+        .contains("not granted push, metadata_write and delete"));
+    // --require turns a missing action into az's failure.
+    let out = acr.check(&["--repository", "samples/app", "--require", "push,delete"]);
+    out.assert_code(1).assert_error_block(
+        "CONNECTIVITY_ACCESS_TOKEN_ERROR",
+        "You have pull and metadata_read permissions to the repository. You are lacking push, metadata_write and delete repository permissions.",
+    );
+    out.assert_text_has("The access token grants no push and delete on repository 'samples/app'.");
+}
+
+#[test]
 fn repository_access_must_grant_pull() {
     let acr = FakeAcr::start(token_reply(access_jwt("samples/app", &["pull"])));
     let out = acr.check(&["--repository", "samples/app", "--json"]);
@@ -282,7 +313,7 @@ fn repository_access_must_grant_pull() {
     let acr = FakeAcr::start(token_reply(access_jwt("samples/app", &[])));
     acr.check(&["--repository", "samples/app"]).assert_code(1).assert_error_block(
         "CONNECTIVITY_ACCESS_TOKEN_ERROR",
-        "The access token grants no 'pull' on repository 'samples/app' (granted: nothing). The identity needs the role 'AcrPull'",
+        "You have no permissions to the repository. You are lacking pull, push, metadata_write, metadata_read and delete repository permissions. Please verify if you have full read, write, and delete permissions to the repository in the registry.\nThe access token grants no pull on repository 'samples/app'. The identity needs the role 'AcrPull'",
     );
 
     // With ABAC repository permissions, the role to name is another.

@@ -440,7 +440,7 @@ fn repository_scope_is_requested() {
     let token = &acr.server.requests_to("/oauth2/token")[0];
     assert_eq!(
         token.form("scope").as_deref(),
-        Some("repository:samples/hello-world:pull")
+        Some("repository:samples/hello-world:pull,push,metadata_write,metadata_read,delete")
     );
 }
 

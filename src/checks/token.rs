@@ -8,7 +8,7 @@ use crate::acr::{error_body, token};
 use crate::azure::credential::{AadToken, NoCredential, PasswordLogin};
 use crate::codes::ErrorCode;
 use crate::net::connection::{Response, Session};
-use crate::report::CheckResult;
+use crate::report::{and_list, CheckResult};
 use crate::secret::Secret;
 use bytes::Bytes;
 
@@ -144,7 +144,13 @@ pub struct Wanted<'a> {
     pub repository: &'a str,
     /// The registry uses ABAC repository permissions (`roleAssignmentMode`).
     pub abac: bool,
+    /// The actions whose absence is a failure (`pull`, and `--require`).
+    pub required: &'a [String],
 }
+
+/// The repository actions az asks for and reports on, in its order.
+pub const REPOSITORY_ACTIONS: [&str; 5] =
+    ["pull", "push", "metadata_write", "metadata_read", "delete"];
 
 /// The actions an ACR access token grants on `repository`.
 fn granted_actions(token: &str, repository: &str) -> Option<Vec<String>> {
@@ -155,39 +161,58 @@ fn granted_actions(token: &str, repository: &str) -> Option<Vec<String>> {
             .iter()
             .filter(|a| a["type"] == "repository" && a["name"] == repository)
             .flat_map(|a| a["actions"].as_array().cloned().unwrap_or_default())
-            .filter_map(|v| v.as_str().map(str::to_string))
+            .filter_map(|v| v.as_str().map(|s| crate::untrusted::inline(s).shown()))
             .collect(),
     )
 }
 
-/// Fails when the token grants no pull on the repository asked for: ACR
-/// answers 200 with an empty grant rather than refusing.
+/// Reports which of pull, push, delete and metadata the token grants on the
+/// repository (ACR answers 200 with a smaller grant rather than refusing),
+/// and fails when a required one is missing.
 pub fn check_grant(result: CheckResult, access: &Secret, wanted: &Wanted) -> CheckResult {
-    let Some(actions) = granted_actions(access.expose(), wanted.repository) else {
+    let Some(granted) = granted_actions(access.expose(), wanted.repository) else {
         return result.with_note("the access token's grants could not be read (not a JWT)");
     };
-    if actions.iter().any(|a| a == "pull" || a == "*") {
-        return result.with_detail("granted_actions", actions);
+    let has = |a: &str| granted.iter().any(|g| g == a || g == "*");
+    let missing: Vec<String> = REPOSITORY_ACTIONS
+        .iter()
+        .filter(|a| !has(a))
+        .map(|a| a.to_string())
+        .collect();
+    let lacking: Vec<&String> = wanted.required.iter().filter(|a| !has(a)).collect();
+    if lacking.is_empty() {
+        let mut r = result
+            .with_detail("granted_actions", granted.clone())
+            .with_detail("missing_actions", missing.clone());
+        if !missing.is_empty() {
+            r = r.with_note(format!(
+                "repository '{}': granted {}; not granted {}",
+                wanted.repository,
+                and_list(&granted),
+                and_list(&missing)
+            ));
+        }
+        return r;
     }
-    let role = if wanted.abac {
+    let role = if !has("pull") && wanted.abac {
         "'Container Registry Repository Reader' (the registry uses ABAC repository permissions: assign it for this repository or the registry)"
-    } else {
+    } else if !has("pull") {
         "'AcrPull' (or a role with Microsoft.ContainerRegistry/registries/pull/read)"
+    } else {
+        "'AcrPush' for push, and 'AcrDelete' for delete (or the ABAC 'Container Registry Repository Writer' / 'Contributor' roles)"
     };
+    let lacking: Vec<String> = lacking.into_iter().cloned().collect();
     CheckResult::fail(
         CheckId::AccessToken,
         ErrorCode::ConnectivityAccessTokenError,
         format!(
-            "The access token grants no 'pull' on repository '{}' (granted: {}). The identity needs the role {role}.",
+            "The access token grants no {} on repository '{}'. The identity needs the role {role}.",
+            and_list(&lacking),
             wanted.repository,
-            if actions.is_empty() {
-                "nothing".to_string()
-            } else {
-                crate::untrusted::inline(&actions.join(", ")).shown()
-            }
         ),
     )
-    .with_detail("granted_actions", actions)
+    .with_detail("granted_actions", granted)
+    .with_detail("missing_actions", missing)
 }
 
 pub async fn access_token(

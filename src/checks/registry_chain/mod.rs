@@ -231,7 +231,12 @@ fn check_grant(
     let abac = found
         .and_then(|f| f.registry.role_assignment_mode())
         .is_some_and(|m| m.to_ascii_lowercase().contains("abac"));
-    token::check_grant(r, access, &token::Wanted { repository, abac })
+    let wanted = token::Wanted {
+        repository,
+        abac,
+        required: &reg.require,
+    };
+    token::check_grant(r, access, &wanted)
 }
 
 async fn pull_image(

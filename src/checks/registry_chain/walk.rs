@@ -207,7 +207,11 @@ async fn tokens(
 /// The scope the access token is asked for.
 pub fn scope(reg: &RegistryConfig) -> String {
     match &reg.repository {
-        Some(repo) => format!("repository:{repo}:pull"),
+        // As az asks: every action, to see which the registry grants.
+        Some(repo) => format!(
+            "repository:{repo}:{}",
+            super::super::token::REPOSITORY_ACTIONS.join(",")
+        ),
         None => "registry:catalog:*".to_string(),
     }
 }
