@@ -76,7 +76,14 @@ impl NoCredential {
             .iter()
             .map(|(s, why)| format!("{}: {why}", s.label()))
             .collect();
-        format!("No credential gave a token. Tried: {}", each.join("; "))
+        let mut text = format!("No credential gave a token. Tried: {}", each.join("; "));
+        // Azure AD's own code, in words: what happened and what to do.
+        for (source, why) in &self.tried {
+            if let Some((code, meaning)) = super::aadsts::explain_in(why) {
+                text.push_str(&format!("\nAADSTS{code} ({}): {meaning}.", source.label()));
+            }
+        }
+        text
     }
 }
 

@@ -7,5 +7,6 @@ pub mod az_config;
 pub mod cloud;
 pub mod credential;
 pub mod documents;
+pub mod aadsts;
 pub mod imds;
 pub mod transport;
