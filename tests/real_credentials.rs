@@ -217,9 +217,15 @@ fn a_registry_refusing_arm_audience_tokens_gets_its_own_audience_from_az() {
 #[test]
 fn azure_ad_refusals_are_explained_by_their_aadsts_code() {
     for (code, words) in [
-        ("AADSTS7000222", "the client secret has expired: create a new one"),
+        (
+            "AADSTS7000222",
+            "the client secret has expired: create a new one",
+        ),
         ("AADSTS7000215", "the client secret is wrong"),
-        ("AADSTS700016", "no application with this client id exists in the tenant"),
+        (
+            "AADSTS700016",
+            "no application with this client id exists in the tenant",
+        ),
         ("AADSTS90002", "the tenant does not exist"),
         ("AADSTS53003", "Conditional Access blocked the sign-in"),
     ] {
@@ -233,8 +239,9 @@ fn azure_ad_refusals_are_explained_by_their_aadsts_code() {
                 .ends_with("/oauth2/v2.0/token")
                 .then(|| common::server::Reply::json(401, body))
         });
-        acr.check(&[])
-            .assert_code(1)
-            .assert_error_block("CREDENTIAL_NOT_FOUND_ERROR", &format!("{code} (service principal (AZURE_CLIENT_SECRET)): {words}"));
+        acr.check(&[]).assert_code(1).assert_error_block(
+            "CREDENTIAL_NOT_FOUND_ERROR",
+            &format!("{code} (service principal (AZURE_CLIENT_SECRET)): {words}"),
+        );
     }
 }

@@ -40,8 +40,10 @@ mod tests {
 
     #[test]
     fn finds_and_explains_the_code() {
-        let (code, why) =
-            explain_in("ClientSecretCredential: AADSTS7000222: The provided client secret keys are expired.").unwrap();
+        let (code, why) = explain_in(
+            "ClientSecretCredential: AADSTS7000222: The provided client secret keys are expired.",
+        )
+        .unwrap();
         assert_eq!(code, 7000222);
         assert!(why.contains("expired"));
         assert_eq!(explain_in("AADSTS123456789: something else"), None);

@@ -1,5 +1,6 @@
 //! Azure: clouds, the Azure CLI's configuration, credentials.
 
+pub mod aadsts;
 pub mod arm;
 pub mod auth;
 pub mod az_cache;
@@ -7,6 +8,5 @@ pub mod az_config;
 pub mod cloud;
 pub mod credential;
 pub mod documents;
-pub mod aadsts;
 pub mod imds;
 pub mod transport;

@@ -57,7 +57,10 @@ pub async fn check(session: &mut Session, ls: &LoginServer) -> (CheckResult, Opt
     };
     let status = response.status;
     let result = match status {
-        401 => return bearer_challenge(&response, ls, &url, not_issued),
+        401 => {
+            let (r, bearer) = bearer_challenge(&response, ls, &url, not_issued);
+            return (clock_skew(r, response.header("date")), bearer);
+        }
         403 => forbidden(&response, &url),
         300..=399 => {
             let to = match response.header("location") {
@@ -163,4 +166,35 @@ fn bearer_challenge(
         service: service.to_string(),
     };
     (r, Some(bearer))
+}
+
+/// More than this apart, the clocks explain tokens that look expired or not
+/// yet valid.
+const SKEW_LIMIT_SECS: i64 = 300;
+
+/// Compares this machine's clock with the registry's `Date` header (the
+/// answer is already here: no extra request); far apart is a warning.
+fn clock_skew(r: CheckResult, date: Option<&str>) -> CheckResult {
+    let Some(server) = date.and_then(crate::net::http_date::parse) else {
+        return r;
+    };
+    let Ok(now) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) else {
+        return r;
+    };
+    let skew = now.as_secs() as i64 - server;
+    let r = r.with_detail("clock_skew_secs", skew);
+    if skew.abs() <= SKEW_LIMIT_SECS || r.status != crate::report::Status::Pass {
+        return r;
+    }
+    let (amount, way) = (skew.abs(), if skew > 0 { "ahead of" } else { "behind" });
+    let mut w = CheckResult::warn(
+        CheckId::Challenge,
+        format!(
+            "{} (this machine's clock is {} {way} the registry's)",
+            r.message,
+            crate::duration::format_duration(std::time::Duration::from_secs(amount as u64))
+        ),
+    );
+    w.details = r.details;
+    w.with_note("tokens are checked against the clock: a skew of minutes makes fresh tokens look expired or not yet valid, and pulls fail with 401; set the clock (timedatectl set-ntp true, w32tm /resync)")
 }

@@ -4,6 +4,7 @@
 pub mod connection;
 pub mod dns;
 pub mod error;
+pub mod http_date;
 pub mod https_client;
 pub mod origin;
 pub mod proxy;

@@ -1,0 +1,85 @@
+//! Pull failures az's health check does not see: a clock far from the
+//! registry's, Azure AD's refusals in words, an image without this
+//! machine's platform.
+#![cfg(unix)]
+
+mod common;
+
+use common::acr::*;
+use common::server::{Reply, Request};
+
+fn http_date(unix: u64) -> String {
+    // IMF-fixdate, without a date crate: days since the epoch to a civil date.
+    let (days, secs) = ((unix / 86_400) as i64, unix % 86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days.rem_euclid(7)) as usize];
+    format!(
+        "{weekday}, {d:02} {} {y} {:02}:{:02}:{:02} GMT",
+        months[(m - 1) as usize],
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn a_clock_far_from_the_registrys_is_a_warning() {
+    let skewed = http_date(now() - 3600);
+    let acr = FakeAcr::start(move |r: &Request| {
+        (r.path == "/v2/").then(|| {
+            let host = r
+                .headers
+                .iter()
+                .find(|(k, _)| k == "host")
+                .unwrap()
+                .1
+                .clone();
+            let bare = host.split(':').next().unwrap().to_string();
+            Reply::json(401, "{}")
+                .header(
+                    "www-authenticate",
+                    &format!(r#"Bearer realm="https://{host}/oauth2/token",service="{bare}""#),
+                )
+                .header("date", &skewed)
+        })
+    });
+    let out = acr.check(&["--json"]);
+    out.assert_code(0);
+    let challenge = out.check("registry.challenge");
+    assert_eq!(challenge["status"], "warn", "{challenge}");
+    let message = challenge["message"].as_str().unwrap();
+    assert!(message.contains("ahead of the registry's"), "{message}");
+    assert!(challenge["details"]["notes"]
+        .to_string()
+        .contains("look expired or not yet valid"));
+    // In step with the registry (the fake's own Date): no warning.
+    let acr = FakeAcr::healthy();
+    let out = acr.check(&["--json"]);
+    let challenge = out.check("registry.challenge");
+    assert_eq!(challenge["status"], "pass", "{challenge}");
+    assert!(
+        challenge["details"]["clock_skew_secs"]
+            .as_i64()
+            .unwrap()
+            .abs()
+            < 5
+    );
+}
