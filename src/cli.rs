@@ -172,6 +172,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "REPO", help_heading = "Registry")]
     pub repository: Option<String>,
 
+    /// With --image: the platform whose image an index must have
+    /// (os/arch[/variant]; default: this machine's).
+    #[arg(long, value_name = "OS/ARCH", help_heading = "Registry")]
+    pub platform: Option<String>,
+
     /// With --repository: the actions whose absence fails the check
     /// (comma-separated: pull, push, delete, metadata_read,
     /// metadata_write). Pull is always required; the others are reported.

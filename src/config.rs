@@ -66,6 +66,8 @@ pub struct RegistryConfig {
     pub repository: Option<String>,
     /// The repository actions whose absence fails: pull, and `--require`.
     pub require: Vec<String>,
+    /// The platform `--image` must have (`--platform`, or this machine's).
+    pub platform: crate::acr::manifest::Platform,
     /// `--image`: a tag or digest of `repository` to fetch.
     pub image: Option<String>,
     /// `--vnet`: the virtual network whose private endpoint DNS is checked.
@@ -240,6 +242,10 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
         password,
         repository: args.repository.clone(),
         require: required_actions(&args.require),
+        platform: match &args.platform {
+            Some(p) => crate::acr::manifest::Platform::parse(p)?,
+            None => crate::acr::manifest::Platform::this_machine(),
+        },
         image: args.image.clone(),
         vnet: args.vnet.clone(),
     }))

@@ -83,3 +83,55 @@ fn a_clock_far_from_the_registrys_is_a_warning() {
             < 5
     );
 }
+
+const INDEX: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[
+ {"digest":"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","size":500,"platform":{"os":"linux","architecture":"amd64"}},
+ {"digest":"sha256:dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd","size":500,"platform":{"os":"linux","architecture":"arm64","variant":"v8"}}]}"#;
+
+fn image_registry() -> FakeAcr {
+    let layer = format!(
+        r#"{{"schemaVersion":2,"layers":[{{"digest":"sha256:{}","size":5}}]}}"#,
+        "5".repeat(64)
+    );
+    let layer: &'static str = Box::leak(layer.into_boxed_str());
+    FakeAcr::start(move |r: &Request| match r.path.as_str() {
+        "/v2/samples/app/manifests/v1" => Some(Reply::json(200, INDEX)),
+        p if p.starts_with("/v2/samples/app/manifests/sha256:") => Some(Reply::json(200, layer)),
+        p if p.starts_with("/v2/samples/app/blobs/") => Some(Reply::new(200, "bytes")),
+        "/v2/samples/app/manifests/gone" => Some(Reply::json(
+            404,
+            r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest tagged by \"gone\" is not found"}]}"#,
+        )),
+        _ => None,
+    })
+}
+
+#[test]
+fn an_image_without_this_platform_is_a_failure_naming_what_exists() {
+    let acr = image_registry();
+    let base = ["--repository", "samples/app", "--image", "v1"];
+    let mut args = base.to_vec();
+    args.extend(["--platform", "linux/s390x"]);
+    acr.check(&args).assert_code(1).assert_error_block(
+        "IMAGE_PULL_ERROR",
+        "the image has no variant for linux/s390x, the platform that would pull it; it has linux/amd64 and linux/arm64/v8",
+    );
+    let mut args = base.to_vec();
+    args.extend(["--platform", "linux/arm64", "--json"]);
+    let out = acr.check(&args);
+    out.assert_code(0);
+    assert!(acr.server.requests().iter().any(|r| r.path.ends_with(
+        "/manifests/sha256:dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+    )));
+}
+
+#[test]
+fn a_missing_tag_is_told_from_a_permission_problem() {
+    let acr = image_registry();
+    acr.check(&["--repository", "samples/app", "--image", "gone"])
+        .assert_code(1)
+        .assert_error_block(
+            "IMAGE_PULL_ERROR",
+            "answered 404 (MANIFEST_UNKNOWN: manifest tagged by \"gone\" is not found): the tag or repository does not exist (the token was accepted)",
+        );
+}

@@ -23,12 +23,57 @@ pub struct Descriptor {
     pub platform: Option<Platform>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 pub struct Platform {
     pub os: String,
     pub architecture: String,
     #[serde(default)]
     pub variant: Option<String>,
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        if let Some(v) = &self.variant {
+            write!(f, "/{v}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Platform {
+    /// `os/arch[/variant]`, as `--platform` and docker spell it.
+    pub fn parse(s: &str) -> Result<Platform, String> {
+        let parts: Vec<&str> = s.trim().split('/').collect();
+        let ok =
+            |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        match parts.as_slice() {
+            [os, arch] | [os, arch, _] if ok(os) && ok(arch) => Ok(Platform {
+                os: os.to_string(),
+                architecture: arch.to_string(),
+                variant: parts.get(2).filter(|v| ok(v)).map(|v| v.to_string()),
+            }),
+            _ => Err(format!(
+                "'{s}' is not a platform (os/arch or os/arch/variant, e.g. linux/arm64)"
+            )),
+        }
+    }
+
+    /// The platform of this machine, as OCI names it.
+    pub fn this_machine() -> Platform {
+        let architecture = match std::env::consts::ARCH {
+            "x86_64" => "amd64",
+            "aarch64" => "arm64",
+            "x86" => "386",
+            "powerpc64" => "ppc64le",
+            other => other,
+        };
+        Platform {
+            os: std::env::consts::OS.to_string(),
+            architecture: architecture.to_string(),
+            variant: None,
+        }
+    }
 }
 
 /// A content digest as the registry API spells it (`sha256:<64 hex>`), so
@@ -50,16 +95,25 @@ impl Manifest {
         self.layers.is_none() && self.manifests.is_some()
     }
 
-    /// The index entry for `os`/`architecture`, else the first.
-    pub fn pick(&self, os: &str, architecture: &str) -> Option<&Descriptor> {
-        let list = self.manifests.as_deref()?;
-        list.iter()
-            .find(|m| {
-                m.platform
-                    .as_ref()
-                    .is_some_and(|p| p.os == os && p.architecture == architecture)
+    /// The index entry for `want` (a variant only matters when asked for).
+    pub fn pick(&self, want: &Platform) -> Option<&Descriptor> {
+        self.manifests.as_deref()?.iter().find(|m| {
+            m.platform.as_ref().is_some_and(|p| {
+                p.os == want.os
+                    && p.architecture == want.architecture
+                    && (want.variant.is_none() || p.variant == want.variant)
             })
-            .or_else(|| list.first())
+        })
+    }
+
+    /// The platforms an index offers, as `os/arch[/variant]`.
+    pub fn platforms(&self) -> Vec<String> {
+        let list = self.manifests.as_deref().unwrap_or_default();
+        list.iter()
+            .filter_map(|m| m.platform.as_ref())
+            .filter(|p| p.os != "unknown")
+            .map(Platform::to_string)
+            .collect()
     }
 
     /// The smallest layer with a valid digest: its digest and size.

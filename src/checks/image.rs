@@ -4,7 +4,7 @@
 
 use super::CheckId;
 use crate::acr::error_body;
-use crate::acr::manifest::{valid_digest, Manifest};
+use crate::acr::manifest::{valid_digest, Manifest, Platform};
 use crate::codes::ErrorCode;
 use crate::net::connection::{self, Dial, Response, Session};
 use crate::report::CheckResult;
@@ -15,6 +15,8 @@ const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.d
 pub struct Fetch<'a> {
     pub repository: &'a str,
     pub reference: &'a str,
+    /// The platform an index must have an image for.
+    pub platform: Platform,
     pub dial: Dial<'a>,
 }
 
@@ -22,7 +24,18 @@ fn failed(step: &str, r: &Response) -> String {
     let acr = error_body::summary(&r.body)
         .map(|s| format!(" ({s})"))
         .unwrap_or_default();
-    format!("{step} answered {}{acr}", r.status)
+    // A 404 with a valid token is a missing tag, not a permission problem.
+    let why = match (
+        r.status,
+        error_body::parse(&r.body).first().map(|e| e.code.as_str()),
+    ) {
+        (404, Some("MANIFEST_UNKNOWN" | "NAME_UNKNOWN")) | (404, None) => {
+            ": the tag or repository does not exist (the token was accepted)"
+        }
+        (401 | 403, _) => ": the identity may not pull from this repository",
+        _ => "",
+    };
+    format!("{step} answered {}{acr}{why}", r.status)
 }
 
 async fn get_manifest(
@@ -48,8 +61,8 @@ async fn get_manifest(
         .map_err(|e| format!("GET {path} returned no manifest JSON ({e})"))
 }
 
-/// The smallest layer's digest and size; for an index, of the linux/amd64
-/// image (else the first).
+/// The smallest layer's digest and size; for an index, of the image for
+/// this machine's platform (or `--platform`), which must be there.
 async fn smallest_layer(
     session: &mut Session,
     auth: &str,
@@ -57,11 +70,14 @@ async fn smallest_layer(
 ) -> Result<(String, u64), String> {
     let mut manifest = get_manifest(session, auth, f.repository, f.reference).await?;
     if manifest.is_index() {
-        let pick = manifest
-            .pick("linux", "amd64")
-            .ok_or("the image index lists no manifest")?
-            .digest
-            .clone();
+        let Some(entry) = manifest.pick(&f.platform) else {
+            return Err(format!(
+                "the image has no variant for {}, the platform that would pull it; it has {}. Pull on a matching machine, pass --platform, or publish that platform",
+                f.platform,
+                crate::report::and_list(&manifest.platforms())
+            ));
+        };
+        let pick = entry.digest.clone();
         if !valid_digest(&pick) {
             return Err("the image index names a manifest by an invalid digest".into());
         }

@@ -251,6 +251,7 @@ async fn pull_image(
             let fetch = image::Fetch {
                 repository,
                 reference,
+                platform: reg.platform.clone(),
                 dial: Dial {
                     resolver,
                     tls: &reg.tls,
