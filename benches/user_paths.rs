@@ -150,7 +150,7 @@ fn cloud_config(dir: &std::path::Path, aad_port: u16) {
     std::fs::write(dir.join("config"), "[cloud]\nname = BenchCloud\n").unwrap();
     std::fs::write(
         dir.join("clouds.config"),
-        format!("[BenchCloud]\nendpoint_resource_manager = {me}\nendpoint_active_directory = {me}\nsuffix_acr_login_server_endpoint = .azurecr.io\n"),
+        format!("[BenchCloud]\nendpoint_resource_manager = {me}\nendpoint_active_directory = {me}\nendpoint_active_directory_resource_id = https://management.core.windows.net/\nsuffix_acr_login_server_endpoint = .azurecr.io\n"),
     )
     .unwrap();
 }

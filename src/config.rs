@@ -212,9 +212,11 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
 
     let password = password_login(args)?;
     check_repository_and_image(args)?;
+    // requests also takes a folder of certificates; only a file is read here.
     let requests_bundle = std::env::var_os("REQUESTS_CA_BUNDLE")
         .filter(|v| !v.is_empty())
-        .map(std::path::PathBuf::from);
+        .map(std::path::PathBuf::from)
+        .filter(|p| !p.is_dir());
     let tls = TlsSetup::new(args.ca_file.as_deref(), requests_bundle.as_deref())
         .map_err(|e| e.to_string())?;
     let proxies = ProxySettings::from_env().map_err(|e| format!("HTTPS_PROXY: {e}"))?;
@@ -351,7 +353,9 @@ fn az_login(args: &CheckArgs, arm: &Result<ArmTarget, String>) -> Option<std::sy
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?
         .as_secs();
-    AzLogin::load(&dir, subscription, now).map(std::sync::Arc::new)
+    // Valid for the whole run (its deadline is 10 x --timeout), and 5 minutes.
+    let margin = (args.timeout * 10).as_secs().max(300);
+    AzLogin::load(&dir, subscription, now + margin).map(std::sync::Arc::new)
 }
 
 /// Where Resource Manager is asked about the registry, or why it is not.

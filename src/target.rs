@@ -76,8 +76,14 @@ pub fn parse_name(input: &str, cloud: &Cloud) -> Result<Named, String> {
         (None, _) => {}
         (Some(given), Some(ours)) if given.eq_ignore_ascii_case(ours) => {
             if let Some(at) = hash_at {
+                // The hash is letters and digits, and the whole a host name.
+                let hash = &label[at + 1..];
+                if hash.is_empty() || !hash.chars().all(|c| c.is_ascii_alphanumeric()) {
+                    return Err(format!("'{raw}': {BAD_NAME}"));
+                }
+                let (host, _) = parse_login_server(raw)?;
                 named.name = label[..at].to_string();
-                named.login_server = Some(raw.to_ascii_lowercase());
+                named.login_server = Some(host);
             }
             named.note = Some(format!(
                 "'{raw}' is a login server; checking registry '{}'",
@@ -292,6 +298,7 @@ mod tests {
             acr_suffix: None,
             resource_manager: None,
             authority: None,
+            arm_audience: None,
         };
         assert!(resolve(Some("myreg1"), None, custom)
             .unwrap()

@@ -10,15 +10,6 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// A token this close to its expiry is not used: it could expire in flight.
-const MARGIN_SECS: u64 = 300;
-
-/// The audiences Resource Manager accepts; az's own token uses the first.
-const ARM_AUDIENCES: [&str; 2] = [
-    "https://management.core.windows.net/",
-    "https://management.azure.com/",
-];
-
 /// The tokens of the az login, kept as secrets.
 #[derive(Clone, Debug, Default)]
 pub struct AzLogin {
@@ -103,25 +94,37 @@ struct Account {
 
 impl AzLogin {
     /// The login of the subscription `wanted` (an id or a name), else of
-    /// az's default subscription, with its unexpired tokens.
-    pub fn load(dir: &Path, wanted: Option<&str>, now: u64) -> Option<AzLogin> {
+    /// az's default subscription, with its tokens valid until at least
+    /// `valid_until` (the end of the run, and some).
+    pub fn load(dir: &Path, wanted: Option<&str>, valid_until: u64) -> Option<AzLogin> {
         let read = |name: &str| crate::input_file::read(&dir.join(name)).ok();
         let profile = read("azureProfile.json")?;
         let profile: Profile =
             serde_json::from_str(String::from_utf8_lossy(&profile).trim_start_matches('\u{feff}'))
                 .ok()?;
         let sub = profile.subscriptions.iter().find(|s| match wanted {
-            Some(w) => s.id.eq_ignore_ascii_case(w) || s.name == w,
+            Some(w) => s.id.eq_ignore_ascii_case(w) || s.name.eq_ignore_ascii_case(w),
             None => s.is_default,
         })?;
         let user = sub.user.as_ref()?;
         let cache: Cache = serde_json::from_slice(&read("msal_token_cache.json")?).ok()?;
         let home = match user.kind.as_str() {
-            "user" => cache
-                .account
-                .values()
-                .find(|a| a.username.eq_ignore_ascii_case(&user.name))
-                .map(|a| a.home_account_id.clone()),
+            "user" => {
+                let mut homes: Vec<&str> = cache
+                    .account
+                    .values()
+                    .filter(|a| a.username.eq_ignore_ascii_case(&user.name))
+                    .map(|a| a.home_account_id.as_str())
+                    .collect();
+                homes.sort_unstable();
+                homes.dedup();
+                // Two accounts of one name (two tenants' guests): az itself
+                // asks which; here az is asked instead.
+                match homes.as_slice() {
+                    [one] => Some(one.to_string()),
+                    _ => return None,
+                }
+            }
             _ => None,
         };
         let tokens = cache
@@ -137,7 +140,7 @@ impl AzLogin {
                 e.expires_on
                     .trim()
                     .parse::<u64>()
-                    .is_ok_and(|t| t > now + MARGIN_SECS)
+                    .is_ok_and(|t| t > valid_until)
             })
             .map(|e| CachedToken {
                 resources: e
@@ -164,35 +167,37 @@ impl AzLogin {
         !self.tokens.is_empty()
     }
 
-    /// A cached token for `scope` (`<resource>/.default`); for the
-    /// registry's audience, a Resource Manager token stands in.
-    pub fn token_for(&self, scope: &str) -> Option<Cached> {
+    /// A cached token for `scope` (`<resource>/.default`). For Resource
+    /// Manager (`arm`), a token of the cloud's `audience`; for the
+    /// registry's scope, its own audience, else the Resource Manager token
+    /// standing in.
+    pub fn token_for(&self, scope: &str, arm: bool, audience: &str) -> Option<Cached> {
         let resource = scope
             .trim_end_matches(".default")
             .trim_end_matches('/')
             .to_string()
             + "/";
-        let is_arm = |r: &str| ARM_AUDIENCES.contains(&r);
-        let exact = |want: &dyn Fn(&str) -> bool| {
+        let audience = audience.trim_end_matches('/').to_string() + "/";
+        let with = |want: &str| {
             self.tokens
                 .iter()
-                .find(|t| t.resources.iter().any(|r| want(r)))
+                .find(|t| t.resources.iter().any(|r| r == want))
                 .map(|t| t.secret.clone())
         };
-        if is_arm(&resource) {
-            return exact(&is_arm).map(|token| Cached {
+        if arm {
+            return with(&audience).map(|token| Cached {
                 token,
                 arm_audience: false,
             });
         }
-        if let Some(token) = exact(&|r: &str| r == resource) {
+        if let Some(token) = with(&resource) {
             return Some(Cached {
                 token,
                 arm_audience: false,
             });
         }
         let stands_in = resource == "https://containerregistry.azure.net/";
-        exact(&is_arm).filter(|_| stands_in).map(|token| Cached {
+        with(&audience).filter(|_| stands_in).map(|token| Cached {
             token,
             arm_audience: true,
         })
@@ -227,38 +232,50 @@ mod tests {
     fn finds_the_logged_in_accounts_arm_token_and_lets_it_stand_in() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), 10_000);
-        let login = AzLogin::load(dir.path(), None, 1_000).unwrap();
+        let login = AzLogin::load(dir.path(), None, 1_300).unwrap();
+        let audience = "https://management.core.windows.net/";
         let arm = login
-            .token_for("https://management.azure.com/.default")
+            .token_for("https://management.azure.com/.default", true, audience)
             .unwrap();
+        // Another cloud's Resource Manager gets nothing from this cache.
+        let china = "https://management.core.chinacloudapi.cn/";
+        assert!(login.token_for("https://x/.default", true, china).is_none());
         assert_eq!(
             (arm.token.expose(), arm.arm_audience),
             ("arm-token-SECRET", false)
         );
         let acr = login
-            .token_for("https://containerregistry.azure.net/.default")
+            .token_for(
+                "https://containerregistry.azure.net/.default",
+                false,
+                audience,
+            )
             .unwrap();
         assert_eq!(
             (acr.token.expose(), acr.arm_audience),
             ("arm-token-SECRET", true)
         );
-        assert!(AzLogin::load(dir.path(), Some("Dev"), 1_000).is_some());
-        assert!(AzLogin::load(dir.path(), Some("other-sub"), 1_000).is_none());
+        assert!(AzLogin::load(dir.path(), Some("dev"), 1_300).is_some());
+        assert!(AzLogin::load(dir.path(), Some("other-sub"), 1_300).is_none());
     }
 
     #[test]
     fn expired_or_torn_caches_serve_nothing() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), 1_100);
-        let login = AzLogin::load(dir.path(), None, 1_000).unwrap();
+        let login = AzLogin::load(dir.path(), None, 1_300).unwrap();
         assert!(login
-            .token_for("https://management.azure.com/.default")
+            .token_for(
+                "https://management.azure.com/.default",
+                true,
+                "https://management.core.windows.net/"
+            )
             .is_none());
         std::fs::write(
             dir.path().join("msal_token_cache.json"),
             "{\"AccessToken\": {",
         )
         .unwrap();
-        assert!(AzLogin::load(dir.path(), None, 1_000).is_none());
+        assert!(AzLogin::load(dir.path(), None, 1_300).is_none());
     }
 }

@@ -143,7 +143,14 @@ impl AzConfig {
             .subscriptions
             .iter()
             .find(|(id, _)| id.eq_ignore_ascii_case(given));
-        let by_name = || self.subscriptions.iter().find(|(_, name)| name == given);
+        let by_name = || {
+            let named = self.subscriptions.iter().find(|(_, name)| name == given);
+            named.or_else(|| {
+                self.subscriptions
+                    .iter()
+                    .find(|(_, n)| n.eq_ignore_ascii_case(given))
+            })
+        };
         match by_id.or_else(by_name) {
             Some((id, _)) => Ok(id.clone()),
             None if looks_like_id(given) => Ok(given.to_string()),

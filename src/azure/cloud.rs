@@ -9,26 +9,33 @@ pub struct Cloud {
     pub acr_suffix: Option<String>,
     pub resource_manager: Option<String>,
     pub authority: Option<String>,
+    /// The audience of az's Resource Manager tokens in this cloud
+    /// (`active_directory_resource_id`); the token cache serves only tokens
+    /// of this audience, so that a token of one cloud never goes to another.
+    pub arm_audience: Option<String>,
 }
 
-const BUILTIN: [(&str, &str, &str, &str); 3] = [
+const BUILTIN: [(&str, &str, &str, &str, &str); 3] = [
     (
         "AzureCloud",
         ".azurecr.io",
         "https://management.azure.com",
         "https://login.microsoftonline.com",
+        "https://management.core.windows.net/",
     ),
     (
         "AzureChinaCloud",
         ".azurecr.cn",
         "https://management.chinacloudapi.cn",
         "https://login.chinacloudapi.cn",
+        "https://management.core.chinacloudapi.cn/",
     ),
     (
         "AzureUSGovernment",
         ".azurecr.us",
         "https://management.usgovcloudapi.net",
         "https://login.microsoftonline.us",
+        "https://management.core.usgovcloudapi.net/",
     ),
 ];
 
@@ -45,11 +52,12 @@ impl Cloud {
         BUILTIN
             .iter()
             .find(|(n, ..)| n.eq_ignore_ascii_case(name))
-            .map(|(n, suffix, arm, aad)| Cloud {
+            .map(|(n, suffix, arm, aad, audience)| Cloud {
                 name: n.to_string(),
                 acr_suffix: Some(suffix.to_string()),
                 resource_manager: Some(arm.to_string()),
                 authority: Some(aad.to_string()),
+                arm_audience: Some(audience.to_string()),
             })
     }
 
@@ -82,6 +90,7 @@ impl Cloud {
             }),
             resource_manager: get("endpoint_resource_manager"),
             authority: get("endpoint_active_directory"),
+            arm_audience: get("endpoint_active_directory_resource_id"),
         })
     }
 
@@ -99,6 +108,7 @@ impl Cloud {
                     acr_suffix: None,
                     resource_manager: None,
                     authority: None,
+                    arm_audience: None,
                 })
             })
             .ok_or_else(|| UnknownCloud {

@@ -21,9 +21,6 @@ use std::time::Duration;
 /// The scope of Azure AD tokens the registry accepts in the exchange.
 pub const ACR_SCOPE: &str = "https://containerregistry.azure.net/.default";
 
-/// Resource Manager's scope as az caches its tokens.
-const ARM_SCOPE: &str = "https://management.core.windows.net//.default";
-
 #[derive(Clone, Debug)]
 pub struct PasswordLogin {
     pub username: String,
@@ -96,6 +93,9 @@ pub struct CredentialSetup {
     pub timeout: Duration,
     /// The Azure CLI's cached tokens, read once.
     pub az_login: Option<Arc<AzLogin>>,
+    /// The tenant of the subscription in use, for `az account
+    /// get-access-token` (az's default tenant may be another).
+    pub az_tenant: Option<String>,
     /// The instance metadata service, probed once at the start of the run.
     pub imds: Arc<Imds>,
 }
@@ -186,14 +186,20 @@ impl CredentialSetup {
     async fn token_from(&self, source: AuthSource, scope: &str) -> Result<AadToken, SourceFailure> {
         match source {
             AuthSource::AzCli => {
-                // Resource Manager's scope is its endpoint, whatever the
-                // cloud; the cache names Resource Manager's audiences.
+                // The cache serves only tokens of this cloud's Resource
+                // Manager audience (its own, for Resource Manager; standing
+                // in for the registry's): a token of one cloud never goes to
+                // another's endpoints.
+                let audience = self.cloud.arm_audience.as_deref();
                 let arm = self.cloud.resource_manager.as_deref().is_some_and(|e| {
                     scope.trim_end_matches("/.default").trim_end_matches('/')
                         == e.trim_end_matches('/')
                 });
-                let scope = if arm { ARM_SCOPE } else { scope };
-                if let Some(cached) = self.az_login.as_ref().and_then(|l| l.token_for(scope)) {
+                let cached = match (audience, &self.az_login) {
+                    (Some(audience), Some(login)) => login.token_for(scope, arm, audience),
+                    _ => None,
+                };
+                if let Some(cached) = cached {
                     let mut token = AadToken::new(cached.token, source);
                     token.via = Some("token cache");
                     token.arm_audience = cached.arm_audience;
@@ -268,6 +274,7 @@ impl CredentialSetup {
                     executor: Some(Arc::new(BoundedExecutor {
                         timeout: self.timeout,
                     })),
+                    tenant_id: self.az_tenant.clone(),
                     ..Default::default()
                 };
                 azure_identity::AzureCliCredential::new(Some(options))

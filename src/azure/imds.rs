@@ -59,10 +59,10 @@ impl Imds {
         *self
             .reachable
             .get_or_init(|| async {
-                let Some(addr) = self.socket_addr() else {
+                let Some((host, port)) = self.host_port() else {
                     return false;
                 };
-                let connect = tokio::net::TcpStream::connect(addr);
+                let connect = tokio::net::TcpStream::connect((host, port));
                 matches!(
                     tokio::time::timeout(PROBE_TIMEOUT, connect).await,
                     Ok(Ok(_))
@@ -71,14 +71,10 @@ impl Imds {
             .await
     }
 
-    fn socket_addr(&self) -> Option<std::net::SocketAddr> {
-        let host = self
-            .base
-            .host_str()?
-            .trim_start_matches('[')
-            .trim_end_matches(']');
-        let ip: std::net::IpAddr = host.parse().ok()?;
-        Some((ip, self.base.port_or_known_default()?).into())
+    fn host_port(&self) -> Option<(&str, u16)> {
+        let host = self.base.host_str()?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        Some((host, self.base.port_or_known_default()?))
     }
 
     pub fn describe(&self) -> String {

@@ -133,7 +133,8 @@ pub async fn refresh_token(
                 id,
                 ErrorCode::ConnectivityRefreshTokenError,
                 format!("Registry '{registry}' answered the exchange with 200 but no refresh token: {}.", why),
-            ),
+            )
+            .with_detail("status", 200),
         },
     };
     (result.with_detail("credential", aad.label()), None)
@@ -275,7 +276,8 @@ pub async fn access_token(
                 id,
                 ErrorCode::ConnectivityAccessTokenError,
                 format!("Registry '{registry}' answered the token request with 200 but no access token: {}.", why),
-            ),
+            )
+            .with_detail("status", 200),
         },
     };
     let result = result

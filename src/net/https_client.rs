@@ -150,7 +150,18 @@ impl Client {
     ) -> Result<Response, ClientError> {
         let key = Self::key(url)?;
         let slot = self.slot(&key).await;
-        let mut held = slot.lock().await;
+        // Requests to one host take turns on its connection, but not for
+        // long: past a quarter of the timeout, one more connection is
+        // opened (and not kept), so that waiting never eats a request's
+        // own time.
+        let wait = tokio::time::timeout(self.timeout / 4, slot.lock()).await;
+        let Ok(mut held) = wait else {
+            let mut conn = self.connect(&key.0, key.1, key.2).await?;
+            let path = path_and_query(url);
+            return Ok(conn
+                .send(method, &path, headers, body, self.timeout)
+                .await?);
+        };
         let mut conn = match held.take().filter(|c| c.is_open()) {
             Some(c) => c,
             None => self.connect(&key.0, key.1, key.2).await?,

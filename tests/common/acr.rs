@@ -204,7 +204,7 @@ impl FakeAcr {
         std::fs::write(dir.path().join("config"), "[cloud]\nname = TestCloud\n").unwrap();
         std::fs::write(
             dir.path().join("clouds.config"),
-            format!("[TestCloud]\nendpoint_resource_manager = {me}\nendpoint_active_directory = {me}\nsuffix_acr_login_server_endpoint = .azurecr.io\n"),
+            format!("[TestCloud]\nendpoint_resource_manager = {me}\nendpoint_active_directory = {me}\nendpoint_active_directory_resource_id = https://management.core.windows.net/\nsuffix_acr_login_server_endpoint = .azurecr.io\n"),
         )
         .unwrap();
         std::fs::write(

@@ -177,10 +177,17 @@ async fn tokens(
         let aad = along.aad.get().await;
         let stood_in = aad.as_ref().is_ok_and(|t| t.arm_audience);
         let (mut r, mut refresh) = token::refresh_token(&mut session, &bearer, aad).await;
-        if refresh.is_none() && stood_in {
+        // Refused (401) with the Resource Manager token standing in: the
+        // registry's policy may refuse that audience; ask az for its own.
+        let refused = r.details.get("status").and_then(|s| s.as_u64()) == Some(401);
+        if refresh.is_none() && stood_in && refused {
             if let Some(own) = along.aad.registry_audience().await {
-                (r, refresh) = token::refresh_token(&mut session, &bearer, Ok(own)).await;
-                r = r.with_note("the registry refused the Resource Manager-audience token from az's token cache (its azureADAuthenticationAsArmPolicy is disabled); a containerregistry.azure.net token from az was exchanged instead");
+                let (r2, refresh2) = token::refresh_token(&mut session, &bearer, Ok(own)).await;
+                if refresh2.is_some() {
+                    (r, refresh) = (r2.with_note("the registry refused the Resource Manager-audience token from az's token cache (its azureADAuthenticationAsArmPolicy is disabled); a containerregistry.azure.net token from az was exchanged instead"), refresh2);
+                } else {
+                    r = r.with_note("a containerregistry.azure.net token from az was refused too");
+                }
             }
         }
         walk.push(r, start);
