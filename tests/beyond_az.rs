@@ -135,3 +135,44 @@ fn a_missing_tag_is_told_from_a_permission_problem() {
             "answered 404 (MANIFEST_UNKNOWN: manifest tagged by \"gone\" is not found): the tag or repository does not exist (the token was accepted)",
         );
 }
+
+#[test]
+fn a_registry_refusing_arm_audience_tokens_is_a_warning_naming_who_breaks() {
+    use serde_json::json;
+    let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], |_| {
+        arm_handler(
+            vec![registry_doc(
+                json!({"policies": {"azureADAuthenticationAsArmPolicy": {"status": "disabled"}}}),
+                json!(null),
+            )],
+            vec![],
+        )
+    });
+    let out = acr.check_arm(&["--json"], true);
+    out.assert_code(0);
+    let arm = out.check("registry.arm");
+    assert_eq!(arm["status"], "warn", "{arm}");
+    let message = arm["message"].as_str().unwrap();
+    assert!(
+        message.contains("refuses Resource Manager-audience Azure AD tokens"),
+        "{message}"
+    );
+    assert!(
+        message.contains("AKS's kubelet credential provider"),
+        "{message}"
+    );
+    // Enabled (or absent): no warning.
+    let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], |_| {
+        arm_handler(
+            vec![registry_doc(
+                json!({"policies": {"azureADAuthenticationAsArmPolicy": {"status": "enabled"}}}),
+                json!(null),
+            )],
+            vec![],
+        )
+    });
+    assert_eq!(
+        acr.check_arm(&["--json"], true).check("registry.arm")["status"],
+        "pass"
+    );
+}

@@ -42,6 +42,19 @@ pub struct RegistryProperties {
     pub private_endpoint_connections: Vec<PrivateEndpointConnection>,
     pub encryption: Option<Encryption>,
     pub role_assignment_mode: Option<String>,
+    pub policies: Option<Policies>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Policies {
+    #[serde(rename = "azureADAuthenticationAsArmPolicy")]
+    pub aad_as_arm: Option<PolicyStatus>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct PolicyStatus {
+    pub status: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -242,6 +255,19 @@ impl Registry {
                     .is_some_and(|c| c.eq_ignore_ascii_case(client_id))
             })
             .map(|(k, _)| k.clone())
+    }
+
+    /// The registry refuses Resource Manager–audience Azure AD tokens in the
+    /// exchange (`policies.azureADAuthenticationAsArmPolicy` disabled).
+    pub fn refuses_arm_audience(&self) -> bool {
+        let policy = self
+            .properties
+            .policies
+            .as_ref()
+            .and_then(|p| p.aad_as_arm.as_ref());
+        policy
+            .and_then(|p| p.status.as_deref())
+            .is_some_and(|s| s.eq_ignore_ascii_case("disabled"))
     }
 
     pub fn role_assignment_mode(&self) -> Option<&str> {

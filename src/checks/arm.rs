@@ -59,6 +59,18 @@ pub fn result(config: &Result<ArmTarget, String>, outcome: Option<&Outcome>) -> 
             id,
             format!("Resource Manager not used: {why}. Checks that need the registry's properties are skipped."),
         ),
+        (Ok(t), Some(Ok(found))) if found.registry.refuses_arm_audience() => {
+            let r = &found.registry;
+            CheckResult::warn(
+                id,
+                format!(
+                    "Registry '{}' found in Resource Manager (subscription {}), and it refuses Resource Manager-audience Azure AD tokens (policies.azureADAuthenticationAsArmPolicy is disabled). Clients that exchange such a token are refused with 401: AKS's kubelet credential provider on older clusters, App Service and Container Apps pulls with a managed identity, and tools that exchange az's Resource Manager token. az check-health switches audience silently; give those clients a token for https://containerregistry.azure.net, or enable the policy (az acr config authentication-as-arm update --status enabled).",
+                    t.name, t.subscription
+                ),
+            )
+            .with_detail("id", r.id())
+            .with_detail("azure_ad_authentication_as_arm", "disabled")
+        }
         (Ok(t), Some(Ok(found))) => {
             let r = &found.registry;
             CheckResult::pass(
