@@ -229,7 +229,8 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
         .subscription
         .as_deref()
         .map(|s| az.subscription_id(s))
-        .transpose()?;
+        .transpose()
+        .map_err(|e| e.to_string())?;
     let arm = arm_target(args, &az, &target, password.is_some(), subscription);
     let az_login = az_login(args, &arm);
     Ok(Some(RegistryConfig {
@@ -245,7 +246,7 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
         repository: args.repository.clone(),
         require: required_actions(&args.require),
         platform: match &args.platform {
-            Some(p) => crate::acr::manifest::Platform::parse(p)?,
+            Some(p) => crate::acr::manifest::Platform::parse(p).map_err(|e| e.to_string())?,
             None => crate::acr::manifest::Platform::this_machine(),
         },
         image: args.image.clone(),

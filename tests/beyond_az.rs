@@ -176,3 +176,101 @@ fn a_registry_refusing_arm_audience_tokens_is_a_warning_naming_who_breaks() {
         "pass"
     );
 }
+
+fn jwt_expiring(exp: u64) -> String {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    format!(
+        "{}.{}.c2ln",
+        b64(r#"{"alg":"RS256"}"#),
+        b64(&format!(r#"{{"exp":{exp},"grant_type":"refresh_token"}}"#))
+    )
+}
+
+/// Runs the check with docker's configuration folder holding `config`.
+fn with_docker_config(acr: &FakeAcr, config: &serde_json::Value) -> common::Run {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
+    let mut env = acr.sp_env();
+    env.push(("DOCKER_CONFIG".into(), dir.path().display().to_string()));
+    acr.check_env(&["--json"], &env)
+}
+
+#[test]
+fn the_credential_docker_would_use_is_checked() {
+    use serde_json::json;
+    let acr = FakeAcr::healthy();
+    let ls = acr.login_server();
+    let check = |out: &common::Run| out.check("registry.docker_credential");
+    // Nothing stored: docker would pull anonymously.
+    let out = with_docker_config(&acr, &json!({}));
+    assert_eq!(check(&out)["status"], "warn");
+    assert!(check(&out)["message"]
+        .as_str()
+        .unwrap()
+        .contains("docker has no credential for"));
+    // A helper that is not installed.
+    let out = with_docker_config(&acr, &json!({"credHelpers": {ls.clone(): "acr-env"}}));
+    assert!(
+        check(&out)["message"]
+            .as_str()
+            .unwrap()
+            .contains("docker-credential-acr-env is not on PATH"),
+        "{}",
+        check(&out)
+    );
+    // A helper that has the token, as az acr login stores it.
+    let token = jwt_expiring(now() + 3600);
+    acr.tools.write_executable(
+        "docker-credential-acr-env",
+        &format!("#!/bin/sh\n/bin/cat > \"$0.stdin\"\nprintf '%s' '{{\"ServerURL\":\"{ls}\",\"Username\":\"00000000-0000-0000-0000-000000000000\",\"Secret\":\"{token}\"}}'\n"),
+    );
+    let out = with_docker_config(&acr, &json!({"credHelpers": {ls.clone(): "acr-env"}}));
+    assert_eq!(check(&out)["status"], "pass", "{}", check(&out));
+    let asked =
+        std::fs::read_to_string(acr.tools.path().join("docker-credential-acr-env.stdin")).unwrap();
+    assert_eq!(
+        asked, ls,
+        "the helper was asked for the login server on stdin"
+    );
+    assert!(!out.stdout.contains(&token), "the helper's secret leaked");
+    // A helper without an entry for the server.
+    acr.tools.write_executable(
+        "docker-credential-desktop",
+        "#!/bin/sh\necho 'credentials not found in native keychain' >&2\nexit 1\n",
+    );
+    let out = with_docker_config(&acr, &json!({"credsStore": "desktop"}));
+    assert!(
+        check(&out)["message"]
+            .as_str()
+            .unwrap()
+            .contains("credentials not found in native keychain"),
+        "{}",
+        check(&out)
+    );
+    // A stored token that has expired.
+    let expired = jwt_expiring(now() - 7200);
+    let out = with_docker_config(
+        &acr,
+        &json!({"auths": {ls.clone(): {"identitytoken": expired}}}),
+    );
+    assert_eq!(check(&out)["status"], "warn");
+    let message = check(&out)["message"].as_str().unwrap().to_string();
+    assert!(
+        message.contains("is a token that expired")
+            && message.contains("Run az acr login -n myregistry"),
+        "{message}"
+    );
+    assert!(!out.stdout.contains(&expired));
+    // A token stored under another user name than az's token user.
+    use base64::Engine;
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("someone:{token}"));
+    let out = with_docker_config(
+        &acr,
+        &json!({"auths": {format!("https://{ls}"): {"auth": auth}}}),
+    );
+    assert_eq!(check(&out)["status"], "pass");
+    assert!(check(&out)["details"]["notes"]
+        .to_string()
+        .contains("not 00000000-0000-0000-0000-000000000000"));
+}

@@ -41,9 +41,14 @@ impl std::fmt::Display for Platform {
     }
 }
 
+/// `--platform` is not `os/arch[/variant]`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a platform (os/arch or os/arch/variant, e.g. linux/arm64)")]
+pub struct BadPlatform(pub String);
+
 impl Platform {
     /// `os/arch[/variant]`, as `--platform` and docker spell it.
-    pub fn parse(s: &str) -> Result<Platform, String> {
+    pub fn parse(s: &str) -> Result<Platform, BadPlatform> {
         let parts: Vec<&str> = s.trim().split('/').collect();
         let ok =
             |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');

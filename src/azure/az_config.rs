@@ -138,7 +138,7 @@ fn subscriptions(bytes: &[u8]) -> Vec<(String, String)> {
 impl AzConfig {
     /// `--subscription` as az takes it: an id, or the name of a
     /// subscription az knows (resolved from its profile, no network).
-    pub fn subscription_id(&self, given: &str) -> Result<String, String> {
+    pub fn subscription_id(&self, given: &str) -> Result<String, UnknownSubscription> {
         let by_id = self
             .subscriptions
             .iter()
@@ -154,12 +154,15 @@ impl AzConfig {
         match by_id.or_else(by_name) {
             Some((id, _)) => Ok(id.clone()),
             None if looks_like_id(given) => Ok(given.to_string()),
-            None => Err(format!(
-                "--subscription: no subscription named '{given}' in az's profile (az account list shows them)"
-            )),
+            None => Err(UnknownSubscription(given.to_string())),
         }
     }
 }
+
+/// `--subscription` names a subscription az does not know.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("--subscription: no subscription named '{0}' in az's profile (az account list shows them)")]
+pub struct UnknownSubscription(pub String);
 
 /// A subscription id: a GUID.
 fn looks_like_id(s: &str) -> bool {

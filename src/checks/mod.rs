@@ -7,6 +7,7 @@ pub mod ctx;
 pub mod data_endpoints;
 pub mod dns;
 pub mod docker;
+pub mod docker_credential;
 pub mod helm;
 pub mod image;
 pub mod login_server;

@@ -81,10 +81,25 @@ fn kill_group(pid: u32) {
 /// started are killed when it has exited, when it outlives `timeout`, or if
 /// the caller is dropped (Ctrl-C), so nothing is left behind.
 pub async fn run(program: &Path, args: &[&str], timeout: Duration) -> Result<ToolOutput, RunError> {
+    run_with_input(program, args, None, timeout).await
+}
+
+/// [`run`], with `input` written to the tool's standard input (a
+/// credential helper reads the server's name there).
+pub async fn run_with_input(
+    program: &Path,
+    args: &[&str],
+    input: Option<&[u8]>,
+    timeout: Duration,
+) -> Result<ToolOutput, RunError> {
     let mut command = Command::new(program);
     command
         .args(args)
-        .stdin(Stdio::null())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
@@ -95,6 +110,14 @@ pub async fn run(program: &Path, args: &[&str], timeout: Duration) -> Result<Too
         orphans::track_child(pid);
     }
     let mut guard = GroupGuard(child.id());
+    if let (Some(mut stdin), Some(input)) = (child.stdin.take(), input) {
+        use tokio::io::AsyncWriteExt;
+        let input = input.to_vec();
+        // Written alongside, so that a tool that does not read cannot block us.
+        tokio::spawn(async move {
+            let _ = stdin.write_all(&input).await;
+        });
+    }
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
     // The pipes close only when every process holding them is gone: the
@@ -214,5 +237,25 @@ impl azure_identity::Executor for BoundedExecutor {
                 format!("the Azure CLI {e}"),
             )),
         }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod input_tests {
+    #[test]
+    fn input_reaches_the_tool() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let out = rt
+            .block_on(super::run_with_input(
+                std::path::Path::new("/bin/cat"),
+                &[],
+                Some(b"hello"),
+                std::time::Duration::from_secs(5),
+            ))
+            .unwrap();
+        assert_eq!(out.stdout, "hello");
     }
 }

@@ -132,6 +132,7 @@ pub async fn run(ctx: &Ctx) {
         return;
     };
     let authorized = record_walk(&along, walk, arm.as_ref());
+    docker_credential(ctx).await;
     if let (Some(reference), Some(repository)) = (&reg.image, &reg.repository) {
         pull_image(ctx, reg, &resolver, authorized, (repository, reference)).await;
     }
@@ -238,6 +239,29 @@ fn check_grant(
         required: &reg.require,
     };
     token::check_grant(r, access, &wanted)
+}
+
+/// The credential docker itself would send to the login server settled on.
+async fn docker_credential(ctx: &Ctx) {
+    let id = CheckId::DockerCredential;
+    let host = ctx
+        .registry
+        .lock()
+        .ok()
+        .and_then(|r| r.as_ref()?.login_server.clone());
+    match host {
+        Some(host) if ctx.wants(id) => {
+            let work = async {
+                (
+                    super::docker_credential::check(&host, ctx.config.timeout).await,
+                    (),
+                )
+            };
+            ctx.check(id, work).await;
+        }
+        Some(_) => {}
+        None => ctx.skip_all(&[id], "no login server"),
+    }
 }
 
 async fn pull_image(
