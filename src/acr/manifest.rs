@@ -58,9 +58,7 @@ impl Platform {
                 architecture: arch.to_string(),
                 variant: parts.get(2).filter(|v| ok(v)).map(|v| v.to_string()),
             }),
-            _ => Err(format!(
-                "'{s}' is not a platform (os/arch or os/arch/variant, e.g. linux/arm64)"
-            )),
+            _ => Err(BadPlatform(s.to_string())),
         }
     }
 
