@@ -274,3 +274,45 @@ fn the_credential_docker_would_use_is_checked() {
         .to_string()
         .contains("not 00000000-0000-0000-0000-000000000000"));
 }
+
+#[test]
+fn the_docker_daemons_own_proxy_and_registry_settings_are_checked() {
+    let acr = FakeAcr::healthy();
+    let ls = acr.login_server();
+    let info = |https_proxy: &str, no_proxy: &str, insecure: bool| {
+        serde_json::json!({
+            "HttpProxy": "", "HttpsProxy": https_proxy, "NoProxy": no_proxy,
+            "RegistryConfig": {
+                "InsecureRegistryCIDRs": ["127.0.0.0/8"],
+                "IndexConfigs": {ls.clone(): {"Name": ls, "Mirrors": [], "Secure": !insecure, "Official": false}},
+                "Mirrors": []
+            }
+        })
+        .to_string()
+    };
+    let daemon = |json: String| {
+        acr.tools.add("docker", &[common::answer("info", &json)]);
+        acr.check(&["--json"])
+    };
+    // The daemon pulls through a proxy the shell does not use, and exempts
+    // the login server but not the storage the layers come from.
+    let out = daemon(info("http://proxy.corp:3128", &format!("{HOST}"), false));
+    let check = out.check("registry.docker_daemon");
+    assert_eq!(check["status"], "warn", "{check}");
+    let all = check.to_string();
+    assert!(all.contains("NO_PROXY exempts"), "{all}");
+    let out = daemon(info("http://proxy.corp:3128", "", false));
+    assert!(out.check("registry.docker_daemon")["message"]
+        .as_str()
+        .unwrap()
+        .contains("pulls through the proxy http://proxy.corp:3128"));
+    // The login server as an insecure registry.
+    let out = daemon(info("", "", true));
+    assert!(out.check("registry.docker_daemon")["message"]
+        .as_str()
+        .unwrap()
+        .contains("insecure registry"));
+    // Nothing of the kind.
+    let out = daemon(info("", "", false));
+    assert_eq!(out.check("registry.docker_daemon")["status"], "pass");
+}

@@ -43,6 +43,11 @@ impl Ctx {
         }
     }
 
+    /// The login server the registry chain settled on, as `host[:port]`.
+    pub fn login_server(&self) -> Option<String> {
+        self.registry.lock().ok()?.as_ref()?.login_server.clone()
+    }
+
     pub fn set_registry(&self, info: RegistryInfo) {
         if let Ok(mut r) = self.registry.lock() {
             *r = Some(info);

@@ -94,7 +94,7 @@ pub fn parse_version_json(stdout: &str) -> Option<VersionInfo> {
 }
 
 /// The docker client to run: `DOCKER_COMMAND`, else `docker`, else `podman`.
-fn locate(docker_command: Option<&str>) -> Result<PathBuf, String> {
+pub fn locate(docker_command: Option<&str>) -> Result<PathBuf, String> {
     if let Some(cmd) = docker_command {
         return match tool_lookup::resolve(cmd) {
             Lookup::Found(p) => Ok(p),

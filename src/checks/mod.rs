@@ -8,6 +8,7 @@ pub mod data_endpoints;
 pub mod dns;
 pub mod docker;
 pub mod docker_credential;
+pub mod docker_daemon;
 pub mod helm;
 pub mod image;
 pub mod login_server;

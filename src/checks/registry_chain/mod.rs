@@ -132,7 +132,16 @@ pub async fn run(ctx: &Ctx) {
         return;
     };
     let authorized = record_walk(&along, walk, arm.as_ref());
-    docker_credential(ctx).await;
+    let data_hosts = arm
+        .as_ref()
+        .and_then(|o| o.as_ref().ok())
+        .map(|f| f.registry.data_endpoints())
+        .unwrap_or_default();
+    let host = ctx.login_server();
+    tokio::join!(
+        docker_credential(ctx, host.as_deref()),
+        docker_daemon(ctx, reg, host.as_deref(), &data_hosts)
+    );
     if let (Some(reference), Some(repository)) = (&reg.image, &reg.repository) {
         pull_image(ctx, reg, &resolver, authorized, (repository, reference)).await;
     }
@@ -242,22 +251,37 @@ fn check_grant(
 }
 
 /// The credential docker itself would send to the login server settled on.
-async fn docker_credential(ctx: &Ctx) {
+async fn docker_credential(ctx: &Ctx, host: Option<&str>) {
     let id = CheckId::DockerCredential;
-    let host = ctx
-        .registry
-        .lock()
-        .ok()
-        .and_then(|r| r.as_ref()?.login_server.clone());
     match host {
         Some(host) if ctx.wants(id) => {
             let work = async {
                 (
-                    super::docker_credential::check(&host, ctx.config.timeout).await,
+                    super::docker_credential::check(host, ctx.config.timeout).await,
                     (),
                 )
             };
             ctx.check(id, work).await;
+        }
+        Some(_) => {}
+        None => ctx.skip_all(&[id], "no login server"),
+    }
+}
+
+/// The docker daemon's own proxy, mirrors and trust for the login server.
+async fn docker_daemon(ctx: &Ctx, reg: &RegistryConfig, host: Option<&str>, data_hosts: &[String]) {
+    let id = CheckId::DockerDaemonNetwork;
+    match host {
+        Some(host) if ctx.wants(id) => {
+            let config = &ctx.config;
+            let check = super::docker_daemon::check(
+                config.docker_command.as_deref(),
+                host,
+                reg.proxy.as_ref(),
+                data_hosts,
+                config.timeout,
+            );
+            ctx.check(id, async { (check.await, ()) }).await;
         }
         Some(_) => {}
         None => ctx.skip_all(&[id], "no login server"),
