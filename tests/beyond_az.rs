@@ -296,7 +296,7 @@ fn the_docker_daemons_own_proxy_and_registry_settings_are_checked() {
     };
     // The daemon pulls through a proxy the shell does not use, and exempts
     // the login server but not the storage the layers come from.
-    let out = daemon(info("http://proxy.corp:3128", &format!("{HOST}"), false));
+    let out = daemon(info("http://proxy.corp:3128", HOST, false));
     let check = out.check("registry.docker_daemon");
     assert_eq!(check["status"], "warn", "{check}");
     let all = check.to_string();
