@@ -45,19 +45,9 @@ fn a_clock_far_from_the_registrys_is_a_warning() {
     let skewed = http_date(now() - 3600);
     let acr = FakeAcr::start(move |r: &Request| {
         (r.path == "/v2/").then(|| {
-            let host = r
-                .headers
-                .iter()
-                .find(|(k, _)| k == "host")
-                .unwrap()
-                .1
-                .clone();
-            let bare = host.split(':').next().unwrap().to_string();
+            let host = r.host();
             Reply::json(401, "{}")
-                .header(
-                    "www-authenticate",
-                    &format!(r#"Bearer realm="https://{host}/oauth2/token",service="{bare}""#),
-                )
+                .header("www-authenticate", &common::server::bearer_challenge(&host))
                 .header("date", &skewed)
         })
     });

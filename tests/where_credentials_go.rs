@@ -133,13 +133,7 @@ fn a_realm_on_another_port_is_refused_and_named_with_its_port() {
 fn a_realm_with_user_information_is_refused() {
     let acr = FakeAcr::start(move |r| {
         (r.path == "/v2/").then(|| {
-            let host = r
-                .headers
-                .iter()
-                .find(|(k, _)| k == "host")
-                .unwrap()
-                .1
-                .clone();
+            let host = r.host();
             Reply::json(401, "{}").header(
                 "www-authenticate",
                 &format!(
@@ -178,18 +172,9 @@ fn a_v2_body_cut_off_at_the_limit_does_not_spoil_the_next_request() {
     let big: &'static str = Box::leak("x".repeat(32 * 1024 * 1024).into_boxed_str());
     let acr = FakeAcr::start(move |r| {
         (r.path == "/v2/").then(|| {
-            let host = r
-                .headers
-                .iter()
-                .find(|(k, _)| k == "host")
-                .unwrap()
-                .1
-                .clone();
-            let bare = host.split(':').next().unwrap().to_string();
-            Reply::new(401, big).header(
-                "www-authenticate",
-                &format!(r#"Bearer realm="https://{host}/oauth2/token",service="{bare}""#),
-            )
+            let host = r.host();
+            Reply::new(401, big)
+                .header("www-authenticate", &common::server::bearer_challenge(&host))
         })
     });
     for _ in 0..5 {

@@ -36,6 +36,15 @@ pub struct Request {
 }
 
 impl Request {
+    /// The Host header: the login server as the client addressed it.
+    pub fn host(&self) -> String {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == "host")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
     /// A form field of the body.
     pub fn form(&self, key: &str) -> Option<String> {
         url::form_urlencoded::parse(self.body.as_bytes())
@@ -238,20 +247,25 @@ impl HttpsServer {
     }
 }
 
+/// The Bearer challenge of a registry addressed as `host` (`name[:port]`).
+pub fn bearer_challenge(host: &str) -> String {
+    let bare = host.split(':').next().unwrap_or(host);
+    format!(r#"Bearer realm="https://{host}/oauth2/token",service="{bare}""#)
+}
+
 /// What a healthy registry and Azure AD answer.
 pub fn healthy(login_server: &str, r: &Request) -> Reply {
     // A registry names itself as it was addressed (one server plays several
     // login servers here, as a registry answers to its name and its hash name).
-    let login_server = r
-        .headers
-        .iter()
-        .find(|(k, _)| k == "host")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or(login_server);
-    let host = login_server.split(':').next().unwrap_or(login_server);
+    let addressed = r.host();
+    let login_server = if addressed.is_empty() {
+        login_server
+    } else {
+        addressed.as_str()
+    };
     match (r.method.as_str(), r.path.as_str()) {
         ("GET", "/v2/") => Reply::json(401, r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required, visit https://aka.ms/acr/authorization for more information.","detail":null}]}"#)
-            .header("www-authenticate", &format!(r#"Bearer realm="https://{login_server}/oauth2/token",service="{host}""#)),
+            .header("www-authenticate", &bearer_challenge(login_server)),
         ("POST", "/oauth2/exchange") => Reply::json(200, &format!(r#"{{"refresh_token":"{REFRESH_TOKEN}"}}"#)),
         ("POST", "/oauth2/token") => Reply::json(200, &format!(r#"{{"access_token":"{ACCESS_TOKEN}"}}"#)),
         ("POST", p) if p.ends_with("/oauth2/v2.0/token") => Reply::json(
