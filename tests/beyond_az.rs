@@ -306,3 +306,27 @@ fn the_docker_daemons_own_proxy_and_registry_settings_are_checked() {
     let out = daemon(info("", "", false));
     assert_eq!(out.check("registry.docker_daemon")["status"], "pass");
 }
+
+#[test]
+fn one_ip_family_failing_while_the_other_works_is_a_warning() {
+    let acr = FakeAcr::healthy();
+    // The registry listens on IPv4 only, but DNS also gives an IPv6 address.
+    acr.dns
+        .add(HOST, common::dns::Entry::Addr("::1".parse().unwrap()));
+    let out = acr.check(&["--json"]);
+    out.assert_code(0);
+    let tls = out.check("registry.tls");
+    assert_eq!(tls["status"], "warn", "{tls}");
+    assert!(
+        tls["details"]["notes"]
+            .to_string()
+            .contains("IPv4 works but IPv6 does not (::1: connection refused)"),
+        "{tls}"
+    );
+    // One family only: nothing to compare.
+    let acr = FakeAcr::healthy();
+    assert_eq!(
+        acr.check(&["--json"]).check("registry.tls")["status"],
+        "pass"
+    );
+}

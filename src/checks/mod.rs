@@ -11,6 +11,7 @@ pub mod docker_credential;
 pub mod docker_daemon;
 pub mod helm;
 pub mod image;
+pub mod ip_families;
 pub mod login_server;
 pub mod notary;
 pub mod own_version;

@@ -5,7 +5,7 @@
 //! away if Resource Manager names another one.
 
 use super::super::challenge::{self, Bearer};
-use super::super::{dns, tls, token, CheckId, Ctx};
+use super::super::{dns, ip_families, tls, token, CheckId, Ctx};
 use super::AadToken;
 use crate::codes::ErrorCode;
 use crate::config::RegistryConfig;
@@ -132,7 +132,11 @@ async fn connect(
         return None;
     }
     let start = Instant::now();
-    let (r, conn) = tls::check(ls, &addrs, reg.proxy.as_ref(), &reg.tls, timeout).await;
+    // Each IP family alongside the TLS check: no extra round trip.
+    let families = ip_families::probe(addrs.clone(), ls.port, timeout);
+    let tls = tls::check(ls, &addrs, reg.proxy.as_ref(), &reg.tls, timeout);
+    let (families, (r, conn)) = tokio::join!(families, tls);
+    let r = ip_families::attach(r, families);
     let r = match along.ctx.config.az_skips_tls_verification {
         true => tls::az_would_not_verify(r),
         false => r,
