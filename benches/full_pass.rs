@@ -81,6 +81,7 @@ fn command(s: &Setup, extra: &[&str]) -> Command {
         .args(extra)
         .env_clear()
         .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9")
+        .env("CONTAINERD_ADDRESS", "/nonexistent/containerd.sock")
         .env("PATH", s.tools.path())
         .env("HOME", s.tools.home.path())
         .env(
@@ -149,6 +150,7 @@ fn compare_with_az(s: &Setup, runs: usize) {
     let environment = |cmd: &mut Command| {
         cmd.env_clear()
             .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9")
+            .env("CONTAINERD_ADDRESS", "/nonexistent/containerd.sock")
             .env("PATH", &path)
             .env("HOME", home.path())
             .env("AZURE_CORE_COLLECT_TELEMETRY", "no")
@@ -221,6 +223,7 @@ fn main() {
         c.args(["check", "--yes"])
             .env_clear()
             .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9")
+            .env("CONTAINERD_ADDRESS", "/nonexistent/containerd.sock")
             .env("PATH", s.tools.path())
             .env("HOME", s.tools.home.path())
             .current_dir(s.tools.home.path())

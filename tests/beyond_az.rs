@@ -330,3 +330,38 @@ fn one_ip_family_failing_while_the_other_works_is_a_warning() {
         "pass"
     );
 }
+
+#[test]
+fn a_machine_with_containerd_and_no_docker_names_the_runtime_that_would_pull() {
+    let tools = common::Tools::new();
+    tools.add(
+        "ctr",
+        &[common::answer(
+            "version",
+            "Client:\n  Version:  v1.7.24\n  Revision: 88bf19b\n  Go version: go1.22.10\n",
+        )],
+    );
+    let out = common::run(
+        &["check", "--json", "--skip", "helm", "--skip", "notary"],
+        &tools,
+    );
+    out.assert_code(0);
+    let docker = out.check("docker.command");
+    assert_eq!(docker["status"], "warn", "{docker}");
+    assert!(
+        docker["message"]
+            .as_str()
+            .unwrap()
+            .contains("containerd would pull, through ctr"),
+        "{docker}"
+    );
+    assert_eq!(docker["details"]["version"], "1.7.24");
+    // No runtime at all: docker's error, as documented.
+    let bare = common::Tools::new();
+    common::run(&["check", "--skip", "helm", "--skip", "notary"], &bare)
+        .assert_code(1)
+        .assert_error_block(
+            "DOCKER_COMMAND_ERROR",
+            "Neither 'docker' nor 'podman' was found on PATH.",
+        );
+}

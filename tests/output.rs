@@ -164,6 +164,7 @@ fn on_a_terminal_with(
         .args(["-qec", &format!("{BIN} {args}"), "/dev/null"])
         .env_clear()
         .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9")
+        .env("CONTAINERD_ADDRESS", "/nonexistent/containerd.sock")
         .env("PATH", tools.path())
         .env("HOME", tools.home.path())
         .env("TERM", "xterm")

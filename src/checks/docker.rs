@@ -136,12 +136,20 @@ pub async fn run(ctx: &Ctx) {
     let docker = match locate(config.docker_command.as_deref()) {
         Ok(p) => p,
         Err(why) => {
-            ctx.record(CheckResult::fail(
-                CheckId::DockerCommand,
-                ErrorCode::DockerCommandError,
-                why,
-            ));
-            ctx.skip_all(&CHAIN[1..], "Docker client not found");
+            // No docker, but containerd: a runtime that pulls is there.
+            let containerd = match config.docker_command {
+                None => super::containerd::instead_of_docker(config.timeout).await,
+                Some(_) => None,
+            };
+            let (result, reason) = match containerd {
+                Some(r) => (r, "no docker client; containerd would pull"),
+                None => (
+                    CheckResult::fail(CheckId::DockerCommand, ErrorCode::DockerCommandError, why),
+                    "Docker client not found",
+                ),
+            };
+            ctx.record(result);
+            ctx.skip_all(&CHAIN[1..], reason);
             return;
         }
     };

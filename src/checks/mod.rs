@@ -3,6 +3,7 @@
 pub mod arm;
 pub mod challenge;
 pub mod cmk;
+pub mod containerd;
 pub mod ctx;
 pub mod data_endpoints;
 pub mod dns;

@@ -447,6 +447,8 @@ pub fn command(args: &[&str], cwd: &Path, path: &str) -> Command {
         // Nothing listens on the discard port: no test reaches a real
         // instance metadata service (169.254.169.254 answers on some hosts).
         .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9")
+        // Nor a containerd that may run on the machine.
+        .env("CONTAINERD_ADDRESS", "/nonexistent/containerd.sock")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
