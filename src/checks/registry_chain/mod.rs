@@ -138,14 +138,21 @@ pub async fn run(ctx: &Ctx) {
         .map(|f| f.registry.data_endpoints())
         .unwrap_or_default();
     let host = ctx.login_server();
-    tokio::join!(
-        docker_credential(ctx, host.as_deref()),
-        docker_daemon(ctx, reg, host.as_deref(), &data_hosts)
-    );
-    if let (Some(reference), Some(repository)) = (&reg.image, &reg.repository) {
-        pull_image(ctx, reg, &resolver, authorized, (repository, reference)).await;
-    }
-    arm_facts::after_arm(ctx, reg, arm.as_ref(), &resolver).await;
+    // What docker itself would do (local tools) alongside what is left to
+    // ask the registry and Resource Manager.
+    let local = async {
+        tokio::join!(
+            docker_credential(ctx, host.as_deref()),
+            docker_daemon(ctx, reg, host.as_deref(), &data_hosts)
+        )
+    };
+    let remote = async {
+        if let (Some(reference), Some(repository)) = (&reg.image, &reg.repository) {
+            pull_image(ctx, reg, &resolver, authorized, (repository, reference)).await;
+        }
+        arm_facts::after_arm(ctx, reg, arm.as_ref(), &resolver).await;
+    };
+    tokio::join!(local, remote);
 }
 
 /// Resource Manager and the walk on the expected login server at the same
