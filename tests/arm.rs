@@ -7,20 +7,9 @@ mod common;
 use common::acr::*;
 use serde_json::json;
 
-const HASHED: &str = "myregistry-abc123.azurecr.io";
-
 #[test]
 fn login_server_with_a_hash_suffix_comes_from_arm() {
-    let acr = FakeAcr::with_arm(&[HOST, HASHED, "127.0.0.1"], |port| {
-        arm_handler(
-            vec![registry_doc(
-                json!({"loginServer": format!("{HASHED}:{port}")}),
-                json!(null),
-            )],
-            vec![],
-        )
-    });
-    acr.dns.a(HASHED, "127.0.0.1");
+    let acr = FakeAcr::with_hashed_login_server();
     let out = acr.check_arm(&["--json"], false);
     out.assert_code(0);
     let report = out.json();

@@ -108,17 +108,7 @@ fn subscription_by_name_reaches_that_subscription() {
 
 #[test]
 fn a_hash_suffixed_login_server_as_name_looks_up_the_registry_name() {
-    const HASHED: &str = "myregistry-abc123.azurecr.io";
-    let acr = FakeAcr::with_arm(&[HOST, HASHED, "127.0.0.1"], |port| {
-        arm_handler(
-            vec![registry_doc(
-                json!({"loginServer": format!("{HASHED}:{port}")}),
-                json!(null),
-            )],
-            vec![],
-        )
-    });
-    acr.dns.a(HASHED, "127.0.0.1");
+    let acr = FakeAcr::with_hashed_login_server();
     let cfg = acr.arm_config();
     let mut env = acr.sp_env();
     env.push(("AZURE_CONFIG_DIR".into(), cfg.path().display().to_string()));

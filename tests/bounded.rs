@@ -70,12 +70,21 @@ fn at_the_pull_prompt(tools: &Tools, extra: &[&str]) -> std::process::Child {
     child
 }
 
-/// Waits up to `limit` for the child; its exit code and how long it took.
-fn wait_for(child: &mut std::process::Child, limit: Duration) -> (Option<i32>, Duration) {
+/// Waits up to `limit` for the child; its exit code, how long it took and
+/// its report.
+fn wait_for(child: &mut std::process::Child, limit: Duration) -> (Option<i32>, Duration, String) {
     let start = Instant::now();
     while start.elapsed() < limit {
         if let Some(status) = child.try_wait().unwrap() {
-            return (status.code(), start.elapsed());
+            let took = start.elapsed();
+            let mut stdout = String::new();
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut stdout)
+                .unwrap();
+            return (status.code(), took, stdout);
         }
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -91,16 +100,9 @@ fn ctrl_c_at_the_pull_prompt_ends_the_run_at_once() {
     // What the terminal does on Ctrl-C: SIGINT, and no key reaches stdin.
     // SAFETY: kill has no memory-safety preconditions.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
-    let (code, took) = wait_for(&mut child, Duration::from_secs(5));
+    let (code, took, stdout) = wait_for(&mut child, Duration::from_secs(5));
     assert_eq!(code, Some(130));
     assert!(took < Duration::from_secs(1), "took {took:?}");
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
     assert!(
         stdout.contains("Docker daemon status: available"),
         "{stdout}"
@@ -114,16 +116,9 @@ fn the_deadline_ends_a_run_waiting_at_the_pull_prompt() {
     tools.docker_up();
     // --timeout 0.2 gives the run a deadline of 2 s.
     let mut child = at_the_pull_prompt(&tools, &["--timeout", "0.2"]);
-    let (code, took) = wait_for(&mut child, Duration::from_secs(5));
+    let (code, took, stdout) = wait_for(&mut child, Duration::from_secs(5));
     assert_eq!(code, Some(1));
     assert!(took < Duration::from_secs(3), "took {took:?}");
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
     assert!(stdout.contains("Deadline exceeded."), "{stdout}");
 }
 

@@ -230,3 +230,24 @@ impl FakeAcr {
         self.run_checked(args, extra, &env)
     }
 }
+
+/// A login server with a domain name label hash, as Resource Manager names it.
+pub const HASHED: &str = "myregistry-abc123.azurecr.io";
+
+impl FakeAcr {
+    /// A registry whose Resource Manager document names the hash-suffixed
+    /// login server [`HASHED`] (on this server's port), which DNS resolves.
+    pub fn with_hashed_login_server() -> FakeAcr {
+        let acr = FakeAcr::with_arm(&[HOST, HASHED, "127.0.0.1"], |port| {
+            arm_handler(
+                vec![registry_doc(
+                    serde_json::json!({"loginServer": format!("{HASHED}:{port}")}),
+                    serde_json::json!(null),
+                )],
+                vec![],
+            )
+        });
+        acr.dns.a(HASHED, "127.0.0.1");
+        acr
+    }
+}
