@@ -365,3 +365,41 @@ fn a_machine_with_containerd_and_no_docker_names_the_runtime_that_would_pull() {
             "Neither 'docker' nor 'podman' was found on PATH.",
         );
 }
+
+#[test]
+fn an_azure_ad_token_that_looks_expired_on_this_clock_is_explained() {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    let stale = now() - 7200;
+    let token = format!(
+        "{}.{}.c2ln",
+        b64(r#"{"alg":"RS256"}"#),
+        b64(&format!(
+            r#"{{"tid":"{}","nbf":{},"exp":{}}}"#,
+            common::server::TENANT,
+            stale - 3600,
+            stale
+        ))
+    );
+    let body: &'static str = Box::leak(
+        serde_json::json!({"token_type": "Bearer", "expires_in": 3599, "access_token": token})
+            .to_string()
+            .into_boxed_str(),
+    );
+    let acr = FakeAcr::start(move |r: &Request| {
+        r.path
+            .ends_with("/oauth2/v2.0/token")
+            .then(|| Reply::json(200, body))
+    });
+    let out = acr.check(&["--json"]);
+    let refresh = out.check("registry.refresh_token");
+    assert!(
+        refresh["details"]["notes"]
+            .to_string()
+            .contains("expired 720")
+            && refresh["details"]["notes"]
+                .to_string()
+                .contains("s ago by this machine's clock"),
+        "{refresh}"
+    );
+}

@@ -127,7 +127,7 @@ pub async fn refresh_token(
                 )
                 .with_detail("credential", aad.label())
                 .with_detail("tenant", tenant.map(|t| crate::untrusted::inline(&t).shown()));
-                return (r, Some(refresh));
+                return (token_clock(r, aad.token.expose()), Some(refresh));
             }
             Err(why) => CheckResult::fail(
                 id,
@@ -137,7 +137,35 @@ pub async fn refresh_token(
             .with_detail("status", 200),
         },
     };
+    let result = token_clock(result, aad.token.expose());
     (result.with_detail("credential", aad.label()), None)
+}
+
+/// A token's own times (`nbf`, `exp`) against this machine's clock: a token
+/// fresh from Azure AD that looks not yet valid, or already expired, says
+/// the clock is off, which makes the registry refuse it.
+fn token_clock(r: CheckResult, aad_token: &str) -> CheckResult {
+    let Some(claims) = token::jwt_claims(aad_token) else {
+        return r;
+    };
+    let Ok(now) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) else {
+        return r;
+    };
+    let now = now.as_secs();
+    let claim = |k: &str| claims.get(k).and_then(|v| v.as_u64());
+    let off = |secs: u64| crate::duration::format_duration(std::time::Duration::from_secs(secs));
+    const SLACK: u64 = 300;
+    match (claim("nbf"), claim("exp")) {
+        (Some(nbf), _) if nbf > now + SLACK => r.with_note(format!(
+            "the Azure AD token is not valid for another {} by this machine's clock: the clock is behind (set it: timedatectl set-ntp true)",
+            off(nbf - now)
+        )),
+        (_, Some(exp)) if exp + SLACK < now => r.with_note(format!(
+            "the Azure AD token expired {} ago by this machine's clock, though Azure AD just issued it: the clock is ahead (set it: timedatectl set-ntp true)",
+            off(now - exp)
+        )),
+        _ => r,
+    }
 }
 
 /// What the access token must grant: `repository:<name>:pull`.
