@@ -403,3 +403,40 @@ fn an_azure_ad_token_that_looks_expired_on_this_clock_is_explained() {
         "{refresh}"
     );
 }
+
+#[test]
+fn a_geo_replica_that_is_not_ready_is_a_warning() {
+    use serde_json::json;
+    let replicas = |west_state: &str, west_status: &str| {
+        json!({"value": [
+            {"name": "eastus", "location": "eastus", "properties": {"provisioningState": "Succeeded", "status": {"displayStatus": "Ready"}}},
+            {"name": "westeurope", "location": "westeurope", "properties": {"provisioningState": west_state, "status": {"displayStatus": west_status, "message": "replication is syncing"}}}
+        ]})
+        .to_string()
+    };
+    let run = |body: String| {
+        let body: &'static str = Box::leak(body.into_boxed_str());
+        let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |_| {
+            let arm = arm_handler(vec![registry_doc(json!({}), json!(null))], vec![]);
+            move |r: &Request| {
+                if r.path.ends_with("/registries/myregistry/replications") {
+                    return Some(Reply::json(200, body));
+                }
+                arm(r)
+            }
+        });
+        acr.check_arm(&["--json"], true).check("registry.replicas")
+    };
+    let bad = run(replicas("Failed", "Syncing"));
+    assert_eq!(bad["status"], "warn", "{bad}");
+    assert!(
+        bad["message"]
+            .as_str()
+            .unwrap()
+            .contains("'westeurope' (westeurope): Failed, Syncing replication is syncing"),
+        "{bad}"
+    );
+    let good = run(replicas("Succeeded", "Ready"));
+    assert_eq!(good["status"], "pass", "{good}");
+    assert_eq!(good["message"], "Geo-replicas eastus, westeurope : OK");
+}

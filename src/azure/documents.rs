@@ -113,6 +113,38 @@ pub struct UserAssigned {
     pub client_id: Option<String>,
 }
 
+/// The registry's geo-replications (`{registry id}/replications`).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Replications {
+    #[serde(default)]
+    pub value: Vec<Replication>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Replication {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub location: String,
+    #[serde(default)]
+    pub properties: ReplicationProperties,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicationProperties {
+    pub provisioning_state: Option<String>,
+    pub status: Option<ReplicationStatus>,
+    pub region_endpoint_enabled: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicationStatus {
+    pub display_status: Option<String>,
+    pub message: Option<String>,
+}
+
 /// A user-assigned identity resource (`Microsoft.ManagedIdentity`).
 #[derive(Clone, Debug, Deserialize)]
 pub struct IdentityResource {

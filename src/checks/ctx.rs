@@ -43,6 +43,21 @@ impl Ctx {
         }
     }
 
+    /// The strings of a recorded check's detail (e.g. the DNS CNAME chain).
+    pub fn detail_strings(&self, id: CheckId, key: &str) -> Vec<String> {
+        let results = self
+            .results
+            .lock()
+            .expect("no check panics while holding the lock");
+        let list = results
+            .get(&id)
+            .and_then(|r| r.details.get(key)?.as_array().cloned());
+        list.into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    }
+
     /// The login server the registry chain settled on, as `host[:port]`.
     pub fn login_server(&self) -> Option<String> {
         self.registry.lock().ok()?.as_ref()?.login_server.clone()

@@ -18,6 +18,7 @@ pub mod notary;
 pub mod own_version;
 pub mod private_endpoint;
 pub mod registry_chain;
+pub mod replicas;
 pub mod tls;
 pub mod token;
 pub mod tool_version;

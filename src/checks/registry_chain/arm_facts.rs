@@ -3,7 +3,9 @@
 //! public DNS answer, and the checks that need the registry's properties
 //! (private endpoint DNS, data endpoints, customer-managed key).
 
-use super::super::{arm, cmk, data_endpoints, login_server, private_endpoint, CheckId, Ctx};
+use super::super::{
+    arm, cmk, data_endpoints, login_server, private_endpoint, replicas, CheckId, Ctx,
+};
 use crate::codes::ErrorCode;
 use crate::config::RegistryConfig;
 use crate::net::connection::Dial;
@@ -163,7 +165,10 @@ pub async fn after_arm(
         if reg.vnet.is_some() {
             ctx.skip_all(&[CheckId::PrivateEndpoint], &why);
         }
-        ctx.skip_all(&[CheckId::DataEndpoints, CheckId::Cmk], &why);
+        ctx.skip_all(
+            &[CheckId::DataEndpoints, CheckId::Replicas, CheckId::Cmk],
+            &why,
+        );
         return;
     };
     if let (Some(vnet), Ok(resolver)) = (&reg.vnet, resolver) {
@@ -191,6 +196,11 @@ pub async fn after_arm(
             (r, ())
         };
         ctx.check(CheckId::DataEndpoints, work).await;
+    }
+    if ctx.wants(CheckId::Replicas) {
+        let chain = ctx.detail_strings(CheckId::Dns, "cname_chain");
+        let work = async { (replicas::check(found, &chain).await, ()) };
+        ctx.check(CheckId::Replicas, work).await;
     }
     if ctx.wants(CheckId::Cmk) {
         ctx.check(CheckId::Cmk, async { (cmk::check(found).await, ()) })
