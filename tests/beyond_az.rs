@@ -440,3 +440,61 @@ fn a_geo_replica_that_is_not_ready_is_a_warning() {
     assert_eq!(good["status"], "pass", "{good}");
     assert_eq!(good["message"], "Geo-replicas eastus, westeurope : OK");
 }
+
+#[test]
+fn the_docker_daemon_pulls_the_image_itself_and_its_refusal_is_translated() {
+    let acr = image_registry();
+    let reference = format!("{}/samples/app:v1", acr.login_server());
+    // Refused by the registry, as the daemon says it.
+    acr.tools.add(
+        "docker",
+        &[
+            common::failing("image", "", "Error: No such image", 1),
+            common::failing(
+                "pull",
+                "",
+                &format!("Error response from daemon: Head \"https://{reference}\": unauthorized: authentication required"),
+                1,
+            ),
+        ],
+    );
+    let out = acr.check(&["--repository", "samples/app", "--image", "v1", "--yes"]);
+    out.assert_code(1).assert_error_block(
+        "CONNECTIVITY_ACCESS_TOKEN_ERROR",
+        "The docker daemon could not pull",
+    );
+    out.assert_text_has("unauthorized: authentication required");
+    // Pulled: and removed again, as it was not there before.
+    acr.tools.add(
+        "docker",
+        &[
+            common::failing("image", "", "Error: No such image", 1),
+            common::answer(
+                "pull",
+                "v1: Pulling from samples/app\nStatus: Downloaded newer image",
+            ),
+        ],
+    );
+    let out = acr.check(&[
+        "--repository",
+        "samples/app",
+        "--image",
+        "v1",
+        "--yes",
+        "--json",
+    ]);
+    out.assert_code(0);
+    assert_eq!(out.check("registry.docker_pull")["status"], "pass");
+    let calls = acr.tools.calls("docker");
+    assert!(
+        calls.iter().any(|c| c == &format!("pull {reference}")),
+        "{calls:?}"
+    );
+    assert!(
+        calls.iter().any(|c| c == &format!("image rm {reference}")),
+        "{calls:?}"
+    );
+    // Without consent the daemon is not asked.
+    let out = acr.check(&["--repository", "samples/app", "--image", "v1", "--json"]);
+    assert_eq!(out.check("registry.docker_pull")["status"], "skip");
+}

@@ -202,7 +202,9 @@ pub fn planned_checks(config: &Config) -> Vec<CheckId> {
         .iter()
         .copied()
         .filter(|id| match id {
-            CheckId::Image => config.registry.as_ref().is_some_and(|r| r.image.is_some()),
+            CheckId::Image | CheckId::DaemonPull => {
+                config.registry.as_ref().is_some_and(|r| r.image.is_some())
+            }
             CheckId::PrivateEndpoint => config.registry.as_ref().is_some_and(|r| r.vnet.is_some()),
             id => id.is_environment() || config.registry.is_some(),
         })

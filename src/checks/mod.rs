@@ -5,6 +5,7 @@ pub mod challenge;
 pub mod cmk;
 pub mod containerd;
 pub mod ctx;
+pub mod daemon_pull;
 pub mod data_endpoints;
 pub mod dns;
 pub mod docker;

@@ -132,8 +132,19 @@ pub async fn run(ctx: &Ctx) {
         return;
     };
     let authorized = record_walk(&along, walk, arm.as_ref());
+    after_walk(ctx, reg, &resolver, arm.as_ref(), authorized).await;
+}
+
+/// What follows the walk: docker's own view of the login server (local
+/// tools) alongside the image and the Resource Manager checks.
+async fn after_walk(
+    ctx: &Ctx,
+    reg: &RegistryConfig,
+    resolver: &Result<Resolver, DnsSetupError>,
+    arm: Option<&arm::Outcome>,
+    authorized: Option<(crate::net::connection::Session, crate::secret::Secret)>,
+) {
     let data_hosts = arm
-        .as_ref()
         .and_then(|o| o.as_ref().ok())
         .map(|f| f.registry.data_endpoints())
         .unwrap_or_default();
@@ -148,9 +159,10 @@ pub async fn run(ctx: &Ctx) {
     };
     let remote = async {
         if let (Some(reference), Some(repository)) = (&reg.image, &reg.repository) {
-            pull_image(ctx, reg, &resolver, authorized, (repository, reference)).await;
+            pull_image(ctx, reg, resolver, authorized, (repository, reference)).await;
+            daemon_pull(ctx, host.as_deref(), repository, reference).await;
         }
-        arm_facts::after_arm(ctx, reg, arm.as_ref(), &resolver).await;
+        arm_facts::after_arm(ctx, reg, arm, resolver).await;
     };
     tokio::join!(local, remote);
 }
@@ -293,6 +305,49 @@ async fn docker_daemon(ctx: &Ctx, reg: &RegistryConfig, host: Option<&str>, data
         Some(_) => {}
         None => ctx.skip_all(&[id], "no login server"),
     }
+}
+
+/// With consent, the docker daemon pulls the image itself.
+async fn daemon_pull(ctx: &Ctx, host: Option<&str>, repository: &str, reference: &str) {
+    let id = CheckId::DaemonPull;
+    if !ctx.wants(id) {
+        return;
+    }
+    let config = &ctx.config;
+    let Some(host) = host else {
+        return ctx.skip_all(&[id], "no login server");
+    };
+    let Ok(docker) = super::docker::locate(config.docker_command.as_deref()) else {
+        return ctx.skip_all(&[id], "no docker client");
+    };
+    let at = if reference.starts_with("sha256:") {
+        "@"
+    } else {
+        ":"
+    };
+    let image = format!("{host}/{repository}{at}{reference}");
+    if !config.yes {
+        let consent = config.interactive
+            && ctx
+                .ask_yes_no(&format!(
+                    "This will pull the image {image}. Proceed? (y/n): "
+                ))
+                .await;
+        if !consent {
+            return ctx.skip_all(
+                &[id],
+                "the daemon pulls only with --yes (or a y at the prompt)",
+            );
+        }
+    }
+    let timeout = config.pull_timeout();
+    let work = async {
+        (
+            super::daemon_pull::check(&docker, &image, timeout).await,
+            (),
+        )
+    };
+    ctx.check(id, work).await;
 }
 
 async fn pull_image(

@@ -1,0 +1,100 @@
+//! The pull itself: with `--image` and consent (`--yes`, or a "y" at the
+//! prompt), the docker daemon pulls exactly `<login server>/<repo>:<tag>`
+//! with the credential it would use, bounded in time, and what it answers
+//! (unauthorized, manifest unknown, no matching manifest, proxyconnect,
+//! x509, TLS handshake timeout, toomanyrequests) becomes the matching code
+//! with the daemon's own sentence as the cause. An image that was there
+//! before is left; one the pull added is removed again.
+
+use super::CheckId;
+use crate::codes::ErrorCode;
+use crate::process::{self, tool_said};
+use crate::report::CheckResult;
+use std::path::Path;
+use std::time::Duration;
+
+/// The code for what the daemon said, by the words docker and containerd use.
+fn code_for(stderr: &str) -> ErrorCode {
+    let s = stderr.to_ascii_lowercase();
+    if s.contains("x509") || s.contains("tls handshake") || s.contains("certificate") {
+        ErrorCode::ConnectivitySslError
+    } else if s.contains("toomanyrequests") || s.contains("too many requests") {
+        ErrorCode::ConnectivityTooManyRequestsError
+    } else if s.contains("unauthorized")
+        || s.contains("authentication required")
+        || s.contains("denied")
+    {
+        ErrorCode::ConnectivityAccessTokenError
+    } else if s.contains("proxyconnect") || s.contains("no such host") || s.contains("i/o timeout")
+    {
+        ErrorCode::ConnectivityChallengeError
+    } else if s.contains("manifest unknown")
+        || s.contains("not found")
+        || s.contains("no matching manifest")
+    {
+        ErrorCode::ImagePullError
+    } else {
+        ErrorCode::DockerPullError
+    }
+}
+
+/// Pulls `reference` through the daemon of `docker`, within `timeout`.
+pub async fn check(docker: &Path, reference: &str, timeout: Duration) -> CheckResult {
+    let id = CheckId::DaemonPull;
+    let short = Duration::from_secs(10).min(timeout);
+    let existed = process::run(docker, &["image", "inspect", reference], short)
+        .await
+        .is_ok_and(|o| o.success);
+    let out = process::run(docker, &["pull", reference], timeout).await;
+    let result = match out {
+        Ok(o) if o.success => CheckResult::pass(id, format!("Docker pull of '{reference}' : OK")),
+        Ok(o) => {
+            let said = if o.stderr.trim().is_empty() {
+                &o.stdout
+            } else {
+                &o.stderr
+            };
+            CheckResult::fail(
+                id,
+                code_for(said),
+                format!(
+                    "The docker daemon could not pull '{reference}'. {}",
+                    tool_said(docker, said)
+                ),
+            )
+        }
+        Err(e) => CheckResult::fail(
+            id,
+            ErrorCode::DockerPullError,
+            format!("'{} pull {reference}' {e}", docker.display()),
+        ),
+    };
+    if result.status == crate::report::Status::Pass && !existed {
+        // Leave the machine as it was.
+        let _ = process::run(docker, &["image", "rm", reference], short).await;
+        return result.with_note("the image was not here before and was removed again");
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_what_the_daemon_says() {
+        let cases = [
+            ("Error response from daemon: Head \"https://r.azurecr.io/v2/a/manifests/v1\": unauthorized: authentication required", ErrorCode::ConnectivityAccessTokenError),
+            ("Error response from daemon: manifest for r.azurecr.io/a:v9 not found: manifest unknown", ErrorCode::ImagePullError),
+            ("no matching manifest for linux/arm64/v8 in the manifest list entries", ErrorCode::ImagePullError),
+            ("Error response from daemon: Get \"https://r.azurecr.io/v2/\": proxyconnect tcp: dial tcp 10.0.0.1:3128: connect: connection refused", ErrorCode::ConnectivityChallengeError),
+            ("Error response from daemon: Get \"https://r.azurecr.io/v2/\": tls: failed to verify certificate: x509: certificate signed by unknown authority", ErrorCode::ConnectivitySslError),
+            ("Error response from daemon: Get \"https://r.azurecr.io/v2/\": net/http: TLS handshake timeout", ErrorCode::ConnectivitySslError),
+            ("toomanyrequests: too many requests", ErrorCode::ConnectivityTooManyRequestsError),
+            ("something else entirely", ErrorCode::DockerPullError),
+        ];
+        for (said, code) in cases {
+            assert_eq!(code_for(said), code, "{said}");
+        }
+    }
+}
