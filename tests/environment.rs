@@ -124,7 +124,9 @@ fn daemon_down_is_docker_daemon_error_with_the_client_version() {
     assert!(!tools.calls("docker").iter().any(|c| c.starts_with("pull")));
 }
 
-/// The real docker client, where installed and with no daemon to reach.
+/// The real docker client with no daemon to reach (Linux, where .ci/run
+/// installs it).
+#[cfg(target_os = "linux")]
 #[test]
 fn real_docker_client_without_daemon() {
     // .ci/run installs a docker client; without one this test says so.
@@ -333,7 +335,8 @@ fn notary_without_a_version_is_a_warning_naming_the_output() {
         .assert_text_has("Warning: Notary version: unknown; 'notary version' printed: notary / Version: / Git commit: / Go version: go1.19.8");
 }
 
-/// Debian's real notary client, where installed.
+/// Debian's real notary client (Linux, where .ci/run installs it).
+#[cfg(target_os = "linux")]
 #[test]
 fn real_notary_client() {
     // .ci/run installs Debian's notary; without it this test says so.
