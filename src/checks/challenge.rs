@@ -181,18 +181,26 @@ fn clock_skew(r: CheckResult, date: Option<&str>) -> CheckResult {
     let Ok(now) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) else {
         return r;
     };
-    let skew = now.as_secs() as i64 - server;
+    let Some(skew) = i64::try_from(now.as_secs())
+        .ok()
+        .and_then(|n| n.checked_sub(server))
+    else {
+        return r;
+    };
     let r = r.with_detail("clock_skew_secs", skew);
     if skew.abs() <= SKEW_LIMIT_SECS || r.status != crate::report::Status::Pass {
         return r;
     }
-    let (amount, way) = (skew.abs(), if skew > 0 { "ahead of" } else { "behind" });
+    let (amount, way) = (
+        skew.unsigned_abs(),
+        if skew > 0 { "ahead of" } else { "behind" },
+    );
     let mut w = CheckResult::warn(
         CheckId::Challenge,
         format!(
             "{} (this machine's clock is {} {way} the registry's)",
             r.message,
-            crate::duration::format_duration(std::time::Duration::from_secs(amount as u64))
+            crate::duration::format_duration(std::time::Duration::from_secs(amount))
         ),
     );
     w.details = r.details;

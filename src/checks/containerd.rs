@@ -54,6 +54,7 @@ pub async fn instead_of_docker(timeout: Duration) -> Option<CheckResult> {
     let version = out
         .as_ref()
         .and_then(|o| version_in(&o.stdout))
+        .map(|v| crate::untrusted::inline(&v).shown())
         .unwrap_or_else(|| "unknown".into());
     let r = CheckResult::warn(
         id,

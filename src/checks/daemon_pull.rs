@@ -16,7 +16,11 @@ use std::time::Duration;
 /// The code for what the daemon said, by the words docker and containerd use.
 fn code_for(stderr: &str) -> ErrorCode {
     let s = stderr.to_ascii_lowercase();
-    if s.contains("x509") || s.contains("tls handshake") || s.contains("certificate") {
+    if s.contains("is not allowed access") {
+        ErrorCode::ConnectivityForbiddenError
+    } else if s.contains("no such host") {
+        ErrorCode::ConnectivityDnsError
+    } else if s.contains("x509") || s.contains("tls handshake") || s.contains("certificate") {
         ErrorCode::ConnectivitySslError
     } else if s.contains("toomanyrequests") || s.contains("too many requests") {
         ErrorCode::ConnectivityTooManyRequestsError
@@ -42,9 +46,11 @@ fn code_for(stderr: &str) -> ErrorCode {
 pub async fn check(docker: &Path, reference: &str, timeout: Duration) -> CheckResult {
     let id = CheckId::DaemonPull;
     let short = Duration::from_secs(10).min(timeout);
-    let existed = process::run(docker, &["image", "inspect", reference], short)
+    // Only a clear "no such image" means the pull adds it; anything else
+    // (a timeout, a daemon error) leaves whatever is there alone.
+    let absent = process::run(docker, &["image", "inspect", reference], short)
         .await
-        .is_ok_and(|o| o.success);
+        .is_ok_and(|o| !o.success && o.stderr.to_ascii_lowercase().contains("no such image"));
     let out = process::run(docker, &["pull", reference], timeout).await;
     let result = match out {
         Ok(o) if o.success => CheckResult::pass(id, format!("Docker pull of '{reference}' : OK")),
@@ -69,10 +75,16 @@ pub async fn check(docker: &Path, reference: &str, timeout: Duration) -> CheckRe
             format!("'{} pull {reference}' {e}", docker.display()),
         ),
     };
-    if result.status == crate::report::Status::Pass && !existed {
+    if result.status == crate::report::Status::Pass && absent {
         // Leave the machine as it was.
-        let _ = process::run(docker, &["image", "rm", reference], short).await;
-        return result.with_note("the image was not here before and was removed again");
+        let removed = process::run(docker, &["image", "rm", reference], short)
+            .await
+            .is_ok_and(|o| o.success);
+        return result.with_note(if removed {
+            "the image was not here before and was removed again"
+        } else {
+            "the image was not here before; removing it again failed (docker image rm)"
+        });
     }
     result
 }
@@ -91,6 +103,8 @@ mod tests {
             ("Error response from daemon: Get \"https://r.azurecr.io/v2/\": tls: failed to verify certificate: x509: certificate signed by unknown authority", ErrorCode::ConnectivitySslError),
             ("Error response from daemon: Get \"https://r.azurecr.io/v2/\": net/http: TLS handshake timeout", ErrorCode::ConnectivitySslError),
             ("toomanyrequests: too many requests", ErrorCode::ConnectivityTooManyRequestsError),
+            ("denied: client with IP '203.0.113.7' is not allowed access", ErrorCode::ConnectivityForbiddenError),
+            ("dial tcp: lookup r.azurecr.io: no such host", ErrorCode::ConnectivityDnsError),
             ("something else entirely", ErrorCode::DockerPullError),
         ];
         for (said, code) in cases {

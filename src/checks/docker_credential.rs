@@ -74,20 +74,36 @@ fn find(host: &str) -> Source {
         let Ok(mut config) = serde_json::from_slice::<DockerConfig>(&bytes) else {
             continue;
         };
+        // Docker reads its own file only: an entry missing there is missing.
+        let docker_file = file.ends_with("config.json");
         if let Some(helper) = config.cred_helpers.remove(host) {
             return Source::Helper(helper);
         }
         if let Some(store) = config.creds_store.filter(|s| !s.is_empty()) {
             return Source::Helper(store);
         }
-        let key = config.auths.keys().find(|k| {
-            let bare = k
-                .trim_start_matches("https://")
-                .trim_start_matches("http://");
-            bare.trim_end_matches('/').eq_ignore_ascii_case(host)
-        });
-        if let Some(entry) = key.cloned().and_then(|k| config.auths.remove(&k)) {
+        // The exact key first, as docker looks it up; then one with a
+        // scheme or a path.
+        let key = match config.auths.contains_key(host) {
+            true => Some(host.to_string()),
+            false => config
+                .auths
+                .keys()
+                .find(|k| {
+                    let bare = k
+                        .trim_start_matches("https://")
+                        .trim_start_matches("http://");
+                    bare.split('/')
+                        .next()
+                        .is_some_and(|h| h.eq_ignore_ascii_case(host))
+                })
+                .cloned(),
+        };
+        if let Some(entry) = key.and_then(|k| config.auths.remove(&k)) {
             return Source::Stored { file, entry };
+        }
+        if docker_file {
+            return Source::None;
         }
     }
     Source::None

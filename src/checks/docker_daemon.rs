@@ -67,7 +67,7 @@ fn judge(
         }
     });
     let daemon_proxy = (!info.https_proxy.is_empty() && !bypasses(bare, &info.no_proxy))
-        .then(|| Untrusted::new(&info.https_proxy).shown());
+        .then(|| shown_proxy(&info.https_proxy));
     match (&daemon_proxy, shell_proxy) {
         (Some(p), None) => found.push(format!("the docker daemon pulls through the proxy {p}, which this shell does not use: the checks above went directly, the pull will not")),
         (None, Some(p)) => found.push(format!("this shell reaches the registry through the proxy {}, the docker daemon directly: the pull may be blocked where these checks passed (set the daemon's proxy, e.g. in /etc/systemd/system/docker.service.d/http-proxy.conf)", p.display())),
@@ -143,7 +143,20 @@ pub async fn check(
     if certs.is_dir() {
         r = r.with_note(format!("the docker daemon trusts the certificates in {} for this registry, besides the system's", certs.display()));
     }
-    r.with_detail("https_proxy", Untrusted::new(&info.https_proxy).shown())
+    r.with_detail("https_proxy", shown_proxy(&info.https_proxy))
+}
+
+/// A proxy URL without its credentials (remembered as secrets), escaped.
+fn shown_proxy(url: &str) -> String {
+    match Proxy::parse(url) {
+        Ok(p) => p.display(),
+        Err(_) => {
+            if let Ok(u) = url::Url::parse(url) {
+                crate::net::origin::remember_query_secrets(&u);
+            }
+            Untrusted::new(url).shown()
+        }
+    }
 }
 
 #[cfg(test)]

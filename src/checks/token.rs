@@ -156,11 +156,11 @@ fn token_clock(r: CheckResult, aad_token: &str) -> CheckResult {
     let off = |secs: u64| crate::duration::format_duration(std::time::Duration::from_secs(secs));
     const SLACK: u64 = 300;
     match (claim("nbf"), claim("exp")) {
-        (Some(nbf), _) if nbf > now + SLACK => r.with_note(format!(
+        (Some(nbf), _) if nbf > now.saturating_add(SLACK) => r.with_note(format!(
             "the Azure AD token is not valid for another {} by this machine's clock: the clock is behind (set it: timedatectl set-ntp true)",
             off(nbf - now)
         )),
-        (_, Some(exp)) if exp + SLACK < now => r.with_note(format!(
+        (_, Some(exp)) if exp.saturating_add(SLACK) < now => r.with_note(format!(
             "the Azure AD token expired {} ago by this machine's clock, though Azure AD just issued it: the clock is ahead (set it: timedatectl set-ntp true)",
             off(now - exp)
         )),

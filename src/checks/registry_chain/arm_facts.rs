@@ -171,12 +171,46 @@ pub async fn after_arm(
         );
         return;
     };
+    // Independent of each other: asked at the same time.
+    tokio::join!(
+        check_private_endpoints(ctx, reg, found, resolver),
+        check_data_endpoints(ctx, reg, found, resolver),
+        async {
+            if ctx.wants(CheckId::Replicas) {
+                let chain = ctx.detail_strings(CheckId::Dns, "cname_chain");
+                let work = async { (replicas::check(found, &chain).await, ()) };
+                ctx.check(CheckId::Replicas, work).await;
+            }
+        },
+        async {
+            if ctx.wants(CheckId::Cmk) {
+                ctx.check(CheckId::Cmk, async { (cmk::check(found).await, ()) })
+                    .await;
+            }
+        },
+    );
+}
+
+async fn check_private_endpoints(
+    ctx: &Ctx,
+    reg: &RegistryConfig,
+    found: &arm::Found,
+    resolver: &Result<Resolver, DnsSetupError>,
+) {
     if let (Some(vnet), Ok(resolver)) = (&reg.vnet, resolver) {
         if ctx.wants(CheckId::PrivateEndpoint) {
             let work = async { (private_endpoint::check(found, vnet, resolver).await, ()) };
             ctx.check(CheckId::PrivateEndpoint, work).await;
         }
     }
+}
+
+async fn check_data_endpoints(
+    ctx: &Ctx,
+    reg: &RegistryConfig,
+    found: &arm::Found,
+    resolver: &Result<Resolver, DnsSetupError>,
+) {
     let hosts = found.registry.data_endpoints();
     if hosts.is_empty() {
         ctx.skip_all(
@@ -184,26 +218,13 @@ pub async fn after_arm(
             "the registry has no dedicated data endpoints",
         );
     } else if let (true, Ok(resolver)) = (ctx.wants(CheckId::DataEndpoints), resolver) {
-        let timeout = ctx.config.timeout;
-        let work = async {
-            let dial = Dial {
-                resolver,
-                tls: &reg.tls,
-                proxies: &reg.proxies,
-                timeout,
-            };
-            let r = data_endpoints::check(&hosts, &dial).await;
-            (r, ())
+        let dial = Dial {
+            resolver,
+            tls: &reg.tls,
+            proxies: &reg.proxies,
+            timeout: ctx.config.timeout,
         };
+        let work = async { (data_endpoints::check(&hosts, &dial).await, ()) };
         ctx.check(CheckId::DataEndpoints, work).await;
-    }
-    if ctx.wants(CheckId::Replicas) {
-        let chain = ctx.detail_strings(CheckId::Dns, "cname_chain");
-        let work = async { (replicas::check(found, &chain).await, ()) };
-        ctx.check(CheckId::Replicas, work).await;
-    }
-    if ctx.wants(CheckId::Cmk) {
-        ctx.check(CheckId::Cmk, async { (cmk::check(found).await, ()) })
-            .await;
     }
 }

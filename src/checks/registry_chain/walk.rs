@@ -132,8 +132,14 @@ async fn connect(
         return None;
     }
     let start = Instant::now();
-    // Each IP family alongside the TLS check: no extra round trip.
-    let families = ip_families::probe(addrs.clone(), ls.port, timeout);
+    // Each IP family alongside the TLS check: no extra round trip (and
+    // none at all through a proxy, which does its own connecting).
+    let families = async {
+        match reg.proxy {
+            Some(_) => None,
+            None => ip_families::probe(addrs.clone(), ls.port, timeout).await,
+        }
+    };
     let tls = tls::check(ls, &addrs, reg.proxy.as_ref(), &reg.tls, timeout);
     let (families, (r, conn)) = tokio::join!(families, tls);
     let r = ip_families::attach(r, families);
