@@ -10,6 +10,7 @@
 mod common;
 
 use common::acr::*;
+use common::server::{Reply, Request};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -111,5 +112,107 @@ fn the_real_daemons_proxy_and_insecure_registry_are_reported() {
         "{all}"
     );
     assert!(all.contains("insecure registry"), "{all}");
+    drop(daemon);
+}
+
+/// A registry holding `samples/app:v1` for bearer tokens only, which gives
+/// anonymous clients no token, as a registry without anonymous pull does.
+fn private_image_registry() -> FakeAcr {
+    const UNAUTHORIZED: &str = r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required, visit https://aka.ms/acr/authorization for more information.","detail":null}]}"#;
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":[{{"digest":"sha256:{}","size":5}}]}}"#,
+        "5".repeat(64)
+    );
+    FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |port| {
+        move |r: &Request| {
+            let bearer = r
+                .headers
+                .iter()
+                .any(|(k, v)| k.eq_ignore_ascii_case("authorization") && v.starts_with("Bearer "));
+            let authorized = r
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+            let challenge = format!(
+                r#"Bearer realm="https://{HOST}:{port}/oauth2/token",service="{HOST}:{port}""#
+            );
+            match (r.method.as_str(), r.path.split('?').next().unwrap_or("")) {
+                ("GET", "/oauth2/token") if !authorized => Some(Reply::json(401, UNAUTHORIZED)),
+                (_, p) if p.starts_with("/v2/samples/") && !bearer => {
+                    Some(Reply::json(401, UNAUTHORIZED).header("www-authenticate", &challenge))
+                }
+                (_, "/v2/samples/app/manifests/v1") => Some(Reply::json(200, &manifest)),
+                (_, p) if p.starts_with("/v2/samples/app/blobs/") => Some(Reply::new(200, "bytes")),
+                _ => None,
+            }
+        }
+    })
+}
+
+/// The real docker client, pointed at `daemon` through the fake tools.
+fn real_client(acr: &FakeAcr, daemon: &Daemon) -> Vec<(String, String)> {
+    let docker = ["/usr/local/bin/docker", "/usr/bin/docker"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("a docker client");
+    acr.tools
+        .write_executable("docker", &format!("#!/bin/sh\nexec {docker} \"$@\"\n"));
+    let mut env = acr.sp_env();
+    env.push(("DOCKER_HOST".into(), daemon.host()));
+    env
+}
+
+#[test]
+#[ignore = "needs root and dockerd; .ci/run runs it with --ignored"]
+fn the_real_daemons_own_refusals_become_codes() {
+    let acr = private_image_registry();
+    let ls = acr.login_server();
+    let pull = [
+        "--repository",
+        "samples/app",
+        "--image",
+        "v1",
+        "--yes",
+        "--json",
+    ];
+    // The daemon's proxy refuses the connection: the shell's path is fine.
+    let daemon = Daemon::start(&[], &[("HTTPS_PROXY", "http://127.0.0.1:1")]);
+    let out = acr.check_env(&pull, &real_client(&acr, &daemon));
+    let check = out.check("registry.docker_pull");
+    assert_eq!(check["status"], "fail", "{}", out.stdout);
+    assert_eq!(check["code"], "CONNECTIVITY_CHALLENGE_ERROR", "{check}");
+    assert!(check.to_string().contains("proxyconnect"), "{check}");
+    assert!(
+        check.to_string().contains("The daemon's own proxy"),
+        "{check}"
+    );
+    drop(daemon);
+    // Through a working proxy to the registry, the daemon has no credential
+    // for it (no `docker login`), though the service principal has one.
+    let (proxy, log) = common::plain::connect_proxy();
+    let daemon = Daemon::start(
+        &["--insecure-registry", &ls],
+        &[("HTTPS_PROXY", &format!("http://{proxy}"))],
+    );
+    let mut env = real_client(&acr, &daemon);
+    let config = tempfile::tempdir().unwrap();
+    env.push(("DOCKER_CONFIG".into(), config.path().display().to_string()));
+    let out = acr.check_env(&pull, &env);
+    let check = out.check("registry.docker_pull");
+    assert_eq!(check["status"], "fail", "{check}");
+    assert_eq!(check["code"], "CONNECTIVITY_ACCESS_TOKEN_ERROR", "{check}");
+    assert!(check.to_string().contains("unauthorized"), "{check}");
+    assert!(
+        check.to_string().contains("Error response from daemon"),
+        "{check}"
+    );
+    assert!(
+        check.to_string().contains(&format!("docker login {ls}")),
+        "{check}"
+    );
+    assert!(
+        log.lock().unwrap().iter().any(|l| l.contains(&ls)),
+        "the daemon went through the proxy"
+    );
     drop(daemon);
 }

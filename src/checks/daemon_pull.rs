@@ -29,8 +29,7 @@ fn code_for(stderr: &str) -> ErrorCode {
         || s.contains("denied")
     {
         ErrorCode::ConnectivityAccessTokenError
-    } else if s.contains("proxyconnect") || s.contains("no such host") || s.contains("i/o timeout")
-    {
+    } else if s.contains("proxyconnect") || s.contains("i/o timeout") {
         ErrorCode::ConnectivityChallengeError
     } else if s.contains("manifest unknown")
         || s.contains("not found")
@@ -40,6 +39,36 @@ fn code_for(stderr: &str) -> ErrorCode {
     } else {
         ErrorCode::DockerPullError
     }
+}
+
+fn login_server(reference: &str) -> &str {
+    reference.split('/').next().unwrap_or(reference)
+}
+
+/// What to do when the daemon failed where this run's own requests did not:
+/// the daemon has its own proxy and its own credentials.
+fn hint(stderr: &str, login_server: &str) -> Option<String> {
+    let s = stderr.to_ascii_lowercase();
+    if s.contains("proxyconnect") {
+        Some("The daemon's own proxy (its environment, e.g. a systemd drop-in for docker.service) failed; fix or remove it and restart the daemon.".into())
+    } else if s.contains("unauthorized") || s.contains("authentication required") {
+        Some(format!("The daemon had no valid credential for '{login_server}': run 'az acr login' for this registry, or 'docker login {login_server}'."))
+    } else {
+        None
+    }
+}
+
+/// The daemon's own sentence, then what to do about it on a line of its own.
+fn failure_message(docker: &Path, reference: &str, said: &str) -> String {
+    let mut message = format!(
+        "The docker daemon could not pull '{reference}'. {}",
+        tool_said(docker, said)
+    );
+    if let Some(hint) = hint(said, login_server(reference)) {
+        message.push('\n');
+        message.push_str(&hint);
+    }
+    message
 }
 
 /// Pulls `reference` through the daemon of `docker`, within `timeout`.
@@ -60,14 +89,7 @@ pub async fn check(docker: &Path, reference: &str, timeout: Duration) -> CheckRe
             } else {
                 &o.stderr
             };
-            CheckResult::fail(
-                id,
-                code_for(said),
-                format!(
-                    "The docker daemon could not pull '{reference}'. {}",
-                    tool_said(docker, said)
-                ),
-            )
+            CheckResult::fail(id, code_for(said), failure_message(docker, reference, said))
         }
         Err(e) => CheckResult::fail(
             id,

@@ -20,7 +20,6 @@ pub struct FakeAcr {
 }
 
 impl FakeAcr {
-    /// A healthy registry, with `handler` answering first where it returns a reply.
     /// A healthy registry (certificate for `names`) whose Resource Manager
     /// answers with `make(port)`.
     pub fn with_arm<H>(names: &[&str], make: impl FnOnce(u16) -> H) -> FakeAcr
