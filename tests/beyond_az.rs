@@ -498,3 +498,69 @@ fn the_docker_daemon_pulls_the_image_itself_and_its_refusal_is_translated() {
     let out = acr.check(&["--repository", "samples/app", "--image", "v1", "--json"]);
     assert_eq!(out.check("registry.docker_pull")["status"], "skip");
 }
+
+/// A node's `/etc` with containerd's configuration: `config.toml` naming
+/// its hosts folder, and `hosts.toml` for `login_server`.
+fn containerd_etc(login_server: &str, hosts_toml: &str) -> tempfile::TempDir {
+    let etc = tempfile::tempdir().unwrap();
+    let hosts = etc.path().join("containerd/certs.d").join(login_server);
+    std::fs::create_dir_all(&hosts).unwrap();
+    std::fs::write(
+        etc.path().join("containerd/config.toml"),
+        "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".registry]\n  config_path = \"/etc/containerd/certs.d\"\n",
+    )
+    .unwrap();
+    std::fs::write(hosts.join("hosts.toml"), hosts_toml).unwrap();
+    etc
+}
+
+#[test]
+fn containerds_mirrors_and_skipped_verification_for_the_login_server_are_reported() {
+    let acr = FakeAcr::healthy();
+    let ls = acr.login_server();
+    let run = |etc: &tempfile::TempDir| {
+        let mut env = acr.sp_env();
+        env.push((
+            "ACR_HEALTH_SYSCONFDIR".into(),
+            etc.path().display().to_string(),
+        ));
+        acr.check_env(&["--json"], &env)
+    };
+    // A mirror first, and no certificate checks on it.
+    let etc = containerd_etc(
+        &ls,
+        &format!("server = \"https://{ls}\"\n\n[host.\"https://mirror.corp.example\"]\n  capabilities = [\"pull\", \"resolve\"]\n  skip_verify = true\n"),
+    );
+    let out = run(&etc);
+    out.assert_code(0);
+    let check = out.check("registry.containerd_hosts");
+    assert_eq!(check["status"], "warn", "{check}");
+    let all = check.to_string();
+    assert!(all.contains("pulls myregistry.azurecr.io"), "{all}");
+    assert!(
+        all.contains("through https://mirror.corp.example first"),
+        "{all}"
+    );
+    assert!(
+        all.contains("skips certificate checks for https://mirror.corp.example"),
+        "{all}"
+    );
+    // The registry itself, with a CA of its own: nothing reroutes the pull.
+    let etc = containerd_etc(
+        &ls,
+        &format!("server = \"https://{ls}\"\n\n[host.\"https://{ls}\"]\n  capabilities = [\"pull\", \"resolve\"]\n  ca = \"/etc/containerd/certs.d/{ls}/ca.crt\"\n"),
+    );
+    let check = run(&etc).check("registry.containerd_hosts").clone();
+    assert_eq!(check["status"], "pass", "{check}");
+    // A hosts.toml containerd cannot parse fails its pulls.
+    let etc = containerd_etc(&ls, "[host.\"https://x\"\n");
+    let check = run(&etc).check("registry.containerd_hosts").clone();
+    assert_eq!(check["status"], "warn", "{check}");
+    assert!(
+        check.to_string().contains("containerd cannot read"),
+        "{check}"
+    );
+    // No containerd configuration: nothing to say.
+    let out = acr.check(&["--json"]);
+    assert_eq!(out.check("registry.containerd_hosts")["status"], "skip");
+}

@@ -13,7 +13,6 @@ use crate::report::CheckResult;
 use crate::untrusted::Untrusted;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::Duration;
 
 #[derive(Default, Deserialize)]
@@ -125,7 +124,9 @@ pub async fn check(
     let Some(info) = info.filter(|i| i.registry_config.is_some()) else {
         return CheckResult::skip(id, "the docker daemon did not answer docker info");
     };
-    let certs = Path::new("/etc/docker/certs.d").join(host);
+    let certs = super::containerd_hosts::sysconfdir()
+        .join("docker/certs.d")
+        .join(host);
     let mut found = judge(&info, host, shell_proxy, data_hosts);
     let mut r = if found.is_empty() {
         CheckResult::pass(

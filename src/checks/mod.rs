@@ -4,6 +4,7 @@ pub mod arm;
 pub mod challenge;
 pub mod cmk;
 pub mod containerd;
+pub mod containerd_hosts;
 pub mod ctx;
 pub mod daemon_pull;
 pub mod data_endpoints;

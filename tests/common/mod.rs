@@ -449,6 +449,7 @@ pub fn command(args: &[&str], cwd: &Path, path: &str) -> Command {
         .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9")
         // Nor a containerd that may run on the machine.
         .env("CONTAINERD_ADDRESS", "/nonexistent/containerd.sock")
+        .env("ACR_HEALTH_SYSCONFDIR", "/nonexistent/etc")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -154,7 +154,8 @@ async fn after_walk(
     let local = async {
         tokio::join!(
             docker_credential(ctx, host.as_deref()),
-            docker_daemon(ctx, reg, host.as_deref(), &data_hosts)
+            docker_daemon(ctx, reg, host.as_deref(), &data_hosts),
+            containerd_hosts(ctx, host.as_deref())
         )
     };
     let remote = async {
@@ -301,6 +302,19 @@ async fn docker_daemon(ctx: &Ctx, reg: &RegistryConfig, host: Option<&str>, data
                 config.timeout,
             );
             ctx.check(id, async { (check.await, ()) }).await;
+        }
+        Some(_) => {}
+        None => ctx.skip_all(&[id], "no login server"),
+    }
+}
+
+/// containerd's own mirrors and trust for the login server.
+async fn containerd_hosts(ctx: &Ctx, host: Option<&str>) {
+    let id = CheckId::ContainerdHosts;
+    match host {
+        Some(host) if ctx.wants(id) => {
+            let check = async { (super::containerd_hosts::check(host), ()) };
+            ctx.check(id, check).await;
         }
         Some(_) => {}
         None => ctx.skip_all(&[id], "no login server"),
