@@ -14,6 +14,7 @@ use crate::secret::Secret;
 use crate::target::{self, Target};
 use std::io::IsTerminal;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,6 +106,9 @@ pub struct Config {
     /// `AZURE_CLI_DISABLE_CONNECTION_VERIFICATION` is set: az would not
     /// verify certificates. acr-health still does, and says so.
     pub az_skips_tls_verification: bool,
+    /// Where system configuration (docker's certs.d, containerd's) is read:
+    /// `ACR_HEALTH_SYSCONFDIR`, else `/etc`; `/host/etc` in a node debug pod.
+    pub sysconfdir: PathBuf,
 }
 
 impl Config {
@@ -142,6 +146,7 @@ impl Config {
             query: args.query.clone(),
             cloud_shell: env("ACC_CLOUD").is_some(),
             az_skips_tls_verification: env("AZURE_CLI_DISABLE_CONNECTION_VERIFICATION").is_some(),
+            sysconfdir: env("ACR_HEALTH_SYSCONFDIR").map_or_else(|| "/etc".into(), PathBuf::from),
             verbose: args.verbose,
             progress: format == OutputFormat::Text
                 && args.query.is_none()

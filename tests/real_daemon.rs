@@ -94,16 +94,7 @@ fn the_real_daemons_proxy_and_insecure_registry_are_reported() {
             ("NO_PROXY", "localhost"),
         ],
     );
-    // The real client, talking to this daemon.
-    let docker = ["/usr/local/bin/docker", "/usr/bin/docker"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .expect("a docker client");
-    acr.tools
-        .write_executable("docker", &format!("#!/bin/sh\nexec {docker} \"$@\"\n"));
-    let mut env = acr.sp_env();
-    env.push(("DOCKER_HOST".into(), daemon.host()));
-    let out = acr.check_env(&["--json"], &env);
+    let out = acr.check_env(&["--json"], &real_client(&acr, &daemon));
     let check = out.check("registry.docker_daemon");
     assert_eq!(check["status"], "warn", "{check}");
     let all = check.to_string();

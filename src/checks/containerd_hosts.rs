@@ -4,9 +4,6 @@
 //! login server to a mirror or another server, or skip certificate checks,
 //! and the older `registry.mirrors` table of `config.toml` can reroute them
 //! too. None of that shows in this run's own requests.
-//!
-//! System files are read under `ACR_HEALTH_SYSCONFDIR` (default `/etc`), so
-//! a debug pod with the node's filesystem at `/host` can set `/host/etc`.
 
 use super::CheckId;
 use crate::report::CheckResult;
@@ -14,13 +11,6 @@ use crate::untrusted::Untrusted;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-/// Where system configuration is read.
-pub fn sysconfdir() -> PathBuf {
-    std::env::var_os("ACR_HEALTH_SYSCONFDIR")
-        .filter(|d| !d.is_empty())
-        .map_or_else(|| PathBuf::from("/etc"), PathBuf::from)
-}
 
 /// The registry table of containerd's CRI plugin, 1.x and 2.x names.
 #[derive(Deserialize, Default)]
@@ -145,11 +135,11 @@ fn judge(hosts: &Hosts, host: &str, file: &Path) -> Vec<String> {
     found
 }
 
-/// containerd's host configuration for `host`; skipped where containerd has
-/// none for it.
-pub fn check(host: &str) -> CheckResult {
+/// containerd's host configuration for `host` under `etc`; skipped where
+/// containerd has none for it.
+pub fn check(etc: &Path, host: &str) -> CheckResult {
     let id = CheckId::ContainerdHosts;
-    let Some((mut found, file)) = findings(&sysconfdir(), host) else {
+    let Some((mut found, file)) = findings(etc, host) else {
         return CheckResult::skip(
             id,
             format!("containerd has no host configuration for {host}"),

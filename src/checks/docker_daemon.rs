@@ -13,6 +13,7 @@ use crate::report::CheckResult;
 use crate::untrusted::Untrusted;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Duration;
 
 #[derive(Default, Deserialize)]
@@ -107,6 +108,7 @@ fn judge(
 /// client or a daemon to ask.
 pub async fn check(
     docker_command: Option<&str>,
+    etc: &Path,
     host: &str,
     shell_proxy: Option<&Proxy>,
     data_hosts: &[String],
@@ -124,9 +126,7 @@ pub async fn check(
     let Some(info) = info.filter(|i| i.registry_config.is_some()) else {
         return CheckResult::skip(id, "the docker daemon did not answer docker info");
     };
-    let certs = super::containerd_hosts::sysconfdir()
-        .join("docker/certs.d")
-        .join(host);
+    let certs = etc.join("docker/certs.d").join(host);
     let mut found = judge(&info, host, shell_proxy, data_hosts);
     let mut r = if found.is_empty() {
         CheckResult::pass(

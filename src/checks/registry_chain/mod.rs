@@ -296,6 +296,7 @@ async fn docker_daemon(ctx: &Ctx, reg: &RegistryConfig, host: Option<&str>, data
             let config = &ctx.config;
             let check = super::docker_daemon::check(
                 config.docker_command.as_deref(),
+                &config.sysconfdir,
                 host,
                 reg.proxy.as_ref(),
                 data_hosts,
@@ -313,7 +314,12 @@ async fn containerd_hosts(ctx: &Ctx, host: Option<&str>) {
     let id = CheckId::ContainerdHosts;
     match host {
         Some(host) if ctx.wants(id) => {
-            let check = async { (super::containerd_hosts::check(host), ()) };
+            let check = async {
+                (
+                    super::containerd_hosts::check(&ctx.config.sysconfdir, host),
+                    (),
+                )
+            };
             ctx.check(id, check).await;
         }
         Some(_) => {}
