@@ -3,12 +3,17 @@
 //! read the run goes on with the name + suffix login server.
 
 use super::CheckId;
-use crate::azure::arm::{self, ArmTarget, Registry};
+use crate::azure::arm::{self, ArmError, ArmTarget, Registry, REGISTRY_API};
 use crate::azure::credential::CredentialSetup;
+use crate::azure::documents::Replications;
 use crate::net::https_client::Client;
 use crate::report::CheckResult;
 use crate::secret::Secret;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use tokio::task::JoinHandle;
+
+/// The registry's replications as Resource Manager answered.
+pub type ReplicationsRead = Result<Option<Replications>, ArmError>;
 
 /// The registry as read, with what is needed to read more.
 pub struct Found {
@@ -16,13 +21,49 @@ pub struct Found {
     pub token: Secret,
     pub client: Arc<Client>,
     pub endpoint: String,
+    /// The replications, asked as soon as the registry is known so that
+    /// the request runs alongside the walk instead of after it.
+    replications: Mutex<Option<JoinHandle<ReplicationsRead>>>,
+}
+
+impl Found {
+    /// The replications asked for at lookup (once; `None` when they were
+    /// not asked for or have been taken).
+    pub async fn replications(&self) -> Option<ReplicationsRead> {
+        let handle = self.replications.lock().ok()?.take()?;
+        handle.await.ok()
+    }
+}
+
+impl Drop for Found {
+    fn drop(&mut self) {
+        if let Some(handle) = self.replications.get_mut().ok().and_then(Option::take) {
+            handle.abort();
+        }
+    }
+}
+
+/// Starts reading `{registry}/replications`.
+fn ask_replications(
+    client: &Arc<Client>,
+    token: &Secret,
+    endpoint: &str,
+    registry: &Registry,
+) -> JoinHandle<ReplicationsRead> {
+    let (client, token, endpoint) = (client.clone(), token.clone(), endpoint.to_string());
+    let path = format!("{}/replications", registry.id());
+    tokio::spawn(async move {
+        arm::get_resource::<Replications>(&client, &token, &endpoint, &path, REGISTRY_API).await
+    })
 }
 
 /// Why Resource Manager gave nothing (a warning: the registry may be
 /// elsewhere, or the identity may lack the Reader role).
 pub type Outcome = Result<Found, String>;
 
-pub async fn lookup(setup: CredentialSetup, target: ArmTarget) -> Outcome {
+/// Finds the registry; with `replications`, starts reading its replications
+/// at once.
+pub async fn lookup(setup: CredentialSetup, target: ArmTarget, replications: bool) -> Outcome {
     let scope = format!("{}/.default", target.endpoint.trim_end_matches('/'));
     let token = setup
         .aad_token(&scope)
@@ -36,6 +77,10 @@ pub async fn lookup(setup: CredentialSetup, target: ArmTarget) -> Outcome {
         .token;
     match arm::find_registry(&setup.client, &token, &target).await {
         Ok(registry) => Ok(Found {
+            replications: Mutex::new(
+                replications
+                    .then(|| ask_replications(&setup.client, &token, &target.endpoint, &registry)),
+            ),
             registry,
             token,
             client: setup.client.clone(),

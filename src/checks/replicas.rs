@@ -5,8 +5,7 @@
 
 use super::arm::Found;
 use super::CheckId;
-use crate::azure::arm::{self, REGISTRY_API};
-use crate::azure::documents::{Replication, Replications};
+use crate::azure::documents::Replication;
 use crate::report::CheckResult;
 use crate::untrusted::Untrusted;
 
@@ -46,18 +45,11 @@ fn describe(r: &Replication) -> String {
 /// The replicas, and the one this machine's DNS answer points at.
 pub async fn check(found: &Found, cname_chain: &[String]) -> CheckResult {
     let id = CheckId::Replicas;
-    let path = format!("{}/replications", found.registry.id());
-    let read = arm::get_resource::<Replications>(
-        &found.client,
-        &found.token,
-        &found.endpoint,
-        &path,
-        REGISTRY_API,
-    );
-    let list = match read.await {
-        Ok(Some(list)) => list.value,
-        Ok(None) => Vec::new(),
-        Err(why) => {
+    let list = match found.replications().await {
+        Some(Ok(Some(list))) => list.value,
+        Some(Ok(None)) => Vec::new(),
+        None => return CheckResult::skip(id, "the registry's replications were not asked for"),
+        Some(Err(why)) => {
             return CheckResult::warn(
                 id,
                 format!("The registry's replications could not be read: {why}"),

@@ -103,7 +103,12 @@ pub async fn run(ctx: &Ctx) {
     let (aad, _abort_aad) = AadToken::start(wants_aad.then(credentials));
     let arm_task = match &reg.arm {
         Ok(target) if ctx.user_skip(CheckId::Arm).is_none() => {
-            Some(tokio::spawn(arm::lookup(credentials(), target.clone())))
+            let replications = ctx.wants(CheckId::Replicas);
+            Some(tokio::spawn(arm::lookup(
+                credentials(),
+                target.clone(),
+                replications,
+            )))
         }
         _ => None,
     };
