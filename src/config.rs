@@ -226,7 +226,7 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
         .map_err(|e| e.to_string())?;
     let proxies = ProxySettings::from_env().map_err(|e| format!("HTTPS_PROXY: {e}"))?;
     let proxy = match &target.login_server {
-        Ok(ls) => proxies.for_host(&ls.host).cloned(),
+        Ok(ls) => proxies.for_host(&ls.host, ls.port).cloned(),
         Err(_) => None,
     };
     // A subscription named with --subscription must exist (bad input).

@@ -717,6 +717,22 @@ fn https_proxy_is_used_and_reported_unless_no_proxy() {
     out.assert_code(0);
     assert!(out.check("registry.tls")["details"].get("proxy").is_none());
     assert_eq!(log.lock().unwrap().len(), 1, "NO_PROXY was not honoured");
+
+    // An entry with a port exempts that port only, as docker reads it.
+    env.last_mut().unwrap().1 = format!("127.0.0.1,{}:1", common::acr::HOST);
+    let out = acr.check_env(&["--json"], &env);
+    assert_eq!(
+        out.check("registry.tls")["details"]["proxy"],
+        format!("http://{proxy}")
+    );
+    env.last_mut().unwrap().1 = format!("127.0.0.1,{}", acr.login_server());
+    let out = acr.check_env(&["--json"], &env);
+    assert!(out.check("registry.tls")["details"].get("proxy").is_none());
+    assert_eq!(
+        log.lock().unwrap().len(),
+        2,
+        "the port-scoped entry was not honoured"
+    );
 }
 
 #[test]

@@ -59,21 +59,19 @@ fn judge(
     data_hosts: &[String],
 ) -> Vec<String> {
     let mut found = Vec::new();
-    let bare = host.rsplit_once(':').map_or(host, |(h, p)| {
-        if p.chars().all(|c| c.is_ascii_digit()) {
-            h
-        } else {
-            host
-        }
-    });
-    let daemon_proxy = (!info.https_proxy.is_empty() && !bypasses(bare, &info.no_proxy))
-        .then(|| shown_proxy(&info.https_proxy));
+    let (bare, port) = host
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
+        .unwrap_or((host, 443));
+    let exempt = bypasses(bare, port, &info.no_proxy);
+    let daemon_proxy =
+        (!info.https_proxy.is_empty() && !exempt).then(|| shown_proxy(&info.https_proxy));
     match (&daemon_proxy, shell_proxy) {
         (Some(p), None) => found.push(format!("the docker daemon pulls through the proxy {p}, which this shell does not use: the checks above went directly, the pull will not")),
         (None, Some(p)) => found.push(format!("this shell reaches the registry through the proxy {}, the docker daemon directly: the pull may be blocked where these checks passed (set the daemon's proxy, e.g. in /etc/systemd/system/docker.service.d/http-proxy.conf)", p.display())),
         _ => {}
     }
-    if !info.https_proxy.is_empty() && bypasses(bare, &info.no_proxy) {
+    if !info.https_proxy.is_empty() && exempt {
         let layers: Vec<&str> = data_hosts
             .iter()
             .map(String::as_str)
@@ -81,7 +79,7 @@ fn judge(
             .collect();
         let proxied: Vec<&str> = layers
             .into_iter()
-            .filter(|h| !bypasses(h, &info.no_proxy))
+            .filter(|h| !bypasses(h, 443, &info.no_proxy))
             .collect();
         if !proxied.is_empty() {
             found.push(format!("the docker daemon's NO_PROXY exempts {host} but not where the layers come from ({}): manifests load, layers go through the proxy", proxied.join(", ").replace("x.blob", "*.blob")));

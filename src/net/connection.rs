@@ -51,7 +51,7 @@ pub struct Dial<'a> {
 
 pub async fn open(host: &str, port: u16, dial: &Dial<'_>) -> Result<Connection, OpenError> {
     let (resolver, tls, timeout) = (dial.resolver, dial.tls, dial.timeout);
-    let proxy = dial.proxies.for_host(host);
+    let proxy = dial.proxies.for_host(host, port);
     let addrs = if proxy.is_some() {
         Vec::new()
     } else if let Ok(ip) = host.parse::<IpAddr>() {

@@ -79,7 +79,7 @@ impl Client {
                 .await
                 .map_err(failed);
         }
-        let proxy = self.proxies.for_host(host);
+        let proxy = self.proxies.for_host(host, port);
         let addrs = if proxy.is_some() {
             Vec::new()
         } else if let Ok(ip) = host.parse() {

@@ -163,17 +163,19 @@ impl ProxySettings {
         Ok(ProxySettings { proxy, no_proxy })
     }
 
-    /// The proxy for `https://host`, unless `NO_PROXY` exempts it.
-    pub fn for_host(&self, host: &str) -> Option<&Proxy> {
+    /// The proxy for `https://host:port`, unless `NO_PROXY` exempts it.
+    pub fn for_host(&self, host: &str, port: u16) -> Option<&Proxy> {
         self.proxy
             .as_ref()
-            .filter(|_| !bypasses(host, &self.no_proxy))
+            .filter(|_| !bypasses(host, port, &self.no_proxy))
     }
 }
 
-/// Whether `NO_PROXY` exempts `host`: `*`, exact names, domain suffixes
-/// (`.example.com` or `example.com`), and IP addresses.
-pub fn bypasses(host: &str, no_proxy: &str) -> bool {
+/// Whether `NO_PROXY` exempts `host` on `port`: `*`, exact names, domain
+/// suffixes (`.example.com` or `example.com`), and IP addresses; an entry
+/// with a port (`name:5000`) exempts that port only, as Go's clients (docker,
+/// containerd) read it.
+pub fn bypasses(host: &str, port: u16, no_proxy: &str) -> bool {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     no_proxy
         .split(',')
@@ -183,12 +185,15 @@ pub fn bypasses(host: &str, no_proxy: &str) -> bool {
             if entry == "*" {
                 return true;
             }
-            // An entry may carry a port; the registry is always 443 here.
-            let entry = entry
+            let with_port = entry
                 .rsplit_once(':')
-                .filter(|(h, p)| !h.contains(':') && p.chars().all(|c| c.is_ascii_digit()))
-                .map(|(h, _)| h.to_string())
-                .unwrap_or(entry);
+                .filter(|(h, _)| !h.contains(':'))
+                .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)));
+            let entry = match with_port {
+                Some((_, p)) if p != port => return false,
+                Some((h, _)) => h,
+                None => entry,
+            };
             let bare = entry.trim_start_matches('*').trim_start_matches('.');
             host == bare || host.ends_with(&format!(".{bare}"))
         })
@@ -221,11 +226,15 @@ mod tests {
 
     #[test]
     fn no_proxy_matching() {
-        assert!(bypasses("myreg.azurecr.io", "localhost,.azurecr.io"));
-        assert!(bypasses("myreg.azurecr.io", "azurecr.io"));
-        assert!(bypasses("myreg.azurecr.io", "*"));
-        assert!(bypasses("myreg.azurecr.io", "myreg.azurecr.io:443"));
-        assert!(!bypasses("myreg.azurecr.io", "example.com,cr.io.example"));
-        assert!(!bypasses("notazurecr.io", ".azurecr.io"));
+        let at_443 = |host, no_proxy| bypasses(host, 443, no_proxy);
+        assert!(at_443("myreg.azurecr.io", "localhost,.azurecr.io"));
+        assert!(at_443("myreg.azurecr.io", "azurecr.io"));
+        assert!(at_443("myreg.azurecr.io", "*"));
+        assert!(at_443("myreg.azurecr.io", "myreg.azurecr.io:443"));
+        assert!(!at_443("myreg.azurecr.io", "myreg.azurecr.io:5000"));
+        assert!(bypasses("myreg.azurecr.io", 5000, "myreg.azurecr.io:5000"));
+        assert!(bypasses("myreg.azurecr.io", 5000, "myreg.azurecr.io"));
+        assert!(!at_443("myreg.azurecr.io", "example.com,cr.io.example"));
+        assert!(!at_443("notazurecr.io", ".azurecr.io"));
     }
 }
