@@ -529,10 +529,12 @@ fn containerds_mirrors_and_skipped_verification_for_the_login_server_are_reporte
     // A mirror first, and no certificate checks on it.
     let etc = containerd_etc(
         &ls,
-        &format!("server = \"https://{ls}\"\n\n[host.\"https://mirror.corp.example\"]\n  capabilities = [\"pull\", \"resolve\"]\n  skip_verify = true\n"),
+        &format!("server = \"https://{ls}\"\n\n[host.\"https://mirror.corp.example\"]\n  capabilities = [\"pull\", \"resolve\"]\n  skip_verify = true\n\n[host.\"https://puller:mirror-pw-5150@cache.corp.example\"]\n"),
     );
     let out = run(&etc);
     out.assert_code(0);
+    assert!(out.stdout.contains("cache.corp.example"), "{}", out.stdout);
+    assert!(!out.stdout.contains("mirror-pw-5150"), "{}", out.stdout);
     let check = out.check("registry.containerd_hosts");
     assert_eq!(check["status"], "warn", "{check}");
     let all = check.to_string();

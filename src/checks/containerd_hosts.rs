@@ -67,6 +67,16 @@ fn rebased(etc: &Path, named: &str) -> PathBuf {
     }
 }
 
+/// Credentials a configured URL carries (user information, a `sig`) are
+/// remembered as secrets, so that no output shows them.
+fn remember_secrets<'a>(urls: impl IntoIterator<Item = &'a String>) {
+    for url in urls {
+        if let Ok(url) = url::Url::parse(url) {
+            crate::net::origin::remember_query_secrets(&url);
+        }
+    }
+}
+
 /// What containerd's configuration does to pulls from `host`.
 fn findings(etc: &Path, host: &str) -> Option<(Vec<String>, PathBuf)> {
     let config_file = etc.join("containerd/config.toml");
@@ -76,6 +86,7 @@ fn findings(etc: &Path, host: &str) -> Option<(Vec<String>, PathBuf)> {
     let registry = config.plugins.into_values().find_map(|p| p.registry);
     let mut found = Vec::new();
     if let Some(m) = registry.as_ref().and_then(|r| r.mirrors.get(host)) {
+        remember_secrets(&m.endpoint);
         let to = m.endpoint.join(", ");
         found.push(format!("containerd's config.toml sends pulls for {host} to the mirror endpoints {to} (registry.mirrors)"));
     }
@@ -100,6 +111,7 @@ fn findings(etc: &Path, host: &str) -> Option<(Vec<String>, PathBuf)> {
 }
 
 fn judge(hosts: &Hosts, host: &str, file: &Path) -> Vec<String> {
+    remember_secrets(hosts.host.keys().chain(&hosts.server));
     let mut found = Vec::new();
     let pulls_through = hosts.host.iter().filter(|(_, e)| {
         e.capabilities
