@@ -81,12 +81,18 @@ pub fn scrub_with<'a, 'b>(text: &'a str, secrets: impl Iterator<Item = &'b str>)
         return Cow::Borrowed(text);
     }
     let mut ranges = Vec::new();
+    let encoded: Vec<Encoded> = secrets.iter().flat_map(|s| Encoded::of(s)).collect();
     for view in View::ALL {
         let (decoded, map) = view.decode(text.as_bytes());
-        for secret in &secrets {
-            let needle = secret.as_bytes();
+        for needle in secrets.iter().map(|s| s.as_bytes()) {
             for at in memchr::memmem::find_iter(&decoded, needle) {
                 ranges.push(map[at]..map[at + needle.len()]);
+            }
+        }
+        for e in &encoded {
+            for at in memchr::memmem::find_iter(&decoded, &e.needle) {
+                let found = map[at]..map[at + e.needle.len()];
+                ranges.push(e.widen(text.as_bytes(), found));
             }
         }
     }
@@ -94,6 +100,73 @@ pub fn scrub_with<'a, 'b>(text: &'a str, secrets: impl Iterator<Item = &'b str>)
         return Cow::Borrowed(text);
     }
     Cow::Owned(mask_ranges(text, ranges))
+}
+
+/// A secret as it reads inside base64 or hex: a server that echoes a
+/// request echoes `Proxy-Authorization: Basic base64(user:pass)`, and a
+/// tool may print a credential hex-encoded.
+struct Encoded {
+    needle: Vec<u8>,
+    base64: bool,
+}
+
+/// Base64 needles shorter than this are not searched: they would match
+/// ordinary words.
+const MIN_ENCODED: usize = 8;
+
+impl Encoded {
+    /// Base64 of the secret's bytes at each of the three alignments it can
+    /// have inside a longer encoded text (the characters that depend on the
+    /// secret alone), in both alphabets; and its hex, in both cases.
+    fn of(secret: &str) -> Vec<Encoded> {
+        use base64::Engine;
+        let bytes = secret.as_bytes();
+        let mut out = Vec::new();
+        for skip in 0..3.min(bytes.len()) {
+            let rest = &bytes[skip..];
+            let whole = &rest[..rest.len() / 3 * 3];
+            for engine in [
+                &base64::engine::general_purpose::STANDARD_NO_PAD,
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            ] {
+                let needle = engine.encode(whole).into_bytes();
+                if needle.len() >= MIN_ENCODED && !out.iter().any(|e: &Encoded| e.needle == needle)
+                {
+                    out.push(Encoded {
+                        needle,
+                        base64: true,
+                    });
+                }
+            }
+        }
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        out.push(Encoded {
+            needle: hex.to_ascii_uppercase().into_bytes(),
+            base64: false,
+        });
+        out.push(Encoded {
+            needle: hex.into_bytes(),
+            base64: false,
+        });
+        out
+    }
+
+    /// A base64 match widened to the whole run of base64 characters around
+    /// it, so that the characters shared with the secret's neighbours (up
+    /// to two bytes of it) are masked too.
+    fn widen(&self, text: &[u8], found: std::ops::Range<usize>) -> std::ops::Range<usize> {
+        if !self.base64 {
+            return found;
+        }
+        let b64 = |b: &u8| b.is_ascii_alphanumeric() || b"+/-_=%".contains(b);
+        let start = text[..found.start]
+            .iter()
+            .rev()
+            .take_while(|b| b64(b))
+            .count();
+        let end = text[found.end..].iter().take_while(|b| b64(b)).count();
+        found.start - start..found.end + end
+    }
 }
 
 /// `text` with each of `ranges` (byte offsets, possibly overlapping)
@@ -280,6 +353,28 @@ mod tests {
             assert_eq!(masked(&format!("x={echo}&y"), s), "x=****&y", "{echo}");
         }
         assert_eq!(masked("nothing here", s), "nothing here");
+    }
+
+    #[test]
+    fn masks_base64_and_hex_at_every_alignment() {
+        use base64::Engine;
+        let s = "s3cr3t-pass";
+        let std = &base64::engine::general_purpose::STANDARD;
+        let url = &base64::engine::general_purpose::URL_SAFE;
+        for prefix in ["", "u:", "us:", "user:"] {
+            let plain = format!("{prefix}{s}\u{fffd}tail");
+            for echo in [std.encode(&plain), url.encode(&plain)] {
+                let out = masked(&format!("Proxy-Authorization: Basic {echo} end"), s);
+                assert_eq!(out, "Proxy-Authorization: Basic **** end", "{prefix}");
+            }
+        }
+        let hex: String = s.bytes().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(masked(&format!("h={hex};"), s), "h=****;");
+        assert_eq!(masked(&format!("h={};", hex.to_uppercase()), s), "h=****;");
+        assert_eq!(
+            masked("Basic dXNlcjpvdGhlcg==", s),
+            "Basic dXNlcjpvdGhlcg=="
+        );
     }
 
     #[test]
