@@ -207,3 +207,229 @@ fn the_real_daemons_own_refusals_become_codes() {
     );
     drop(daemon);
 }
+
+fn sha256(bytes: &[u8]) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA256, bytes);
+    let hex: String = d.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// An image made here for the daemon to pull: one uncompressed layer
+/// holding one file, its config and an OCI manifest naming both.
+struct Image {
+    manifest: String,
+    config: String,
+    layer: String,
+}
+
+impl Image {
+    fn new() -> Image {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("hello.txt"),
+            "hello from the test registry\n",
+        )
+        .unwrap();
+        let tar = Command::new("tar")
+            .args(["--owner=0", "--group=0", "--mtime=@0", "-cf", "-", "-C"])
+            .arg(dir.path())
+            .arg("hello.txt")
+            .output()
+            .unwrap();
+        assert!(tar.status.success());
+        // ASCII names and content: the tar is valid UTF-8, as the server's bodies are.
+        let layer = String::from_utf8(tar.stdout).unwrap();
+        let config = format!(
+            r#"{{"architecture":"amd64","os":"linux","config":{{}},"rootfs":{{"type":"layers","diff_ids":["{}"]}}}}"#,
+            sha256(layer.as_bytes())
+        );
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{}","size":{}}}]}}"#,
+            sha256(config.as_bytes()),
+            config.len(),
+            sha256(layer.as_bytes()),
+            layer.len()
+        );
+        Image {
+            manifest,
+            config,
+            layer,
+        }
+    }
+
+    /// What the registry answers for `path` (a bearer token presented).
+    fn serve(&self, path: &str) -> Option<Reply> {
+        let blob = |body: &str| {
+            Reply::new(200, body)
+                .header("content-type", "application/octet-stream")
+                .header("docker-content-digest", &sha256(body.as_bytes()))
+        };
+        let by_digest = format!(
+            "/v2/samples/app/manifests/{}",
+            sha256(self.manifest.as_bytes())
+        );
+        match path {
+            p if p == "/v2/samples/app/manifests/v1" || p == by_digest => Some(
+                Reply::new(200, &self.manifest)
+                    .header("content-type", "application/vnd.oci.image.manifest.v1+json")
+                    .header("docker-content-digest", &sha256(self.manifest.as_bytes())),
+            ),
+            p if p == format!("/v2/samples/app/blobs/{}", sha256(self.config.as_bytes())) => {
+                Some(blob(&self.config))
+            }
+            p if p == format!("/v2/samples/app/blobs/{}", sha256(self.layer.as_bytes())) => {
+                Some(blob(&self.layer))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A registry holding `samples/app:v1` as ACR serves it: `/v2/` challenges,
+/// `GET /oauth2/token` with docker's basic credential (the token user and
+/// the refresh token, as `az acr login` stores them) gives a token, and the
+/// image needs that token.
+fn registry_with_image() -> FakeAcr {
+    const UNAUTHORIZED: &str = r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required, visit https://aka.ms/acr/authorization for more information.","detail":null}]}"#;
+    let image = Image::new();
+    FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |port| {
+        move |r: &Request| {
+            let header = |name: &str| {
+                r.headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.as_str())
+            };
+            let challenge = format!(
+                r#"Bearer realm="https://{HOST}:{port}/oauth2/token",service="{HOST}:{port}""#
+            );
+            let path = r.path.split('?').next().unwrap_or("");
+            match (r.method.as_str(), path) {
+                ("GET", "/oauth2/token") => Some(match header("authorization") {
+                    Some(a) if a.starts_with("Basic ") => Reply::json(
+                        200,
+                        &format!(r#"{{"access_token":"{}"}}"#, common::server::ACCESS_TOKEN),
+                    ),
+                    _ => Reply::json(401, UNAUTHORIZED),
+                }),
+                (_, p) if p.starts_with("/v2/samples/") => {
+                    let bearer = format!("Bearer {}", common::server::ACCESS_TOKEN);
+                    if header("authorization") != Some(bearer.as_str()) {
+                        return Some(
+                            Reply::json(401, UNAUTHORIZED).header("www-authenticate", &challenge),
+                        );
+                    }
+                    image.serve(p)
+                }
+                _ => None,
+            }
+        }
+    })
+}
+
+/// A CA in `/etc/docker/certs.d/<login server>/`, where the daemon looks,
+/// removed again when dropped.
+struct CertsD(std::path::PathBuf);
+
+impl CertsD {
+    fn trust(acr: &FakeAcr) -> CertsD {
+        let dir = std::path::Path::new("/etc/docker/certs.d").join(acr.login_server());
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(acr.ca.pem_file(), dir.join("ca.crt")).unwrap();
+        CertsD(dir)
+    }
+}
+
+impl Drop for CertsD {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// docker's configuration after `az acr login`: the token user and the
+/// registry's refresh token for the login server.
+fn logged_in_config(acr: &FakeAcr) -> tempfile::TempDir {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!(
+        "00000000-0000-0000-0000-000000000000:{}",
+        common::server::REFRESH_TOKEN
+    ));
+    let config = format!(
+        r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#,
+        acr.login_server()
+    );
+    std::fs::write(dir.path().join("config.json"), config).unwrap();
+    dir
+}
+
+fn images(daemon: &Daemon) -> String {
+    let out = Command::new("docker")
+        .env("DOCKER_HOST", daemon.host())
+        .args(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+#[ignore = "needs root and dockerd; .ci/run runs it with --ignored"]
+fn the_real_daemon_pulls_over_verified_tls_or_names_the_trust_it_lacks() {
+    let acr = registry_with_image();
+    let ls = acr.login_server();
+    let pull = [
+        "--repository",
+        "samples/app",
+        "--image",
+        "v1",
+        "--yes",
+        "--json",
+    ];
+    // No --insecure-registry: the daemon verifies the registry's certificate.
+    let (proxy, log) = common::plain::connect_proxy();
+    let daemon = Daemon::start(&[], &[("HTTPS_PROXY", &format!("http://{proxy}"))]);
+    let config = logged_in_config(&acr);
+    let mut env = real_client(&acr, &daemon);
+    env.push(("DOCKER_CONFIG".into(), config.path().display().to_string()));
+
+    // The shell trusts the registry's CA (--ca-file); the daemon does not.
+    let out = acr.check_env(&pull, &env);
+    let check = out.check("registry.docker_pull");
+    assert_eq!(check["status"], "fail", "{}", out.stdout);
+    assert_eq!(check["code"], "CONNECTIVITY_SSL_ERROR", "{check}");
+    let said = check.to_string();
+    assert!(said.contains("x509"), "{said}");
+    assert!(
+        said.contains(&format!("/etc/docker/certs.d/{ls}/ca.crt")),
+        "{said}"
+    );
+    assert_eq!(
+        out.check("registry.image")["status"],
+        "pass",
+        "{}",
+        out.stdout
+    );
+
+    // With the CA in certs.d the daemon's own pull succeeds, and the image
+    // it brought in is removed again.
+    let _trust = CertsD::trust(&acr);
+    env.push(("ACR_HEALTH_SYSCONFDIR".into(), "/etc".into()));
+    let out = acr.check_env(&pull, &env);
+    out.assert_code(0);
+    let check = out.check("registry.docker_pull");
+    assert_eq!(check["status"], "pass", "{}", out.stdout);
+    assert!(check.to_string().contains("removed again"), "{check}");
+    let daemon_check = out.check("registry.docker_daemon").to_string();
+    assert!(daemon_check.contains("certs.d"), "{daemon_check}");
+    assert_eq!(out.check("registry.docker_credential")["status"], "pass");
+    assert!(
+        !images(&daemon).contains("samples/app"),
+        "{}",
+        images(&daemon)
+    );
+    assert!(
+        log.lock().unwrap().iter().any(|l| l.contains(&ls)),
+        "the daemon went through the proxy"
+    );
+    drop(daemon);
+}

@@ -51,6 +51,8 @@ fn hint(stderr: &str, login_server: &str) -> Option<String> {
     let s = stderr.to_ascii_lowercase();
     if s.contains("proxyconnect") {
         Some("The daemon's own proxy (its environment, e.g. a systemd drop-in for docker.service) failed; fix or remove it and restart the daemon.".into())
+    } else if s.contains("x509") || s.contains("certificate signed by unknown authority") {
+        Some(format!("The daemon checks the registry's certificate against the system's trust store and /etc/docker/certs.d/{login_server}/ca.crt, not this shell's (--ca-file, SSL_CERT_FILE, REQUESTS_CA_BUNDLE): put the CA that signed it (a TLS-inspecting proxy's root, for example) in one of them."))
     } else if s.contains("unauthorized") || s.contains("authentication required") {
         Some(format!("The daemon had no valid credential for '{login_server}': run 'az acr login' for this registry, or 'docker login {login_server}'."))
     } else {
