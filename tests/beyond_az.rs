@@ -566,3 +566,61 @@ fn containerds_mirrors_and_skipped_verification_for_the_login_server_are_reporte
     let out = acr.check(&["--json"]);
     assert_eq!(out.check("registry.containerd_hosts")["status"], "skip");
 }
+
+#[test]
+fn regional_endpoints_are_reached_each_by_its_own_name() {
+    use serde_json::json;
+    const EAST: &str = "myregistry.eastus.geo.azurecr.io";
+    const WEST: &str = "myregistry.westeurope.geo.azurecr.io";
+    let run = |west_in_dns: bool, enabled: &'static str| {
+        let acr = FakeAcr::with_arm(&[HOST, EAST, WEST, "127.0.0.1"], move |port| {
+            arm_handler(
+                vec![registry_doc(
+                    json!({"regionalEndpoints": enabled, "regionalEndpointHostNames": [format!("{EAST}:{port}"), format!("{WEST}:{port}")]}),
+                    json!(null),
+                )],
+                vec![],
+            )
+        });
+        acr.dns.a(EAST, "127.0.0.1");
+        if west_in_dns {
+            acr.dns.a(WEST, "127.0.0.1");
+        }
+        let out = acr.check_arm(&["--json"], true);
+        let hosts: Vec<String> = acr
+            .server
+            .requests_to("/v2/")
+            .iter()
+            .map(|r| r.host())
+            .collect();
+        (out, hosts, acr.server.port())
+    };
+    let (out, hosts, port) = run(true, "Enabled");
+    let check = out.check("registry.regional_endpoints");
+    assert_eq!(check["status"], "pass", "{check}");
+    assert_eq!(
+        check["message"],
+        format!("Regional endpoints {EAST}:{port}, {WEST}:{port} : OK")
+    );
+    for host in [EAST, WEST] {
+        assert!(hosts.contains(&format!("{host}:{port}")), "{hosts:?}");
+    }
+
+    let (out, _, _) = run(false, "Enabled");
+    out.assert_code(0);
+    let check = out.check("registry.regional_endpoints");
+    assert_eq!(check["status"], "warn", "{check}");
+    let message = check["message"].as_str().unwrap();
+    assert!(message.contains(&format!("'{WEST}:")), "{message}");
+    assert!(message.contains("NXDOMAIN"), "{message}");
+    assert!(
+        message.contains("az acr login --all-endpoints"),
+        "{message}"
+    );
+    assert!(!message.contains(EAST), "{message}");
+
+    let (out, hosts, _) = run(true, "Disabled");
+    let check = out.check("registry.regional_endpoints");
+    assert_eq!(check["status"], "skip", "{check}");
+    assert!(!hosts.iter().any(|h| h.contains(".geo.")), "{hosts:?}");
+}

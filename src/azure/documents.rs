@@ -38,6 +38,10 @@ pub struct RegistryProperties {
     pub data_endpoint_enabled: Option<bool>,
     #[serde(default)]
     pub data_endpoint_host_names: Vec<String>,
+    /// `Enabled` when each replica also answers at `<name>.<region>.geo.azurecr.io`.
+    pub regional_endpoints: Option<String>,
+    #[serde(default)]
+    pub regional_endpoint_host_names: Vec<String>,
     #[serde(default)]
     pub private_endpoint_connections: Vec<PrivateEndpointConnection>,
     pub encryption: Option<Encryption>,
@@ -233,6 +237,19 @@ impl Registry {
         rules
             .flat_map(|n| n.ip_rules.iter().map(|r| r.value.clone()))
             .collect()
+    }
+
+    /// The regional login servers, when regional endpoints are enabled.
+    pub fn regional_endpoints(&self) -> Vec<String> {
+        let enabled = self
+            .properties
+            .regional_endpoints
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("enabled"));
+        if !enabled {
+            return Vec::new();
+        }
+        self.properties.regional_endpoint_host_names.clone()
     }
 
     pub fn data_endpoints(&self) -> Vec<String> {

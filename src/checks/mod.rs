@@ -19,6 +19,7 @@ pub mod login_server;
 pub mod notary;
 pub mod own_version;
 pub mod private_endpoint;
+pub mod regional_endpoints;
 pub mod registry_chain;
 pub mod replicas;
 pub mod tls;

@@ -4,7 +4,8 @@
 //! (private endpoint DNS, data endpoints, customer-managed key).
 
 use super::super::{
-    arm, cmk, data_endpoints, login_server, private_endpoint, replicas, CheckId, Ctx,
+    arm, cmk, data_endpoints, login_server, private_endpoint, regional_endpoints, replicas,
+    CheckId, Ctx,
 };
 use crate::codes::ErrorCode;
 use crate::config::RegistryConfig;
@@ -166,7 +167,12 @@ pub async fn after_arm(
             ctx.skip_all(&[CheckId::PrivateEndpoint], &why);
         }
         ctx.skip_all(
-            &[CheckId::DataEndpoints, CheckId::Replicas, CheckId::Cmk],
+            &[
+                CheckId::DataEndpoints,
+                CheckId::Replicas,
+                CheckId::RegionalEndpoints,
+                CheckId::Cmk,
+            ],
             &why,
         );
         return;
@@ -175,6 +181,7 @@ pub async fn after_arm(
     tokio::join!(
         check_private_endpoints(ctx, reg, found, resolver),
         check_data_endpoints(ctx, reg, found, resolver),
+        check_regional_endpoints(ctx, reg, found, resolver),
         async {
             if ctx.wants(CheckId::Replicas) {
                 let chain = ctx.detail_strings(CheckId::Dns, "cname_chain");
@@ -226,5 +233,29 @@ async fn check_data_endpoints(
         };
         let work = async { (data_endpoints::check(&hosts, &dial).await, ()) };
         ctx.check(CheckId::DataEndpoints, work).await;
+    }
+}
+
+async fn check_regional_endpoints(
+    ctx: &Ctx,
+    reg: &RegistryConfig,
+    found: &arm::Found,
+    resolver: &Result<Resolver, DnsSetupError>,
+) {
+    let hosts = found.registry.regional_endpoints();
+    if hosts.is_empty() {
+        ctx.skip_all(
+            &[CheckId::RegionalEndpoints],
+            "the registry has no regional endpoints",
+        );
+    } else if let (true, Ok(resolver)) = (ctx.wants(CheckId::RegionalEndpoints), resolver) {
+        let dial = Dial {
+            resolver,
+            tls: &reg.tls,
+            proxies: &reg.proxies,
+            timeout: ctx.config.timeout,
+        };
+        let work = async { (regional_endpoints::check(&hosts, &dial).await, ()) };
+        ctx.check(CheckId::RegionalEndpoints, work).await;
     }
 }

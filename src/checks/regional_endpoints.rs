@@ -1,0 +1,65 @@
+//! Regional endpoints: with `regionalEndpoints` enabled every replica also
+//! answers as its own login server, `<name>.<region>.geo.azurecr.io`, which
+//! clients pin to for predictable routing or client-side failover. Each
+//! must resolve, accept TLS for its name and challenge `GET /v2/` as the
+//! login server does; all are asked at the same time.
+
+use super::CheckId;
+use crate::acr::www_authenticate;
+use crate::net::connection::{self, Dial};
+use crate::report::CheckResult;
+use crate::target::parse_login_server;
+use crate::untrusted::inline;
+
+async fn probe(host_port: &str, dial: &Dial<'_>) -> Result<(), String> {
+    let (host, port) = parse_login_server(host_port)?;
+    let mut conn = connection::open(&host, port, dial)
+        .await
+        .map_err(|e| e.to_string())?;
+    let r = conn
+        .send(http::Method::GET, "/v2/", &[], None, dial.timeout)
+        .await
+        .map_err(|e| e.to_string())?;
+    let bearer = r
+        .headers
+        .get_all(http::header::WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(www_authenticate::parse)
+        .any(|c| c.scheme == "bearer" && c.param("realm").is_some());
+    match r.status {
+        401 if bearer => Ok(()),
+        401 => Err("GET /v2/ answered 401 without a Bearer challenge".into()),
+        403 => Err("GET /v2/ answered 403 Forbidden: the registry's firewall or a network rule refuses this client there".into()),
+        status => Err(format!("GET /v2/ answered {status} instead of a 401 challenge")),
+    }
+}
+
+pub async fn check(hosts: &[String], dial: &Dial<'_>) -> CheckResult {
+    let id = CheckId::RegionalEndpoints;
+    let answers = futures_util::future::join_all(hosts.iter().map(|host| probe(host, dial))).await;
+    let failures: Vec<String> = hosts
+        .iter()
+        .zip(answers)
+        .filter_map(|(host, answer)| {
+            let why = answer.err()?;
+            Some(format!("'{}': {why}", inline(host).shown()))
+        })
+        .collect();
+    let r = if failures.is_empty() {
+        CheckResult::pass(id, format!("Regional endpoints {} : OK", hosts.join(", ")))
+    } else {
+        let mut w = CheckResult::warn(
+            id,
+            format!(
+                "Regional endpoint {} is not reachable from here: clients that log in to it or pull from it by name (docker login, az acr login --all-endpoints, a failover list) fail, though the global login server works.",
+                failures[0]
+            ),
+        );
+        for more in &failures[1..] {
+            w = w.with_note(format!("regional endpoint {more}"));
+        }
+        w
+    };
+    r.with_detail("hosts", hosts.to_vec())
+}
