@@ -80,8 +80,8 @@ pub struct CheckArgs {
     /// Report format on stdout: text (az's lines), json, jsonc (coloured
     /// JSON on a terminal), tsv or table (a line per check: status, id,
     /// code, duration), junit (XML, one test case per check, for CI test
-    /// reports), or none (only the exit code). Default: AZURE_CORE_OUTPUT
-    /// when it names one of these, else text.
+    /// reports), or none (only the exit code). Default: text, whatever
+    /// az's own output setting (az's check-health prints its lines then too).
     #[arg(short = 'o', long, value_enum, value_name = "FORMAT")]
     pub output: Option<OutputChoice>,
 
@@ -91,7 +91,8 @@ pub struct CheckArgs {
     pub query: Option<String>,
 
     /// Print only the error blocks (and the closing summary); nothing at
-    /// all on a healthy run. Also AZURE_CORE_ONLY_SHOW_ERRORS.
+    /// all on a healthy run. Also az's core.only_show_errors
+    /// (AZURE_CORE_ONLY_SHOW_ERRORS).
     #[arg(long)]
     pub only_show_errors: bool,
 

@@ -40,14 +40,6 @@ impl OutputFormat {
             OutputChoice::None => OutputFormat::None,
         }
     }
-
-    /// az's `AZURE_CORE_OUTPUT`, where it names a format acr-health has.
-    fn from_az(value: &str) -> Option<OutputFormat> {
-        <OutputChoice as clap::ValueEnum>::from_str(value.trim(), true)
-            .ok()
-            .filter(|c| *c != OutputChoice::Junit)
-            .map(OutputFormat::from_choice)
-    }
 }
 
 /// Everything the registry checks need, resolved before anything runs.
@@ -116,23 +108,24 @@ impl Config {
     /// error (exit 2), found before any network traffic.
     pub fn from_args(args: &CheckArgs) -> Result<Config, String> {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let az = AzConfig::load().map_err(|e| format!("Azure CLI configuration: {e}"))?;
+        // az's output setting (AZURE_CORE_OUTPUT, `az config set
+        // core.output`) does not change what `az acr check-health` prints:
+        // it logs its lines whatever the format. Only -o does here.
         let format = match (args.json, args.output) {
             (true, _) => OutputFormat::Json,
             (_, Some(choice)) => OutputFormat::from_choice(choice),
-            (_, None) => env("AZURE_CORE_OUTPUT")
-                .and_then(|v| OutputFormat::from_az(&v))
-                .unwrap_or(OutputFormat::Text),
+            (_, None) => OutputFormat::Text,
         };
         if let Some(q) = &args.query {
             jmespath::compile(q).map_err(|e| {
                 format!("--query: '{q}' is not a JMESPath expression ({})", e.reason)
             })?;
         }
-        let only_errors = args.only_show_errors
-            || env("AZURE_CORE_ONLY_SHOW_ERRORS").is_some_and(|v| is_true(&v));
+        let only_errors = args.only_show_errors || az.flag("core", "only_show_errors");
         remember_environment_secrets()?;
         Ok(Config {
-            registry: registry_config(args)?,
+            registry: registry_config(args, &az)?,
             ignore_errors: args.ignore_errors,
             yes: args.yes,
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
@@ -140,7 +133,7 @@ impl Config {
             skip: args.skip.clone(),
             docker_command: env("DOCKER_COMMAND"),
             format,
-            color: use_color(args.color),
+            color: use_color(args.color, az.flag("core", "no_color")),
             terminal: std::io::stdout().is_terminal(),
             only_errors,
             query: args.query.clone(),
@@ -178,8 +171,7 @@ impl Config {
 
 /// The registry part of the configuration; `None` when no registry is named
 /// (by -n, --login-server or az's default).
-fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
-    let az = AzConfig::load().map_err(|e| format!("Azure CLI configuration: {e}"))?;
+fn registry_config(args: &CheckArgs, az: &AzConfig) -> Result<Option<RegistryConfig>, String> {
     let mut notes = Vec::new();
     let name = match (&args.name, &args.login_server) {
         (Some(n), _) => Some(n.clone()),
@@ -233,11 +225,11 @@ fn registry_config(args: &CheckArgs) -> Result<Option<RegistryConfig>, String> {
     let subscription = args
         .subscription
         .as_deref()
-        .map(|s| az.subscription_id(s))
+        .map(|s| az.subscription_id(s, &target.cloud.name))
         .transpose()
         .map_err(|e| e.to_string())?;
     let arm = arm_target(args, &az, &target, password.is_some(), subscription);
-    let az_login = az_login(args, &arm);
+    let az_login = az_login(args, &arm, &target.cloud.name);
     Ok(Some(RegistryConfig {
         arm,
         target,
@@ -349,7 +341,11 @@ fn remember_environment_secrets() -> Result<(), String> {
 
 /// The Azure CLI's login for the subscription in use (or its default one),
 /// read once from its configuration folder.
-fn az_login(args: &CheckArgs, arm: &Result<ArmTarget, String>) -> Option<std::sync::Arc<AzLogin>> {
+fn az_login(
+    args: &CheckArgs,
+    arm: &Result<ArmTarget, String>,
+    cloud: &str,
+) -> Option<std::sync::Arc<AzLogin>> {
     if args.password.is_some() || args.password_stdin {
         return None;
     }
@@ -361,7 +357,7 @@ fn az_login(args: &CheckArgs, arm: &Result<ArmTarget, String>) -> Option<std::sy
         .as_secs();
     // Valid for the whole run (its deadline is 10 x --timeout), and 5 minutes.
     let margin = (args.timeout * 10).as_secs().max(300);
-    AzLogin::load(&dir, subscription, now + margin).map(std::sync::Arc::new)
+    AzLogin::load(&dir, subscription, cloud, now + margin).map(std::sync::Arc::new)
 }
 
 /// Where Resource Manager is asked about the registry, or why it is not.
@@ -385,7 +381,7 @@ fn arm_target(
     })?;
     let subscription = subscription
         .or_else(|| std::env::var("AZURE_SUBSCRIPTION_ID").ok().filter(|s| !s.trim().is_empty()))
-        .or_else(|| az.default_subscription.clone())
+        .or_else(|| az.default_subscription(&target.cloud.name))
         .ok_or_else(|| {
             "no subscription is known (pass --subscription, set AZURE_SUBSCRIPTION_ID or run az account set)".to_string()
         })?;
@@ -442,23 +438,16 @@ fn password_login(args: &CheckArgs) -> Result<Option<PasswordLogin>, String> {
     }
 }
 
-/// az's reading of a boolean setting.
-fn is_true(v: &str) -> bool {
-    matches!(
-        v.trim().to_ascii_lowercase().as_str(),
-        "1" | "true" | "yes" | "on"
-    )
-}
-
 /// `--color always` and `never` decide; `auto` follows anstream's reading
 /// of the terminal and the environment (`NO_COLOR`, `CLICOLOR`,
-/// `CLICOLOR_FORCE`, `TERM=dumb`), and az's `AZURE_CORE_NO_COLOR`.
-fn use_color(choice: ColorChoice) -> bool {
+/// `CLICOLOR_FORCE`, `TERM=dumb`), and az's `core.no_color`
+/// (`AZURE_CORE_NO_COLOR`).
+fn use_color(choice: ColorChoice, az_no_color: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::env::var_os("AZURE_CORE_NO_COLOR").is_none_or(|v| v.is_empty())
+            !az_no_color
                 && anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
         }
     }

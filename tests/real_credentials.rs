@@ -119,6 +119,45 @@ fn an_expired_cache_falls_back_to_az() {
 }
 
 #[test]
+fn without_a_readable_cache_az_is_asked_for_the_subscription_in_use() {
+    let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], |_| {
+        arm_handler(vec![registry_doc(json!({}), json!(null))], vec![])
+    });
+    az_answering(&acr);
+    let dir = az_logged_in(&acr, now() + 3600);
+    // Two logins: the default subscription is another account's, in
+    // another tenant; the cache is encrypted (msal_token_cache.bin).
+    const OTHER: &str = "99999999-8888-7777-6666-555555555555";
+    let profile = json!({"subscriptions": [
+        {"id": OTHER, "name": "Prod", "isDefault": true, "tenantId": "tenant-b",
+         "environmentName": "TestCloud", "user": {"name": "ops@fabrikam.com", "type": "user"}},
+        {"id": SUBSCRIPTION, "name": "Dev", "isDefault": false, "tenantId": TENANT,
+         "environmentName": "TestCloud", "user": {"name": "dev@contoso.com", "type": "user"}}
+    ]});
+    std::fs::write(
+        dir.path().join("azureProfile.json"),
+        format!("\u{feff}{profile}"),
+    )
+    .unwrap();
+    std::fs::remove_file(dir.path().join("msal_token_cache.json")).unwrap();
+    let env = vec![(
+        "AZURE_CONFIG_DIR".to_string(),
+        dir.path().display().to_string(),
+    )];
+    let out = acr.check_env(&["--json", "--subscription", "Dev"], &env);
+    out.assert_code(0);
+    let calls = acr.tools.calls("az");
+    assert!(!calls.is_empty());
+    for call in &calls {
+        assert!(
+            call.contains(&format!("--subscription {SUBSCRIPTION}")),
+            "{calls:?}"
+        );
+        assert!(!call.contains("--tenant"), "{calls:?}");
+    }
+}
+
+#[test]
 fn a_vm_managed_identity_is_found_with_no_flag() {
     let acr = FakeAcr::healthy();
     let token = aad_jwt(TENANT);

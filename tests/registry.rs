@@ -515,6 +515,74 @@ fn az_default_registry_and_cloud_are_used() {
 }
 
 #[test]
+fn az_settings_are_read_as_az_reads_them() {
+    let acr = FakeAcr::healthy();
+    // knack looks for local folders named as az's own folder is.
+    let root = tempfile::tempdir().unwrap();
+    let cfg = root.path().join(".azure");
+    std::fs::create_dir(&cfg).unwrap();
+    std::fs::write(cfg.join("config"), "[defaults]\nacr = globalreg\n").unwrap();
+    let dir = cfg.display().to_string();
+    // `az config set --local defaults.acr=…` in a parent of the working folder.
+    let project = acr.tools.home.path().join("project");
+    std::fs::create_dir_all(project.join(".azure")).unwrap();
+    std::fs::create_dir_all(project.join("src")).unwrap();
+    std::fs::write(
+        project.join(".azure/config"),
+        "[defaults]\nacr = localreg\n",
+    )
+    .unwrap();
+    let args = [
+        "check",
+        "--skip",
+        "environment",
+        "--dns-server",
+        &acr.dns.flag(),
+        "--json",
+        "--timeout",
+        "2",
+    ];
+    let path = acr.tools.path().display().to_string();
+    let name = |cwd: &std::path::Path, env: &[(&str, &str)]| {
+        let mut env = env.to_vec();
+        env.push(("AZURE_CONFIG_DIR", &dir));
+        common::run_in(&args, cwd, &path, &env).json()["registry"].clone()
+    };
+    assert_eq!(name(&project.join("src"), &[])["name"], "localreg");
+    assert_eq!(name(acr.tools.home.path(), &[])["name"], "globalreg");
+    // An empty AZURE_DEFAULTS_ACR turns az's default off.
+    let none = common::run_in(
+        &["check", "--skip", "environment", "--json"],
+        &project,
+        &path,
+        &[("AZURE_CONFIG_DIR", &dir), ("AZURE_DEFAULTS_ACR", "")],
+    );
+    assert!(none.json()["registry"].is_null(), "{}", none.stdout);
+    // AZURE_CLOUD_NAME overrides `[cloud] name`.
+    let china = name(
+        acr.tools.home.path(),
+        &[("AZURE_CLOUD_NAME", "AzureChinaCloud")],
+    );
+    assert_eq!(china["login_server"], "globalreg.azurecr.cn");
+
+    // `[core] only_show_errors` in az's file, as AZURE_CORE_ONLY_SHOW_ERRORS.
+    std::fs::write(cfg.join("config"), "[core]\nonly_show_errors = yes\n").unwrap();
+    let tools = Tools::healthy();
+    let quiet = run_with(&["check", "--yes"], &tools, &[("AZURE_CONFIG_DIR", &dir)]);
+    quiet.assert_code(0);
+    assert_eq!(quiet.stdout, "");
+    let loud = run_with(
+        &["check", "--yes"],
+        &tools,
+        &[
+            ("AZURE_CONFIG_DIR", &dir),
+            ("AZURE_CORE_ONLY_SHOW_ERRORS", "false"),
+        ],
+    );
+    loud.assert_stdout_has("Docker daemon status: available");
+}
+
+#[test]
 fn bad_registry_input_is_exit_2_without_traffic() {
     let acr = FakeAcr::healthy();
     let dns = acr.dns.flag();

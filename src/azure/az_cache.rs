@@ -16,6 +16,10 @@ pub struct AzLogin {
     /// Who is logged in (a user name or a service principal's app id).
     pub account: String,
     pub tenant: String,
+    /// The subscription whose login this is: az is asked for tokens of
+    /// that subscription's account and tenant (`--subscription`), which
+    /// need not be az's default one.
+    pub subscription: String,
     tokens: Vec<CachedToken>,
 }
 
@@ -52,6 +56,8 @@ struct Subscription {
     is_default: bool,
     #[serde(default)]
     tenant_id: String,
+    #[serde(default)]
+    environment_name: String,
     user: Option<User>,
 }
 
@@ -94,72 +100,40 @@ struct Account {
 
 impl AzLogin {
     /// The login of the subscription `wanted` (an id or a name), else of
-    /// az's default subscription, with its tokens valid until at least
-    /// `valid_until` (the end of the run, and some).
-    pub fn load(dir: &Path, wanted: Option<&str>, valid_until: u64) -> Option<AzLogin> {
+    /// az's default subscription, both in `cloud`, with the cached tokens
+    /// that stay valid until at least `valid_until` (the end of the run, and
+    /// some). A cache that cannot be read, or that cannot say which account
+    /// is meant, gives the login without tokens: az is then asked.
+    pub fn load(
+        dir: &Path,
+        wanted: Option<&str>,
+        cloud: &str,
+        valid_until: u64,
+    ) -> Option<AzLogin> {
         let read = |name: &str| crate::input_file::read(&dir.join(name)).ok();
         let profile = read("azureProfile.json")?;
         let profile: Profile =
             serde_json::from_str(String::from_utf8_lossy(&profile).trim_start_matches('\u{feff}'))
                 .ok()?;
-        let sub = profile.subscriptions.iter().find(|s| match wanted {
-            Some(w) => s.id.eq_ignore_ascii_case(w) || s.name.eq_ignore_ascii_case(w),
-            None => s.is_default,
+        let sub = profile.subscriptions.iter().find(|s| {
+            let in_cloud =
+                s.environment_name.is_empty() || s.environment_name.eq_ignore_ascii_case(cloud);
+            in_cloud
+                && match wanted {
+                    Some(w) => s.id.eq_ignore_ascii_case(w) || s.name.eq_ignore_ascii_case(w),
+                    None => s.is_default,
+                }
         })?;
         let user = sub.user.as_ref()?;
-        let cache: Cache = serde_json::from_slice(&read("msal_token_cache.json")?).ok()?;
-        let home = match user.kind.as_str() {
-            "user" => {
-                let mut homes: Vec<&str> = cache
-                    .account
-                    .values()
-                    .filter(|a| a.username.eq_ignore_ascii_case(&user.name))
-                    .map(|a| a.home_account_id.as_str())
-                    .collect();
-                homes.sort_unstable();
-                homes.dedup();
-                // Two accounts of one name (two tenants' guests): az itself
-                // asks which; here az is asked instead.
-                match homes.as_slice() {
-                    [one] => Some(one.to_string()),
-                    _ => return None,
-                }
-            }
-            _ => None,
-        };
-        let tokens = cache
-            .access_token
-            .into_values()
-            .filter(|e| e.realm.eq_ignore_ascii_case(&sub.tenant_id))
-            .filter(|e| match (&home, user.kind.as_str()) {
-                (Some(h), _) => e.home_account_id.as_deref() == Some(h.as_str()),
-                (None, "servicePrincipal") => e.client_id.eq_ignore_ascii_case(&user.name),
-                _ => false,
-            })
-            .filter(|e| {
-                e.expires_on
-                    .trim()
-                    .parse::<u64>()
-                    .is_ok_and(|t| t > valid_until)
-            })
-            .map(|e| CachedToken {
-                resources: e
-                    .target
-                    .split_whitespace()
-                    .map(|t| {
-                        t.trim_end_matches(".default")
-                            .trim_end_matches('/')
-                            .to_string()
-                            + "/"
-                    })
-                    .collect(),
-                secret: Secret::new(e.secret),
-            })
-            .collect();
+        let cache = read("msal_token_cache.json")
+            .and_then(|bytes| serde_json::from_slice::<Cache>(&bytes).ok());
         Some(AzLogin {
             account: user.name.clone(),
             tenant: sub.tenant_id.clone(),
-            tokens,
+            subscription: sub.id.clone(),
+            tokens: cache
+                .map(|c| cached_tokens(c, sub, user, valid_until))
+                .unwrap_or_default(),
         })
     }
 
@@ -204,6 +178,64 @@ impl AzLogin {
     }
 }
 
+/// The cache's tokens for `user` in the subscription's tenant, valid until
+/// `valid_until`.
+fn cached_tokens(
+    cache: Cache,
+    sub: &Subscription,
+    user: &User,
+    valid_until: u64,
+) -> Vec<CachedToken> {
+    let home = match user.kind.as_str() {
+        "user" => {
+            let mut homes: Vec<&str> = cache
+                .account
+                .values()
+                .filter(|a| a.username.eq_ignore_ascii_case(&user.name))
+                .map(|a| a.home_account_id.as_str())
+                .collect();
+            homes.sort_unstable();
+            homes.dedup();
+            // Two accounts of one name (two tenants' guests): az itself
+            // asks which; here az is asked instead.
+            match homes.as_slice() {
+                [one] => Some(one.to_string()),
+                _ => return Vec::new(),
+            }
+        }
+        _ => None,
+    };
+    cache
+        .access_token
+        .into_values()
+        .filter(|e| e.realm.eq_ignore_ascii_case(&sub.tenant_id))
+        .filter(|e| match (&home, user.kind.as_str()) {
+            (Some(h), _) => e.home_account_id.as_deref() == Some(h.as_str()),
+            (None, "servicePrincipal") => e.client_id.eq_ignore_ascii_case(&user.name),
+            _ => false,
+        })
+        .filter(|e| {
+            e.expires_on
+                .trim()
+                .parse::<u64>()
+                .is_ok_and(|t| t > valid_until)
+        })
+        .map(|e| CachedToken {
+            resources: e
+                .target
+                .split_whitespace()
+                .map(|t| {
+                    t.trim_end_matches(".default")
+                        .trim_end_matches('/')
+                        .to_string()
+                        + "/"
+                })
+                .collect(),
+            secret: Secret::new(e.secret),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,7 +264,7 @@ mod tests {
     fn finds_the_logged_in_accounts_arm_token_and_lets_it_stand_in() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), 10_000);
-        let login = AzLogin::load(dir.path(), None, 1_300).unwrap();
+        let login = AzLogin::load(dir.path(), None, "AzureCloud", 1_300).unwrap();
         let audience = "https://management.core.windows.net/";
         let arm = login
             .token_for("https://management.azure.com/.default", true, audience)
@@ -255,15 +287,15 @@ mod tests {
             (acr.token.expose(), acr.arm_audience),
             ("arm-token-SECRET", true)
         );
-        assert!(AzLogin::load(dir.path(), Some("dev"), 1_300).is_some());
-        assert!(AzLogin::load(dir.path(), Some("other-sub"), 1_300).is_none());
+        assert!(AzLogin::load(dir.path(), Some("dev"), "AzureCloud", 1_300).is_some());
+        assert!(AzLogin::load(dir.path(), Some("other-sub"), "AzureCloud", 1_300).is_none());
     }
 
     #[test]
     fn expired_or_torn_caches_serve_nothing() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), 1_100);
-        let login = AzLogin::load(dir.path(), None, 1_300).unwrap();
+        let login = AzLogin::load(dir.path(), None, "AzureCloud", 1_300).unwrap();
         assert!(login
             .token_for(
                 "https://management.azure.com/.default",
@@ -276,6 +308,14 @@ mod tests {
             "{\"AccessToken\": {",
         )
         .unwrap();
-        assert!(AzLogin::load(dir.path(), None, 1_300).is_none());
+        // The login is still known (az is asked for its subscription), without tokens.
+        let login = AzLogin::load(dir.path(), None, "AzureCloud", 1_300).unwrap();
+        assert!(!login.has_tokens());
+        assert_eq!(
+            (login.subscription.as_str(), login.tenant.as_str()),
+            ("sub-1", "tid")
+        );
+        // Another cloud's subscriptions are not az's in this one.
+        assert!(AzLogin::load(dir.path(), None, "AzureChinaCloud", 1_300).is_none());
     }
 }

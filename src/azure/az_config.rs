@@ -50,11 +50,29 @@ impl Ini {
 #[derive(Debug, Default, Clone)]
 pub struct AzConfig {
     pub config: Ini,
+    /// `.azure/config` files of the working folder and its parents, nearest
+    /// first (`az config set --local`): az reads its defaults from them.
+    pub local: Vec<Ini>,
     pub clouds: Ini,
-    /// The default subscription of `az account set` (azureProfile.json).
-    pub default_subscription: Option<String>,
-    /// Every subscription az knows: (id, name).
-    pub subscriptions: Vec<(String, String)>,
+    /// Every subscription az knows (azureProfile.json).
+    pub subscriptions: Vec<ProfileSubscription>,
+}
+
+/// One subscription of az's profile.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ProfileSubscription {
+    pub id: String,
+    pub name: String,
+    pub is_default: bool,
+    /// The cloud it belongs to (`environmentName`); az lists only the
+    /// active cloud's subscriptions.
+    pub cloud: String,
+}
+
+impl ProfileSubscription {
+    fn in_cloud(&self, cloud: &str) -> bool {
+        self.cloud.is_empty() || self.cloud.eq_ignore_ascii_case(cloud)
+    }
 }
 
 impl AzConfig {
@@ -82,81 +100,130 @@ impl AzConfig {
         let profile = read("azureProfile.json")?;
         Ok(AzConfig {
             config: ini(read("config")?),
+            local: local_configs(&dir)
+                .into_iter()
+                .map(|b| ini(Some(b)))
+                .collect(),
             clouds: ini(read("clouds.config")?),
-            default_subscription: profile.as_deref().and_then(default_subscription),
             subscriptions: profile.as_deref().map(subscriptions).unwrap_or_default(),
         })
     }
 
-    /// `az configure --defaults acr=NAME`, or `AZURE_DEFAULTS_ACR`.
+    /// The setting `section.key` as az (knack) reads it: the variable
+    /// `AZURE_<SECTION>_<KEY>` when it is set, even to nothing (which turns
+    /// the setting off), else az's configuration file.
+    pub fn setting(&self, section: &str, key: &str) -> Option<String> {
+        match std::env::var(env_name(section, key)) {
+            Ok(v) => Some(v).filter(|v| !v.trim().is_empty()),
+            Err(_) => self.config.get(section, key).map(str::to_string),
+        }
+    }
+
+    /// A boolean setting, read as configparser reads one (`true`, `yes`,
+    /// `on`, `1`).
+    pub fn flag(&self, section: &str, key: &str) -> bool {
+        self.setting(section, key).is_some_and(|v| is_true(&v))
+    }
+
+    /// `az configure --defaults acr=NAME`: `AZURE_DEFAULTS_ACR`, else the
+    /// nearest `.azure/config` of `az config set --local`, else az's own.
     pub fn default_registry(&self) -> Option<String> {
-        std::env::var("AZURE_DEFAULTS_ACR")
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .or_else(|| self.config.get("defaults", "acr").map(str::to_string))
+        if let Ok(v) = std::env::var(env_name("defaults", "acr")) {
+            return Some(v).filter(|v| !v.trim().is_empty());
+        }
+        let local = self.local.iter().find_map(|ini| ini.get("defaults", "acr"));
+        local
+            .or_else(|| self.config.get("defaults", "acr"))
+            .map(str::to_string)
     }
 
-    /// The cloud az is set to (`az cloud set`).
-    pub fn cloud_name(&self) -> Option<&str> {
-        self.config.get("cloud", "name")
+    /// The cloud az is set to (`az cloud set`, or `AZURE_CLOUD_NAME`).
+    pub fn cloud_name(&self) -> Option<String> {
+        self.setting("cloud", "name")
+    }
+
+    /// The subscription of `az account set` in `cloud`.
+    pub fn default_subscription(&self, cloud: &str) -> Option<String> {
+        let mut in_cloud = self.subscriptions.iter().filter(|s| s.in_cloud(cloud));
+        in_cloud.find(|s| s.is_default).map(|s| s.id.clone())
+    }
+
+    /// `--subscription` as az takes it: an id, or the name of a
+    /// subscription az knows in `cloud` (resolved from its profile, no
+    /// network).
+    pub fn subscription_id(&self, given: &str, cloud: &str) -> Result<String, UnknownSubscription> {
+        let known = || self.subscriptions.iter().filter(|s| s.in_cloud(cloud));
+        let by_id = known().find(|s| s.id.eq_ignore_ascii_case(given));
+        let by_name = || {
+            let named = known().find(|s| s.name == given);
+            named.or_else(|| known().find(|s| s.name.eq_ignore_ascii_case(given)))
+        };
+        match by_id.or_else(by_name) {
+            Some(s) => Ok(s.id.clone()),
+            None if looks_like_id(given) => Ok(given.to_string()),
+            None => Err(UnknownSubscription(given.to_string())),
+        }
     }
 }
 
-/// The subscription marked `isDefault` in az's azureProfile.json (which az
-/// writes with a byte-order mark).
-fn default_subscription(bytes: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(bytes);
-    let doc: serde_json::Value = serde_json::from_str(text.trim_start_matches('\u{feff}')).ok()?;
-    doc["subscriptions"]
-        .as_array()?
-        .iter()
-        .find(|s| s["isDefault"].as_bool() == Some(true))?["id"]
-        .as_str()
-        .map(str::to_string)
+fn env_name(section: &str, key: &str) -> String {
+    format!(
+        "AZURE_{}_{}",
+        section.to_ascii_uppercase(),
+        key.to_ascii_uppercase()
+    )
 }
 
-/// Every (id, name) in az's azureProfile.json.
-fn subscriptions(bytes: &[u8]) -> Vec<(String, String)> {
+/// az's reading of a boolean setting.
+pub fn is_true(v: &str) -> bool {
+    matches!(
+        v.trim().to_ascii_lowercase().as_str(),
+        "1" | "true" | "yes" | "on"
+    )
+}
+
+/// The `.azure/config` files from the working folder up to the root,
+/// nearest first, stopping at az's own folder `dir` (as knack does).
+fn local_configs(dir: &std::path::Path) -> Vec<Vec<u8>> {
+    let Ok(cwd) = std::env::current_dir() else {
+        return Vec::new();
+    };
+    let name = dir.file_name().unwrap_or(std::ffi::OsStr::new(".azure"));
+    let mut found = Vec::new();
+    for folder in cwd.ancestors() {
+        let candidate = folder.join(name);
+        if candidate == dir {
+            break;
+        }
+        if let Ok(Some(bytes)) = input_file::read_if_present(&candidate.join("config")) {
+            found.push(bytes);
+        }
+    }
+    found
+}
+
+/// Every subscription in az's azureProfile.json (which az writes with a
+/// byte-order mark).
+fn subscriptions(bytes: &[u8]) -> Vec<ProfileSubscription> {
     let text = String::from_utf8_lossy(bytes);
     let Ok(doc) = serde_json::from_str::<serde_json::Value>(text.trim_start_matches('\u{feff}'))
     else {
         return Vec::new();
     };
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
     doc["subscriptions"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(|s| {
-            Some((
-                s["id"].as_str()?.to_string(),
-                s["name"].as_str().unwrap_or("").to_string(),
-            ))
+            Some(ProfileSubscription {
+                id: s["id"].as_str()?.to_string(),
+                name: text(&s["name"]),
+                is_default: s["isDefault"].as_bool() == Some(true),
+                cloud: text(&s["environmentName"]),
+            })
         })
         .collect()
-}
-
-impl AzConfig {
-    /// `--subscription` as az takes it: an id, or the name of a
-    /// subscription az knows (resolved from its profile, no network).
-    pub fn subscription_id(&self, given: &str) -> Result<String, UnknownSubscription> {
-        let by_id = self
-            .subscriptions
-            .iter()
-            .find(|(id, _)| id.eq_ignore_ascii_case(given));
-        let by_name = || {
-            let named = self.subscriptions.iter().find(|(_, name)| name == given);
-            named.or_else(|| {
-                self.subscriptions
-                    .iter()
-                    .find(|(_, n)| n.eq_ignore_ascii_case(given))
-            })
-        };
-        match by_id.or_else(by_name) {
-            Some((id, _)) => Ok(id.clone()),
-            None if looks_like_id(given) => Ok(given.to_string()),
-            None => Err(UnknownSubscription(given.to_string())),
-        }
-    }
 }
 
 /// `--subscription` names a subscription az does not know.
@@ -183,13 +250,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_default_subscription_with_bom() {
-        let profile = "\u{feff}{\"subscriptions\":[{\"id\":\"a\",\"isDefault\":false},{\"id\":\"b\",\"isDefault\":true}]}";
+    fn reads_default_subscription_with_bom_in_the_active_cloud() {
+        let profile = "\u{feff}{\"subscriptions\":[{\"id\":\"a\",\"isDefault\":false},{\"id\":\"b\",\"isDefault\":true,\"environmentName\":\"AzureCloud\"},{\"id\":\"c\",\"name\":\"China\",\"isDefault\":true,\"environmentName\":\"AzureChinaCloud\"}]}";
+        let az = AzConfig {
+            subscriptions: subscriptions(profile.as_bytes()),
+            ..Default::default()
+        };
+        assert_eq!(az.default_subscription("AzureCloud").as_deref(), Some("b"));
         assert_eq!(
-            default_subscription(profile.as_bytes()).as_deref(),
-            Some("b")
+            az.default_subscription("AzureChinaCloud").as_deref(),
+            Some("c")
         );
-        assert_eq!(default_subscription(b"{}"), None);
+        assert_eq!(
+            az.subscription_id("china", "AzureChinaCloud").as_deref(),
+            Ok("c")
+        );
+        assert!(az.subscription_id("china", "AzureCloud").is_err());
+        assert!(subscriptions(b"{}").is_empty());
     }
 
     #[test]

@@ -97,7 +97,8 @@ impl Cloud {
     /// `--cloud`, else the cloud az is set to, else AzureCloud. A name that
     /// is neither built in nor registered with az is an error.
     pub fn select(flag: Option<&str>, az: &AzConfig) -> Result<Cloud, UnknownCloud> {
-        let name = flag.or(az.cloud_name()).unwrap_or("AzureCloud");
+        let configured = az.cloud_name();
+        let name = flag.or(configured.as_deref()).unwrap_or("AzureCloud");
         Cloud::builtin(name)
             .or_else(|| Cloud::custom(name, az))
             .or_else(|| {

@@ -93,9 +93,11 @@ pub struct CredentialSetup {
     pub timeout: Duration,
     /// The Azure CLI's cached tokens, read once.
     pub az_login: Option<Arc<AzLogin>>,
-    /// The tenant of the subscription in use, for `az account
-    /// get-access-token` (az's default tenant may be another).
-    pub az_tenant: Option<String>,
+    /// The subscription in use, for `az account get-access-token
+    /// --subscription`: az then answers for that subscription's account
+    /// and tenant, which need not be its default ones (and a managed
+    /// identity login refuses `--tenant`).
+    pub az_subscription: Option<String>,
     /// The instance metadata service, probed once at the start of the run.
     pub imds: Arc<Imds>,
 }
@@ -274,7 +276,7 @@ impl CredentialSetup {
                     executor: Some(Arc::new(BoundedExecutor {
                         timeout: self.timeout,
                     })),
-                    tenant_id: self.az_tenant.clone(),
+                    subscription: self.az_subscription.clone(),
                     ..Default::default()
                 };
                 azure_identity::AzureCliCredential::new(Some(options))

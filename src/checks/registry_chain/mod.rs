@@ -94,7 +94,7 @@ pub async fn run(ctx: &Ctx) {
         client: client.clone(),
         timeout,
         az_login: reg.az_login.clone(),
-        az_tenant: reg.az_login.as_ref().map(|l| l.tenant.clone()),
+        az_subscription: reg.az_login.as_ref().map(|l| l.subscription.clone()),
         imds: imds.clone(),
     };
     let wants_aad = reg.password.is_none()
