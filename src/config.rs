@@ -202,7 +202,7 @@ fn registry_config(args: &CheckArgs, az: &AzConfig) -> Result<Option<RegistryCon
             }
         },
     };
-    let cloud = Cloud::select(args.cloud.as_deref(), &az).map_err(|e| e.to_string())?;
+    let cloud = Cloud::select(args.cloud.as_deref(), az).map_err(|e| e.to_string())?;
     let mut target = target::resolve(name.as_deref(), args.login_server.as_deref(), cloud)?;
     notes.append(&mut target.notes);
     target.notes = notes;
@@ -228,7 +228,7 @@ fn registry_config(args: &CheckArgs, az: &AzConfig) -> Result<Option<RegistryCon
         .map(|s| az.subscription_id(s, &target.cloud.name))
         .transpose()
         .map_err(|e| e.to_string())?;
-    let arm = arm_target(args, &az, &target, password.is_some(), subscription);
+    let arm = arm_target(args, az, &target, password.is_some(), subscription);
     let az_login = az_login(args, &arm, &target.cloud.name);
     Ok(Some(RegistryConfig {
         arm,
