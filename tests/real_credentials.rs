@@ -186,6 +186,59 @@ fn a_vm_managed_identity_is_found_with_no_flag() {
 }
 
 #[test]
+fn a_vm_with_a_user_assigned_identity_is_asked_for_azure_client_id() {
+    let acr = FakeAcr::healthy();
+    let body: &'static str = Box::leak(
+        json!({"access_token": aad_jwt(TENANT), "expires_on": "4070908800", "resource": "https://containerregistry.azure.net", "token_type": "Bearer"})
+            .to_string()
+            .into_boxed_str(),
+    );
+    let (imds, log) = common::plain::http_server(200, body);
+    const MI: &str = "44444444-3333-2222-1111-000000000000";
+    let env = vec![
+        (
+            "AZURE_POD_IDENTITY_AUTHORITY_HOST".to_string(),
+            format!("http://{imds}"),
+        ),
+        ("AZURE_CLIENT_ID".to_string(), MI.to_string()),
+    ];
+    acr.check_env(&["--json"], &env).assert_code(0);
+    let asked = log.lock().unwrap().join("\n");
+    assert!(asked.contains(&format!("client_id={MI}")), "{asked}");
+}
+
+#[test]
+fn a_configured_service_principal_that_fails_is_not_replaced_by_the_az_login() {
+    let body: &'static str = Box::leak(
+        json!({"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.\r\nTrace ID: 0f1e\r\nCorrelation ID: 9a8b\r\nTimestamp: 2026-12-02 10:00:00Z", "error_codes": [7000215]})
+            .to_string()
+            .into_boxed_str(),
+    );
+    let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |_| {
+        let arm = arm_handler(vec![registry_doc(json!({}), json!(null))], vec![]);
+        move |r: &common::server::Request| {
+            if r.path.ends_with("/oauth2/v2.0/token") {
+                return Some(common::server::Reply::json(401, body));
+            }
+            arm(r)
+        }
+    });
+    az_answering(&acr);
+    let dir = az_logged_in(&acr, now() + 3600);
+    let mut env = acr.sp_env();
+    env.push(("AZURE_CONFIG_DIR".into(), dir.path().display().to_string()));
+    let out = acr.check_env(&[], &env);
+    out.assert_code(1).assert_error_block(
+        "CREDENTIAL_NOT_FOUND_ERROR",
+        "AADSTS7000215 (service principal (AZURE_CLIENT_SECRET)): the client secret is wrong",
+    );
+    out.assert_stdout_has("so no other identity was tried in its place")
+        .assert_stdout_lacks("expected a borrowed string")
+        .assert_stdout_lacks("Azure CLI login");
+    assert!(acr.server.requests_to("/oauth2/exchange").is_empty());
+}
+
+#[test]
 fn off_azure_with_no_credential_the_probe_costs_at_most_a_second() {
     let acr = FakeAcr::healthy();
     // Nothing listens where the metadata service would be.

@@ -61,12 +61,22 @@ impl AadToken {
 #[derive(Clone, Debug, Default)]
 pub struct NoCredential {
     pub tried: Vec<(AuthSource, String)>,
+    /// A source the environment configures failed, and the search stopped
+    /// there: as with the Azure SDKs' credential chains, a broken service
+    /// principal is reported rather than replaced by whatever identity
+    /// happens to be logged in.
+    pub stopped_at: Option<AuthSource>,
 }
 
 impl NoCredential {
     pub fn describe(&self) -> String {
         if self.tried.is_empty() {
-            return "No Azure credential was found: no service principal or workload identity variables, no Azure CLI login, and no managed identity endpoint or instance metadata service.".to_string();
+            let mut text = "No Azure credential was found: no service principal or workload identity variables, no Azure CLI login, and no managed identity endpoint or instance metadata service.".to_string();
+            if let Some(unsupported) = unsupported_variables() {
+                text.push(' ');
+                text.push_str(&unsupported);
+            }
+            return text;
         }
         let each: Vec<String> = self
             .tried
@@ -74,6 +84,9 @@ impl NoCredential {
             .map(|(s, why)| format!("{}: {why}", s.label()))
             .collect();
         let mut text = format!("No credential gave a token. Tried: {}", each.join("; "));
+        if let Some(source) = self.stopped_at {
+            text.push_str(&format!("\nThe {} is configured in this environment, so no other identity was tried in its place (fix it, or unset its variables to use another).", source.label()));
+        }
         // Azure AD's own code, in words: what happened and what to do.
         for (source, why) in &self.tried {
             if let Some((code, meaning)) = super::aadsts::explain_in(why) {
@@ -121,6 +134,19 @@ pub enum Unavailable {
     /// The Azure SDK refused the configuration, in its own words.
     #[error("{0}")]
     Sdk(String),
+}
+
+/// Azure SDK variables for credentials acr-health does not take, named so
+/// that a certificate service principal is not silently passed over.
+fn unsupported_variables() -> Option<String> {
+    let set = |name: &str| env(name).is_some();
+    if set("AZURE_CLIENT_CERTIFICATE_PATH") {
+        Some("AZURE_CLIENT_CERTIFICATE_PATH is set, but a service principal's certificate is not a credential acr-health uses: log in with it through az (az login --service-principal --certificate …), or give the service principal a client secret (AZURE_CLIENT_SECRET).".into())
+    } else if set("AZURE_USERNAME") {
+        Some("AZURE_USERNAME is set, but a user's password is not a credential acr-health uses (Azure AD blocks it under multi-factor authentication): run az login.".into())
+    } else {
+        None
+    }
 }
 
 fn az_on_path() -> bool {
@@ -209,7 +235,7 @@ impl CredentialSetup {
                 }
             }
             AuthSource::ManagedIdentity if env("IDENTITY_ENDPOINT").is_none() => {
-                let client_id = env("AZURE_CLIENT_ID").filter(|_| self.mode == source);
+                let client_id = self.managed_identity_client_id();
                 let got = self
                     .imds
                     .token(&self.client, scope, client_id.as_deref())
@@ -284,8 +310,8 @@ impl CredentialSetup {
                     .map_err(sdk)
             }
             AuthSource::ManagedIdentity => {
-                let user_assigned = client_id
-                    .filter(|_| self.mode == AuthSource::ManagedIdentity)
+                let user_assigned = self
+                    .managed_identity_client_id()
                     .map(azure_identity::UserAssignedId::ClientId);
                 let options = azure_identity::ManagedIdentityCredentialOptions {
                     user_assigned_id: user_assigned,
@@ -315,8 +341,38 @@ impl CredentialSetup {
                 Ok(token) => return Ok(token),
                 Err(why) => failures.tried.push((source, why.0)),
             }
+            if self.mode == AuthSource::Auto && self.configured(source) {
+                failures.stopped_at = Some(source);
+                break;
+            }
         }
         Err(failures)
+    }
+
+    /// Whether the environment sets up `source` completely: a service
+    /// principal or workload identity (every variable present).
+    fn configured(&self, source: AuthSource) -> bool {
+        let all = |names: &[&str]| names.iter().all(|n| env(n).is_some());
+        match source {
+            AuthSource::ServicePrincipal => {
+                all(&["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"])
+            }
+            AuthSource::WorkloadIdentity => all(&[
+                "AZURE_TENANT_ID",
+                "AZURE_CLIENT_ID",
+                "AZURE_FEDERATED_TOKEN_FILE",
+            ]),
+            _ => false,
+        }
+    }
+
+    /// The user-assigned managed identity to ask for: `AZURE_CLIENT_ID`,
+    /// as the Azure SDKs read it, unless it names a service principal or
+    /// workload identity configured beside it.
+    fn managed_identity_client_id(&self) -> Option<String> {
+        let other =
+            env("AZURE_CLIENT_SECRET").is_some() || env("AZURE_FEDERATED_TOKEN_FILE").is_some();
+        env("AZURE_CLIENT_ID").filter(|_| self.mode == AuthSource::ManagedIdentity || !other)
     }
 
     /// A token for the registry's own audience from the Azure CLI itself,
@@ -345,8 +401,39 @@ fn one_line(s: &str) -> String {
         .filter(|l| !l.is_empty() && !l.starts_with("To troubleshoot"))
         .collect::<Vec<_>>()
         .join(" ");
-    match text.split_once(" authentication failed. ") {
+    let text = match text.split_once(" authentication failed. ") {
         Some((who, rest)) if who.ends_with("Credential") && !who.contains(' ') => rest.to_string(),
         _ => text,
+    };
+    unwrap_parse_error(&text).unwrap_or(text)
+}
+
+/// Azure AD's real error descriptions carry `\r\n` (before their Trace
+/// ID), which azure_identity fails to read as a borrowed string; its
+/// message then quotes the whole description. The description is what
+/// Azure AD said: it is kept, without the parser's words or the trace lines.
+fn unwrap_parse_error(text: &str) -> Option<String> {
+    let (before, quoted) = text.split_once("invalid type: string \"")?;
+    let (description, _) = quoted.rsplit_once("\", expected a borrowed string")?;
+    let description: String = serde_json::from_str(&format!("\"{description}\""))
+        .unwrap_or_else(|_| description.to_string());
+    let said = description
+        .split(['\r', '\n'])
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Trace ID:"))
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some(format!("{before}{said}"))
+}
+
+#[cfg(test)]
+mod parse_error_tests {
+    use super::*;
+
+    #[test]
+    fn azure_ad_descriptions_are_freed_from_parser_noise() {
+        let sdk = r#"ClientSecretCredential authentication failed. invalid type: string "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 0f1e\r\nCorrelation ID: 9a8b", expected a borrowed string at line 1 column 293"#;
+        assert_eq!(one_line(sdk), "AADSTS7000215: Invalid client secret provided.");
     }
 }
