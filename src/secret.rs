@@ -81,7 +81,18 @@ pub fn scrub_with<'a, 'b>(text: &'a str, secrets: impl Iterator<Item = &'b str>)
         return Cow::Borrowed(text);
     }
     let mut ranges = Vec::new();
-    let encoded: Vec<Encoded> = secrets.iter().flat_map(|s| Encoded::of(s)).collect();
+    // A secret is sent form-encoded; an echo may base64 or hex that form.
+    let forms: Vec<String> = secrets
+        .iter()
+        .map(|s| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>())
+        .filter(|f| !secrets.contains(&f.as_str()))
+        .collect();
+    let encoded: Vec<Encoded> = secrets
+        .iter()
+        .copied()
+        .chain(forms.iter().map(String::as_str))
+        .flat_map(Encoded::of)
+        .collect();
     for view in View::ALL {
         let (decoded, map) = view.decode(text.as_bytes());
         for needle in secrets.iter().map(|s| s.as_bytes()) {
@@ -212,16 +223,24 @@ enum View {
     JsonPercent,
     /// JSON escapes, then form decoding (a form body quoted in JSON).
     JsonForm,
+    /// `%XX` twice: a percent-encoded secret (as this run sends it in a
+    /// form body, `~` as `%7E`) that a server percent-encoded again when it
+    /// quoted the request back.
+    PercentPercent,
+    /// `%XX`, then form decoding: a form body quoted back percent-encoded.
+    PercentForm,
 }
 
 impl View {
-    const ALL: [View; 6] = [
+    const ALL: [View; 8] = [
         View::Raw,
         View::Percent,
         View::Form,
         View::Json,
         View::JsonPercent,
         View::JsonForm,
+        View::PercentPercent,
+        View::PercentForm,
     ];
 
     /// The decoded bytes, and for each decoded byte (and one past the end)
@@ -236,11 +255,21 @@ impl View {
             View::JsonPercent | View::JsonForm => {
                 let (json, map) = json_decode(text);
                 let plus_is_space = matches!(self, View::JsonForm);
-                let (decoded, inner) = percent_decode(&json, plus_is_space);
-                (decoded, inner.into_iter().map(|i| map[i]).collect())
+                then(percent_decode(&json, plus_is_space), &map)
+            }
+            View::PercentPercent | View::PercentForm => {
+                let (once, map) = percent_decode(text, false);
+                let plus_is_space = matches!(self, View::PercentForm);
+                then(percent_decode(&once, plus_is_space), &map)
             }
         }
     }
+}
+
+/// A second decoding's bytes, with its offsets carried back through the
+/// first decoding's `map` to the original text.
+fn then((decoded, inner): (Vec<u8>, Vec<usize>), map: &[usize]) -> (Vec<u8>, Vec<usize>) {
+    (decoded, inner.into_iter().map(|i| map[i]).collect())
 }
 
 fn hex_byte(two: &[u8]) -> Option<u8> {
@@ -353,6 +382,24 @@ mod tests {
             assert_eq!(masked(&format!("x={echo}&y"), s), "x=****&y", "{echo}");
         }
         assert_eq!(masked("nothing here", s), "nothing here");
+    }
+
+    #[test]
+    fn masks_a_form_body_quoted_back_percent_encoded() {
+        let s = "Qx8Q~SECRET+/=pa ss";
+        let form: String = url::form_urlencoded::byte_serialize(s.as_bytes()).collect();
+        let sent = format!("grant_type=password&password={form}&x=1");
+        let twice: String = url::form_urlencoded::byte_serialize(sent.as_bytes()).collect();
+        let percent =
+            percent_encoding::utf8_percent_encode(&sent, percent_encoding::NON_ALPHANUMERIC)
+                .to_string();
+        for echo in [twice, percent] {
+            let out = masked(&format!("body={echo}"), s);
+            assert!(!out.contains("SECRET"), "{out}");
+            assert!(out.contains("****"), "{out}");
+        }
+        let tilde = "Qx8Q%257ESECRET";
+        assert_eq!(masked(&format!("[{tilde}]"), "Qx8Q~SECRET"), "[****]");
     }
 
     #[test]

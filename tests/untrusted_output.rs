@@ -27,13 +27,20 @@ fn encodings(secret: &str) -> Vec<String> {
     let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
     let json = serde_json::to_string(secret).unwrap();
     let json = json[1..json.len() - 1].to_string();
+    use base64::Engine;
+    let twice: String = url::form_urlencoded::byte_serialize(form.as_bytes()).collect();
+    let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
     vec![
         secret.to_string(),
         form.clone(),
         form.replace('+', "%20"),
         form.to_ascii_lowercase(),
+        twice,
         json.clone(),
         json.replace('/', "\\/"),
+        base64::engine::general_purpose::STANDARD.encode(secret),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret),
+        hex,
     ]
 }
 
@@ -108,14 +115,28 @@ fn assert_clean_everywhere(run: impl Fn(&[&str]) -> Run, expect_text: &str) {
 /// The whole request as a hostile server echoes it: body, form fields decoded,
 /// every header.
 fn echo(r: &Request) -> String {
+    use base64::Engine;
     let form: Vec<String> = url::form_urlencoded::parse(r.body.as_bytes())
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
+    // Each field's value base64-encoded, as a gateway that logs them would.
+    let b64: Vec<String> = url::form_urlencoded::parse(r.body.as_bytes())
+        .map(|(k, v)| {
+            let (std, url) = (
+                base64::engine::general_purpose::STANDARD.encode(v.as_bytes()),
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.as_bytes()),
+            );
+            format!("{k}={std},{url}")
+        })
+        .collect();
+    let quoted: String = url::form_urlencoded::byte_serialize(r.body.as_bytes()).collect();
+    let hex: String = r.body.bytes().map(|b| format!("{b:02x}")).collect();
     let headers: Vec<String> = r.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
     format!(
-        "{HOSTILE} body={} form={} headers={}",
+        "{HOSTILE} body={} form={} quoted={quoted} b64={} hex={hex} headers={}",
         r.body,
         form.join(" "),
+        b64.join(" "),
         headers.join(" | ")
     )
 }

@@ -434,6 +434,9 @@ mod parse_error_tests {
     #[test]
     fn azure_ad_descriptions_are_freed_from_parser_noise() {
         let sdk = r#"ClientSecretCredential authentication failed. invalid type: string "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 0f1e\r\nCorrelation ID: 9a8b", expected a borrowed string at line 1 column 293"#;
-        assert_eq!(one_line(sdk), "AADSTS7000215: Invalid client secret provided.");
+        assert_eq!(
+            one_line(sdk),
+            "AADSTS7000215: Invalid client secret provided."
+        );
     }
 }
