@@ -379,6 +379,15 @@ fn arm_target(
             target.cloud.name
         )
     })?;
+    // A bearer token goes to Resource Manager: never over plain HTTP, even
+    // to this host (plain HTTP is for managed identity endpoints only).
+    if !url::Url::parse(&endpoint).is_ok_and(|u| u.scheme() == "https") {
+        return Err(format!(
+            "the cloud '{}' names Resource Manager at {}, which is not an https URL; no token is sent to it",
+            target.cloud.name,
+            crate::untrusted::inline(&endpoint)
+        ));
+    }
     let subscription = subscription
         .or_else(|| std::env::var("AZURE_SUBSCRIPTION_ID").ok().filter(|s| !s.trim().is_empty()))
         .or_else(|| az.default_subscription(&target.cloud.name))

@@ -492,3 +492,33 @@ fn the_tokens_do_not_wait_for_resource_manager() {
     assert_eq!(out.check("registry.arm")["status"], "pass");
     assert_eq!(out.check("registry.access_token")["status"], "pass");
 }
+
+#[test]
+fn a_resource_manager_endpoint_over_plain_http_gets_no_token() {
+    let (plain, log) = common::plain::http_server(200, "{}");
+    let acr = FakeAcr::healthy();
+    let cfg = acr.arm_config();
+    let me = format!("https://127.0.0.1:{}", acr.server.port());
+    std::fs::write(
+        cfg.path().join("clouds.config"),
+        format!("[TestCloud]\nendpoint_resource_manager = http://{plain}/\nendpoint_active_directory = {me}\nendpoint_active_directory_resource_id = https://management.core.windows.net/\nsuffix_acr_login_server_endpoint = .azurecr.io\n"),
+    )
+    .unwrap();
+    let mut env = acr.sp_env();
+    env.push(("AZURE_CONFIG_DIR".into(), cfg.path().display().to_string()));
+    let mut args = acr.args();
+    args.push("--json".into());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let out = common::run_with(&args, &acr.tools, &env);
+    let arm = out.check("registry.arm");
+    assert_eq!(arm["status"], "skip", "{arm}");
+    assert!(
+        arm["message"]
+            .as_str()
+            .unwrap()
+            .contains("not an https URL"),
+        "{arm}"
+    );
+    assert!(log.lock().unwrap().is_empty(), "{:?}", log.lock().unwrap());
+}
