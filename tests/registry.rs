@@ -803,6 +803,51 @@ fn https_proxy_is_used_and_reported_unless_no_proxy() {
     );
 }
 
+/// A proxy that answers every CONNECT with 407 and `Proxy-Authenticate`
+/// headers of `schemes`.
+fn proxy_wanting(schemes: &'static [&'static str]) -> std::net::SocketAddr {
+    use std::io::{BufRead, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                line.clear();
+            }
+            let mut answer = String::from("HTTP/1.1 407 Proxy Authentication Required\r\n");
+            for scheme in schemes {
+                answer.push_str(&format!("Proxy-Authenticate: {scheme}\r\n"));
+            }
+            answer.push_str("Content-Length: 0\r\nConnection: close\r\n\r\n");
+            let mut s = stream;
+            let _ = s.write_all(answer.as_bytes());
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_proxy_that_wants_authentication_says_so_and_which_kinds() {
+    let acr = FakeAcr::healthy();
+    let windows_only = proxy_wanting(&["Negotiate", "NTLM"]);
+    let mut env = acr.sp_env();
+    env.push(("HTTPS_PROXY".into(), format!("http://{windows_only}")));
+    let out = acr.check_env(&[], &env);
+    out.assert_code(1).assert_error_block(
+        "CONNECTIVITY_CHALLENGE_ERROR",
+        &format!("proxy http://{windows_only} wants authentication (407) (it offers Negotiate, NTLM): the proxy URL carries no credentials"),
+    );
+    out.assert_text_has("a proxy that takes only Negotiate or NTLM needs a local relay");
+    let basic = proxy_wanting(&["Basic realm=\"corp\""]);
+    env.last_mut().unwrap().1 = format!("http://me:{PASSWORD}@{basic}");
+    let out = acr.check_env(&[], &env);
+    out.assert_code(1)
+        .assert_text_has("wants authentication (407) (it offers Basic): it refused the user name and password in the proxy URL")
+        .assert_stdout_lacks("relay");
+}
+
 #[test]
 fn password_from_stdin() {
     let acr = FakeAcr::healthy();

@@ -83,6 +83,14 @@ pub enum ProxyError {
     Timeout { proxy: String },
     #[error("proxy {proxy}: {source}")]
     Io { proxy: String, source: IoFailure },
+    /// 407: the proxy wants credentials, or refused the ones sent.
+    #[error("{}", proxy_auth(.proxy, .schemes, *.sent))]
+    AuthenticationRequired {
+        proxy: String,
+        /// The schemes of its `Proxy-Authenticate` headers.
+        schemes: Untrusted,
+        sent: bool,
+    },
     /// The proxy answered CONNECT with something else than 200.
     #[error("proxy {proxy} refused the tunnel to {target}: {}", answer_or_none(.answer))]
     Refused {
@@ -90,6 +98,26 @@ pub enum ProxyError {
         target: String,
         answer: Untrusted,
     },
+}
+
+fn proxy_auth(proxy: &str, schemes: &Untrusted, sent: bool) -> String {
+    let asks = if schemes.is_empty() {
+        String::new()
+    } else {
+        format!(" (it offers {schemes})")
+    };
+    let what = if sent {
+        "it refused the user name and password in the proxy URL"
+    } else {
+        "the proxy URL carries no credentials; give them as http://user:password@proxy:port in HTTPS_PROXY (and in the docker daemon's proxy setting)"
+    };
+    let only_windows = schemes.to_string().to_ascii_lowercase();
+    let relay = if !only_windows.is_empty() && !only_windows.contains("basic") {
+        "; a proxy that takes only Negotiate or NTLM needs a local relay (such as cntlm or px) for docker as well"
+    } else {
+        ""
+    };
+    format!("proxy {proxy} wants authentication (407){asks}: {what}{relay}")
 }
 
 fn answer_or_none(answer: &Untrusted) -> String {

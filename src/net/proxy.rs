@@ -21,7 +21,7 @@ pub struct Proxy {
 impl Proxy {
     /// The URL without credentials, for messages.
     pub fn display(&self) -> String {
-        format!("http://{}:{}", self.host, self.port)
+        format!("http://{}", super::origin::authority(&self.host, self.port))
     }
 
     pub fn authorization(&self) -> Option<&str> {
@@ -132,6 +132,20 @@ pub async fn tunnel(
         .split_whitespace()
         .nth(1)
         .is_some_and(|code| code == "200");
+    let code = status_line.split_whitespace().nth(1).unwrap_or_default();
+    if code == "407" {
+        let schemes: Vec<&str> = head
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .filter(|(k, _)| k.trim().eq_ignore_ascii_case("proxy-authenticate"))
+            .filter_map(|(_, v)| v.split_whitespace().next())
+            .collect();
+        return Err(ProxyError::AuthenticationRequired {
+            proxy: shown,
+            schemes: Untrusted::new(schemes.join(", ")),
+            sent: proxy.authorization().is_some(),
+        });
+    }
     if !ok {
         return Err(ProxyError::Refused {
             proxy: shown,
