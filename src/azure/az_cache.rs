@@ -316,6 +316,16 @@ mod tests {
             ("sub-1", "tid")
         );
         // Another cloud's subscriptions are not az's in this one.
+        let profile = std::fs::read_to_string(dir.path().join("azureProfile.json")).unwrap();
+        std::fs::write(
+            dir.path().join("azureProfile.json"),
+            profile.replace(
+                "\"isDefault\"",
+                "\"environmentName\":\"AzureCloud\",\"isDefault\"",
+            ),
+        )
+        .unwrap();
+        assert!(AzLogin::load(dir.path(), None, "AzureCloud", 1_300).is_some());
         assert!(AzLogin::load(dir.path(), None, "AzureChinaCloud", 1_300).is_none());
     }
 }

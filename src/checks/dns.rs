@@ -41,21 +41,22 @@ pub async fn check(
         )
     });
     match answer {
-        Err(failure) => {
-            let mut detail = format!("'{host}': {failure}; asked {}.", resolver.description);
-            if let Some(Ok(os_addrs)) = &os {
-                if !os_addrs.is_empty() {
-                    detail.push_str(&format!(
-                        " The operating system's resolver answers {}, so the two disagree (a hosts entry or a VPN resolver?).",
-                        join(os_addrs)
-                    ));
-                }
+        Err(failure) => match os {
+            // az and most programs resolve through the operating system:
+            // where it answers, the registry is found, and the run goes on
+            // to those addresses.
+            Some(Ok(os_addrs)) if !os_addrs.is_empty() => {
+                let r = os_only(host, &failure, &os_addrs, &resolver.description);
+                (r, Some(os_addrs))
             }
-            let r = CheckResult::fail(id, ErrorCode::ConnectivityDnsError, detail)
-                .with_detail("resolver", resolver.description.clone())
-                .with_detail("answer", failure.to_string());
-            (r, None)
-        }
+            _ => {
+                let detail = format!("'{host}': {failure}; asked {}.", resolver.description);
+                let r = CheckResult::fail(id, ErrorCode::ConnectivityDnsError, detail)
+                    .with_detail("resolver", resolver.description.clone())
+                    .with_detail("answer", failure.to_string());
+                (r, None)
+            }
+        },
         Ok(answer) => {
             let r = describe(host, &answer, resolver, os.as_ref());
             (r, Some(answer.addresses))
@@ -77,6 +78,23 @@ pub fn through_proxy(failed: CheckResult, proxy: &Proxy) -> CheckResult {
     .with_note(failed.message.replace('\n', " "));
     r.details.extend(failed.details);
     r.with_detail("proxy", proxy.display())
+}
+
+/// Only the operating system's resolver (hosts file, NSS modules, a VPN's
+/// scoped resolver) finds `host`; the DNS servers of the system
+/// configuration do not.
+fn os_only(host: &str, failure: &dns::DnsFailure, os: &[IpAddr], asked: &str) -> CheckResult {
+    CheckResult::warn(
+        CheckId::Dns,
+        format!("DNS lookup to {host} at IP {} : OK", os[0]),
+    )
+    .with_note(format!(
+        "found by the operating system's resolver only: {asked} answers {failure}; programs that ask the DNS servers of /etc/resolv.conf themselves (some container runtimes, kubelet's image pulls through CoreDNS) may not find the registry"
+    ))
+    .with_detail("os_addresses", json!(os.iter().map(|a| a.to_string()).collect::<Vec<_>>()))
+    .with_detail("addresses", json!(os.iter().map(|a| a.to_string()).collect::<Vec<_>>()))
+    .with_detail("resolver", asked.to_string())
+    .with_detail("answer", failure.to_string())
 }
 
 fn join(addrs: &[IpAddr]) -> String {
@@ -160,4 +178,23 @@ fn describe(
         }
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_only_the_operating_system_finds_is_a_warning_with_its_address() {
+        let ip: IpAddr = "10.1.2.3".parse().unwrap();
+        let r = os_only(
+            "r.azurecr.io",
+            &dns::DnsFailure::NxDomain,
+            &[ip],
+            "the system's DNS servers (127.0.0.53)",
+        );
+        assert_eq!(r.status, crate::report::Status::Warn);
+        assert_eq!(r.message, "DNS lookup to r.azurecr.io at IP 10.1.2.3 : OK");
+        assert_eq!(r.code, None);
+    }
 }
