@@ -72,6 +72,47 @@ fn docker_in_the_current_directory_is_refused_and_not_run() {
     );
 }
 
+/// `podman version --format json` of a local podman 4.3 (Debian 12): no
+/// daemon, so no `Server`.
+const PODMAN_VERSION_LOCAL: &str = r#"{"Client":{"APIVersion":"4.3.1","Version":"4.3.1","GoVersion":"go1.19.8","GitCommit":"","BuiltTime":"Thu Jan  1 00:00:00 1970","Built":0,"OsArch":"linux/amd64","Os":"linux"}}"#;
+
+#[test]
+fn a_local_podman_has_no_daemon_and_is_asked_with_ps_as_az_does() {
+    let tools = Tools::new();
+    tools.helm(HELM3).notary(NOTARY_OLD);
+    tools.add(
+        "podman",
+        &[
+            answer("version", PODMAN_VERSION_LOCAL),
+            answer("ps", ""),
+            answer("pull", DOCKER_PULL_OK),
+        ],
+    );
+    let out = run(&["check", "--yes"], &tools);
+    out.assert_code(0)
+        .assert_stdout_has("Podman daemon status: available")
+        .assert_stdout_has("Podman version: 4.3.1, platform linux/amd64")
+        .assert_stdout_has("Podman pull of 'mcr.microsoft.com/mcr/hello-world:latest' : OK");
+    assert!(tools.calls("podman").iter().any(|c| c.starts_with("ps")));
+    // podman that cannot run containers is the daemon error, in its words.
+    let broken = Tools::new();
+    broken.add(
+        "podman",
+        &[
+            answer("version", PODMAN_VERSION_LOCAL),
+            failing(
+                "ps",
+                "",
+                "Error: cannot set up namespace using newuidmap",
+                125,
+            ),
+        ],
+    );
+    run(&["check"], &broken)
+        .assert_code(1)
+        .assert_error_block("DOCKER_DAEMON_ERROR", "cannot set up namespace");
+}
+
 #[test]
 fn docker_command_variable_and_podman_fallback() {
     let tools = Tools::new();

@@ -19,7 +19,12 @@ pub const PULL_IMAGE: &str = "mcr.microsoft.com/mcr/hello-world:latest";
 
 /// Output when the image exists but has no variant for this platform, which
 /// still proves that pulling works.
-const WRONG_PLATFORM: &str = "no matching manifest for";
+/// What the pull says for an image of another platform: az's words
+/// (Windows containers mode), and docker's on Linux.
+const WRONG_PLATFORM: [&str; 2] = [
+    "cannot be used on this platform",
+    "no matching manifest for",
+];
 
 const CHAIN: [CheckId; 4] = [
     CheckId::DockerCommand,
@@ -214,14 +219,27 @@ async fn daemon_and_version(
     Some((daemon, version, took))
 }
 
-fn daemon_available() -> CheckResult {
-    CheckResult::pass(CheckId::DockerDaemon, "Docker daemon status: available")
+/// How az names the client in its lines: `Docker`, or `Podman`.
+pub fn title(docker: &Path) -> &'static str {
+    let name = docker.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if name.to_ascii_lowercase().starts_with("podman") {
+        "Podman"
+    } else {
+        "Docker"
+    }
+}
+
+fn daemon_available(docker: &str) -> CheckResult {
+    CheckResult::pass(
+        CheckId::DockerDaemon,
+        format!("{} daemon status: available", title(Path::new(docker))),
+    )
 }
 
 fn judge_ps(docker: &str, out: Result<ToolOutput, RunError>) -> CheckResult {
     let id = CheckId::DockerDaemon;
     match out {
-        Ok(out) if out.success => daemon_available(),
+        Ok(out) if out.success => daemon_available(docker),
         Ok(out) => CheckResult::fail(
             id,
             ErrorCode::DockerDaemonError,
@@ -267,7 +285,7 @@ fn judge_version_output(
             ErrorCode::DockerVersionError,
             format!("'{docker} version' gave no version information: {shown}"),
         );
-        return (out.success.then(daemon_available), version);
+        return (out.success.then(|| daemon_available(docker)), version);
     };
     match (&info.server, &info.client) {
         (Some(server), client) => {
@@ -276,7 +294,7 @@ fn judge_version_output(
             let shown = client.as_ref().unwrap_or(server);
             let mut version = CheckResult::pass(
                 CheckId::DockerVersion,
-                format!("Docker version: {}", shown.describe()),
+                format!("{} version: {}", title(Path::new(docker)), shown.describe()),
             )
             .with_detail("client_version", shown.version.clone())
             .with_detail("platform", shown.platform.clone())
@@ -286,7 +304,18 @@ fn judge_version_output(
                 version =
                     version.with_note(format!("the daemon runs Docker {}", server.describe()));
             }
-            (Some(daemon_available()), version)
+            (Some(daemon_available(docker)), version)
+        }
+        // Local podman has no daemon: its version names no server, and
+        // `podman ps` says whether containers can be run, as az asks it.
+        (None, Some(c)) if title(Path::new(docker)) == "Podman" => {
+            let version = CheckResult::pass(
+                CheckId::DockerVersion,
+                format!("Podman version: {}", c.describe()),
+            )
+            .with_detail("client_version", c.version.clone())
+            .with_detail("platform", c.platform.clone());
+            (None, version)
         }
         (None, client) => {
             let daemon = CheckResult::fail(
@@ -304,7 +333,8 @@ fn judge_version_output(
             let version = CheckResult::pass(
                 CheckId::DockerVersion,
                 format!(
-                    "Docker version: {} (client; daemon unavailable)",
+                    "{} version: {} (client; daemon unavailable)",
+                    title(Path::new(docker)),
                     c.describe()
                 ),
             )
@@ -348,9 +378,9 @@ async fn pull(ctx: &Ctx, docker: &Path) {
     };
     let mut result = match out {
         Ok(out) if out.success => {
-            CheckResult::pass(id, format!("Docker pull of '{PULL_IMAGE}' : OK"))
+            CheckResult::pass(id, format!("{} pull of '{PULL_IMAGE}' : OK", title(docker)))
         }
-        Ok(out) if out.stderr.contains(WRONG_PLATFORM) => CheckResult::warn(
+        Ok(out) if WRONG_PLATFORM.iter().any(|w| out.stderr.contains(w)) => CheckResult::warn(
             id,
             format!("Image '{PULL_IMAGE}' can be pulled but cannot be used on this platform"),
         ),
