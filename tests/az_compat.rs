@@ -64,8 +64,24 @@ fn cloud_shell_skips_the_environment_checks_as_az_does() {
             .contains("Azure Cloud Shell"),
         "{docker}"
     );
-    // Outside Cloud Shell the same machine has a docker error.
-    run_with(&["check"], &tools, &[]).assert_code(1);
+    // az's one line for them, and its line for a run without a registry.
+    let text = run_with(&["check"], &tools, &[("ACC_CLOUD", "1")]);
+    assert_eq!(
+        text.stdout.lines().take(2).collect::<Vec<_>>(),
+        [
+            "Environment checks are not supported in Azure Cloud Shell.",
+            "Registry name must be provided to check connectivity."
+        ],
+        "{}",
+        text.stdout
+    );
+    // Outside Cloud Shell the same machine has a docker error, and az's
+    // last sentence when it stops at one.
+    run_with(&["check"], &tools, &[])
+        .assert_code(1)
+        .assert_stdout_has(
+            "Please refer to https://aka.ms/acr/errors#docker_command_error for more information.",
+        );
 }
 
 #[test]

@@ -363,7 +363,10 @@ async fn pull(ctx: &Ctx, docker: &Path) {
         }
         let question = format!("This will pull the image {PULL_IMAGE}. Proceed? (y/n): ");
         if !ctx.ask_yes_no(&question).await {
-            ctx.record(CheckResult::skip(id, "Docker pull declined at the prompt"));
+            ctx.record(CheckResult::skip(
+                id,
+                "declined at the prompt. Skipping pull check.",
+            ));
             return;
         }
     }

@@ -195,12 +195,26 @@ fn granted_actions(token: &str, repository: &str) -> Option<Vec<String>> {
     )
 }
 
+/// az's line for a token asked for a repository: `Fetch access token for
+/// repository 'R' in registry 'L' : OK`.
+fn for_repository(mut result: CheckResult, repository: &str) -> CheckResult {
+    if result.status == crate::report::Status::Pass {
+        result.message = result.message.replacen(
+            "Fetch access token for registry ",
+            &format!("Fetch access token for repository '{repository}' in registry "),
+            1,
+        );
+    }
+    result
+}
+
 /// Reports which of pull, push, delete and metadata the token grants on the
 /// repository (ACR answers 200 with a smaller grant rather than refusing),
 /// and fails when a required one is missing.
 pub fn check_grant(result: CheckResult, access: &Secret, wanted: &Wanted) -> CheckResult {
     let Some(granted) = granted_actions(access.expose(), wanted.repository) else {
-        return result.with_note("the access token's grants could not be read (not a JWT)");
+        return for_repository(result, wanted.repository)
+            .with_note("the access token's grants could not be read (not a JWT)");
     };
     let has = |a: &str| granted.iter().any(|g| g == a || g == "*");
     let missing: Vec<String> = REPOSITORY_ACTIONS
@@ -210,7 +224,7 @@ pub fn check_grant(result: CheckResult, access: &Secret, wanted: &Wanted) -> Che
         .collect();
     let lacking: Vec<&String> = wanted.required.iter().filter(|a| !has(a)).collect();
     if lacking.is_empty() {
-        let mut r = result
+        let mut r = for_repository(result, wanted.repository)
             .with_detail("granted_actions", granted.clone())
             .with_detail("missing_actions", missing.clone());
         if !missing.is_empty() {

@@ -2,6 +2,7 @@
 //! `az acr check-health` keep working, plus the cause of each error.
 
 use super::{detail_text, terminal_text, Renderer};
+use crate::check_id::CheckId;
 use crate::report::{CheckResult, CutShort, Report, Status};
 use anstyle::{AnsiColor, Style};
 use std::io::{self, Write};
@@ -136,16 +137,68 @@ impl Text {
     }
 }
 
+/// az's line for a run without a registry, and for Cloud Shell.
+const NO_REGISTRY: &str = "Registry name must be provided to check connectivity.";
+const CLOUD_SHELL: &str = "Environment checks are not supported in Azure Cloud Shell.";
+
+impl Text {
+    /// Every check that ran, with az's lines where az says something
+    /// instead: one line for the environment checks Cloud Shell skips, and
+    /// the line saying no registry was named, where the registry checks go.
+    fn checks(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let quiet = self.only_errors;
+        let (mut cloud_shell_said, mut no_registry_said) = (false, false);
+        for check in report.checks.iter().filter(|c| !c.stopped) {
+            let environment = check.id.is_environment();
+            if !quiet
+                && report.registry.is_none()
+                && !no_registry_said
+                && check.id.index() > CheckId::CliVersion.index()
+            {
+                writeln!(out, "{NO_REGISTRY}")?;
+                no_registry_said = true;
+            }
+            if environment
+                && check.status == Status::Skip
+                && check.message.contains("Azure Cloud Shell")
+            {
+                if !quiet && !cloud_shell_said {
+                    writeln!(out, "{CLOUD_SHELL}")?;
+                }
+                cloud_shell_said = true;
+                continue;
+            }
+            self.check(check, out)?;
+        }
+        if !quiet && report.registry.is_none() && !no_registry_said {
+            writeln!(out, "{NO_REGISTRY}")?;
+        }
+        Ok(())
+    }
+}
+
 impl Renderer for Text {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         // As az with --only-show-errors: a healthy run says nothing.
         if self.only_errors && report.healthy {
             return Ok(());
         }
-        for check in report.checks.iter().filter(|c| !c.stopped) {
-            self.check(check, out)?;
-        }
+        self.checks(report, out)?;
         let stopped = report.checks.iter().filter(|c| c.stopped).count();
+        if stopped > 0 {
+            // az's last words when it stops at an error.
+            if let Some(code) = report
+                .checks
+                .iter()
+                .find_map(|c| c.code.filter(|_| c.status == Status::Fail))
+            {
+                let code = code.to_string().to_ascii_lowercase();
+                writeln!(
+                    out,
+                    "Please refer to https://aka.ms/acr/errors#{code} for more information."
+                )?;
+            }
+        }
         if stopped > 0 && !self.only_errors {
             let text = format!(
                 "Stopped after the first error: {stopped} more check{} not shown. Run with --ignore-errors to run and see every check.",

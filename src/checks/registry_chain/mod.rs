@@ -261,12 +261,17 @@ fn check_grant(
     access: &crate::secret::Secret,
     found: Option<&arm::Found>,
 ) -> CheckResult {
-    let Some(repository) = reg.repository.as_deref() else {
-        return r;
-    };
     let abac = found
         .and_then(|f| f.registry.role_assignment_mode())
         .is_some_and(|m| m.to_ascii_lowercase().contains("abac"));
+    let Some(repository) = reg.repository.as_deref() else {
+        // az's note for a registry whose permissions are per repository.
+        return if abac && r.status == crate::report::Status::Pass {
+            r.with_note("Note: Please run the command with the '--repository' flag to check your read and write access to a specific repository.")
+        } else {
+            r
+        };
+    };
     let wanted = token::Wanted {
         repository,
         abac,
