@@ -9,10 +9,13 @@
 //! `cargo bench --bench user_paths` (RUNS=N to change the number of runs).
 //!
 //! The registry's proxy listens on 127.0.0.1:443 so that the login server
-//! is the plain `myregistry.azurecr.io` a user has (this needs root; without
-//! it `--login-server` names the port, and the run says so). Names are
-//! resolved by a real DNS server on loopback given with `--dns-server`: the
-//! system resolver cannot be pointed at it without changing the machine.
+//! is the plain `myregistry.azurecr.io` a user has, and names are resolved
+//! by the system resolver, as users have it: the benchmark runs in a mount
+//! namespace of its own, where `/etc/resolv.conf` names a real DNS server
+//! on loopback port 53 (one for each latency, 127.0.0.1 and 127.0.0.2).
+//! The machine's own configuration is untouched. Both need root; without it
+//! `--login-server` names the port and `--dns-server` the server, and the
+//! run says so.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -52,6 +55,9 @@ impl Path {
 struct World {
     ca: Ca,
     dns: DnsServer,
+    /// The DNS server is on port 53 and the system resolver is pointed at
+    /// it while this world is timed.
+    system_resolver: bool,
     _server: HttpsServer,
     _proxies: Vec<LatencyProxy>,
     /// `None` when the registry's proxy is on 443.
@@ -74,7 +80,55 @@ fn bind_registry() -> (std::net::TcpListener, Option<u16>) {
     }
 }
 
-fn world(one_way: Duration) -> World {
+/// A mount namespace of this process's own (made before any thread
+/// exists, so that every later thread and child shares it), where
+/// `/etc/resolv.conf` can be replaced without touching the machine's.
+fn private_mounts() -> bool {
+    // SAFETY: plain system calls on static, NUL-terminated strings.
+    unsafe {
+        libc::unshare(libc::CLONE_NEWNS) == 0
+            && libc::mount(
+                c"none".as_ptr(),
+                c"/".as_ptr(),
+                std::ptr::null(),
+                libc::MS_REC | libc::MS_PRIVATE,
+                std::ptr::null(),
+            ) == 0
+    }
+}
+
+/// Points this namespace's system resolver at `dns` (port 53).
+fn use_resolver(dns: &DnsServer, dir: &std::path::Path) {
+    let file = dir.join(format!("resolv.conf.{}", dns.addr.ip()));
+    std::fs::write(
+        &file,
+        format!(
+            "nameserver {}\noptions timeout:2 attempts:1\n",
+            dns.addr.ip()
+        ),
+    )
+    .unwrap();
+    let target = c"/etc/resolv.conf";
+    let source = std::ffi::CString::new(file.display().to_string()).unwrap();
+    // SAFETY: system calls on NUL-terminated strings that outlive them.
+    unsafe {
+        libc::umount2(target.as_ptr(), libc::MNT_DETACH);
+        assert_eq!(
+            libc::mount(
+                source.as_ptr(),
+                target.as_ptr(),
+                std::ptr::null(),
+                libc::MS_BIND,
+                std::ptr::null(),
+            ),
+            0,
+            "bind-mounting {} on /etc/resolv.conf",
+            file.display()
+        );
+    }
+}
+
+fn world(one_way: Duration, dns_ip: Option<&str>) -> World {
     let ca = Ca::new("acr-health bench root");
     let cert = ca.issue(&[HOST, "127.0.0.1"]);
     let (reg_listener, registry_port) = bind_registry();
@@ -102,12 +156,15 @@ fn world(one_way: Duration) -> World {
         LatencyProxy::start(aad_listener, server.addr, one_way),
         LatencyProxy::start(imds_listener, imds, one_way),
     ];
-    let dns = DnsServer::start();
+    let on_53 = dns_ip.and_then(|ip| DnsServer::start_on(&format!("{ip}:53")));
+    let system_resolver = on_53.is_some();
+    let dns = on_53.unwrap_or_else(DnsServer::start);
     dns.a(HOST, "127.0.0.1");
     dns.set_delay(one_way * 2);
     let w = World {
         ca,
         dns,
+        system_resolver,
         _server: server,
         _proxies: proxies,
         registry_port,
@@ -158,8 +215,10 @@ fn cloud_config(dir: &std::path::Path, aad_port: u16) {
 fn command(w: &World, path: Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_acr-health"));
     cmd.args(["check", "--yes", "-n", REGISTRY])
-        .args(["--dns-server", &w.dns.flag()])
         .args(["--ca-file", &w.ca.pem_file().display().to_string()]);
+    if !w.system_resolver {
+        cmd.args(["--dns-server", &w.dns.flag()]);
+    }
     if let Some(port) = w.registry_port {
         cmd.args(["--login-server", &format!("{HOST}:{port}")]);
     }
@@ -229,6 +288,13 @@ fn check_the_path(w: &World, path: Path) {
     };
     assert_eq!(credential, expected, "{path:?}");
     assert_eq!(report["healthy"], true, "{path:?}");
+    if w.system_resolver {
+        let dns = check("registry.dns");
+        assert!(
+            dns["details"]["os_addresses"].is_array() && !w.dns.asked().is_empty(),
+            "{path:?}: the system resolver did not ask the benchmark's DNS server: {dns}"
+        );
+    }
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -272,17 +338,37 @@ fn main() {
         .unwrap_or(11)
         .max(5);
     let d = Duration::from_millis(20);
-    let (w0, w20) = (world(Duration::ZERO), world(d));
+    let private = private_mounts();
+    let ips = |ip| private.then_some(ip);
+    let (w0, w20) = (
+        world(Duration::ZERO, ips("127.0.0.1")),
+        world(d, ips("127.0.0.2")),
+    );
     if w0.registry_port.is_some() {
         println!("note: 127.0.0.1:443 is not available (not root?): --login-server names the registry's port");
     }
+    if !(w0.system_resolver && w20.system_resolver) {
+        println!(
+            "note: no mount namespace or port 53 (not root?): --dns-server names the DNS server"
+        );
+    }
+    let resolv_dir = tempfile::tempdir().unwrap();
     println!("acr-health on the paths users take: {runs} runs per figure, median wall time");
     let mut sp_at_zero = Duration::ZERO;
+    let timed = |w: &World, path: Path| {
+        if w.system_resolver {
+            use_resolver(&w.dns, resolv_dir.path());
+        }
+        time_runs(runs, || command(w, path))
+    };
     for path in [Path::ServicePrincipal, Path::AzLogin, Path::ManagedIdentity] {
+        if w0.system_resolver {
+            use_resolver(&w0.dns, resolv_dir.path());
+        }
         check_the_path(&w0, path);
         std::fs::remove_file(w0.tools.path().join("az.calls")).ok();
-        let t0 = time_runs(runs, || command(&w0, path));
-        let t20 = time_runs(runs, || command(&w20, path));
+        let t0 = timed(&w0, path);
+        let t20 = timed(&w20, path);
         let az_ran = w0.tools.calls("az").len() + w20.tools.calls("az").len();
         let round_trips = (t20.as_secs_f64() - t0.as_secs_f64()) / (2.0 * d.as_secs_f64());
         if path == Path::ServicePrincipal {

@@ -42,13 +42,26 @@ impl DnsServer {
         // UDP and TCP on one port: take a free UDP port and retry until the
         // same TCP port is free too.
         let (udp, tcp, addr) = (0..50)
-            .find_map(|_| {
-                let udp = UdpSocket::bind("127.0.0.1:0").ok()?;
-                let addr = udp.local_addr().ok()?;
-                let tcp = TcpListener::bind(addr).ok()?;
-                Some((udp, tcp, addr))
-            })
+            .find_map(|_| Self::bind("127.0.0.1:0"))
             .expect("a free UDP+TCP port on 127.0.0.1");
+        Self::serve(udp, tcp, addr)
+    }
+
+    /// A server on exactly `addr` (port 53 for a system resolver, which
+    /// asks no other port), if it is free.
+    pub fn start_on(addr: &str) -> Option<DnsServer> {
+        let (udp, tcp, addr) = Self::bind(addr)?;
+        Some(Self::serve(udp, tcp, addr))
+    }
+
+    fn bind(addr: &str) -> Option<(UdpSocket, TcpListener, SocketAddr)> {
+        let udp = UdpSocket::bind(addr).ok()?;
+        let addr = udp.local_addr().ok()?;
+        let tcp = TcpListener::bind(addr).ok()?;
+        Some((udp, tcp, addr))
+    }
+
+    fn serve(udp: UdpSocket, tcp: TcpListener, addr: SocketAddr) -> DnsServer {
         let zone = Arc::new(Mutex::new(Zone::default()));
         let z = zone.clone();
         std::thread::spawn(move || {
