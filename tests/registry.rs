@@ -849,6 +849,36 @@ fn a_proxy_that_wants_authentication_says_so_and_which_kinds() {
 }
 
 #[test]
+fn a_missing_intermediate_and_a_certificate_without_names_are_told_apart() {
+    let root = Ca::new("acr-health test root");
+    let issuing = root.intermediate("Corp Issuing CA 07");
+    // The leaf alone: the root is trusted (--ca-file), the link is missing.
+    let leaf = issuing.issue(&[HOST, "127.0.0.1"]);
+    let acr = FakeAcr::with_cert(root, leaf, |_| None);
+    acr.check(&[]).assert_code(1).assert_error_block(
+        "CONNECTIVITY_SSL_ERROR",
+        "The server sent no intermediate certificate with it: if 'CN=Corp Issuing CA 07' is an intermediate CA under a root this machine trusts, the server's chain is incomplete",
+    );
+    // With its intermediate the same leaf is trusted.
+    let root = Ca::new("acr-health test root");
+    let issuing = root.intermediate("Corp Issuing CA 07");
+    let mut leaf = issuing.issue(&[HOST, "127.0.0.1"]);
+    leaf.chain.push(issuing.der());
+    let acr = FakeAcr::with_cert(root, leaf, |_| None);
+    let out = acr.check(&["--verbose"]);
+    out.assert_code(0)
+        .assert_text_has(&format!("for {HOST}, 127.0.0.1"));
+    // A certificate whose host name is only in its subject.
+    let ca = Ca::new("acr-health test root");
+    let cn_only = ca.issue_with(&[HOST], |p| p.subject_alt_names.clear());
+    let acr = FakeAcr::with_cert(ca, cn_only, |_| None);
+    acr.check(&[]).assert_code(1).assert_error_block(
+        "CONNECTIVITY_SSL_ERROR",
+        &format!("it names no host in its subject alternative names (only its subject 'CN={HOST}'"),
+    );
+}
+
+#[test]
 fn password_from_stdin() {
     let acr = FakeAcr::healthy();
     let mut args = acr.args();

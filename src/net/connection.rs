@@ -130,7 +130,7 @@ impl Connection {
 
         let tls_start = Instant::now();
         let (config, presented) = tls.client_config();
-        let cert = || presented.get().and_then(|der| CertInfo::parse(&der));
+        let cert = || presented.info();
         let stream = handshake(tcp, host, config, timeout, cert).await?;
         let tls_version = match stream.get_ref().1.protocol_version() {
             Some(rustls::ProtocolVersion::TLSv1_3) => "TLS 1.3",

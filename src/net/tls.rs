@@ -156,13 +156,18 @@ pub fn parse_pem_certs(data: &[u8]) -> Result<Vec<CertificateDer<'static>>, PemE
     Ok(certs)
 }
 
-/// The end-entity certificate the server presented, if it got that far.
+/// The end-entity certificate the server presented, if it got that far,
+/// and how many intermediate certificates came with it.
 #[derive(Clone, Debug, Default)]
-pub struct PresentedCert(Arc<Mutex<Option<CertificateDer<'static>>>>);
+pub struct PresentedCert(Arc<Mutex<Option<(CertificateDer<'static>, usize)>>>);
 
 impl PresentedCert {
-    pub fn get(&self) -> Option<CertificateDer<'static>> {
-        self.0.lock().ok()?.clone()
+    /// What the server presented, described.
+    pub fn info(&self) -> Option<CertInfo> {
+        let (der, intermediates) = self.0.lock().ok()?.clone()?;
+        let mut info = CertInfo::parse(&der)?;
+        info.intermediates = intermediates;
+        Some(info)
     }
 }
 
@@ -183,7 +188,7 @@ impl ServerCertVerifier for RecordingVerifier {
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         if let Ok(mut slot) = self.presented.0.lock() {
-            *slot = Some(end_entity.clone().into_owned());
+            *slot = Some((end_entity.clone().into_owned(), intermediates.len()));
         }
         self.inner
             .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
@@ -220,6 +225,55 @@ pub struct CertInfo {
     pub not_before: String,
     pub not_after: String,
     pub self_signed: bool,
+    /// The DNS names and IP addresses it is for (subject alternative names).
+    pub names: Vec<String>,
+    /// Intermediate certificates the server sent with it.
+    pub intermediates: usize,
+}
+
+/// Longest subject or issuer shown, and most names listed: a certificate
+/// can carry kilobytes of them.
+const MAX_NAME: usize = 300;
+const MAX_NAMES: usize = 8;
+
+/// A distinguished name as text, escaped; one whose values are not valid
+/// strings is shown attribute by attribute, its bytes read lossily.
+fn name_text(name: &x509_parser::x509::X509Name) -> String {
+    let text = name.to_string_with_registry(x509_parser::objects::oid_registry());
+    let text = text.unwrap_or_else(|_| {
+        name.iter_attributes()
+            .map(|a| String::from_utf8_lossy(a.attr_value().data).into_owned())
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    shorten(&Untrusted::new(text).shown())
+}
+
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(MAX_NAME) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+fn alternative_names(cert: &x509_parser::certificate::X509Certificate) -> Vec<String> {
+    use x509_parser::extensions::GeneralName;
+    let Ok(Some(san)) = cert.subject_alternative_name() else {
+        return Vec::new();
+    };
+    san.value
+        .general_names
+        .iter()
+        .filter_map(|n| match n {
+            GeneralName::DNSName(d) => Some(shorten(&Untrusted::new(*d).shown())),
+            GeneralName::IPAddress(b) => match b.len() {
+                4 => Some(std::net::Ipv4Addr::from(<[u8; 4]>::try_from(*b).ok()?).to_string()),
+                16 => Some(std::net::Ipv6Addr::from(<[u8; 16]>::try_from(*b).ok()?).to_string()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
 impl CertInfo {
@@ -241,19 +295,42 @@ impl CertInfo {
         Some(CertInfo {
             // Whoever made the certificate chose these names (a proxy's
             // certificate can say anything): keep them escaped.
-            subject: Untrusted::new(cert.subject().to_string()).shown(),
-            issuer: Untrusted::new(cert.issuer().to_string()).shown(),
+            subject: name_text(cert.subject()),
+            issuer: name_text(cert.issuer()),
             not_before: date(validity.not_before),
             not_after: date(validity.not_after),
             self_signed: cert.subject() == cert.issuer(),
+            names: alternative_names(&cert),
+            intermediates: 0,
         })
     }
 
     pub fn describe(&self) -> String {
         format!(
-            "subject '{}', issuer '{}', valid {} to {}",
-            self.subject, self.issuer, self.not_before, self.not_after
+            "subject '{}', issuer '{}', valid {} to {}{}",
+            self.subject,
+            self.issuer,
+            self.not_before,
+            self.not_after,
+            match self.names.is_empty() {
+                true => ", no subject alternative names".to_string(),
+                false => format!(", for {}", self.names_list()),
+            }
         )
+    }
+
+    /// The names it is for, the first few.
+    fn names_list(&self) -> String {
+        let shown: Vec<&str> = self
+            .names
+            .iter()
+            .take(MAX_NAMES)
+            .map(String::as_str)
+            .collect();
+        match self.names.len().saturating_sub(MAX_NAMES) {
+            0 => shown.join(", "),
+            more => format!("{} and {more} more", shown.join(", ")),
+        }
     }
 
     pub fn to_json(&self) -> Value {
@@ -262,6 +339,7 @@ impl CertInfo {
             "issuer": self.issuer,
             "not_before": self.not_before,
             "not_after": self.not_after,
+            "names": self.names,
         })
     }
 }
@@ -314,18 +392,29 @@ pub fn explain_failure(err: &rustls::Error, cert: Option<&CertInfo>) -> String {
         .unwrap_or("an unknown issuer");
     match err {
         E::InvalidCertificate(CertificateError::UnknownIssuer) => {
-            let who = if cert.is_some_and(|c| c.self_signed) {
+            let self_signed = cert.is_some_and(|c| c.self_signed);
+            let who = if self_signed {
                 "The server presented a self-signed certificate".to_string()
             } else {
                 format!("The server's certificate was issued by '{issuer}', which this machine does not trust")
             };
+            let alone = if cert.is_some_and(|c| !c.self_signed && c.intermediates == 0) {
+                format!(" The server sent no intermediate certificate with it: if '{issuer}' is an intermediate CA under a root this machine trusts, the server's chain is incomplete and must include it.")
+            } else {
+                String::new()
+            };
             format!(
-                "{who} (unknown issuer). A TLS-inspecting proxy or firewall is the likely cause: add its root certificate with --ca-file or SSL_CERT_FILE, or exempt the registry from inspection."
+                "{who} (unknown issuer). A TLS-inspecting proxy or firewall is the likely cause: add its root certificate with --ca-file or SSL_CERT_FILE, or exempt the registry from inspection.{alone}"
             )
         }
         E::InvalidCertificate(CertificateError::NotValidForName)
         | E::InvalidCertificate(CertificateError::NotValidForNameContext { .. }) => {
-            "The server's certificate is not valid for this host name (name mismatch). Something other than the registry answered: check DNS, proxies and --login-server.".to_string()
+            let what = match cert {
+                Some(c) if c.names.is_empty() => format!(": it names no host in its subject alternative names (only its subject '{}', which TLS clients no longer read)", c.subject),
+                Some(c) => format!(": it is for {}", c.names_list()),
+                None => String::new(),
+            };
+            format!("The server's certificate is not valid for this host name (name mismatch){what}. Something other than the registry answered, or the certificate was made wrongly: check DNS, proxies and --login-server.")
         }
         E::InvalidCertificate(CertificateError::Expired)
         | E::InvalidCertificate(CertificateError::ExpiredContext { .. }) => {

@@ -89,6 +89,28 @@ impl Ca {
 }
 
 impl Ca {
+    /// An intermediate CA named `name`, signed by this one; its `pem` is its
+    /// own certificate.
+    pub fn intermediate(&self, name: &str) -> Ca {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let issuer = Issuer::from_params(&self.params, &self.key);
+        let cert = params.signed_by(&key, &issuer).unwrap();
+        Ca {
+            pem: cert.pem(),
+            params,
+            key,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// This CA's certificate, DER, to complete a chain with.
+    pub fn der(&self) -> rustls::pki_types::CertificateDer<'static> {
+        pem_der(&self.pem)
+    }
+
     /// A self-signed server certificate for `names` (not signed by this CA).
     pub fn issue_self(&self, names: &[&str]) -> ServerCert {
         let key = KeyPair::generate().unwrap();
@@ -108,4 +130,14 @@ impl Ca {
 pub fn expired(params: &mut CertificateParams) {
     params.not_before = rcgen::date_time_ymd(2019, 1, 1);
     params.not_after = rcgen::date_time_ymd(2020, 1, 1);
+}
+
+/// The DER of a one-certificate PEM.
+fn pem_der(pem: &str) -> rustls::pki_types::CertificateDer<'static> {
+    use base64::Engine;
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .unwrap();
+    der.into()
 }
