@@ -230,3 +230,17 @@ fn a_ca_certificate_presented_as_the_servers_is_named_so_in_words() {
         "it is a CA certificate used as the server's own certificate",
     );
 }
+
+#[test]
+fn a_challenge_with_bytes_beyond_ascii_is_still_read() {
+    let acr = FakeAcr::start(|r| {
+        (r.path == "/v2/").then(|| {
+            let challenge = format!(
+                "{},error_description=\"café – non-ASCII\"",
+                common::server::bearer_challenge(&r.host())
+            );
+            Reply::json(401, "{}").header("www-authenticate", &challenge)
+        })
+    });
+    acr.check(&[]).assert_code(0);
+}

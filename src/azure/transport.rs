@@ -9,14 +9,17 @@ use crate::net::https_client::Client;
 /// Anything else (a redirect to a sign-in page, a proxy's HTML) is described
 /// by what it is, rather than left to fail as a JSON parse error.
 fn not_a_json_answer(url: &url::Url, r: &Response) -> Option<String> {
-    let content_type = r.header("content-type").unwrap_or("").to_ascii_lowercase();
+    let content_type = r
+        .header("content-type")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     let json =
         content_type.contains("json") || (content_type.is_empty() && r.body.first() == Some(&b'{'));
     let host = crate::net::origin::describe(url);
     if (300..400).contains(&r.status) {
         let to = r
             .header("location")
-            .and_then(|l| url.join(l).ok())
+            .and_then(|l| url.join(&l).ok())
             .map(|u| crate::net::origin::describe(&u))
             .unwrap_or_else(|| "nowhere (no Location)".into());
         return Some(format!("{host} answered {} redirecting to {to}, not a token; something between this machine and Azure AD (a proxy, a captive portal) is answering", r.status));

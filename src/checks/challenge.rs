@@ -59,7 +59,7 @@ pub async fn check(session: &mut Session, ls: &LoginServer) -> (CheckResult, Opt
     let result = match status {
         401 => {
             let (r, bearer) = bearer_challenge(&response, ls, &url, not_issued);
-            return (clock_skew(r, response.header("date")), bearer);
+            return (clock_skew(r, response.header("date").as_deref()), bearer);
         }
         403 => forbidden(&response, &url),
         300..=399 => {
@@ -109,11 +109,11 @@ fn bearer_challenge(
     not_issued: impl Fn(String) -> CheckResult,
 ) -> (CheckResult, Option<Bearer>) {
     let id = CheckId::Challenge;
-    let headers: Vec<&str> = response
+    let headers: Vec<std::borrow::Cow<str>> = response
         .headers
         .get_all(http::header::WWW_AUTHENTICATE)
         .iter()
-        .filter_map(|v| v.to_str().ok())
+        .map(|v| String::from_utf8_lossy(v.as_bytes()))
         .collect();
     if headers.iter().all(|h| h.trim().is_empty()) {
         let r = not_issued("answered 401 without a WWW-Authenticate header.".into());

@@ -155,7 +155,7 @@ pub async fn check(session: &mut Session, access: &Secret, f: Fetch<'_>) -> Chec
                 let blob_url = url::Url::parse(&format!("https://{}{path}", session.authority()))
                     .map_err(|e| format!("GET {path}: {e}"));
                 match blob_url {
-                    Ok(base) => follow(&base, loc, &f).await,
+                    Ok(base) => follow(&base, &loc, &f).await,
                     Err(e) => Err(e),
                 }
             }

@@ -24,8 +24,8 @@ async fn probe(host_port: &str, dial: &Dial<'_>) -> Result<(), String> {
         .headers
         .get_all(http::header::WWW_AUTHENTICATE)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(www_authenticate::parse)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()))
+        .flat_map(|h| www_authenticate::parse(&h))
         .any(|c| c.scheme == "bearer" && c.param("realm").is_some());
     match r.status {
         401 if bearer => Ok(()),

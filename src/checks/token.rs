@@ -47,7 +47,7 @@ pub fn describe_retry_after(value: Option<&str>) -> String {
 /// The failure for a non-200 answer of a token endpoint.
 fn denied(id: CheckId, code: ErrorCode, registry: &str, what: &str, r: &Response) -> CheckResult {
     if r.status == 429 {
-        let retry = r.header("retry-after").map(str::to_string);
+        let retry = r.header("retry-after").map(|v| v.into_owned());
         return CheckResult::fail(
             id,
             ErrorCode::ConnectivityTooManyRequestsError,

@@ -80,8 +80,12 @@ pub struct Response {
 }
 
 impl Response {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+    /// A header's value; bytes that are not ASCII (legal in HTTP, if rare)
+    /// are read lossily rather than taken for a missing header.
+    pub fn header(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
+        self.headers
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()))
     }
 
     pub fn text(&self) -> String {
