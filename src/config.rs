@@ -209,13 +209,17 @@ fn registry_config(args: &CheckArgs, az: &AzConfig) -> Result<Option<RegistryCon
 
     let password = password_login(args)?;
     check_repository_and_image(args)?;
-    // requests also takes a folder of certificates; only a file is read here.
-    let requests_bundle = std::env::var_os("REQUESTS_CA_BUNDLE")
-        .filter(|v| !v.is_empty())
-        .map(std::path::PathBuf::from)
-        .filter(|p| !p.is_dir());
-    let tls = TlsSetup::new(args.ca_file.as_deref(), requests_bundle.as_deref())
-        .map_err(|e| e.to_string())?;
+    // az (requests) takes REQUESTS_CA_BUNDLE, else CURL_CA_BUNDLE. requests
+    // also takes a folder of certificates; only a file is read here.
+    let requests_bundle = ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"]
+        .into_iter()
+        .find_map(|name| {
+            let value = std::env::var_os(name).filter(|v| !v.is_empty())?;
+            Some((name, std::path::PathBuf::from(value)))
+        })
+        .filter(|(_, p)| !p.is_dir());
+    let bundle = requests_bundle.as_ref().map(|(n, p)| (*n, p.as_path()));
+    let tls = TlsSetup::new(args.ca_file.as_deref(), bundle).map_err(|e| e.to_string())?;
     let proxies = ProxySettings::from_env().map_err(|e| format!("HTTPS_PROXY: {e}"))?;
     let proxy = match &target.login_server {
         Ok(ls) => proxies.for_host(&ls.host, ls.port).cloned(),

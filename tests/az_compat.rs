@@ -47,6 +47,12 @@ fn requests_ca_bundle_is_trusted_as_az_trusts_it() {
     out.assert_code(0);
     let trust = out.check("registry.tls")["details"]["trust"].to_string();
     assert!(trust.contains("REQUESTS_CA_BUNDLE"), "{trust}");
+    // requests falls back to CURL_CA_BUNDLE, and so does acr-health.
+    env.last_mut().unwrap().0 = "CURL_CA_BUNDLE".into();
+    let out = run_args(&acr, &json_args, &env);
+    out.assert_code(0);
+    let trust = out.check("registry.tls")["details"]["trust"].to_string();
+    assert!(trust.contains("CURL_CA_BUNDLE"), "{trust}");
 }
 
 #[test]

@@ -25,7 +25,7 @@ impl TlsSetup {
     /// and `SSL_CERT_DIR` replace), plus `extra_ca_file` (`--ca-file`).
     pub fn new(
         extra_ca_file: Option<&Path>,
-        requests_ca_bundle: Option<&Path>,
+        requests_ca_bundle: Option<(&'static str, &Path)>,
     ) -> Result<TlsSetup, TrustError> {
         let mut roots = RootCertStore::empty();
         let mut trust_sources = Vec::new();
@@ -42,12 +42,8 @@ impl TlsSetup {
         });
         // az users trust a TLS-inspecting proxy through REQUESTS_CA_BUNDLE;
         // it is trusted here too, beside the system store.
-        let extra = [
-            ("REQUESTS_CA_BUNDLE", requests_ca_bundle),
-            ("--ca-file", extra_ca_file),
-        ];
-        for (what, file) in extra {
-            let Some(file) = file else { continue };
+        let extra = [requests_ca_bundle, extra_ca_file.map(|f| ("--ca-file", f))];
+        for (what, file) in extra.into_iter().flatten() {
             let certs = read_pem_certs(file)?;
             let (added, _) = roots.add_parsable_certificates(certs);
             trust_sources.push(format!("{what} {} ({added} certificates)", file.display()));
