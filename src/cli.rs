@@ -34,7 +34,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the local environment and, with --name, the path to a registry.
-    #[command(after_help = EXAMPLES, args_override_self = true)]
+    #[command(after_help = EXAMPLES, args_override_self = true, infer_long_args = true)]
     Check(Box<CheckArgs>),
     /// Print the documented meaning and remediation of an error code.
     Explain {

@@ -151,3 +151,13 @@ fn usage_errors_never_echo_a_password() {
         assert!(!out.stderr.contains("hunter2"), "{}", out.stderr);
     }
 }
+
+#[test]
+fn long_flags_may_be_abbreviated_as_az_accepts_them() {
+    let tools = Tools::healthy();
+    let out = run(&["check", "--ignore", "--only-show", "--yes"], &tools);
+    out.assert_code(0);
+    assert_eq!(out.stdout, "", "--only-show is --only-show-errors");
+    // An abbreviation of two flags names neither.
+    run(&["check", "--i"], &tools).assert_code(2);
+}
