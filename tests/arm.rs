@@ -522,3 +522,28 @@ fn a_resource_manager_endpoint_over_plain_http_gets_no_token() {
     );
     assert!(log.lock().unwrap().is_empty(), "{:?}", log.lock().unwrap());
 }
+
+#[test]
+fn resource_manager_tokens_are_asked_for_the_clouds_audience_as_az_asks() {
+    let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], |_| {
+        arm_handler(vec![registry_doc(json!({}), json!(null))], vec![])
+    });
+    acr.check_arm(&[], true).assert_code(0);
+    let scopes: Vec<String> = acr
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/oauth2/v2.0/token"))
+        .filter_map(|r| r.form("scope"))
+        .collect();
+    // The test cloud's Resource Manager is this server; its audience is
+    // endpoint_active_directory_resource_id.
+    assert!(
+        scopes.contains(&"https://management.core.windows.net//.default".to_string()),
+        "{scopes:?}"
+    );
+    assert!(
+        !scopes.iter().any(|s| s.starts_with("https://127.0.0.1")),
+        "{scopes:?}"
+    );
+}

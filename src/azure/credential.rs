@@ -219,10 +219,11 @@ impl CredentialSetup {
                 // in for the registry's): a token of one cloud never goes to
                 // another's endpoints.
                 let audience = self.cloud.arm_audience.as_deref();
-                let arm = self.cloud.resource_manager.as_deref().is_some_and(|e| {
-                    scope.trim_end_matches("/.default").trim_end_matches('/')
-                        == e.trim_end_matches('/')
-                });
+                let resource = scope.trim_end_matches("/.default").trim_end_matches('/');
+                let arm = [&self.cloud.resource_manager, &self.cloud.arm_audience]
+                    .into_iter()
+                    .flatten()
+                    .any(|e| resource == e.trim_end_matches('/'));
                 let cached = match (audience, &self.az_login) {
                     (Some(audience), Some(login)) => login.token_for(scope, arm, audience),
                     _ => None,

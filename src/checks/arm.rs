@@ -64,7 +64,13 @@ pub type Outcome = Result<Found, String>;
 /// Finds the registry; with `replications`, starts reading its replications
 /// at once.
 pub async fn lookup(setup: CredentialSetup, target: ArmTarget, replications: bool) -> Outcome {
-    let scope = format!("{}/.default", target.endpoint.trim_end_matches('/'));
+    // az asks for the cloud's Resource Manager audience
+    // (`endpoint_active_directory_resource_id`), which in a custom cloud
+    // such as Azure Stack is not the endpoint's own address.
+    let scope = match setup.cloud.arm_audience.as_deref() {
+        Some(audience) => format!("{audience}/.default"),
+        None => format!("{}/.default", target.endpoint.trim_end_matches('/')),
+    };
     let token = setup
         .aad_token(&scope)
         .await
