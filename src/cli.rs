@@ -38,9 +38,11 @@ pub enum Command {
     Check(Box<CheckArgs>),
     /// Print the documented meaning and remediation of an error code.
     Explain {
-        /// The code, e.g. DOCKER_DAEMON_ERROR (case-insensitive; the _ERROR suffix is optional).
-        #[arg(value_parser = parse_code)]
-        code: ErrorCode,
+        /// An error code, e.g. DOCKER_DAEMON_ERROR (case-insensitive; the
+        /// _ERROR suffix is optional), or a check, e.g. registry.docker_credential
+        /// or docker_credential: what it proves, its warnings and what to do.
+        #[arg(value_parser = parse_topic, value_name = "CODE_OR_CHECK")]
+        topic: Topic,
     },
     /// List every error code.
     Codes {
@@ -223,8 +225,29 @@ pub enum ColorChoice {
     Never,
 }
 
-fn parse_code(s: &str) -> Result<ErrorCode, String> {
-    s.parse()
+/// What `explain` explains.
+#[derive(Clone, Copy, Debug)]
+pub enum Topic {
+    Code(ErrorCode),
+    Check(CheckId),
+}
+
+fn parse_topic(s: &str) -> Result<Topic, String> {
+    let code_error = match s.parse::<ErrorCode>() {
+        Ok(code) => return Ok(Topic::Code(code)),
+        Err(e) => e,
+    };
+    let value = s.trim().to_ascii_lowercase();
+    let named = |c: &&CheckId| {
+        c.as_str() == value || c.as_str().split_once('.').is_some_and(|(_, n)| n == value)
+    };
+    let matching: Vec<&CheckId> = CheckId::ALL.iter().filter(named).collect();
+    match matching.as_slice() {
+        [one] => Ok(Topic::Check(**one)),
+        _ => Err(format!(
+            "{code_error}, nor a check (acr-health check --json lists their ids)"
+        )),
+    }
 }
 
 fn parse_skip(s: &str) -> Result<String, String> {

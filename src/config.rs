@@ -209,17 +209,7 @@ fn registry_config(args: &CheckArgs, az: &AzConfig) -> Result<Option<RegistryCon
 
     let password = password_login(args)?;
     check_repository_and_image(args)?;
-    // az (requests) takes REQUESTS_CA_BUNDLE, else CURL_CA_BUNDLE. requests
-    // also takes a folder of certificates; only a file is read here.
-    let requests_bundle = ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"]
-        .into_iter()
-        .find_map(|name| {
-            let value = std::env::var_os(name).filter(|v| !v.is_empty())?;
-            Some((name, std::path::PathBuf::from(value)))
-        })
-        .filter(|(_, p)| !p.is_dir());
-    let bundle = requests_bundle.as_ref().map(|(n, p)| (*n, p.as_path()));
-    let tls = TlsSetup::new(args.ca_file.as_deref(), bundle).map_err(|e| e.to_string())?;
+    let tls = tls_setup(args)?;
     let proxies = ProxySettings::from_env().map_err(|e| format!("HTTPS_PROXY: {e}"))?;
     let proxy = match &target.login_server {
         Ok(ls) => proxies.for_host(&ls.host, ls.port).cloned(),
@@ -362,6 +352,21 @@ fn az_login(
     // Valid for the whole run (its deadline is 10 x --timeout), and 5 minutes.
     let margin = (args.timeout * 10).as_secs().max(300);
     AzLogin::load(&dir, subscription, cloud, now + margin).map(std::sync::Arc::new)
+}
+
+/// The trust for TLS: the system's, az's extra bundle and --ca-file.
+fn tls_setup(args: &CheckArgs) -> Result<TlsSetup, String> {
+    // az (requests) takes REQUESTS_CA_BUNDLE, else CURL_CA_BUNDLE. requests
+    // also takes a folder of certificates; only a file is read here.
+    let requests_bundle = ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"]
+        .into_iter()
+        .find_map(|name| {
+            let value = std::env::var_os(name).filter(|v| !v.is_empty())?;
+            Some((name, std::path::PathBuf::from(value)))
+        })
+        .filter(|(_, p)| !p.is_dir());
+    let bundle = requests_bundle.as_ref().map(|(n, p)| (*n, p.as_path()));
+    TlsSetup::new(args.ca_file.as_deref(), bundle).map_err(|e| e.to_string())
 }
 
 /// Where Resource Manager is asked about the registry, or why it is not.

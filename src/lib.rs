@@ -2,6 +2,7 @@
 
 pub mod acr;
 pub mod azure;
+pub mod check_about;
 pub mod check_id;
 pub mod checks;
 pub mod cli;

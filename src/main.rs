@@ -1,4 +1,4 @@
-use acr_health::cli::{Cli, Command};
+use acr_health::cli::{Cli, Command, Topic};
 use acr_health::config::Config;
 use acr_health::{pipeline, render};
 use clap::Parser;
@@ -13,7 +13,12 @@ fn main() -> ExitCode {
     };
     let mut stdout = std::io::stdout().lock();
     let result = match cli.command {
-        Command::Explain { code } => render::render_code(code, &mut stdout).map(|_| 0),
+        Command::Explain {
+            topic: Topic::Code(code),
+        } => render::render_code(code, &mut stdout).map(|_| 0),
+        Command::Explain {
+            topic: Topic::Check(id),
+        } => render::render_check(id, &mut stdout).map(|_| 0),
         Command::Codes { json: true } => render::render_codes_json(&mut stdout).map(|_| 0),
         Command::Codes { json: false } => render::render_codes_text(&mut stdout).map(|_| 0),
         Command::Completions { shell } => {

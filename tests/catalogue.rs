@@ -183,3 +183,53 @@ fn no_debug_formatting_reaches_the_reader() {
     assert!(dumps("HTTP 401 (Unauthorized), the role AcrPull (or Reader)").is_none());
     assert!(dumps("Config { name: x }").is_some());
 }
+
+#[test]
+fn every_check_is_explained_and_every_code_belongs_to_a_check() {
+    let tools = Tools::new();
+    let report = run(
+        &[
+            "check",
+            "-n",
+            "myregistry",
+            "--repository",
+            "a",
+            "--image",
+            "v1",
+            "--vnet",
+            "v",
+            "--skip",
+            "registry",
+            "--skip",
+            "environment",
+            "--json",
+        ],
+        &tools,
+    )
+    .json();
+    let mut failing_codes = String::new();
+    for check in report["checks"].as_array().unwrap() {
+        let id = check["id"].as_str().unwrap();
+        let out = run(&["explain", id], &tools);
+        out.assert_code(0);
+        assert!(
+            out.stdout
+                .starts_with(&format!("{id} — {}", check["title"].as_str().unwrap())),
+            "{}",
+            out.stdout
+        );
+        assert!(out.stdout.contains("Fails with: "), "{}", out.stdout);
+        failing_codes.push_str(&out.stdout);
+    }
+    let codes = run(&["codes", "--json"], &tools).json();
+    for code in codes.as_array().unwrap() {
+        let name = code["code"].as_str().unwrap();
+        assert!(failing_codes.contains(name), "no check fails with {name}");
+    }
+    // The beyond-az checks say what each of their warnings means.
+    let out = run(&["explain", "docker_credential"], &tools);
+    out.assert_code(0)
+        .assert_stdout_has("Warns when:")
+        .assert_stdout_has("00000000-0000-0000-0000-000000000000");
+    run(&["explain", "version"], &tools).assert_code(2);
+}

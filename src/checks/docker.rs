@@ -287,19 +287,32 @@ fn judge_version_output(
         );
         return (out.success.then(|| daemon_available(docker)), version);
     };
+    judge_version_info(docker, &info, &stderr)
+}
+
+/// The daemon and version results from a parsed `docker version`.
+fn judge_version_info(
+    docker: &str,
+    info: &VersionInfo,
+    stderr: &str,
+) -> (Option<CheckResult>, CheckResult) {
+    let title = title(Path::new(docker));
+    let version_of = |c: &Component, suffix: &str| {
+        CheckResult::pass(
+            CheckId::DockerVersion,
+            format!("{title} version: {}{suffix}", c.describe()),
+        )
+        .with_detail("client_version", c.version.clone())
+        .with_detail("platform", c.platform.clone())
+    };
     match (&info.server, &info.client) {
         (Some(server), client) => {
             // As az 2.91 prints it: the client's version and build; the
             // daemon's is a detail, and a note when it differs.
             let shown = client.as_ref().unwrap_or(server);
-            let mut version = CheckResult::pass(
-                CheckId::DockerVersion,
-                format!("{} version: {}", title(Path::new(docker)), shown.describe()),
-            )
-            .with_detail("client_version", shown.version.clone())
-            .with_detail("platform", shown.platform.clone())
-            .with_detail("server_version", server.version.clone())
-            .with_detail("server_build", server.git_commit.clone());
+            let mut version = version_of(shown, "")
+                .with_detail("server_version", server.version.clone())
+                .with_detail("server_build", server.git_commit.clone());
             if server.version != shown.version {
                 version =
                     version.with_note(format!("the daemon runs Docker {}", server.describe()));
@@ -308,40 +321,27 @@ fn judge_version_output(
         }
         // Local podman has no daemon: its version names no server, and
         // `podman ps` says whether containers can be run, as az asks it.
-        (None, Some(c)) if title(Path::new(docker)) == "Podman" => {
-            let version = CheckResult::pass(
-                CheckId::DockerVersion,
-                format!("Podman version: {}", c.describe()),
-            )
-            .with_detail("client_version", c.version.clone())
-            .with_detail("platform", c.platform.clone());
-            (None, version)
-        }
-        (None, client) => {
+        (None, Some(c)) if title == "Podman" => (None, version_of(c, "")),
+        (None, Some(c)) => {
             let daemon = CheckResult::fail(
                 CheckId::DockerDaemon,
                 ErrorCode::DockerDaemonError,
                 if stderr.is_empty() {
                     "The Docker client reported no daemon (server) information."
                 } else {
-                    &stderr
+                    stderr
                 },
             );
-            let c = client
-                .as_ref()
-                .expect("parse_version_json returns a client or a server");
-            let version = CheckResult::pass(
-                CheckId::DockerVersion,
-                format!(
-                    "{} version: {} (client; daemon unavailable)",
-                    title(Path::new(docker)),
-                    c.describe()
-                ),
-            )
-            .with_detail("client_version", c.version.clone())
-            .with_detail("platform", c.platform.clone());
-            (Some(daemon), version)
+            (Some(daemon), version_of(c, " (client; daemon unavailable)"))
         }
+        (None, None) => (
+            None,
+            CheckResult::fail(
+                CheckId::DockerVersion,
+                ErrorCode::DockerVersionError,
+                format!("'{docker} version' gave no version information"),
+            ),
+        ),
     }
 }
 

@@ -104,6 +104,7 @@ pub async fn tunnel(
         request.push_str(&format!("Proxy-Authorization: {auth}\r\n"));
     }
     request.push_str("\r\n");
+    crate::debug::log(|| format!("* CONNECT {target} through proxy {shown}"));
     let exchange = async {
         stream.write_all(request.as_bytes()).await?;
         // Read the proxy's answer up to the blank line, bounded.
@@ -126,34 +127,41 @@ pub async fn tunnel(
             proxy: shown.clone(),
             source: IoFailure::from(&e),
         })?;
-    let head = String::from_utf8_lossy(&head);
+    judge_answer(&String::from_utf8_lossy(&head), proxy, shown, target)?;
+    Ok(stream)
+}
+
+/// The proxy's answer to CONNECT: 200 opens the tunnel; 407 names the
+/// authentication it wants; anything else is a refusal, in its words.
+fn judge_answer(
+    head: &str,
+    proxy: &Proxy,
+    shown: String,
+    target: String,
+) -> Result<(), ProxyError> {
+    crate::debug::log(|| format!("* proxy {shown}: {}", head.trim_end()));
     let status_line = head.lines().next().unwrap_or_default().trim();
-    let ok = status_line
-        .split_whitespace()
-        .nth(1)
-        .is_some_and(|code| code == "200");
-    let code = status_line.split_whitespace().nth(1).unwrap_or_default();
-    if code == "407" {
-        let schemes: Vec<&str> = head
-            .lines()
-            .filter_map(|l| l.split_once(':'))
-            .filter(|(k, _)| k.trim().eq_ignore_ascii_case("proxy-authenticate"))
-            .filter_map(|(_, v)| v.split_whitespace().next())
-            .collect();
-        return Err(ProxyError::AuthenticationRequired {
-            proxy: shown,
-            schemes: Untrusted::new(schemes.join(", ")),
-            sent: proxy.authorization().is_some(),
-        });
-    }
-    if !ok {
-        return Err(ProxyError::Refused {
+    match status_line.split_whitespace().nth(1).unwrap_or_default() {
+        "200" => Ok(()),
+        "407" => {
+            let schemes: Vec<&str> = head
+                .lines()
+                .filter_map(|l| l.split_once(':'))
+                .filter(|(k, _)| k.trim().eq_ignore_ascii_case("proxy-authenticate"))
+                .filter_map(|(_, v)| v.split_whitespace().next())
+                .collect();
+            Err(ProxyError::AuthenticationRequired {
+                proxy: shown,
+                schemes: Untrusted::new(schemes.join(", ")),
+                sent: proxy.authorization().is_some(),
+            })
+        }
+        _ => Err(ProxyError::Refused {
             proxy: shown,
             target,
             answer: Untrusted::new(status_line),
-        });
+        }),
     }
-    Ok(stream)
 }
 
 /// `HTTPS_PROXY` and `NO_PROXY`, read once from the environment.

@@ -359,7 +359,10 @@ fn certificate_problem(e: &CertificateError) -> String {
         _ => format!("{e:?}"),
     };
     // The variant's name, without any fields it carries.
-    let name = inner.split(['(', ' ', '{']).next().unwrap_or_default();
+    let name = inner
+        .split(|c: char| "( {".contains(c))
+        .next()
+        .unwrap_or_default();
     match name {
         "CaUsedAsEndEntity" => "it is a CA certificate used as the server's own certificate (a proxy or a test setup presenting its root)".into(),
         "BadSignature" | "BadSignatureContext" => "its signature does not verify".into(),

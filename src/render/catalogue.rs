@@ -1,5 +1,7 @@
 //! `acr-health explain` and `acr-health codes`.
 
+use crate::check_about::about_check;
+use crate::check_id::CheckId;
 use crate::codes::{CodeInfo, ErrorCode, CATALOGUE};
 use serde_json::json;
 use std::io::{self, Write};
@@ -20,6 +22,33 @@ pub fn render_code(code: ErrorCode, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "(This code is specific to acr-health; az acr check-health does not report it.)"
+        )?;
+    }
+    Ok(())
+}
+
+/// `acr-health explain <check>`.
+pub fn render_check(id: CheckId, out: &mut dyn Write) -> io::Result<()> {
+    let about = about_check(id);
+    writeln!(out, "{} — {}", id.as_str(), id.title())?;
+    writeln!(out)?;
+    writeln!(out, "{}", about.proves)?;
+    if !about.warnings.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Warns when:")?;
+        for (when, what) in about.warnings {
+            writeln!(out, "  - {when}: {what}.")?;
+        }
+    }
+    writeln!(out)?;
+    if about.codes.is_empty() {
+        writeln!(out, "Fails with: no code (it warns or passes).")?;
+    } else {
+        let names: Vec<&str> = about.codes.iter().map(|c| c.info().name).collect();
+        writeln!(
+            out,
+            "Fails with: {} (acr-health explain <code>).",
+            names.join(", ")
         )?;
     }
     Ok(())
