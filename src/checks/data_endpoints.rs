@@ -7,15 +7,24 @@ use crate::net::connection::{self, Dial};
 use crate::report::CheckResult;
 use crate::target::parse_login_server;
 
-async fn probe(host_port: &str, dial: &Dial<'_>) -> Result<(), String> {
+/// One anonymous `GET path` on a connection of its own to `host_port`
+/// (DNS, TCP, TLS for that name), or why it got no answer.
+pub(super) async fn get(
+    host_port: &str,
+    path: &str,
+    dial: &Dial<'_>,
+) -> Result<connection::Response, String> {
     let (host, port) = parse_login_server(host_port)?;
     let mut conn = connection::open(&host, port, dial)
         .await
         .map_err(|e| e.to_string())?;
-    let r = conn
-        .send(http::Method::GET, "/", &[], None, dial.timeout)
+    conn.send(http::Method::GET, path, &[], None, dial.timeout)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())
+}
+
+async fn probe(host_port: &str, dial: &Dial<'_>) -> Result<(), String> {
+    let r = get(host_port, "/", dial).await?;
     if r.status == 403 {
         Ok(())
     } else {

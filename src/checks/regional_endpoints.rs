@@ -6,20 +6,12 @@
 
 use super::CheckId;
 use crate::acr::www_authenticate;
-use crate::net::connection::{self, Dial};
+use crate::net::connection::Dial;
 use crate::report::CheckResult;
-use crate::target::parse_login_server;
 use crate::untrusted::inline;
 
 async fn probe(host_port: &str, dial: &Dial<'_>) -> Result<(), String> {
-    let (host, port) = parse_login_server(host_port)?;
-    let mut conn = connection::open(&host, port, dial)
-        .await
-        .map_err(|e| e.to_string())?;
-    let r = conn
-        .send(http::Method::GET, "/v2/", &[], None, dial.timeout)
-        .await
-        .map_err(|e| e.to_string())?;
+    let r = super::data_endpoints::get(host_port, "/v2/", dial).await?;
     let bearer = r
         .headers
         .get_all(http::header::WWW_AUTHENTICATE)

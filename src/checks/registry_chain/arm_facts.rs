@@ -219,21 +219,13 @@ async fn check_data_endpoints(
     resolver: &Result<Resolver, DnsSetupError>,
 ) {
     let hosts = found.registry.data_endpoints();
-    if hosts.is_empty() {
-        ctx.skip_all(
-            &[CheckId::DataEndpoints],
-            "the registry has no dedicated data endpoints",
-        );
-    } else if let (true, Ok(resolver)) = (ctx.wants(CheckId::DataEndpoints), resolver) {
-        let dial = Dial {
-            resolver,
-            tls: &reg.tls,
-            proxies: &reg.proxies,
-            timeout: ctx.config.timeout,
-        };
-        let work = async { (data_endpoints::check(&hosts, &dial).await, ()) };
-        ctx.check(CheckId::DataEndpoints, work).await;
-    }
+    let why_not = "the registry has no dedicated data endpoints";
+    let Some(dial) = endpoints_dial(ctx, reg, CheckId::DataEndpoints, &hosts, resolver, why_not)
+    else {
+        return;
+    };
+    let work = async { (data_endpoints::check(&hosts, &dial).await, ()) };
+    ctx.check(CheckId::DataEndpoints, work).await;
 }
 
 async fn check_regional_endpoints(
@@ -243,19 +235,34 @@ async fn check_regional_endpoints(
     resolver: &Result<Resolver, DnsSetupError>,
 ) {
     let hosts = found.registry.regional_endpoints();
+    let why_not = "the registry has no regional endpoints";
+    let id = CheckId::RegionalEndpoints;
+    let Some(dial) = endpoints_dial(ctx, reg, id, &hosts, resolver, why_not) else {
+        return;
+    };
+    let work = async { (regional_endpoints::check(&hosts, &dial).await, ()) };
+    ctx.check(id, work).await;
+}
+
+/// How to reach a registry's other endpoints, when check `id` has `hosts`
+/// to probe and is wanted; without hosts it is skipped for `why_not`.
+fn endpoints_dial<'a>(
+    ctx: &Ctx,
+    reg: &'a RegistryConfig,
+    id: CheckId,
+    hosts: &[String],
+    resolver: &'a Result<Resolver, DnsSetupError>,
+    why_not: &str,
+) -> Option<Dial<'a>> {
     if hosts.is_empty() {
-        ctx.skip_all(
-            &[CheckId::RegionalEndpoints],
-            "the registry has no regional endpoints",
-        );
-    } else if let (true, Ok(resolver)) = (ctx.wants(CheckId::RegionalEndpoints), resolver) {
-        let dial = Dial {
-            resolver,
-            tls: &reg.tls,
-            proxies: &reg.proxies,
-            timeout: ctx.config.timeout,
-        };
-        let work = async { (regional_endpoints::check(&hosts, &dial).await, ()) };
-        ctx.check(CheckId::RegionalEndpoints, work).await;
+        ctx.skip_all(&[id], why_not);
+        return None;
     }
+    let resolver = resolver.as_ref().ok().filter(|_| ctx.wants(id))?;
+    Some(Dial {
+        resolver,
+        tls: &reg.tls,
+        proxies: &reg.proxies,
+        timeout: ctx.config.timeout,
+    })
 }
