@@ -14,6 +14,16 @@ use common::server::{Reply, Request};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The daemon pulls `samples/app:v1` from the login server, with consent.
+const PULL: [&str; 6] = [
+    "--repository",
+    "samples/app",
+    "--image",
+    "v1",
+    "--yes",
+    "--json",
+];
+
 /// A dockerd of the test's own, stopped when dropped.
 struct Daemon {
     child: Child,
@@ -158,14 +168,7 @@ fn real_client(acr: &FakeAcr, daemon: &Daemon) -> Vec<(String, String)> {
 fn the_real_daemons_own_refusals_become_codes() {
     let acr = private_image_registry();
     let ls = acr.login_server();
-    let pull = [
-        "--repository",
-        "samples/app",
-        "--image",
-        "v1",
-        "--yes",
-        "--json",
-    ];
+    let pull = PULL;
     // The daemon's proxy refuses the connection: the shell's path is fine.
     let daemon = Daemon::start(&[], &[("HTTPS_PROXY", "http://127.0.0.1:1")]);
     let out = acr.check_env(&pull, &real_client(&acr, &daemon));
@@ -377,14 +380,7 @@ fn images(daemon: &Daemon) -> String {
 fn the_real_daemon_pulls_over_verified_tls_or_names_the_trust_it_lacks() {
     let acr = registry_with_image();
     let ls = acr.login_server();
-    let pull = [
-        "--repository",
-        "samples/app",
-        "--image",
-        "v1",
-        "--yes",
-        "--json",
-    ];
+    let pull = PULL;
     // No --insecure-registry: the daemon verifies the registry's certificate.
     let (proxy, log) = common::plain::connect_proxy();
     let daemon = Daemon::start(&[], &[("HTTPS_PROXY", &format!("http://{proxy}"))]);
