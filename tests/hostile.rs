@@ -244,3 +244,22 @@ fn a_challenge_with_bytes_beyond_ascii_is_still_read() {
     });
     acr.check(&[]).assert_code(0);
 }
+
+#[test]
+fn a_body_ended_by_a_close_without_close_notify_is_whole() {
+    let acr = FakeAcr::healthy();
+    let cert = acr.ca.issue(&[HOST]);
+    // HTTP/1.0, no length: the body ends where the server hangs up, and it
+    // does so without a TLS close_notify, as many do.
+    let addr = raw_tls_server(cert, |s| {
+        read_head(s);
+        let _ = s.write_all(b"HTTP/1.0 403 Forbidden\r\nContent-Type: application/json\r\n\r\n{\"errors\":[{\"code\":\"DENIED\",\"message\":\"client with IP '203.0.113.7' is not allowed access. Refer https://aka.ms/acr/firewall to grant access.\"}]}");
+        let _ = s.flush();
+        let _ = s.sock.shutdown(std::net::Shutdown::Both);
+    });
+    let out = acr.check(&["--login-server", &format!("{HOST}:{}", addr.port())]);
+    out.assert_code(1).assert_error_block(
+        "CONNECTIVITY_FORBIDDEN_ERROR",
+        "The registry sees this client as 203.0.113.7",
+    );
+}

@@ -155,7 +155,7 @@ impl Connection {
             tcp_ms,
             tls_ms,
         };
-        Self::over(stream, host, port, info).await
+        Self::over(super::lenient_eof::LenientEof(stream), host, port, info).await
     }
 
     /// Plain HTTP, only for identity endpoints on this host (managed

@@ -6,6 +6,7 @@ pub mod dns;
 pub mod error;
 pub mod http_date;
 pub mod https_client;
+pub mod lenient_eof;
 pub mod origin;
 pub mod proxy;
 pub mod tcp;
