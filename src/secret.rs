@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 /// What a masked secret is replaced with.
 pub const MASK: &str = "****";
@@ -23,6 +23,10 @@ const MIN_LEN: usize = 4;
 const MIN_SEGMENT: usize = 16;
 
 static KNOWN: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// The needles of the known secrets, made once for each new secret rather
+/// than at every masking (tokens are kilobytes, and every line is masked).
+static NEEDLES: RwLock<Option<Arc<Needles>>> = RwLock::new(None);
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -63,54 +67,99 @@ pub fn remember(value: &str) {
     }
     // Longest first, so a whole token is masked before one of its segments.
     known.sort_by_key(|k| std::cmp::Reverse(k.len()));
+    if let Ok(mut needles) = NEEDLES.write() {
+        *needles = None;
+    }
 }
 
 /// `text` with every remembered secret, in any of the encodings above,
 /// replaced by `****`.
 pub fn scrub(text: &str) -> Cow<'_, str> {
-    let Ok(known) = KNOWN.read() else {
-        return Cow::Borrowed(text);
+    let cached = NEEDLES.read().ok().and_then(|n| n.clone());
+    let needles = match cached {
+        Some(needles) => needles,
+        None => {
+            let Ok(known) = KNOWN.read() else {
+                return Cow::Borrowed(text);
+            };
+            let needles = Arc::new(Needles::of(known.iter().map(String::as_str)));
+            if let Ok(mut slot) = NEEDLES.write() {
+                *slot = Some(needles.clone());
+            }
+            needles
+        }
     };
-    scrub_with(text, known.iter().map(String::as_str))
+    needles.scrub(text)
 }
 
 /// `text` with each of `secrets` masked (the same matching as [`scrub`]).
 pub fn scrub_with<'a, 'b>(text: &'a str, secrets: impl Iterator<Item = &'b str>) -> Cow<'a, str> {
-    let secrets: Vec<&str> = secrets.filter(|s| s.chars().count() >= MIN_LEN).collect();
-    if secrets.is_empty() {
-        return Cow::Borrowed(text);
+    Needles::of(secrets).scrub(text)
+}
+
+/// What masking searches for: each secret as it is, and as it reads inside
+/// base64 or hex, itself and in the form encoding it is sent in.
+struct Needles {
+    plain: Vec<memchr::memmem::Finder<'static>>,
+    encoded: Vec<(memchr::memmem::Finder<'static>, Encoded)>,
+}
+
+impl Needles {
+    fn of<'b>(secrets: impl Iterator<Item = &'b str>) -> Needles {
+        let secrets: Vec<&str> = secrets.filter(|s| s.chars().count() >= MIN_LEN).collect();
+        // A secret is sent form-encoded; an echo may base64 or hex that form.
+        let forms: Vec<String> = secrets
+            .iter()
+            .map(|s| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>())
+            .filter(|f| !secrets.contains(&f.as_str()))
+            .collect();
+        let encoded = secrets
+            .iter()
+            .copied()
+            .chain(forms.iter().map(String::as_str))
+            .flat_map(Encoded::of)
+            .map(|e| (memchr::memmem::Finder::new(&e.needle).into_owned(), e))
+            .collect();
+        Needles {
+            plain: secrets
+                .iter()
+                .map(|s| memchr::memmem::Finder::new(s.as_bytes()).into_owned())
+                .collect(),
+            encoded,
+        }
     }
-    let mut ranges = Vec::new();
-    // A secret is sent form-encoded; an echo may base64 or hex that form.
-    let forms: Vec<String> = secrets
-        .iter()
-        .map(|s| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>())
-        .filter(|f| !secrets.contains(&f.as_str()))
-        .collect();
-    let encoded: Vec<Encoded> = secrets
-        .iter()
-        .copied()
-        .chain(forms.iter().map(String::as_str))
-        .flat_map(Encoded::of)
-        .collect();
-    for view in View::ALL {
-        let (decoded, map) = view.decode(text.as_bytes());
-        for needle in secrets.iter().map(|s| s.as_bytes()) {
-            for at in memchr::memmem::find_iter(&decoded, needle) {
-                ranges.push(map[at]..map[at + needle.len()]);
+
+    fn scrub<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        if self.plain.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        let ranges = self.find(text);
+        if ranges.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        Cow::Owned(mask_ranges(text, ranges))
+    }
+
+    /// Where in `text` any needle is found, in any view of it.
+    fn find(&self, text: &str) -> Vec<std::ops::Range<usize>> {
+        let mut ranges = Vec::new();
+        for view in View::ALL {
+            let (decoded, map) = view.decode(text.as_bytes());
+            for finder in &self.plain {
+                let len = finder.needle().len();
+                for at in finder.find_iter(&decoded) {
+                    ranges.push(map[at]..map[at + len]);
+                }
+            }
+            for (finder, e) in &self.encoded {
+                let len = finder.needle().len();
+                for at in finder.find_iter(&decoded) {
+                    ranges.push(e.widen(text.as_bytes(), map[at]..map[at + len]));
+                }
             }
         }
-        for e in &encoded {
-            for at in memchr::memmem::find_iter(&decoded, &e.needle) {
-                let found = map[at]..map[at + e.needle.len()];
-                ranges.push(e.widen(text.as_bytes(), found));
-            }
-        }
+        ranges
     }
-    if ranges.is_empty() {
-        return Cow::Borrowed(text);
-    }
-    Cow::Owned(mask_ranges(text, ranges))
 }
 
 /// A secret as it reads inside base64 or hex: a server that echoes a
