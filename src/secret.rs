@@ -143,23 +143,63 @@ impl Needles {
     /// Where in `text` any needle is found, in any view of it.
     fn find(&self, text: &str) -> Vec<std::ops::Range<usize>> {
         let mut ranges = Vec::new();
+        let mut base64_hits = Vec::new();
         for view in View::ALL {
             let (decoded, map) = view.decode(text.as_bytes());
-            for finder in &self.plain {
-                let len = finder.needle().len();
-                for at in finder.find_iter(&decoded) {
-                    ranges.push(map[at]..map[at + len]);
+            // Whitespace is left out of this view only for what is encoded
+            // (base64 broken into lines or groups); a plain secret is never
+            // matched across spaces.
+            if !matches!(view, View::Compact) {
+                for finder in &self.plain {
+                    let len = finder.needle().len();
+                    for at in finder.find_iter(&decoded) {
+                        ranges.push(map[at]..map[at + len]);
+                    }
                 }
             }
             for (finder, e) in &self.encoded {
                 let len = finder.needle().len();
                 for at in finder.find_iter(&decoded) {
-                    ranges.push(e.widen(text.as_bytes(), map[at]..map[at + len]));
+                    let found = map[at]..map[at + len];
+                    match e.base64 {
+                        true => base64_hits.push(found),
+                        false => ranges.push(found),
+                    }
                 }
             }
         }
+        ranges.extend(widen_all(text.as_bytes(), base64_hits));
         ranges
     }
+}
+
+/// Base64 matches widened to the whole run of base64 characters around
+/// each, so that the characters shared with the secret's neighbours (up to
+/// two bytes of it) are masked too (a match found across whitespace is
+/// widened within its own run of characters only). In linear time: a match
+/// already inside a widened run costs nothing, and no character is scanned
+/// twice, however many matches a hostile body packs into one run.
+fn widen_all(text: &[u8], mut hits: Vec<std::ops::Range<usize>>) -> Vec<std::ops::Range<usize>> {
+    hits.sort_by_key(|r| r.start);
+    let mut out = Vec::new();
+    let mut covered = 0;
+    for found in hits {
+        if found.end <= covered {
+            continue;
+        }
+        let b64 = |b: &u8| b.is_ascii_alphanumeric() || b"+/-_=%".contains(b);
+        let floor = covered.min(found.start);
+        let left = text[floor..found.start]
+            .iter()
+            .rev()
+            .take_while(|b| b64(b))
+            .count();
+        let right = text[found.end..].iter().take_while(|b| b64(b)).count();
+        let widened = found.start - left..found.end + right;
+        covered = widened.end;
+        out.push(widened);
+    }
+    out
 }
 
 /// A secret as it reads inside base64 or hex: a server that echoes a
@@ -209,23 +249,6 @@ impl Encoded {
             base64: false,
         });
         out
-    }
-
-    /// A base64 match widened to the whole run of base64 characters around
-    /// it, so that the characters shared with the secret's neighbours (up
-    /// to two bytes of it) are masked too.
-    fn widen(&self, text: &[u8], found: std::ops::Range<usize>) -> std::ops::Range<usize> {
-        if !self.base64 {
-            return found;
-        }
-        let b64 = |b: &u8| b.is_ascii_alphanumeric() || b"+/-_=%".contains(b);
-        let start = text[..found.start]
-            .iter()
-            .rev()
-            .take_while(|b| b64(b))
-            .count();
-        let end = text[found.end..].iter().take_while(|b| b64(b)).count();
-        found.start - start..found.end + end
     }
 }
 
@@ -278,10 +301,13 @@ enum View {
     PercentPercent,
     /// `%XX`, then form decoding: a form body quoted back percent-encoded.
     PercentForm,
+    /// JSON escapes decoded and ASCII whitespace left out: base64 broken
+    /// into MIME lines or groups, also inside a JSON string.
+    Compact,
 }
 
 impl View {
-    const ALL: [View; 8] = [
+    const ALL: [View; 9] = [
         View::Raw,
         View::Percent,
         View::Form,
@@ -290,6 +316,7 @@ impl View {
         View::JsonForm,
         View::PercentPercent,
         View::PercentForm,
+        View::Compact,
     ];
 
     /// The decoded bytes, and for each decoded byte (and one past the end)
@@ -306,6 +333,11 @@ impl View {
                 let plus_is_space = matches!(self, View::JsonForm);
                 then(percent_decode(&json, plus_is_space), &map)
             }
+            View::Compact => {
+                // After JSON escapes: the line breaks may be `\n`s.
+                let (json, map) = json_decode(text);
+                then(compact(&json), &map)
+            }
             View::PercentPercent | View::PercentForm => {
                 let (once, map) = percent_decode(text, false);
                 let plus_is_space = matches!(self, View::PercentForm);
@@ -319,6 +351,12 @@ impl View {
 /// first decoding's `map` to the original text.
 fn then((decoded, inner): (Vec<u8>, Vec<usize>), map: &[usize]) -> (Vec<u8>, Vec<usize>) {
     (decoded, inner.into_iter().map(|i| map[i]).collect())
+}
+
+fn compact(text: &[u8]) -> (Vec<u8>, Vec<usize>) {
+    let kept = (0..text.len()).filter(|&i| !text[i].is_ascii_whitespace());
+    let map: Vec<usize> = kept.chain(std::iter::once(text.len())).collect();
+    (map[..map.len() - 1].iter().map(|&i| text[i]).collect(), map)
 }
 
 fn hex_byte(two: &[u8]) -> Option<u8> {
@@ -470,6 +508,50 @@ mod tests {
         assert_eq!(
             masked("Basic dXNlcjpvdGhlcg==", s),
             "Basic dXNlcjpvdGhlcg=="
+        );
+    }
+
+    #[test]
+    fn base64_broken_into_lines_is_masked_and_plain_text_is_not_joined() {
+        use base64::Engine;
+        let s = "s3cr3t-pass-SECRET";
+        let b64 = base64::engine::general_purpose::STANDARD.encode(format!("user:{s} and more"));
+        let lines: Vec<String> = b64
+            .as_bytes()
+            .chunks(8)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect();
+        let out = masked(&format!("body:\r\n{}\r\nend", lines.join("\r\n")), s);
+        assert!(
+            out.starts_with("body:") && out.ends_with("end") && out.contains("****"),
+            "{out}"
+        );
+        // No line that decodes to a piece of the secret is left.
+        let engine = base64::engine::general_purpose::STANDARD;
+        for line in lines.iter().filter(|l| out.contains(l.as_str())) {
+            let bytes = engine.decode(line).unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                !text.contains("SECR") && !text.contains("pass"),
+                "{line} in {out}"
+            );
+        }
+        assert_eq!(masked("s3cr 3t-pass-SECRET", s), "s3cr 3t-pass-SECRET");
+    }
+
+    #[test]
+    fn many_base64_matches_in_one_run_take_linear_time() {
+        use base64::Engine;
+        let s = "refresh-token-SECRET-7f3a9c";
+        let one = base64::engine::general_purpose::STANDARD.encode(s.repeat(3));
+        let body = one.repeat(1 << 20 >> 6);
+        let started = std::time::Instant::now();
+        let out = masked(&body, s);
+        assert_eq!(out, "****");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
         );
     }
 
