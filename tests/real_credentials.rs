@@ -208,7 +208,7 @@ fn a_vm_with_a_user_assigned_identity_is_asked_for_azure_client_id() {
 }
 
 #[test]
-fn a_configured_service_principal_that_fails_is_not_replaced_by_the_az_login() {
+fn a_configured_service_principal_that_fails_is_reported_when_the_az_login_answers() {
     let body: &'static str = Box::leak(
         json!({"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.\r\nTrace ID: 0f1e\r\nCorrelation ID: 9a8b\r\nTimestamp: 2026-12-02 10:00:00Z", "error_codes": [7000215]})
             .to_string()
@@ -227,15 +227,24 @@ fn a_configured_service_principal_that_fails_is_not_replaced_by_the_az_login() {
     let dir = az_logged_in(&acr, now() + 3600);
     let mut env = acr.sp_env();
     env.push(("AZURE_CONFIG_DIR".into(), dir.path().display().to_string()));
-    let out = acr.check_env(&[], &env);
-    out.assert_code(1).assert_error_block(
-        "CREDENTIAL_NOT_FOUND_ERROR",
-        "AADSTS7000215 (service principal (AZURE_CLIENT_SECRET)): the client secret is wrong",
+    // The az login answers, as az check-health (which ignores the
+    // service principal's variables) would have it: the run passes, and
+    // says that the configured service principal was refused.
+    let out = acr.check_env(&["--json"], &env);
+    out.assert_code(0);
+    let refresh = out.check("registry.refresh_token");
+    assert_eq!(refresh["status"], "warn", "{refresh}");
+    assert_eq!(
+        refresh["details"]["credential"],
+        "Azure CLI login (token cache)"
     );
-    out.assert_stdout_has("so no other identity was tried in its place")
-        .assert_stdout_lacks("expected a borrowed string")
-        .assert_stdout_lacks("Azure CLI login");
-    assert!(acr.server.requests_to("/oauth2/exchange").is_empty());
+    let notes = refresh["details"]["notes"].to_string();
+    assert!(notes.contains("the service principal (AZURE_CLIENT_SECRET) configured in this environment gave no token"), "{notes}");
+    assert!(
+        notes.contains("AADSTS7000215: the client secret is wrong"),
+        "{notes}"
+    );
+    assert!(!notes.contains("expected a borrowed string"), "{notes}");
 }
 
 #[test]

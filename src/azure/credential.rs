@@ -36,6 +36,11 @@ pub struct AadToken {
     pub via: Option<&'static str>,
     /// A Resource Manager–audience token standing in for the registry's.
     pub arm_audience: bool,
+    /// Sources the environment configures completely (a service principal,
+    /// workload identity) that failed before this one answered: the run
+    /// goes on with this one, as az would, and the report says so, since
+    /// whatever uses that configuration fails.
+    pub passed_over: Vec<(AuthSource, String)>,
 }
 
 impl AadToken {
@@ -45,7 +50,26 @@ impl AadToken {
             source,
             via: None,
             arm_audience: false,
+            passed_over: Vec::new(),
         }
+    }
+
+    /// What the report says of each configured source that failed first.
+    pub fn passed_over_notes(&self) -> Vec<String> {
+        self.passed_over
+            .iter()
+            .map(|(source, why)| {
+                let mut note = format!(
+                    "the {} configured in this environment gave no token ({why}), so the {} was used: whatever uses that configuration (a pipeline's docker login, an SDK's credential chain) fails",
+                    source.label(),
+                    self.label()
+                );
+                if let Some((code, meaning)) = super::aadsts::explain_in(why) {
+                    note.push_str(&format!("; AADSTS{code}: {meaning}"));
+                }
+                note
+            })
+            .collect()
     }
 
     /// The source as the report names it.
@@ -61,11 +85,6 @@ impl AadToken {
 #[derive(Clone, Debug, Default)]
 pub struct NoCredential {
     pub tried: Vec<(AuthSource, String)>,
-    /// A source the environment configures failed, and the search stopped
-    /// there: as with the Azure SDKs' credential chains, a broken service
-    /// principal is reported rather than replaced by whatever identity
-    /// happens to be logged in.
-    pub stopped_at: Option<AuthSource>,
 }
 
 impl NoCredential {
@@ -84,9 +103,6 @@ impl NoCredential {
             .map(|(s, why)| format!("{}: {why}", s.label()))
             .collect();
         let mut text = format!("No credential gave a token. Tried: {}", each.join("; "));
-        if let Some(source) = self.stopped_at {
-            text.push_str(&format!("\nThe {} is configured in this environment, so no other identity was tried in its place (fix it, or unset its variables to use another).", source.label()));
-        }
         // Azure AD's own code, in words: what happened and what to do.
         for (source, why) in &self.tried {
             if let Some((code, meaning)) = super::aadsts::explain_in(why) {
@@ -339,12 +355,15 @@ impl CredentialSetup {
                 continue;
             }
             match self.token_from(source, scope).await {
-                Ok(token) => return Ok(token),
+                Ok(mut token) => {
+                    token.passed_over = failures
+                        .tried
+                        .into_iter()
+                        .filter(|(s, _)| self.configured(*s))
+                        .collect();
+                    return Ok(token);
+                }
                 Err(why) => failures.tried.push((source, why.0)),
-            }
-            if self.mode == AuthSource::Auto && self.configured(source) {
-                failures.stopped_at = Some(source);
-                break;
             }
         }
         Err(failures)

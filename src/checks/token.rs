@@ -127,7 +127,12 @@ pub async fn refresh_token(
                 )
                 .with_detail("credential", aad.label())
                 .with_detail("tenant", tenant.map(|t| crate::untrusted::inline(&t).shown()));
-                return (token_clock(r, aad.token.expose()), Some(refresh));
+                let mut r = token_clock(r, aad.token.expose());
+                for note in aad.passed_over_notes() {
+                    r.status = crate::report::Status::Warn;
+                    r = r.with_note(note);
+                }
+                return (r, Some(refresh));
             }
             Err(why) => CheckResult::fail(
                 id,
