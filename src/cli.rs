@@ -244,9 +244,13 @@ fn parse_topic(s: &str) -> Result<Topic, String> {
     let matching: Vec<&CheckId> = CheckId::ALL.iter().filter(named).collect();
     match matching.as_slice() {
         [one] => Ok(Topic::Check(**one)),
-        _ => Err(format!(
+        [] => Err(format!(
             "{code_error}, nor a check (acr-health check --json lists their ids)"
         )),
+        several => {
+            let ids: Vec<&str> = several.iter().map(|c| c.as_str()).collect();
+            Err(format!("'{s}' names several checks: {}", ids.join(", ")))
+        }
     }
 }
 

@@ -231,5 +231,18 @@ fn every_check_is_explained_and_every_code_belongs_to_a_check() {
     out.assert_code(0)
         .assert_stdout_has("Warns when:")
         .assert_stdout_has("00000000-0000-0000-0000-000000000000");
-    run(&["explain", "version"], &tools).assert_code(2);
+    let several = run(&["explain", "version"], &tools);
+    several.assert_code(2);
+    assert!(
+        several.stderr.contains(
+            "names several checks: docker.version, cli.version, helm.version, notary.version"
+        ),
+        "{}",
+        several.stderr
+    );
+    // A code and a check of one name: the code, and where the check is.
+    run(&["explain", "cmk"], &tools)
+        .assert_code(0)
+        .assert_stdout_has("CMK_ERROR")
+        .assert_stdout_has("acr-health explain registry.cmk");
 }

@@ -131,6 +131,31 @@ pub async fn tunnel(
     Ok(stream)
 }
 
+/// The schemes of one `Proxy-Authenticate` value, which may list several
+/// challenges (`Negotiate, Basic realm="corp, west"`): each element between
+/// commas outside quotes that does not start with a `key=` parameter opens
+/// a challenge, and its first word is the scheme.
+fn challenge_schemes(value: &str) -> Vec<&str> {
+    let mut elements = Vec::new();
+    let (mut quoted, mut start) = (false, 0);
+    for (i, c) in value.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                elements.push(&value[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    elements.push(&value[start..]);
+    elements
+        .into_iter()
+        .filter_map(|e| e.split_whitespace().next())
+        .filter(|first| !first.contains('='))
+        .collect()
+}
+
 /// The proxy's answer to CONNECT: 200 opens the tunnel; 407 names the
 /// authentication it wants; anything else is a refusal, in its words.
 fn judge_answer(
@@ -148,7 +173,7 @@ fn judge_answer(
                 .lines()
                 .filter_map(|l| l.split_once(':'))
                 .filter(|(k, _)| k.trim().eq_ignore_ascii_case("proxy-authenticate"))
-                .filter_map(|(_, v)| v.split_whitespace().next())
+                .flat_map(|(_, v)| challenge_schemes(v))
                 .collect();
             Err(ProxyError::AuthenticationRequired {
                 proxy: shown,
@@ -224,6 +249,24 @@ pub fn bypasses(host: &str, port: u16, no_proxy: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_every_scheme_of_a_challenge_list() {
+        assert_eq!(
+            challenge_schemes(r#"Negotiate, Basic realm="corp""#),
+            ["Negotiate", "Basic"]
+        );
+        assert_eq!(
+            challenge_schemes(r#"Basic realm="a, b", NTLM"#),
+            ["Basic", "NTLM"]
+        );
+        assert_eq!(challenge_schemes("NTLM"), ["NTLM"]);
+        assert_eq!(
+            challenge_schemes(r#"Basic realm="x", charset="UTF-8""#),
+            ["Basic"]
+        );
+        assert!(challenge_schemes("").is_empty());
+    }
 
     #[test]
     fn parses_proxy_urls() {
