@@ -426,8 +426,9 @@ fn vnet_private_endpoint_dns_routing() {
     let out = check_with("192.0.2.10");
     out.assert_code(1).assert_error_block(
         "CONNECTIVITY_DNS_ERROR",
-        "DNS routing to 'myregistry.eastus.data.azurecr.io' through the private IP is incorrect. Expect: 10.1.0.5, Actual: 192.0.2.10",
+        "DNS routing to registry \"myregistry\" through private IP is incorrect. Expect: 10.1.0.5, Actual: 192.0.2.10 (for myregistry.eastus.data.azurecr.io)",
     );
+    out.assert_text_has("DNS routing verification failed");
 }
 
 #[test]

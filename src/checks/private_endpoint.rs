@@ -72,11 +72,13 @@ pub async fn check(found: &Found, vnet: &str, resolver: &Resolver) -> CheckResul
             return CheckResult::warn(id, format!("Private endpoints could not be read: {why}"))
         }
     };
+    // az's sentences, word for word, with the name each is about added.
+    let registry = crate::untrusted::inline(&found.registry.name).shown();
     if pairs.is_empty() {
         return CheckResult::fail(
             id,
             ErrorCode::ConnectivityDnsError,
-            format!("The registry has no private endpoint in virtual network '{vnet}'."),
+            format!("Registry \"{registry}\" doesn't have private endpoints in the vnet of \"{vnet}\". Please make sure you provided correct vnet"),
         );
     }
     let mut wrong = Vec::new();
@@ -84,11 +86,14 @@ pub async fn check(found: &Found, vnet: &str, resolver: &Resolver) -> CheckResul
         match resolver.resolve(fqdn).await {
             Ok(a) if a.addresses.iter().any(|x| x.to_string() == *ip) => {}
             Ok(a) => wrong.push(format!(
-                "DNS routing to '{fqdn}' through the private IP is incorrect. Expect: {ip}, Actual: {}",
+                "DNS routing to registry \"{registry}\" through private IP is incorrect. Expect: {ip}, Actual: {} (for {fqdn})",
                 a.addresses.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")
             )),
-            Err(e) => wrong.push(format!("'{fqdn}' (private IP {ip}) does not resolve: {e}")),
+            Err(e) => wrong.push(format!("Error resolving DNS for {fqdn}. Ex: {e} (its private IP is {ip})")),
         }
+    }
+    if !wrong.is_empty() {
+        wrong.push("DNS routing verification failed".into());
     }
     let details: Vec<Value> = pairs
         .iter()
