@@ -356,15 +356,14 @@ fn az_login(
 
 /// The trust for TLS: the system's, az's extra bundle and --ca-file.
 fn tls_setup(args: &CheckArgs) -> Result<TlsSetup, String> {
-    // az (requests) takes REQUESTS_CA_BUNDLE, else CURL_CA_BUNDLE. requests
-    // also takes a folder of certificates; only a file is read here.
+    // az (requests) takes REQUESTS_CA_BUNDLE, else CURL_CA_BUNDLE: a file,
+    // or a folder of certificates.
     let requests_bundle = ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"]
         .into_iter()
         .find_map(|name| {
             let value = std::env::var_os(name).filter(|v| !v.is_empty())?;
             Some((name, std::path::PathBuf::from(value)))
-        })
-        .filter(|(_, p)| !p.is_dir());
+        });
     let bundle = requests_bundle.as_ref().map(|(n, p)| (*n, p.as_path()));
     TlsSetup::new(args.ca_file.as_deref(), bundle).map_err(|e| e.to_string())
 }

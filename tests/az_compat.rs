@@ -47,6 +47,13 @@ fn requests_ca_bundle_is_trusted_as_az_trusts_it() {
     out.assert_code(0);
     let trust = out.check("registry.tls")["details"]["trust"].to_string();
     assert!(trust.contains("REQUESTS_CA_BUNDLE"), "{trust}");
+    // A folder of certificates (OpenSSL's capath), with other files in it.
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::copy(acr.ca.pem_file(), folder.path().join("corp-root.pem")).unwrap();
+    std::fs::write(folder.path().join("README"), "not a certificate").unwrap();
+    env.last_mut().unwrap().1 = folder.path().display().to_string();
+    run_args(&acr, &json_args, &env).assert_code(0);
+    env.last_mut().unwrap().1 = acr.ca.pem_file().display().to_string();
     // requests falls back to CURL_CA_BUNDLE, and so does acr-health.
     env.last_mut().unwrap().0 = "CURL_CA_BUNDLE".into();
     let out = run_args(&acr, &json_args, &env);

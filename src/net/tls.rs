@@ -44,7 +44,10 @@ impl TlsSetup {
         // it is trusted here too, beside the system store.
         let extra = [requests_ca_bundle, extra_ca_file.map(|f| ("--ca-file", f))];
         for (what, file) in extra.into_iter().flatten() {
-            let certs = read_pem_certs(file)?;
+            let certs = match file.is_dir() {
+                true => read_pem_folder(file)?,
+                false => read_pem_certs(file)?,
+            };
             let (added, _) = roots.add_parsable_certificates(certs);
             trust_sources.push(format!("{what} {} ({added} certificates)", file.display()));
         }
@@ -91,6 +94,11 @@ pub enum TrustError {
     Pem { path: PathBuf, why: PemError },
     #[error("no usable trusted root certificates: {0}")]
     NoRoots(String),
+    #[error("{}: {reason}", .path.display())]
+    Folder {
+        path: PathBuf,
+        reason: crate::net::error::IoFailure,
+    },
 }
 
 /// What is wrong with a PEM certificate file.
@@ -118,6 +126,27 @@ pub fn read_pem_certs(file: &Path) -> Result<Vec<CertificateDer<'static>>, Trust
         path: file.to_path_buf(),
         why,
     })
+}
+
+/// Most files read from a certificate folder.
+const MAX_FOLDER_FILES: usize = 1000;
+
+/// The certificates of every PEM file in `folder`, as OpenSSL's `capath`
+/// (which requests passes a `REQUESTS_CA_BUNDLE` folder to) finds them;
+/// files that are not certificates are passed over, as OpenSSL does.
+pub fn read_pem_folder(folder: &Path) -> Result<Vec<CertificateDer<'static>>, TrustError> {
+    let entries = std::fs::read_dir(folder).map_err(|e| TrustError::Folder {
+        path: folder.to_path_buf(),
+        reason: crate::net::error::IoFailure::from(&e),
+    })?;
+    let mut certs = Vec::new();
+    for entry in entries.flatten().take(MAX_FOLDER_FILES) {
+        let path = entry.path();
+        if let Ok(data) = crate::input_file::read(&path) {
+            certs.extend(parse_pem_certs(&data).unwrap_or_default());
+        }
+    }
+    Ok(certs)
 }
 
 /// The certificates of a PEM document, each block checked.
