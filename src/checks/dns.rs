@@ -46,8 +46,12 @@ pub async fn check(
             // where it answers, the registry is found, and the run goes on
             // to those addresses.
             Some(Ok(os_addrs)) if !os_addrs.is_empty() => {
-                let r = os_only(host, &failure, &os_addrs, &resolver.description);
-                (r, Some(os_addrs))
+                let answer = DnsAnswer {
+                    addresses: os_addrs.clone(),
+                    cname_chain: Vec::new(),
+                };
+                let r = describe(host, &answer, resolver, None);
+                (os_only(r, &failure, &resolver.description), Some(os_addrs))
             }
             _ => {
                 let detail = format!("'{host}': {failure}; asked {}.", resolver.description);
@@ -80,21 +84,15 @@ pub fn through_proxy(failed: CheckResult, proxy: &Proxy) -> CheckResult {
     r.with_detail("proxy", proxy.display())
 }
 
-/// Only the operating system's resolver (hosts file, NSS modules, a VPN's
-/// scoped resolver) finds `host`; the DNS servers of the system
-/// configuration do not.
-fn os_only(host: &str, failure: &dns::DnsFailure, os: &[IpAddr], asked: &str) -> CheckResult {
-    CheckResult::warn(
-        CheckId::Dns,
-        format!("DNS lookup to {host} at IP {} : OK", os[0]),
-    )
-    .with_note(format!(
+/// Only the operating system's resolver (NSS modules, a VPN's scoped
+/// resolver) finds the name; the DNS servers of the system configuration
+/// do not. `found` describes the operating system's answer.
+fn os_only(found: CheckResult, failure: &dns::DnsFailure, asked: &str) -> CheckResult {
+    let mut r = found.with_note(format!(
         "found by the operating system's resolver only: {asked} answers {failure}; programs that ask the DNS servers of /etc/resolv.conf themselves (some container runtimes, kubelet's image pulls through CoreDNS) may not find the registry"
-    ))
-    .with_detail("os_addresses", json!(os.iter().map(|a| a.to_string()).collect::<Vec<_>>()))
-    .with_detail("addresses", json!(os.iter().map(|a| a.to_string()).collect::<Vec<_>>()))
-    .with_detail("resolver", asked.to_string())
-    .with_detail("answer", failure.to_string())
+    ));
+    r.status = crate::report::Status::Warn;
+    r.with_detail("answer", failure.to_string())
 }
 
 fn join(addrs: &[IpAddr]) -> String {
@@ -186,15 +184,20 @@ mod tests {
 
     #[test]
     fn a_name_only_the_operating_system_finds_is_a_warning_with_its_address() {
-        let ip: IpAddr = "10.1.2.3".parse().unwrap();
+        let found = CheckResult::pass(
+            CheckId::Dns,
+            "DNS lookup to r.azurecr.io at IP 10.1.2.3 : OK",
+        );
         let r = os_only(
-            "r.azurecr.io",
+            found,
             &dns::DnsFailure::NxDomain,
-            &[ip],
-            "the system's DNS servers (127.0.0.53)",
+            "the system's DNS servers",
         );
         assert_eq!(r.status, crate::report::Status::Warn);
         assert_eq!(r.message, "DNS lookup to r.azurecr.io at IP 10.1.2.3 : OK");
         assert_eq!(r.code, None);
+        assert!(r
+            .notes()
+            .any(|n| n.contains("operating system's resolver only")));
     }
 }
