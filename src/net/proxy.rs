@@ -232,6 +232,14 @@ pub fn bypasses(host: &str, port: u16, no_proxy: &str) -> bool {
             if entry == "*" {
                 return true;
             }
+            // A CIDR block exempts the IP addresses in it (Go and requests
+            // read it so), matched against an address given as the host.
+            if let (Ok(net), Ok(ip)) = (
+                entry.parse::<ipnet::IpNet>(),
+                host.trim_matches(['[', ']']).parse::<std::net::IpAddr>(),
+            ) {
+                return net.contains(&ip);
+            }
             let with_port = entry
                 .rsplit_once(':')
                 .filter(|(h, _)| !h.contains(':'))
@@ -301,5 +309,9 @@ mod tests {
         assert!(bypasses("myreg.azurecr.io", 5000, "myreg.azurecr.io"));
         assert!(!at_443("myreg.azurecr.io", "example.com,cr.io.example"));
         assert!(!at_443("notazurecr.io", ".azurecr.io"));
+        assert!(at_443("10.1.2.3", "10.0.0.0/8"));
+        assert!(!at_443("192.0.2.1", "10.0.0.0/8"));
+        assert!(at_443("::1", "::1/128"));
+        assert!(!at_443("myreg.azurecr.io", "10.0.0.0/8"));
     }
 }
