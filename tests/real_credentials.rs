@@ -208,6 +208,23 @@ fn a_vm_with_a_user_assigned_identity_is_asked_for_azure_client_id() {
 }
 
 #[test]
+fn a_vm_with_several_identities_is_told_to_name_one() {
+    let acr = FakeAcr::healthy();
+    let (imds, _) = common::plain::http_server(
+        400,
+        r#"{"error":"invalid_request","error_description":"Multiple user assigned identities exist, please specify the clientId / resourceId of the identity in the token request"}"#,
+    );
+    let env = vec![(
+        "AZURE_POD_IDENTITY_AUTHORITY_HOST".to_string(),
+        format!("http://{imds}"),
+    )];
+    acr.check_env(&[], &env).assert_code(1).assert_error_block(
+        "CREDENTIAL_NOT_FOUND_ERROR",
+        "the VM has several user-assigned identities: set AZURE_CLIENT_ID to the client id of the one to use",
+    );
+}
+
+#[test]
 fn a_configured_service_principal_that_fails_is_reported_when_the_az_login_answers() {
     let body: &'static str = Box::leak(
         json!({"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.\r\nTrace ID: 0f1e\r\nCorrelation ID: 9a8b\r\nTimestamp: 2026-12-02 10:00:00Z", "error_codes": [7000215]})

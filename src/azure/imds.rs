@@ -22,12 +22,29 @@ const API_VERSION: &str = "2018-02-01";
 pub enum ImdsError {
     #[error("no instance metadata service answered at {0} within 1s (not an Azure VM)")]
     Unreachable(String),
-    #[error("the instance metadata service answered {status}: {detail}")]
+    #[error(
+        "the instance metadata service answered {status}: {detail}{}",
+        imds_hint(detail)
+    )]
     Refused { status: u16, detail: String },
     #[error("the instance metadata service's answer has no access_token")]
     NoToken,
     #[error("{0}")]
     Request(String),
+}
+
+/// What to do about the refusals of IMDS that users meet: a VM with
+/// several user-assigned identities must be told which, and one without
+/// the named identity has none to give.
+fn imds_hint(detail: &str) -> &'static str {
+    let d = detail.to_ascii_lowercase();
+    if d.contains("multiple user assigned identities") || d.contains("specify the clientid") {
+        " (the VM has several user-assigned identities: set AZURE_CLIENT_ID to the client id of the one to use)"
+    } else if d.contains("identity not found") {
+        " (the VM has no managed identity, or none with the AZURE_CLIENT_ID given: assign one with az vm identity assign)"
+    } else {
+        ""
+    }
 }
 
 /// IMDS for this run: where it is, and whether it answered the probe.
