@@ -83,6 +83,7 @@ fn bind_registry() -> (std::net::TcpListener, Option<u16>) {
 /// A mount namespace of this process's own (made before any thread
 /// exists, so that every later thread and child shares it), where
 /// `/etc/resolv.conf` can be replaced without touching the machine's.
+#[cfg(target_os = "linux")]
 fn private_mounts() -> bool {
     // SAFETY: plain system calls on static, NUL-terminated strings.
     unsafe {
@@ -97,7 +98,17 @@ fn private_mounts() -> bool {
     }
 }
 
+/// Elsewhere there are no mount namespaces: `--dns-server` names the server.
+#[cfg(not(target_os = "linux"))]
+fn private_mounts() -> bool {
+    false
+}
+
+#[cfg(not(target_os = "linux"))]
+fn use_resolver(_: &DnsServer, _: &std::path::Path) {}
+
 /// Points this namespace's system resolver at `dns` (port 53).
+#[cfg(target_os = "linux")]
 fn use_resolver(dns: &DnsServer, dir: &std::path::Path) {
     let file = dir.join(format!("resolv.conf.{}", dns.addr.ip()));
     std::fs::write(
