@@ -224,44 +224,60 @@ fn a_vm_with_several_identities_is_told_to_name_one() {
     );
 }
 
-#[test]
-fn a_configured_service_principal_that_fails_is_reported_when_the_az_login_answers() {
+/// A registry whose Azure AD refuses the service principal's secret (with
+/// Azure AD's real CRLF description), and whose exchange answers `exchange`.
+fn refusing_the_service_principal(exchange: Option<u16>) -> FakeAcr {
     let body: &'static str = Box::leak(
         json!({"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.\r\nTrace ID: 0f1e\r\nCorrelation ID: 9a8b\r\nTimestamp: 2026-12-02 10:00:00Z", "error_codes": [7000215]})
             .to_string()
             .into_boxed_str(),
     );
-    let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |_| {
+    FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |_| {
         let arm = arm_handler(vec![registry_doc(json!({}), json!(null))], vec![]);
         move |r: &common::server::Request| {
             if r.path.ends_with("/oauth2/v2.0/token") {
                 return Some(common::server::Reply::json(401, body));
             }
+            if let (Some(status), "/oauth2/exchange") = (exchange, r.path.as_str()) {
+                return Some(common::server::Reply::json(
+                    status,
+                    r#"{"errors":[{"code":"UNAUTHORIZED","message":"unauthorized"}]}"#,
+                ));
+            }
             arm(r)
         }
-    });
-    az_answering(&acr);
-    let dir = az_logged_in(&acr, now() + 3600);
-    let mut env = acr.sp_env();
-    env.push(("AZURE_CONFIG_DIR".into(), dir.path().display().to_string()));
-    // The az login answers, as az check-health (which ignores the
-    // service principal's variables) would have it: the run passes, and
-    // says that the configured service principal was refused.
-    let out = acr.check_env(&["--json"], &env);
-    out.assert_code(0);
-    let refresh = out.check("registry.refresh_token");
-    assert_eq!(refresh["status"], "warn", "{refresh}");
-    assert_eq!(
-        refresh["details"]["credential"],
-        "Azure CLI login (token cache)"
-    );
-    let notes = refresh["details"]["notes"].to_string();
-    assert!(notes.contains("the service principal (AZURE_CLIENT_SECRET) configured in this environment gave no token"), "{notes}");
-    assert!(
-        notes.contains("AADSTS7000215: the client secret is wrong"),
-        "{notes}"
-    );
-    assert!(!notes.contains("expected a borrowed string"), "{notes}");
+    })
+}
+
+#[test]
+fn a_configured_service_principal_that_fails_is_reported_when_the_az_login_answers() {
+    for exchange in [None, Some(401)] {
+        let acr = refusing_the_service_principal(exchange);
+        az_answering(&acr);
+        let dir = az_logged_in(&acr, now() + 3600);
+        let mut env = acr.sp_env();
+        env.push(("AZURE_CONFIG_DIR".into(), dir.path().display().to_string()));
+        // The az login answers, as az check-health (which ignores the
+        // service principal's variables) would have it, and the report says
+        // that the configured service principal was refused: as a warning
+        // when the rest passes, beside the failure when it does not.
+        let out = acr.check_env(&["--json"], &env);
+        out.assert_code(if exchange.is_some() { 1 } else { 0 });
+        let refresh = out.check("registry.refresh_token");
+        let status = if exchange.is_some() { "fail" } else { "warn" };
+        assert_eq!(refresh["status"], status, "{refresh}");
+        assert_eq!(
+            refresh["details"]["credential"],
+            "Azure CLI login (token cache)"
+        );
+        let notes = refresh["details"]["notes"].to_string();
+        assert!(notes.contains("the service principal (AZURE_CLIENT_SECRET) configured in this environment gave no token"), "{notes}");
+        assert!(
+            notes.contains("AADSTS7000215: the client secret is wrong"),
+            "{notes}"
+        );
+        assert!(!notes.contains("expected a borrowed string"), "{notes}");
+    }
 }
 
 #[test]

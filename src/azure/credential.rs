@@ -60,12 +60,14 @@ impl AadToken {
             .iter()
             .map(|(source, why)| {
                 let mut note = format!(
-                    "the {} configured in this environment gave no token ({why}), so the {} was used: whatever uses that configuration (a pipeline's docker login, an SDK's credential chain) fails",
+                    "the {} configured in this environment gave no token ({why}), so the {} was used instead",
                     source.label(),
                     self.label()
                 );
+                // Only Azure AD's own refusal says the configuration is
+                // wrong; an outage or a timeout may pass.
                 if let Some((code, meaning)) = super::aadsts::explain_in(why) {
-                    note.push_str(&format!("; AADSTS{code}: {meaning}"));
+                    note.push_str(&format!(": whatever uses that configuration (a pipeline's docker login, an SDK's credential chain) fails; AADSTS{code}: {meaning}"));
                 }
                 note
             })

@@ -73,6 +73,18 @@ fn denied(id: CheckId, code: ErrorCode, registry: &str, what: &str, r: &Response
     .with_detail("status", r.status)
 }
 
+/// The configured identities passed over before `aad` answered: a pass
+/// becomes a warning, and any result says which identity was used instead.
+fn with_passed_over(mut r: CheckResult, aad: &AadToken) -> CheckResult {
+    for note in aad.passed_over_notes() {
+        if r.status == crate::report::Status::Pass {
+            r.status = crate::report::Status::Warn;
+        }
+        r = r.with_note(note);
+    }
+    r
+}
+
 pub async fn refresh_token(
     session: &mut Session,
     bearer: &Bearer,
@@ -127,12 +139,8 @@ pub async fn refresh_token(
                 )
                 .with_detail("credential", aad.label())
                 .with_detail("tenant", tenant.map(|t| crate::untrusted::inline(&t).shown()));
-                let mut r = token_clock(r, aad.token.expose());
-                for note in aad.passed_over_notes() {
-                    r.status = crate::report::Status::Warn;
-                    r = r.with_note(note);
-                }
-                return (r, Some(refresh));
+                let r = token_clock(r, aad.token.expose());
+                return (with_passed_over(r, &aad), Some(refresh));
             }
             Err(why) => CheckResult::fail(
                 id,
@@ -143,7 +151,8 @@ pub async fn refresh_token(
         },
     };
     let result = token_clock(result, aad.token.expose());
-    (result.with_detail("credential", aad.label()), None)
+    let result = with_passed_over(result, &aad).with_detail("credential", aad.label());
+    (result, None)
 }
 
 /// A token's own times (`nbf`, `exp`) against this machine's clock: a token
