@@ -160,9 +160,15 @@ impl Needles {
             for (finder, e) in &self.encoded {
                 let len = finder.needle().len();
                 for at in finder.find_iter(&decoded) {
-                    let found = map[at]..map[at + len];
+                    // Where the view left whitespace out, the next byte kept
+                    // may lie past some: the match ends at its own last byte.
+                    let end = match view {
+                        View::Compact => escape_end(text.as_bytes(), map[at + len - 1]),
+                        _ => map[at + len],
+                    };
+                    let found = map[at]..end;
                     match e.base64 {
-                        true => base64_hits.push(found),
+                        true => base64_hits.push((found, e.spills)),
                         false => ranges.push(found),
                     }
                 }
@@ -173,29 +179,55 @@ impl Needles {
     }
 }
 
+/// Where the character that starts at `i` ends: a JSON escape (`\/`,
+/// `\u002f`) is more than one byte.
+fn escape_end(text: &[u8], i: usize) -> usize {
+    match (text.get(i), text.get(i + 1)) {
+        (Some(b'\\'), Some(b'u')) => (i + 6).min(text.len()),
+        (Some(b'\\'), Some(_)) => i + 2,
+        _ => (i + 1).min(text.len()),
+    }
+}
+
 /// Base64 matches widened to the whole run of base64 characters around
 /// each, so that the characters shared with the secret's neighbours (up to
 /// two bytes of it) are masked too (a match found across whitespace is
 /// widened within its own run of characters only). In linear time: a match
 /// already inside a widened run costs nothing, and no character is scanned
 /// twice, however many matches a hostile body packs into one run.
-fn widen_all(text: &[u8], mut hits: Vec<std::ops::Range<usize>>) -> Vec<std::ops::Range<usize>> {
-    hits.sort_by_key(|r| r.start);
+fn widen_all(
+    text: &[u8],
+    mut hits: Vec<(std::ops::Range<usize>, Spills)>,
+) -> Vec<std::ops::Range<usize>> {
+    hits.sort_by_key(|(r, _)| r.start);
     let mut out = Vec::new();
     let mut covered = 0;
-    for found in hits {
+    for (found, spills) in hits {
         if found.end <= covered {
             continue;
         }
-        let b64 = |b: &u8| b.is_ascii_alphanumeric() || b"+/-_=%".contains(b);
         let floor = covered.min(found.start);
-        let left = text[floor..found.start]
-            .iter()
+        let spans_space = (found.start..found.end).any(|j| space_at(text, j, false).is_some());
+        let left = (floor..found.start)
             .rev()
-            .take_while(|b| b64(b))
+            .take_while(|&j| base64_at(text, j))
             .count();
-        let right = text[found.end..].iter().take_while(|b| b64(b)).count();
-        let widened = found.start - left..found.end + right;
+        let right = (found.end..text.len())
+            .take_while(|&j| base64_at(text, j))
+            .count();
+        let (mut start, mut end) = (found.start - left, found.end + right);
+        // A match across line breaks or groups: the neighbouring group
+        // that shares some of the secret's bytes is masked too.
+        // (The group is the 4 characters next to the match: those its own
+        // run holds are already taken.)
+        // A line break just outside the match counts too (MIME lines).
+        if spills.before && left < 4 && (spans_space || line_break(text, start, true)) {
+            start = across_space(text, start, floor, true, 4 - left);
+        }
+        if spills.after && right < 4 && (spans_space || line_break(text, end, false)) {
+            end = across_space(text, end, text.len(), false, 4 - right);
+        }
+        let widened = start..end;
         covered = widened.end;
         out.push(widened);
     }
@@ -208,6 +240,16 @@ fn widen_all(text: &[u8], mut hits: Vec<std::ops::Range<usize>>) -> Vec<std::ops
 struct Encoded {
     needle: Vec<u8>,
     base64: bool,
+    /// Bytes of the secret lie in the base64 group before the needle (the
+    /// alignment dropped some) or after it (its length is not a multiple
+    /// of three).
+    spills: Spills,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Spills {
+    before: bool,
+    after: bool,
 }
 
 /// Base64 needles shorter than this are not searched: they would match
@@ -235,6 +277,10 @@ impl Encoded {
                     out.push(Encoded {
                         needle,
                         base64: true,
+                        spills: Spills {
+                            before: skip > 0,
+                            after: !rest.len().is_multiple_of(3),
+                        },
                     });
                 }
             }
@@ -243,12 +289,84 @@ impl Encoded {
         out.push(Encoded {
             needle: hex.to_ascii_uppercase().into_bytes(),
             base64: false,
+            spills: Spills::default(),
         });
         out.push(Encoded {
             needle: hex.into_bytes(),
             base64: false,
+            spills: Spills::default(),
         });
         out
+    }
+}
+
+/// From a run's edge `at`, over whitespace and then at most `want` base64
+/// characters (what is left of the group that shares the secret's bytes),
+/// not past `bound`; `at` itself when no such character follows.
+fn across_space(text: &[u8], at: usize, bound: usize, leftwards: bool, want: usize) -> usize {
+    let next = |i: usize| -> Option<usize> {
+        match leftwards {
+            true => i.checked_sub(1).filter(|&j| j >= bound),
+            false => (i < bound).then_some(i),
+        }
+    };
+    let advance = |j: usize| if leftwards { j } else { j + 1 };
+    let mut i = at;
+    while let Some(width) = next(i).and_then(|j| space_at(text, j, leftwards)) {
+        i = match leftwards {
+            true => i - width,
+            false => i + width,
+        };
+        if (leftwards && i < bound) || (!leftwards && i > bound) {
+            return at;
+        }
+    }
+    let spaced = i;
+    for _ in 0..want {
+        match next(i).filter(|&j| base64_at(text, j)) {
+            Some(j) => i = advance(j),
+            None => break,
+        }
+    }
+    if i == spaced {
+        at
+    } else {
+        i
+    }
+}
+
+/// Whether the byte at `j` is a base64 character (either alphabet; `%` of a
+/// percent-encoded one) and not the letter of an escape such as `\n`: a
+/// mask must never split an escape.
+fn base64_at(text: &[u8], j: usize) -> bool {
+    let b = text[j];
+    (b.is_ascii_alphanumeric() || b"+/-_=%".contains(&b)) && !(j > 0 && text[j - 1] == b'\\')
+}
+
+/// Whether a line break (or its JSON escape) is next to `at`: before it
+/// when reading `leftwards`, else at it.
+fn line_break(text: &[u8], at: usize, leftwards: bool) -> bool {
+    let is_break = |b: Option<&u8>| matches!(b, Some(b'\n' | b'\r'));
+    let escaped =
+        |i: usize| text.get(i) == Some(&b'\\') && matches!(text.get(i + 1), Some(b'n' | b'r'));
+    match leftwards {
+        true => at > 0 && (is_break(text.get(at - 1)) || (at > 1 && escaped(at - 2))),
+        false => is_break(text.get(at)) || escaped(at),
+    }
+}
+
+/// The width of the whitespace at `j`, or ending at `j` when reading
+/// `leftwards`: a space or line break, or its JSON escape (`\n`, `\r`, `\t`).
+fn space_at(text: &[u8], j: usize, leftwards: bool) -> Option<usize> {
+    if text.get(j)?.is_ascii_whitespace() {
+        return Some(1);
+    }
+    let escape = |at: usize| {
+        text.get(at) == Some(&b'\\') && matches!(text.get(at + 1), Some(b'n' | b'r' | b't'))
+    };
+    match leftwards {
+        true => (j > 0 && escape(j - 1)).then_some(2),
+        false => escape(j).then_some(2),
     }
 }
 
@@ -537,6 +655,113 @@ mod tests {
             );
         }
         assert_eq!(masked("s3cr 3t-pass-SECRET", s), "s3cr 3t-pass-SECRET");
+        // Whatever the grouping and alignment, no group that holds a byte
+        // of the secret is left, and the words around the encoded text stay.
+        for prefix in ["a:", "ad:", "adm:", "admin:", "admin:x"] {
+            let b64 = base64::engine::general_purpose::STANDARD.encode(format!("{prefix}{s}"));
+            // The characters that depend on the prefix's bytes alone.
+            let safe = prefix.len() / 3 * 4;
+            for width in [4, 5, 7, 8, 76] {
+                let grouped: Vec<String> = b64
+                    .as_bytes()
+                    .chunks(width)
+                    .map(|c| String::from_utf8_lossy(c).into_owned())
+                    .collect();
+                for sep in [" ", "\n"] {
+                    let text = format!("credentials {} were refused", grouped.join(sep));
+                    let out = masked(&text, s);
+                    assert!(
+                        out.starts_with("credentials ") && out.ends_with(" were refused"),
+                        "{out}"
+                    );
+                    let left: String = out
+                        .split_whitespace()
+                        .filter(|w| !["credentials", "were", "refused"].contains(w))
+                        .collect::<String>()
+                        .replace("****", " ");
+                    let head = left.split(' ').next().unwrap_or_default();
+                    assert!(
+                        head.len() <= safe && b64.starts_with(head),
+                        "{prefix} {width} {sep:?}: {out}"
+                    );
+                    assert!(
+                        left.trim_start_matches(head).trim().is_empty() || left.contains(' '),
+                        "{out}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn no_byte_of_a_secret_in_mime_lines_can_be_read_back() {
+        use base64::Engine;
+        let s = "Zq7-SECRETpw-9x";
+        let needles = Needles::of([s].into_iter());
+        for p in 0..60 {
+            let data = format!("{}{s}{}", "X".repeat(p), "Y".repeat(30));
+            let flat = base64::engine::general_purpose::STANDARD.encode(&data);
+            let lines: Vec<&str> = flat
+                .as_bytes()
+                .chunks(76)
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect();
+            for sep in ["\n", "\\n"] {
+                let text = format!("DENIED: {} end", lines.join(sep));
+                let ranges = needles.find(&text);
+                // Which characters of the base64 are still shown.
+                let start = "DENIED: ".len();
+                let mut shown = Vec::new();
+                let mut at = start;
+                for line in &lines {
+                    for i in at..at + line.len() {
+                        shown.push(!ranges.iter().any(|r| r.contains(&i)));
+                    }
+                    at += line.len() + sep.len();
+                }
+                for k in p..p + s.len() {
+                    let chars = 8 * k / 6..=(8 * k + 7) / 6;
+                    let readable = chars
+                        .clone()
+                        .all(|c| shown.get(c).copied().unwrap_or(false));
+                    assert!(!readable, "prefix {p} {sep:?}: byte {} readable", k - p);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_match_ends_at_its_last_byte_whatever_follows() {
+        use base64::Engine;
+        let s = "PASSWORD9";
+        let b64 = base64::engine::general_purpose::STANDARD.encode(format!("admin:{s}"));
+        assert_eq!(
+            masked(&format!("credentials {b64} were refused"), s),
+            "credentials **** were refused"
+        );
+        let hex: String = s.bytes().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            masked(&format!("hex {hex} next word"), s),
+            "hex **** next word"
+        );
+        assert_eq!(
+            masked(&format!("hex {hex}\nsecond line"), s),
+            "hex ****\nsecond line"
+        );
+        // The same inside JSON, where the line break is an escape.
+        assert_eq!(
+            masked(&format!(r#""hex {hex}\nsecond line""#), s),
+            r#""hex ****\nsecond line""#
+        );
+        assert_eq!(
+            masked(&format!(r#""b64 {b64}\nnext line""#), s),
+            r#""b64 ****\nnext line""#
+        );
+        // A mask never takes the letter of an escape before it.
+        assert_eq!(
+            masked(&format!(r#""line\n{b64} end""#), s),
+            r#""line\n**** end""#
+        );
     }
 
     #[test]

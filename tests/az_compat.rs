@@ -47,11 +47,14 @@ fn requests_ca_bundle_is_trusted_as_az_trusts_it() {
     out.assert_code(0);
     let trust = out.check("registry.tls")["details"]["trust"].to_string();
     assert!(trust.contains("REQUESTS_CA_BUNDLE"), "{trust}");
-    // A folder of certificates (OpenSSL's capath), with other files in it.
+    // A folder of certificates as OpenSSL's capath reads it: only the
+    // files named by a subject hash (as c_rehash links them) count.
     let folder = tempfile::tempdir().unwrap();
     std::fs::copy(acr.ca.pem_file(), folder.path().join("corp-root.pem")).unwrap();
     std::fs::write(folder.path().join("README"), "not a certificate").unwrap();
     env.last_mut().unwrap().1 = folder.path().display().to_string();
+    run_args(&acr, &json_args, &env).assert_code(1);
+    std::fs::copy(acr.ca.pem_file(), folder.path().join("0a1b2c3d.0")).unwrap();
     run_args(&acr, &json_args, &env).assert_code(0);
     env.last_mut().unwrap().1 = acr.ca.pem_file().display().to_string();
     // requests falls back to CURL_CA_BUNDLE, and so does acr-health.

@@ -94,10 +94,10 @@ pub enum TrustError {
     Pem { path: PathBuf, why: PemError },
     #[error("no usable trusted root certificates: {0}")]
     NoRoots(String),
-    #[error("{}: {reason}", .path.display())]
+    #[error("{}: {kind}", .path.display())]
     Folder {
         path: PathBuf,
-        reason: crate::net::error::IoFailure,
+        kind: std::io::ErrorKind,
     },
 }
 
@@ -131,16 +131,27 @@ pub fn read_pem_certs(file: &Path) -> Result<Vec<CertificateDer<'static>>, Trust
 /// Most files read from a certificate folder.
 const MAX_FOLDER_FILES: usize = 1000;
 
-/// The certificates of every PEM file in `folder`, as OpenSSL's `capath`
-/// (which requests passes a `REQUESTS_CA_BUNDLE` folder to) finds them;
-/// files that are not certificates are passed over, as OpenSSL does.
+/// The certificates of a folder as OpenSSL's `capath` (which requests
+/// passes a `REQUESTS_CA_BUNDLE` folder to) finds them: the files named by
+/// a subject hash (`5ed36f99.0`, as c_rehash and update-ca-certificates
+/// link them); other files are passed over, as OpenSSL does.
 pub fn read_pem_folder(folder: &Path) -> Result<Vec<CertificateDer<'static>>, TrustError> {
     let entries = std::fs::read_dir(folder).map_err(|e| TrustError::Folder {
         path: folder.to_path_buf(),
-        reason: crate::net::error::IoFailure::from(&e),
+        kind: e.kind(),
     })?;
+    let hashed = |name: &str| {
+        name.split_once('.').is_some_and(|(hash, n)| {
+            hash.len() == 8
+                && hash.bytes().all(|b| b.is_ascii_hexdigit())
+                && n.trim_start_matches('r').parse::<u32>().is_ok()
+        })
+    };
     let mut certs = Vec::new();
-    for entry in entries.flatten().take(MAX_FOLDER_FILES) {
+    let named = entries
+        .flatten()
+        .filter(|e| e.file_name().to_str().is_some_and(hashed));
+    for entry in named.take(MAX_FOLDER_FILES) {
         let path = entry.path();
         if let Ok(data) = crate::input_file::read(&path) {
             certs.extend(parse_pem_certs(&data).unwrap_or_default());
