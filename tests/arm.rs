@@ -548,3 +548,17 @@ fn resource_manager_tokens_are_asked_for_the_clouds_audience_as_az_asks() {
         "{scopes:?}"
     );
 }
+
+#[test]
+fn vnet_on_a_registry_without_private_endpoints_says_so_in_azs_words() {
+    let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], |_| {
+        arm_handler(vec![registry_doc(json!({}), json!(null))], vec![])
+    });
+    let out = acr.check_arm(&["--vnet", "vnet1", "--json"], true);
+    let check = out.check("registry.private_endpoint");
+    assert_eq!(check["status"], "fail", "{check}");
+    assert_eq!(
+        check["message"].as_str().unwrap().lines().last().unwrap(),
+        "Registry \"myregistry\" doesn't have private endpoints to verify DNS routings."
+    );
+}

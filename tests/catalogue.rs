@@ -244,5 +244,8 @@ fn every_check_is_explained_and_every_code_belongs_to_a_check() {
     run(&["explain", "cmk"], &tools)
         .assert_code(0)
         .assert_stdout_has("CMK_ERROR")
-        .assert_stdout_has("acr-health explain registry.cmk");
+        .assert_stdout_has("Reported by: registry.cmk (acr-health explain <check>)");
+    run(&["explain", "DOCKER_DAEMON_ERROR"], &tools)
+        .assert_code(0)
+        .assert_stdout_has("Reported by: docker.daemon (acr-health explain <check>)");
 }

@@ -220,7 +220,7 @@ fn a_vm_with_several_identities_is_told_to_name_one() {
     )];
     acr.check_env(&[], &env).assert_code(1).assert_error_block(
         "CREDENTIAL_NOT_FOUND_ERROR",
-        "the VM has several user-assigned identities: set AZURE_CLIENT_ID to the client id of the one to use",
+        "the VM has several user-assigned identities: name the one to use with AZURE_CLIENT_ID",
     );
 }
 

@@ -74,6 +74,24 @@ pub async fn check(found: &Found, vnet: &str, resolver: &Resolver) -> CheckResul
     };
     // az's sentences, word for word, with the name each is about added.
     let registry = crate::untrusted::inline(&found.registry.name).shown();
+    if found.registry.private_endpoint_ids().is_empty() {
+        return CheckResult::fail(
+            id,
+            ErrorCode::ConnectivityDnsError,
+            format!(
+                "Registry \"{registry}\" doesn't have private endpoints to verify DNS routings."
+            ),
+        );
+    }
+    let mut fqdns: Vec<&str> = pairs.iter().map(|(f, _)| f.as_str()).collect();
+    fqdns.sort_unstable();
+    if fqdns.windows(2).any(|w| w[0].eq_ignore_ascii_case(w[1])) {
+        return CheckResult::fail(
+            id,
+            ErrorCode::ConnectivityDnsError,
+            format!("Registry \"{registry}\" has more than one private endpoint in the vnet of \"{vnet}\". DNS routing will be unreliable"),
+        );
+    }
     if pairs.is_empty() {
         return CheckResult::fail(
             id,

@@ -24,16 +24,18 @@ pub fn render_code(code: ErrorCode, out: &mut dyn Write) -> io::Result<()> {
             "(This code is specific to acr-health; az acr check-health does not report it.)"
         )?;
     }
-    // `explain cmk` reads as the code; the check of that name is a word away.
-    let short = info.name.trim_end_matches("_ERROR").to_ascii_lowercase();
-    let named = CheckId::ALL
+    // `explain cmk` reads as the code; the checks that report it are a
+    // word away.
+    let reporting: Vec<&str> = CheckId::ALL
         .iter()
-        .find(|c| c.as_str().split_once('.').is_some_and(|(_, n)| n == short));
-    if let Some(check) = named {
+        .filter(|c| about_check(**c).codes.contains(&code))
+        .map(|c| c.as_str())
+        .collect();
+    if !reporting.is_empty() {
         writeln!(
             out,
-            "(The check {0}: acr-health explain {0})",
-            check.as_str()
+            "Reported by: {} (acr-health explain <check>)",
+            reporting.join(", ")
         )?;
     }
     Ok(())
