@@ -474,6 +474,20 @@ fn a_cloud_without_a_suffix_is_login_server_error() {
     );
 }
 
+/// `check` with no registry named, so that az's default names it.
+fn az_default_args(dns: &str) -> [&str; 8] {
+    [
+        "check",
+        "--skip",
+        "environment",
+        "--dns-server",
+        dns,
+        "--json",
+        "--timeout",
+        "2",
+    ]
+}
+
 #[test]
 fn az_default_registry_and_cloud_are_used() {
     let acr = FakeAcr::healthy();
@@ -484,16 +498,8 @@ fn az_default_registry_and_cloud_are_used() {
     )
     .unwrap();
     let dir = cfg.path().display().to_string();
-    let args = [
-        "check",
-        "--skip",
-        "environment",
-        "--dns-server",
-        &acr.dns.flag(),
-        "--json",
-        "--timeout",
-        "2",
-    ];
+    let dns = acr.dns.flag();
+    let args = az_default_args(&dns);
     let out = run_with(&args, &acr.tools, &[("AZURE_CONFIG_DIR", &dir)]);
     let report = out.json();
     assert_eq!(report["registry"]["name"], "chinareg1");
@@ -532,16 +538,8 @@ fn az_settings_are_read_as_az_reads_them() {
         "[defaults]\nacr = localreg\n",
     )
     .unwrap();
-    let args = [
-        "check",
-        "--skip",
-        "environment",
-        "--dns-server",
-        &acr.dns.flag(),
-        "--json",
-        "--timeout",
-        "2",
-    ];
+    let dns = acr.dns.flag();
+    let args = az_default_args(&dns);
     let path = acr.tools.path().display().to_string();
     let name = |cwd: &std::path::Path, env: &[(&str, &str)]| {
         let mut env = env.to_vec();
