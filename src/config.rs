@@ -223,7 +223,7 @@ fn registry_config(args: &CheckArgs, az: &AzConfig) -> Result<Option<RegistryCon
         .transpose()
         .map_err(|e| e.to_string())?;
     let arm = arm_target(args, az, &target, password.is_some(), subscription);
-    let az_login = az_login(args, &arm, &target.cloud.name);
+    let az_login = az_login(args, az, &arm, &target.cloud.name);
     Ok(Some(RegistryConfig {
         arm,
         target,
@@ -337,6 +337,7 @@ fn remember_environment_secrets() -> Result<(), String> {
 /// read once from its configuration folder.
 fn az_login(
     args: &CheckArgs,
+    az: &AzConfig,
     arm: &Result<ArmTarget, String>,
     cloud: &str,
 ) -> Option<std::sync::Arc<AzLogin>> {
@@ -344,14 +345,15 @@ fn az_login(
         return None;
     }
     let dir = AzConfig::dir()?;
-    let subscription = arm.as_ref().ok().map(|t| t.subscription.as_str());
+    let wanted = arm.as_ref().ok().map(|t| t.subscription.as_str());
+    let sub = az.subscription(wanted, cloud)?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?
         .as_secs();
     // Valid for the whole run (its deadline is 10 x --timeout), and 5 minutes.
     let margin = (args.timeout * 10).as_secs().max(300);
-    AzLogin::load(&dir, subscription, cloud, now + margin).map(std::sync::Arc::new)
+    AzLogin::load(&dir, sub, now + margin).map(std::sync::Arc::new)
 }
 
 /// The trust for TLS: the system's, az's extra bundle and --ca-file.

@@ -5,6 +5,7 @@
 //! used as it is. Read-only, in one read; a missing, encrypted or torn file
 //! only means that az itself is asked.
 
+use super::az_config::{ProfileSubscription, ProfileUser};
 use crate::secret::Secret;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -41,34 +42,6 @@ pub struct Cached {
 }
 
 #[derive(Deserialize)]
-struct Profile {
-    #[serde(default)]
-    subscriptions: Vec<Subscription>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Subscription {
-    id: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    is_default: bool,
-    #[serde(default)]
-    tenant_id: String,
-    #[serde(default)]
-    environment_name: String,
-    user: Option<User>,
-}
-
-#[derive(Deserialize)]
-struct User {
-    name: String,
-    #[serde(rename = "type")]
-    kind: String,
-}
-
-#[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct Cache {
     #[serde(default)]
@@ -99,33 +72,15 @@ struct Account {
 }
 
 impl AzLogin {
-    /// The login of the subscription `wanted` (an id or a name), else of
-    /// az's default subscription, both in `cloud`, with the cached tokens
-    /// that stay valid until at least `valid_until` (the end of the run, and
-    /// some). A cache that cannot be read, or that cannot say which account
-    /// is meant, gives the login without tokens: az is then asked.
-    pub fn load(
-        dir: &Path,
-        wanted: Option<&str>,
-        cloud: &str,
-        valid_until: u64,
-    ) -> Option<AzLogin> {
-        let read = |name: &str| crate::input_file::read(&dir.join(name)).ok();
-        let profile = read("azureProfile.json")?;
-        let profile: Profile =
-            serde_json::from_str(String::from_utf8_lossy(&profile).trim_start_matches('\u{feff}'))
-                .ok()?;
-        let sub = profile.subscriptions.iter().find(|s| {
-            let in_cloud =
-                s.environment_name.is_empty() || s.environment_name.eq_ignore_ascii_case(cloud);
-            in_cloud
-                && match wanted {
-                    Some(w) => s.id.eq_ignore_ascii_case(w) || s.name.eq_ignore_ascii_case(w),
-                    None => s.is_default,
-                }
-        })?;
+    /// The login of the subscription `sub` (of az's profile), with the
+    /// cached tokens that stay valid until at least `valid_until` (the end
+    /// of the run, and some). A cache that cannot be read, or that cannot
+    /// say which account is meant, gives the login without tokens: az is
+    /// then asked.
+    pub fn load(dir: &Path, sub: &ProfileSubscription, valid_until: u64) -> Option<AzLogin> {
         let user = sub.user.as_ref()?;
-        let cache = read("msal_token_cache.json")
+        let cache = crate::input_file::read(&dir.join("msal_token_cache.json"))
+            .ok()
             .and_then(|bytes| serde_json::from_slice::<Cache>(&bytes).ok());
         Some(AzLogin {
             account: user.name.clone(),
@@ -182,8 +137,8 @@ impl AzLogin {
 /// `valid_until`.
 fn cached_tokens(
     cache: Cache,
-    sub: &Subscription,
-    user: &User,
+    sub: &ProfileSubscription,
+    user: &ProfileUser,
     valid_until: u64,
 ) -> Vec<CachedToken> {
     let home = match user.kind.as_str() {
@@ -240,6 +195,17 @@ fn cached_tokens(
 mod tests {
     use super::*;
 
+    /// The login of `wanted` (else the default) in `cloud`, as the run
+    /// finds it: az's profile read by AzConfig, then the cache.
+    fn load(dir: &Path, wanted: Option<&str>, cloud: &str) -> Option<AzLogin> {
+        let profile = std::fs::read(dir.join("azureProfile.json")).unwrap();
+        let az = crate::azure::az_config::AzConfig {
+            subscriptions: crate::azure::az_config::subscriptions(&profile),
+            ..Default::default()
+        };
+        AzLogin::load(dir, az.subscription(wanted, cloud)?, 1_300)
+    }
+
     fn write(dir: &Path, expires_on: u64) {
         std::fs::write(
             dir.join("azureProfile.json"),
@@ -264,7 +230,7 @@ mod tests {
     fn finds_the_logged_in_accounts_arm_token_and_lets_it_stand_in() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), 10_000);
-        let login = AzLogin::load(dir.path(), None, "AzureCloud", 1_300).unwrap();
+        let login = load(dir.path(), None, "AzureCloud").unwrap();
         let audience = "https://management.core.windows.net/";
         let arm = login
             .token_for("https://management.azure.com/.default", true, audience)
@@ -287,15 +253,15 @@ mod tests {
             (acr.token.expose(), acr.arm_audience),
             ("arm-token-SECRET", true)
         );
-        assert!(AzLogin::load(dir.path(), Some("dev"), "AzureCloud", 1_300).is_some());
-        assert!(AzLogin::load(dir.path(), Some("other-sub"), "AzureCloud", 1_300).is_none());
+        assert!(load(dir.path(), Some("dev"), "AzureCloud").is_some());
+        assert!(load(dir.path(), Some("other-sub"), "AzureCloud").is_none());
     }
 
     #[test]
     fn expired_or_torn_caches_serve_nothing() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), 1_100);
-        let login = AzLogin::load(dir.path(), None, "AzureCloud", 1_300).unwrap();
+        let login = load(dir.path(), None, "AzureCloud").unwrap();
         assert!(login
             .token_for(
                 "https://management.azure.com/.default",
@@ -309,7 +275,7 @@ mod tests {
         )
         .unwrap();
         // The login is still known (az is asked for its subscription), without tokens.
-        let login = AzLogin::load(dir.path(), None, "AzureCloud", 1_300).unwrap();
+        let login = load(dir.path(), None, "AzureCloud").unwrap();
         assert!(!login.has_tokens());
         assert_eq!(
             (login.subscription.as_str(), login.tenant.as_str()),
@@ -325,7 +291,7 @@ mod tests {
             ),
         )
         .unwrap();
-        assert!(AzLogin::load(dir.path(), None, "AzureCloud", 1_300).is_some());
-        assert!(AzLogin::load(dir.path(), None, "AzureChinaCloud", 1_300).is_none());
+        assert!(load(dir.path(), None, "AzureCloud").is_some());
+        assert!(load(dir.path(), None, "AzureChinaCloud").is_none());
     }
 }

@@ -59,14 +59,40 @@ pub struct AzConfig {
 }
 
 /// One subscription of az's profile.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ProfileSubscription {
+    #[serde(default)]
     pub id: String,
+    #[serde(default)]
     pub name: String,
+    #[serde(default)]
     pub is_default: bool,
-    /// The cloud it belongs to (`environmentName`); az lists only the
-    /// active cloud's subscriptions.
+    #[serde(default)]
+    pub tenant_id: String,
+    /// The cloud it belongs to; az lists only the active cloud's
+    /// subscriptions.
+    #[serde(default, rename = "environmentName")]
     pub cloud: String,
+    /// Who is logged in for it.
+    #[serde(default)]
+    pub user: Option<ProfileUser>,
+}
+
+/// The account of a subscription: a user's name or an app id, and its
+/// kind (`user`, `servicePrincipal`).
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct ProfileUser {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, rename = "type")]
+    pub kind: String,
+}
+
+#[derive(serde::Deserialize)]
+struct Profile {
+    #[serde(default)]
+    subscriptions: Vec<ProfileSubscription>,
 }
 
 impl ProfileSubscription {
@@ -144,8 +170,17 @@ impl AzConfig {
 
     /// The subscription of `az account set` in `cloud`.
     pub fn default_subscription(&self, cloud: &str) -> Option<String> {
+        self.subscription(None, cloud).map(|s| s.id.clone())
+    }
+
+    /// The subscription `wanted` (an id or a name), else the default one,
+    /// among those az knows in `cloud`.
+    pub fn subscription(&self, wanted: Option<&str>, cloud: &str) -> Option<&ProfileSubscription> {
         let mut in_cloud = self.subscriptions.iter().filter(|s| s.in_cloud(cloud));
-        in_cloud.find(|s| s.is_default).map(|s| s.id.clone())
+        in_cloud.find(|s| match wanted {
+            Some(w) => s.id.eq_ignore_ascii_case(w) || s.name.eq_ignore_ascii_case(w),
+            None => s.is_default,
+        })
     }
 
     /// `--subscription` as az takes it: an id, or the name of a
@@ -203,26 +238,14 @@ fn local_configs(dir: &std::path::Path) -> Vec<Vec<u8>> {
 }
 
 /// Every subscription in az's azureProfile.json (which az writes with a
-/// byte-order mark).
-fn subscriptions(bytes: &[u8]) -> Vec<ProfileSubscription> {
+/// byte-order mark); nothing when az is rewriting it.
+pub fn subscriptions(bytes: &[u8]) -> Vec<ProfileSubscription> {
     let text = String::from_utf8_lossy(bytes);
-    let Ok(doc) = serde_json::from_str::<serde_json::Value>(text.trim_start_matches('\u{feff}'))
-    else {
-        return Vec::new();
-    };
-    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
-    doc["subscriptions"]
-        .as_array()
+    serde_json::from_str::<Profile>(text.trim_start_matches('\u{feff}'))
+        .map(|p| p.subscriptions)
+        .unwrap_or_default()
         .into_iter()
-        .flatten()
-        .filter_map(|s| {
-            Some(ProfileSubscription {
-                id: s["id"].as_str()?.to_string(),
-                name: text(&s["name"]),
-                is_default: s["isDefault"].as_bool() == Some(true),
-                cloud: text(&s["environmentName"]),
-            })
-        })
+        .filter(|s| !s.id.is_empty())
         .collect()
 }
 
