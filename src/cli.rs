@@ -2,7 +2,7 @@
 //! value parsers so every bad input is a one-line usage error (exit 2).
 
 use crate::azure::auth::AuthSource;
-use crate::check_id::CheckId;
+use crate::checks::CheckId;
 use crate::codes::ErrorCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::time::Duration;
@@ -47,6 +47,13 @@ pub enum Command {
     /// List every error code.
     Codes {
         /// Print the catalogue as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every check, in pipeline order: the ids --skip and explain take.
+    Checks {
+        /// Print each check's declaration as JSON (what it proves, its
+        /// warnings, its codes).
         #[arg(long)]
         json: bool,
     },

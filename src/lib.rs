@@ -2,8 +2,7 @@
 
 pub mod acr;
 pub mod azure;
-pub mod check_about;
-pub mod check_id;
+pub mod check_spec;
 pub mod checks;
 pub mod cli;
 pub mod codes;
@@ -14,7 +13,6 @@ pub mod input_file;
 pub mod net;
 pub mod pipeline;
 pub mod process;
-pub mod progress;
 pub mod render;
 pub mod report;
 pub mod secret;

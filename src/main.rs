@@ -1,3 +1,4 @@
+use acr_health::checks::CheckId;
 use acr_health::cli::{Cli, Command, Topic};
 use acr_health::config::Config;
 use acr_health::{pipeline, render};
@@ -15,10 +16,17 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Explain {
             topic: Topic::Code(code),
-        } => render::render_code(code, &mut stdout).map(|_| 0),
+        } => {
+            let checks: Vec<_> = CheckId::ALL.iter().map(|c| c.spec()).collect();
+            render::render_code(code, &checks, &mut stdout).map(|_| 0)
+        }
         Command::Explain {
             topic: Topic::Check(id),
-        } => render::render_check(id, &mut stdout).map(|_| 0),
+        } => render::render_check(id.spec(), &mut stdout).map(|_| 0),
+        Command::Checks { json } => {
+            let checks: Vec<_> = CheckId::ALL.iter().map(|c| c.spec()).collect();
+            render::render_checks(&checks, json, &mut stdout).map(|_| 0)
+        }
         Command::Codes { json: true } => render::render_codes_json(&mut stdout).map(|_| 0),
         Command::Codes { json: false } => render::render_codes_text(&mut stdout).map(|_| 0),
         Command::Completions { shell } => {

@@ -1,30 +1,221 @@
-//! The checks, one module per concern, and the context they run in.
+//! The checks: one module each, declared in the list below in pipeline
+//! order (which is also the report's order). Each module declares its
+//! identity once (a `CheckSpec`: key, title, what it proves, its warnings
+//! and codes, when it is planned); the list makes the check ids from them.
+//! Adding a check: its module (spec, check function, unit tests), one line
+//! here and one `mod` line, and its call in the pipeline.
 
-pub mod arm;
-pub mod challenge;
-pub mod cmk;
-pub mod containerd;
-pub mod containerd_hosts;
-pub mod ctx;
-pub mod daemon_pull;
-pub mod data_endpoints;
-pub mod dns;
-pub mod docker;
-pub mod docker_credential;
-pub mod docker_daemon;
-pub mod helm;
-pub mod image;
-pub mod ip_families;
-pub mod login_server;
-pub mod notary;
-pub mod own_version;
-pub mod private_endpoint;
-pub mod regional_endpoints;
-pub mod registry_chain;
-pub mod replicas;
-pub mod tls;
-pub mod token;
-pub mod tool_version;
+pub mod result;
 
-pub use crate::check_id::CheckId;
-pub use ctx::Ctx;
+pub mod environment {
+    //! Checks of the machine itself: its container tools and this tool.
+    pub mod cli;
+    pub mod containerd;
+    pub mod docker;
+    pub mod helm;
+    pub mod notary;
+    pub mod tool_version;
+}
+
+pub mod registry {
+    //! Checks of the path to a registry and of the registry itself.
+    pub mod access_token;
+    pub mod arm;
+    pub mod challenge;
+    pub mod cmk;
+    pub mod containerd_hosts;
+    pub mod data_endpoints;
+    pub mod dns;
+    pub mod docker_credential;
+    pub mod docker_daemon;
+    pub mod docker_pull;
+    pub mod image;
+    pub mod ip_families;
+    pub mod login_server;
+    pub mod private_endpoint;
+    pub mod refresh_token;
+    pub mod regional_endpoints;
+    pub mod replicas;
+    pub mod tls;
+    pub mod token;
+}
+
+pub use result::CheckResult;
+
+use crate::check_spec::CheckSpec;
+use serde::{Serialize, Serializer};
+
+/// Makes `CheckId` from the list: one variant per check, named after its
+/// key (`registry.dns` → `RegistryDns`), in list order.
+macro_rules! checks {
+    ($($variant:ident => $spec:path,)*) => {
+        /// Every check, in pipeline order (which is also the report's order).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum CheckId {
+            $($variant,)*
+        }
+
+        impl CheckId {
+            pub const ALL: &'static [CheckId] = &[$(CheckId::$variant,)*];
+
+            /// The check's own declaration.
+            pub fn spec(self) -> &'static CheckSpec {
+                match self {
+                    $(CheckId::$variant => &$spec,)*
+                }
+            }
+        }
+    };
+}
+
+checks! {
+    DockerCommand => environment::docker::COMMAND,
+    DockerDaemon => environment::docker::DAEMON,
+    DockerVersion => environment::docker::VERSION,
+    DockerPull => environment::docker::PULL,
+    CliVersion => environment::cli::VERSION,
+    RegistryArm => registry::arm::CHECK,
+    RegistryLoginServer => registry::login_server::CHECK,
+    RegistryDns => registry::dns::CHECK,
+    RegistryTls => registry::tls::CHECK,
+    RegistryChallenge => registry::challenge::CHECK,
+    RegistryRefreshToken => registry::refresh_token::CHECK,
+    RegistryAccessToken => registry::access_token::CHECK,
+    RegistryDockerCredential => registry::docker_credential::CHECK,
+    RegistryDockerDaemon => registry::docker_daemon::CHECK,
+    RegistryContainerdHosts => registry::containerd_hosts::CHECK,
+    RegistryImage => registry::image::CHECK,
+    RegistryDockerPull => registry::docker_pull::CHECK,
+    RegistryPrivateEndpoint => registry::private_endpoint::CHECK,
+    RegistryDataEndpoints => registry::data_endpoints::CHECK,
+    RegistryReplicas => registry::replicas::CHECK,
+    RegistryRegionalEndpoints => registry::regional_endpoints::CHECK,
+    RegistryCmk => registry::cmk::CHECK,
+    HelmCommand => environment::helm::COMMAND,
+    HelmVersion => environment::helm::VERSION,
+    NotaryVersion => environment::notary::VERSION,
+}
+
+/// Groups that `--skip` accepts besides single checks and their groups.
+pub const ENVIRONMENT_GROUP: &str = "environment";
+
+impl CheckId {
+    /// Stable identifier used in JSON and by `--skip`: `group.name`.
+    pub fn as_str(self) -> &'static str {
+        self.spec().key
+    }
+
+    pub fn title(self) -> &'static str {
+        self.spec().title
+    }
+
+    pub fn group(self) -> &'static str {
+        self.spec().group()
+    }
+
+    /// Checks of the local machine (as opposed to the registry).
+    pub fn is_environment(self) -> bool {
+        self.spec().is_environment()
+    }
+
+    /// Position in the pipeline.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The check whose key is `key`.
+    pub fn from_key(key: &str) -> Option<CheckId> {
+        Self::ALL.iter().copied().find(|c| c.as_str() == key)
+    }
+
+    /// Whether a `--skip` value names this check: its id, its group, the
+    /// second half of its id when that is unambiguous, or `environment`.
+    pub fn matches_skip(self, value: &str) -> bool {
+        let name = self.spec().short_name();
+        value == self.as_str()
+            || value == self.group()
+            || (value == ENVIRONMENT_GROUP && self.is_environment())
+            || (value == name
+                && Self::ALL
+                    .iter()
+                    .filter(|c| c.spec().short_name() == name)
+                    .count()
+                    == 1)
+    }
+
+    /// Every value `--skip` accepts, for help and error messages.
+    pub fn skip_values() -> Vec<&'static str> {
+        let mut values = vec![ENVIRONMENT_GROUP];
+        for check in Self::ALL {
+            for v in [check.group(), check.as_str()] {
+                if !values.contains(&v) {
+                    values.push(v);
+                }
+            }
+        }
+        values
+    }
+}
+
+impl Serialize for CheckId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `registry.docker_daemon` → `RegistryDockerDaemon`.
+    fn variant_name(key: &str) -> String {
+        key.split(['.', '_'])
+            .map(|part| {
+                let mut chars = part.chars();
+                chars
+                    .next()
+                    .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_id_is_named_after_its_key_and_keys_are_unique() {
+        for id in CheckId::ALL {
+            assert_eq!(format!("{id:?}"), variant_name(id.as_str()));
+            assert_eq!(CheckId::from_key(id.as_str()), Some(*id));
+        }
+    }
+
+    #[test]
+    fn each_check_is_declared_in_the_file_its_key_names() {
+        // docker.daemon in environment/docker.rs, registry.dns in
+        // registry/dns.rs: a newcomer finds a check by its key.
+        for id in CheckId::ALL {
+            let spec = id.spec();
+            let file = match spec.is_environment() {
+                true => format!("environment/{}.rs", spec.group()),
+                false => format!("registry/{}.rs", spec.short_name()),
+            };
+            let path = format!("{}/src/checks/{file}", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                text.contains(&format!("key: \"{}\",", spec.key)),
+                "{} is not declared in src/checks/{file}",
+                spec.key
+            );
+        }
+    }
+
+    #[test]
+    fn skip_matches_ids_groups_and_environment() {
+        assert!(CheckId::DockerPull.matches_skip("docker"));
+        assert!(CheckId::DockerPull.matches_skip("docker.pull"));
+        assert!(CheckId::DockerPull.matches_skip("pull"));
+        assert!(CheckId::NotaryVersion.matches_skip("environment"));
+        assert!(!CheckId::HelmVersion.matches_skip("docker"));
+        // "version" is ambiguous (docker, cli, helm, notary) so it names nothing.
+        assert!(!CheckId::HelmVersion.matches_skip("version"));
+    }
+}

@@ -1,12 +1,13 @@
 //! `acr-health explain` and `acr-health codes`.
 
-use crate::check_about::about_check;
-use crate::check_id::CheckId;
+use crate::check_spec::CheckSpec;
 use crate::codes::{CodeInfo, ErrorCode, CATALOGUE};
 use serde_json::json;
 use std::io::{self, Write};
 
-pub fn render_code(code: ErrorCode, out: &mut dyn Write) -> io::Result<()> {
+/// `acr-health explain <code>`; `checks` are every check, to name the
+/// ones that report it.
+pub fn render_code(code: ErrorCode, checks: &[&CheckSpec], out: &mut dyn Write) -> io::Result<()> {
     let info = code.info();
     writeln!(out, "{} — {}", info.name, info.title)?;
     writeln!(out)?;
@@ -26,10 +27,10 @@ pub fn render_code(code: ErrorCode, out: &mut dyn Write) -> io::Result<()> {
     }
     // `explain cmk` reads as the code; the checks that report it are a
     // word away.
-    let reporting: Vec<&str> = CheckId::ALL
+    let reporting: Vec<&str> = checks
         .iter()
-        .filter(|c| about_check(**c).codes.contains(&code))
-        .map(|c| c.as_str())
+        .filter(|c| c.codes.contains(&code))
+        .map(|c| c.key)
         .collect();
     if !reporting.is_empty() {
         writeln!(
@@ -42,16 +43,15 @@ pub fn render_code(code: ErrorCode, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// `acr-health explain <check>`.
-pub fn render_check(id: CheckId, out: &mut dyn Write) -> io::Result<()> {
-    let about = about_check(id);
-    writeln!(out, "{} — {}", id.as_str(), id.title())?;
+pub fn render_check(about: &CheckSpec, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{} — {}", about.key, about.title)?;
     writeln!(out)?;
     writeln!(out, "{}", about.proves)?;
     if !about.warnings.is_empty() {
         writeln!(out)?;
         writeln!(out, "Warns when:")?;
-        for (when, what) in about.warnings {
-            writeln!(out, "  - {when}: {what}.")?;
+        for w in about.warnings {
+            writeln!(out, "  - {}: {}.", w.when, w.what_to_do)?;
         }
     }
     writeln!(out)?;
@@ -93,4 +93,35 @@ pub fn render_codes_json(out: &mut dyn Write) -> io::Result<()> {
     let all: Vec<_> = CATALOGUE.iter().map(code_json).collect();
     serde_json::to_writer_pretty(&mut *out, &all)?;
     writeln!(out)
+}
+
+/// `acr-health checks`: every check's key and title, or with `json` its
+/// whole declaration.
+pub fn render_checks(checks: &[&CheckSpec], json: bool, out: &mut dyn Write) -> io::Result<()> {
+    if json {
+        let all: Vec<_> = checks.iter().map(|c| check_json(c)).collect();
+        serde_json::to_writer_pretty(&mut *out, &all)?;
+        return writeln!(out);
+    }
+    let width = checks.iter().map(|c| c.key.len()).max().unwrap_or(0);
+    for c in checks {
+        writeln!(out, "{:width$}  {}", c.key, c.title)?;
+    }
+    Ok(())
+}
+
+fn check_json(c: &CheckSpec) -> serde_json::Value {
+    let warnings: Vec<_> = c
+        .warnings
+        .iter()
+        .map(|w| json!({"when": w.when, "what_to_do": w.what_to_do}))
+        .collect();
+    let codes: Vec<&str> = c.codes.iter().map(|code| code.info().name).collect();
+    json!({
+        "id": c.key,
+        "title": c.title,
+        "proves": c.proves,
+        "warnings": warnings,
+        "codes": codes,
+    })
 }

@@ -49,7 +49,7 @@ impl Renderer for Junit {
             s.skip
         )?;
         for c in &report.checks {
-            let id = c.id.as_str();
+            let id = c.id.key;
             let class = format!("acr-health.{}", c.id.group());
             let time = c.duration_ms as f64 / 1000.0;
             write!(

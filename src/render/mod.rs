@@ -6,7 +6,9 @@ mod junit;
 mod rows;
 mod text;
 
-pub use catalogue::{render_check, render_code, render_codes_json, render_codes_text};
+pub use catalogue::{
+    render_check, render_checks, render_code, render_codes_json, render_codes_text,
+};
 pub use json::{Json, JsonC};
 pub use junit::Junit;
 pub use rows::{Table, Tsv};

@@ -22,7 +22,7 @@ fn rows(report: &Report) -> Vec<[String; 4]> {
         .map(|c| {
             [
                 status(c.status).to_string(),
-                c.id.as_str().to_string(),
+                c.id.key.to_string(),
                 c.code.map(|code| code.to_string()).unwrap_or_default(),
                 c.duration_ms.to_string(),
             ]

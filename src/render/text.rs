@@ -2,8 +2,7 @@
 //! `az acr check-health` keep working, plus the cause of each error.
 
 use super::{detail_text, terminal_text, Renderer};
-use crate::check_id::CheckId;
-use crate::report::{CheckResult, CutShort, Report, Status};
+use crate::report::{Check, CutShort, Report, Status};
 use anstyle::{AnsiColor, Style};
 use std::io::{self, Write};
 
@@ -68,7 +67,7 @@ impl Text {
         }
     }
 
-    fn check(&self, c: &CheckResult, out: &mut dyn Write) -> io::Result<()> {
+    fn check(&self, c: &Check, out: &mut dyn Write) -> io::Result<()> {
         if self.only_errors && c.status != Status::Fail {
             return Ok(());
         }
@@ -91,7 +90,7 @@ impl Text {
     }
 
     /// ` (12 ms)`, dimmed, for the end of a check's first line.
-    fn timing(&self, c: &CheckResult) -> String {
+    fn timing(&self, c: &Check) -> String {
         if self.timings && c.status != Status::Skip {
             format!(" {}", self.paint(DIM, &format!("({} ms)", c.duration_ms)))
         } else {
@@ -99,7 +98,7 @@ impl Text {
         }
     }
 
-    fn headline(&self, c: &CheckResult, out: &mut dyn Write) -> io::Result<()> {
+    fn headline(&self, c: &Check, out: &mut dyn Write) -> io::Result<()> {
         let message = terminal_text(&c.message);
         match c.status {
             Status::Pass => writeln!(out, "{message}{}", self.timing(c)),
@@ -153,7 +152,7 @@ impl Text {
             if !quiet
                 && report.registry.is_none()
                 && !no_registry_said
-                && check.id.index() > CheckId::CliVersion.index()
+                && !matches!(check.id.group(), "docker" | "cli")
             {
                 writeln!(out, "{NO_REGISTRY}")?;
                 no_registry_said = true;

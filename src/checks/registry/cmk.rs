@@ -1,0 +1,76 @@
+//! Customer-managed key: the identity the registry's encryption uses to
+//! reach its key vault must exist.
+
+use super::arm::Found;
+use crate::azure::arm::{self, IDENTITY_API};
+use crate::azure::documents::IdentityResource;
+use crate::check_spec::{CheckSpec, Planned};
+use crate::checks::CheckId;
+use crate::checks::CheckResult;
+use crate::codes::ErrorCode;
+
+/// The `registry.cmk` check.
+pub const CHECK: CheckSpec = CheckSpec {
+    key: "registry.cmk",
+    title: "Customer-managed key identity",
+    proves: "The identity the customer-managed key uses exists (system-assigned, or the user-assigned identity with that client id).",
+    warnings: &[],
+    codes: &[ErrorCode::CmkError],
+    planned: Planned::WithRegistry,
+};
+
+pub async fn check(found: &Found) -> CheckResult {
+    let id = CheckId::RegistryCmk;
+    let registry = &found.registry;
+    let Some(identity) = registry.cmk_identity() else {
+        return CheckResult::pass(
+            id,
+            "Customer-managed key: not used (Microsoft-managed encryption)",
+        );
+    };
+    if identity.eq_ignore_ascii_case("system") {
+        return match registry.system_principal() {
+            Some(p) => CheckResult::pass(
+                id,
+                format!("Customer-managed key identity: system-assigned (principal {p}) : OK"),
+            ),
+            None => CheckResult::fail(
+                id,
+                ErrorCode::CmkError,
+                "The registry's encryption uses its system-assigned identity, but the registry has no system-assigned identity (identity.principalId is missing).",
+            ),
+        };
+    }
+    let Some(resource) = registry.user_identity_with_client(identity) else {
+        return CheckResult::fail(
+            id,
+            ErrorCode::CmkError,
+            format!("The registry's encryption uses the managed identity with client id {identity}, but no user-assigned identity of the registry has that client id."),
+        )
+        .with_detail("client_id", identity);
+    };
+    let read = arm::get_resource::<IdentityResource>(
+        &found.client,
+        &found.token,
+        &found.endpoint,
+        &resource,
+        IDENTITY_API,
+    );
+    match read.await {
+        Ok(Some(doc)) if doc.properties.client_id.eq_ignore_ascii_case(identity) => {
+            CheckResult::pass(id, format!("Customer-managed key identity: {resource} : OK"))
+        }
+        Ok(Some(_)) => CheckResult::fail(
+            id,
+            ErrorCode::CmkError,
+            format!("The identity {resource} exists but its client id is no longer {identity}: it was deleted and re-created."),
+        ),
+        Ok(None) => CheckResult::fail(
+            id,
+            ErrorCode::CmkError,
+            format!("The managed identity {resource} (client id {identity}) used for the registry's encryption no longer exists."),
+        ),
+        Err(why) => CheckResult::warn(id, format!("Customer-managed key identity {resource} could not be read: {why}")),
+    }
+    .with_detail("identity", resource)
+}

@@ -1,0 +1,78 @@
+//! The fixed pipeline: which checks run, in what order, what depends on what,
+//! and when the run stops.
+//!
+//! Independent chains (docker, helm, notary, the registry) run
+//! concurrently; inside a chain each step waits for the one it depends on.
+//! Results are kept by check id, so the report is always in pipeline order
+//! whatever finished first. Without `--ignore-errors` a failure cancels every
+//! step that comes after it in pipeline order, as az stops at its first
+//! error, and those steps are reported as skipped.
+
+pub mod ctx;
+mod progress;
+mod registry;
+
+use crate::checks::environment;
+use crate::config::Config;
+use crate::report::{CutShort, Report};
+use ctx::{planned_checks, Ctx, INTERRUPTED_REASON};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Runs every check chain concurrently and records into `ctx`.
+pub async fn run_checks(ctx: &Ctx) {
+    tokio::join!(
+        environment::docker::run(ctx),
+        environment::cli::run(ctx),
+        registry::run(ctx),
+        environment::helm::run(ctx),
+        environment::notary::run(ctx),
+    );
+}
+
+/// Runs the whole pipeline; `interrupt` resolving (Ctrl-C) cuts it short and
+/// the unfinished checks are reported as interrupted.
+pub async fn run(config: Arc<Config>, interrupt: impl Future<Output = ()>) -> Report {
+    let start = Instant::now();
+    let ctx = Ctx::new(config.clone());
+    let deadline = config.deadline();
+    let ticker = async {
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if let Some(p) = &ctx.progress {
+                p.tick();
+            }
+        }
+    };
+    let cut_short = tokio::select! {
+        _ = run_checks(&ctx) => None,
+        _ = ticker, if ctx.progress.is_some() => None,
+        _ = interrupt => Some(CutShort::Interrupted),
+        _ = tokio::time::sleep(deadline) => Some(CutShort::Deadline),
+    };
+    let deadline_reason = format!(
+        "not finished within the run's deadline of {} (10 x --timeout)",
+        crate::duration::format_duration(deadline)
+    );
+    let missing = match cut_short {
+        Some(CutShort::Interrupted) => INTERRUPTED_REASON,
+        Some(CutShort::Deadline) => deadline_reason.as_str(),
+        None => "not run",
+    };
+    if let Some(p) = &ctx.progress {
+        p.clear();
+    }
+    let registry = ctx.registry.lock().ok().and_then(|r| r.clone());
+    let checks = ctx
+        .results(&planned_checks(&config), missing)
+        .into_iter()
+        .map(|r| r.into_report(registry.as_ref()))
+        .collect();
+    Report::new(
+        registry,
+        checks,
+        start.elapsed().as_millis() as u64,
+        cut_short,
+    )
+}

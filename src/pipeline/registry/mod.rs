@@ -1,0 +1,416 @@
+//! The registry chain. The Azure AD token and Resource Manager are asked at
+//! the start; meanwhile the whole path (DNS → TLS → challenge → refresh and
+//! access tokens) is walked on the login server the registry most likely
+//! has (the flag, or name + suffix). Resource Manager's answer is attached
+//! when it comes; only when it names another login server (a hash suffix)
+//! is that one walked in turn, and the first walk is not reported. Then the
+//! image, and the checks that need the registry's properties.
+
+mod arm_facts;
+mod walk;
+
+use crate::azure::credential::{self, CredentialSetup, NoCredential, ACR_SCOPE};
+use crate::azure::imds::Imds;
+use crate::checks::registry::{access_token, arm, image};
+use crate::checks::{CheckId, CheckResult};
+use crate::config::RegistryConfig;
+use crate::net::connection::Dial;
+use crate::net::dns::{DnsSetupError, Resolver};
+use crate::net::https_client::Client;
+use crate::pipeline::ctx::Ctx;
+use crate::report::{RegistryInfo, Status};
+use tokio::sync::OnceCell;
+use tokio::task::JoinHandle;
+use walk::{Along, Walk};
+
+/// Aborts a background task when the chain ends early.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+type AadResult = Result<credential::AadToken, NoCredential>;
+
+/// The Azure AD token for the exchange, asked for once at the start and
+/// shared by every walk.
+pub struct AadToken {
+    task: std::sync::Mutex<Option<JoinHandle<AadResult>>>,
+    value: OnceCell<AadResult>,
+    setup: Option<CredentialSetup>,
+}
+
+impl AadToken {
+    fn start(setup: Option<CredentialSetup>) -> (AadToken, Option<AbortOnDrop>) {
+        let task = setup
+            .clone()
+            .map(|s| tokio::spawn(async move { s.aad_token(ACR_SCOPE).await }));
+        let abort = task.as_ref().map(|t| AbortOnDrop(t.abort_handle()));
+        let token = AadToken {
+            task: std::sync::Mutex::new(task),
+            value: OnceCell::new(),
+            setup,
+        };
+        (token, abort)
+    }
+
+    /// A token of the registry's own audience from az, for a registry that
+    /// refused the Resource Manager–audience token from az's cache.
+    pub async fn registry_audience(&self) -> Option<credential::AadToken> {
+        self.setup.as_ref()?.registry_audience_from_az().await.ok()
+    }
+
+    pub async fn get(&self) -> AadResult {
+        self.value
+            .get_or_init(|| async {
+                let task = self.task.lock().ok().and_then(|mut t| t.take());
+                match task {
+                    Some(t) => t.await.unwrap_or_else(|_| Err(NoCredential::default())),
+                    None => Err(NoCredential::default()),
+                }
+            })
+            .await
+            .clone()
+    }
+}
+
+pub async fn run(ctx: &Ctx) {
+    let Some(reg) = &ctx.config.registry else {
+        return;
+    };
+    let timeout = ctx.config.timeout;
+    let client = Client::new(reg.tls.clone(), reg.proxies.clone(), timeout);
+    // The instance metadata service is probed at once, alongside
+    // everything else: it costs nothing when another credential is found.
+    let imds = Imds::from_env();
+    let _abort_probe = {
+        let imds = imds.clone();
+        let task = tokio::spawn(async move { imds.reachable().await });
+        AbortOnDrop(task.abort_handle())
+    };
+    let credentials = || CredentialSetup {
+        mode: reg.auth,
+        cloud: reg.target.cloud.clone(),
+        client: client.clone(),
+        timeout,
+        az_login: reg.az_login.clone(),
+        az_subscription: reg.az_login.as_ref().map(|l| l.subscription.clone()),
+        imds: imds.clone(),
+    };
+    let wants_aad = reg.password.is_none()
+        && ctx.user_skip(CheckId::RegistryRefreshToken).is_none()
+        && ctx.user_skip(CheckId::RegistryAccessToken).is_none();
+    let (aad, _abort_aad) = AadToken::start(wants_aad.then(credentials));
+    let arm_task = match &reg.arm {
+        Ok(target) if ctx.user_skip(CheckId::RegistryArm).is_none() => {
+            let replications = ctx.wants(CheckId::RegistryReplicas);
+            Some(tokio::spawn(arm::lookup(
+                credentials(),
+                target.clone(),
+                replications,
+            )))
+        }
+        _ => None,
+    };
+    let _abort_arm = arm_task.as_ref().map(|t| AbortOnDrop(t.abort_handle()));
+    // Resource Manager's connection is opened while the Azure AD token for
+    // it is still being fetched, so that its request waits for nothing else.
+    let _abort_preconnect = match (&reg.arm, &arm_task) {
+        (Ok(target), Some(_)) => url::Url::parse(&target.endpoint).ok().map(|url| {
+            let client = client.clone();
+            let task = tokio::spawn(async move { client.preconnect(&url).await });
+            AbortOnDrop(task.abort_handle())
+        }),
+        _ => None,
+    };
+    let resolver = match reg.dns_server {
+        Some(server) => Resolver::server(server, timeout),
+        None => Resolver::system(timeout),
+    };
+    let along = Along {
+        ctx,
+        reg,
+        resolver: &resolver,
+        aad: &aad,
+    };
+    let Some((arm, walk)) = walk_with_arm(&along, arm_task).await else {
+        return;
+    };
+    let authorized = record_walk(&along, walk, arm.as_ref());
+    after_walk(ctx, reg, &resolver, arm.as_ref(), authorized).await;
+}
+
+/// What follows the walk: docker's own view of the login server (local
+/// tools) alongside the image and the Resource Manager checks.
+async fn after_walk(
+    ctx: &Ctx,
+    reg: &RegistryConfig,
+    resolver: &Result<Resolver, DnsSetupError>,
+    arm: Option<&arm::Outcome>,
+    authorized: Option<(crate::net::connection::Session, crate::secret::Secret)>,
+) {
+    let data_hosts = arm
+        .and_then(|o| o.as_ref().ok())
+        .map(|f| f.registry.data_endpoints())
+        .unwrap_or_default();
+    let host = ctx.login_server();
+    // What docker itself would do (local tools) alongside what is left to
+    // ask the registry and Resource Manager.
+    let local = async {
+        tokio::join!(
+            docker_credential(ctx, host.as_deref()),
+            docker_daemon(ctx, reg, host.as_deref(), &data_hosts),
+            containerd_hosts(ctx, host.as_deref())
+        )
+    };
+    let remote = async {
+        if let (Some(reference), Some(repository)) = (&reg.image, &reg.repository) {
+            pull_image(ctx, reg, resolver, authorized, (repository, reference)).await;
+            daemon_pull(ctx, host.as_deref(), repository, reference).await;
+        }
+        arm_facts::after_arm(ctx, reg, arm, resolver).await;
+    };
+    tokio::join!(local, remote);
+}
+
+/// Resource Manager and the walk on the expected login server at the same
+/// time; then the walk on the login server Resource Manager names, if it is
+/// another one. `None` when the run stopped meanwhile.
+async fn walk_with_arm(
+    along: &Along<'_>,
+    arm_task: Option<JoinHandle<arm::Outcome>>,
+) -> Option<(Option<arm::Outcome>, Option<Walk>)> {
+    let (ctx, reg) = (along.ctx, along.reg);
+    let guess = reg.target.login_server.as_ref().ok();
+    let arm = async {
+        let task = arm_task?;
+        Some(
+            task.await
+                .unwrap_or_else(|e| Err(format!("lookup failed: {e}"))),
+        )
+    };
+    let on_guess = async {
+        match guess {
+            Some(ls) => Some(walk::walk(along, ls).await),
+            None => None,
+        }
+    };
+    let work = async { tokio::join!(arm, on_guess) };
+    let ((arm, on_guess), _) = ctx.timed(CheckId::RegistryArm, work).await?;
+    if ctx.wants(CheckId::RegistryArm) {
+        ctx.record(arm::result(&reg.arm, arm.as_ref()));
+    }
+    let (ls_result, ls) = arm_facts::decide_login_server(reg, arm.as_ref());
+    ctx.record(ls_result);
+    let Some(ls) = ls else {
+        return Some((arm, None));
+    };
+    ctx.set_registry(RegistryInfo {
+        name: reg.target.name.clone(),
+        login_server: Some(ls.authority()),
+        login_server_source: Some(ls.source),
+    });
+    if guess.is_some_and(|g| g.authority() == ls.authority()) {
+        return Some((arm, on_guess));
+    }
+    let (walk, _) = ctx
+        .timed(CheckId::RegistryDns, walk::walk(along, &ls))
+        .await?;
+    Some((arm, Some(walk)))
+}
+
+/// Records the walk's results with Resource Manager's facts attached; the
+/// session and access token when the walk reached them.
+fn record_walk(
+    along: &Along<'_>,
+    walk: Option<Walk>,
+    arm: Option<&arm::Outcome>,
+) -> Option<(crate::net::connection::Session, crate::secret::Secret)> {
+    let ctx = along.ctx;
+    let found = arm.and_then(|o| o.as_ref().ok());
+    let Some(walk) = walk else {
+        let steps = [
+            CheckId::RegistryDns,
+            CheckId::RegistryTls,
+            CheckId::RegistryChallenge,
+            CheckId::RegistryRefreshToken,
+            CheckId::RegistryAccessToken,
+        ];
+        ctx.skip_all(&steps, "no login server");
+        return None;
+    };
+    let mut authorized = walk.authorized;
+    for r in walk.results {
+        let r = arm_facts::enrich(r, found);
+        let r = match (&authorized, r.id) {
+            (Some((_, access)), CheckId::RegistryAccessToken) => {
+                check_grant(along.reg, r, access, found)
+            }
+            _ => r,
+        };
+        if r.id == CheckId::RegistryAccessToken && r.status == Status::Fail {
+            authorized = None;
+        }
+        ctx.record(r);
+    }
+    authorized
+}
+
+/// With `--repository`, the access token must grant pull on it (ACR answers
+/// 200 with an empty grant rather than refusing); the role to name depends
+/// on the registry's role assignment mode.
+fn check_grant(
+    reg: &RegistryConfig,
+    r: CheckResult,
+    access: &crate::secret::Secret,
+    found: Option<&arm::Found>,
+) -> CheckResult {
+    let abac = found
+        .and_then(|f| f.registry.role_assignment_mode())
+        .is_some_and(|m| m.to_ascii_lowercase().contains("abac"));
+    let Some(repository) = reg.repository.as_deref() else {
+        // az's note for a registry whose permissions are per repository.
+        return if abac && r.status == crate::report::Status::Pass {
+            r.with_note("Note: Please run the command with the '--repository' flag to check your read and write access to a specific repository.")
+        } else {
+            r
+        };
+    };
+    let wanted = access_token::Wanted {
+        repository,
+        abac,
+        required: &reg.require,
+    };
+    access_token::check_grant(r, access, &wanted)
+}
+
+/// The credential docker itself would send to the login server settled on.
+async fn docker_credential(ctx: &Ctx, host: Option<&str>) {
+    let id = CheckId::RegistryDockerCredential;
+    match host {
+        Some(host) if ctx.wants(id) => {
+            let work = async {
+                (
+                    crate::checks::registry::docker_credential::check(host, ctx.config.timeout)
+                        .await,
+                    (),
+                )
+            };
+            ctx.check(id, work).await;
+        }
+        Some(_) => {}
+        None => ctx.skip_all(&[id], "no login server"),
+    }
+}
+
+/// The docker daemon's own proxy, mirrors and trust for the login server.
+async fn docker_daemon(ctx: &Ctx, reg: &RegistryConfig, host: Option<&str>, data_hosts: &[String]) {
+    let id = CheckId::RegistryDockerDaemon;
+    match host {
+        Some(host) if ctx.wants(id) => {
+            let config = &ctx.config;
+            let check = crate::checks::registry::docker_daemon::check(
+                config.docker_command.as_deref(),
+                &config.sysconfdir,
+                host,
+                reg.proxy.as_ref(),
+                data_hosts,
+                config.timeout,
+            );
+            ctx.check(id, async { (check.await, ()) }).await;
+        }
+        Some(_) => {}
+        None => ctx.skip_all(&[id], "no login server"),
+    }
+}
+
+/// containerd's own mirrors and trust for the login server.
+async fn containerd_hosts(ctx: &Ctx, host: Option<&str>) {
+    let id = CheckId::RegistryContainerdHosts;
+    match host {
+        Some(host) if ctx.wants(id) => {
+            let check = async {
+                (
+                    crate::checks::registry::containerd_hosts::check(&ctx.config.sysconfdir, host),
+                    (),
+                )
+            };
+            ctx.check(id, check).await;
+        }
+        Some(_) => {}
+        None => ctx.skip_all(&[id], "no login server"),
+    }
+}
+
+/// With consent, the docker daemon pulls the image itself.
+async fn daemon_pull(ctx: &Ctx, host: Option<&str>, repository: &str, reference: &str) {
+    let id = CheckId::RegistryDockerPull;
+    if !ctx.wants(id) {
+        return;
+    }
+    let config = &ctx.config;
+    let Some(host) = host else {
+        return ctx.skip_all(&[id], "no login server");
+    };
+    let Ok(docker) = crate::checks::environment::docker::locate(config.docker_command.as_deref())
+    else {
+        return ctx.skip_all(&[id], "no docker client");
+    };
+    let at = if reference.starts_with("sha256:") {
+        "@"
+    } else {
+        ":"
+    };
+    let image = format!("{host}/{repository}{at}{reference}");
+    if !config.yes {
+        let consent = config.interactive
+            && ctx
+                .ask_yes_no(&format!(
+                    "This will pull the image {image}. Proceed? (y/n): "
+                ))
+                .await;
+        if !consent {
+            return ctx.skip_all(
+                &[id],
+                "the daemon pulls only with --yes (or a y at the prompt)",
+            );
+        }
+    }
+    let timeout = config.pull_timeout();
+    let work = async {
+        (
+            crate::checks::registry::docker_pull::check(&docker, &image, timeout).await,
+            (),
+        )
+    };
+    ctx.check(id, work).await;
+}
+
+async fn pull_image(
+    ctx: &Ctx,
+    reg: &RegistryConfig,
+    resolver: &Result<Resolver, DnsSetupError>,
+    authorized: Option<(crate::net::connection::Session, crate::secret::Secret)>,
+    (repository, reference): (&str, &str),
+) {
+    match (authorized, resolver) {
+        (Some((mut session, access)), Ok(resolver)) if ctx.wants(CheckId::RegistryImage) => {
+            let fetch = image::Fetch {
+                repository,
+                reference,
+                platform: reg.platform.clone(),
+                dial: Dial {
+                    resolver,
+                    tls: &reg.tls,
+                    proxies: &reg.proxies,
+                    timeout: ctx.config.timeout,
+                },
+            };
+            let work = async { (image::check(&mut session, &access, fetch).await, ()) };
+            ctx.check(CheckId::RegistryImage, work).await;
+        }
+        _ => ctx.skip_all(&[CheckId::RegistryImage], "no access token"),
+    }
+}

@@ -1,0 +1,236 @@
+//! One walk along the path to a login server: DNS → TLS → challenge →
+//! refresh token → access token, each step waiting on the one before. The
+//! results are returned, not recorded: the walk on the expected login
+//! server runs while Resource Manager is still being asked, and is thrown
+//! away if Resource Manager names another one.
+
+use super::AadToken;
+use crate::checks::registry::challenge::{self, Bearer};
+use crate::checks::registry::{access_token, dns, ip_families, refresh_token, tls};
+use crate::checks::{CheckId, CheckResult};
+use crate::codes::ErrorCode;
+use crate::config::RegistryConfig;
+use crate::net::connection::Session;
+use crate::net::dns::{DnsSetupError, Resolver};
+use crate::pipeline::ctx::Ctx;
+use crate::secret::Secret;
+use crate::target::LoginServer;
+use std::time::Instant;
+
+/// The steps of a walk, in order.
+const STEPS: [CheckId; 5] = [
+    CheckId::RegistryDns,
+    CheckId::RegistryTls,
+    CheckId::RegistryChallenge,
+    CheckId::RegistryRefreshToken,
+    CheckId::RegistryAccessToken,
+];
+
+/// What a walk found, not yet recorded.
+pub struct Walk {
+    pub results: Vec<CheckResult>,
+    /// The connection and the access token, when every step passed.
+    pub authorized: Option<(Session, Secret)>,
+}
+
+/// What a walk needs besides the login server.
+pub struct Along<'a> {
+    pub ctx: &'a Ctx,
+    pub reg: &'a RegistryConfig,
+    pub resolver: &'a Result<Resolver, DnsSetupError>,
+    pub aad: &'a AadToken,
+}
+
+impl Walk {
+    fn new() -> Walk {
+        Walk {
+            results: Vec::new(),
+            authorized: None,
+        }
+    }
+
+    fn push(&mut self, mut r: CheckResult, since: Instant) {
+        r.duration_ms = since.elapsed().as_millis() as u64;
+        self.results.push(r);
+    }
+
+    /// Ends the walk: every step not taken yet is skipped with `reason` (or
+    /// as the user asked).
+    fn halt(&mut self, along: &Along, reason: &str) {
+        for id in &STEPS[self.results.len()..] {
+            let why = along
+                .ctx
+                .user_skip(*id)
+                .unwrap_or_else(|| reason.to_string());
+            self.results.push(CheckResult::skip(*id, why));
+        }
+    }
+
+    fn stop(mut self, along: &Along, reason: &str) -> Walk {
+        self.halt(along, reason);
+        self
+    }
+
+    /// A step the user skipped: recorded so, and the reason the rest stop.
+    fn skipped(&mut self, along: &Along) -> Option<String> {
+        let id = STEPS[self.results.len()];
+        let why = along.ctx.user_skip(id)?;
+        self.results.push(CheckResult::skip(id, why));
+        Some(format!(
+            "needs the {} check, which was skipped",
+            id.as_str()
+        ))
+    }
+}
+
+/// Walks the whole path to `ls`.
+pub async fn walk(along: &Along<'_>, ls: &LoginServer) -> Walk {
+    let mut walk = Walk::new();
+    let Some(session_and_bearer) = connect(along, ls, &mut walk).await else {
+        return walk;
+    };
+    tokens(along, session_and_bearer, walk).await
+}
+
+/// DNS, TLS and the challenge; the session and challenge when they passed.
+async fn connect(
+    along: &Along<'_>,
+    ls: &LoginServer,
+    walk: &mut Walk,
+) -> Option<(Session, Bearer)> {
+    let (reg, timeout) = (along.reg, along.ctx.config.timeout);
+    let stop = |walk: &mut Walk, reason: &str| walk.halt(along, reason);
+    if let Some(reason) = walk.skipped(along) {
+        stop(walk, &reason);
+        return None;
+    }
+    let start = Instant::now();
+    let resolver = match along.resolver {
+        Ok(r) => r,
+        Err(why) => {
+            let r = CheckResult::fail(
+                CheckId::RegistryDns,
+                ErrorCode::ConnectivityDnsError,
+                why.to_string(),
+            );
+            walk.push(r, start);
+            stop(walk, "DNS lookup failed");
+            return None;
+        }
+    };
+    let (r, addrs) = dns::check(&ls.host, resolver, timeout).await;
+    let (r, addrs) = match (addrs, &reg.proxy) {
+        (None, Some(proxy)) => (dns::through_proxy(r, proxy), Some(Vec::new())),
+        (addrs, _) => (r, addrs),
+    };
+    walk.push(r, start);
+    let Some(addrs) = addrs else {
+        stop(walk, "DNS lookup failed");
+        return None;
+    };
+    if let Some(reason) = walk.skipped(along) {
+        stop(walk, &reason);
+        return None;
+    }
+    let start = Instant::now();
+    // Each IP family alongside the TLS check: no extra round trip (and
+    // none at all through a proxy, which does its own connecting).
+    let families = async {
+        match reg.proxy {
+            Some(_) => None,
+            None => ip_families::probe(addrs.clone(), ls.port, timeout).await,
+        }
+    };
+    let tls = tls::check(ls, &addrs, reg.proxy.as_ref(), &reg.tls, timeout);
+    let (families, (r, conn)) = tokio::join!(families, tls);
+    let r = ip_families::attach(r, families);
+    let r = match along.ctx.config.az_skips_tls_verification {
+        true => tls::az_would_not_verify(r),
+        false => r,
+    };
+    walk.push(r, start);
+    let Some(conn) = conn else {
+        stop(walk, "no connection to the registry");
+        return None;
+    };
+    if let Some(reason) = walk.skipped(along) {
+        stop(walk, &reason);
+        return None;
+    }
+    let mut session = Session::new(conn, addrs, reg.proxy.clone(), reg.tls.clone(), timeout);
+    let start = Instant::now();
+    let (r, bearer) = challenge::check(&mut session, ls).await;
+    walk.push(r, start);
+    if bearer.is_none() {
+        stop(walk, "no challenge from the registry");
+    }
+    bearer.map(|b| (session, b))
+}
+
+/// The refresh token (or the password grant) and the access token.
+async fn tokens(
+    along: &Along<'_>,
+    (mut session, bearer): (Session, Bearer),
+    mut walk: Walk,
+) -> Walk {
+    let reg = along.reg;
+    let refresh = if reg.password.is_some() {
+        walk.results.push(CheckResult::skip(
+            CheckId::RegistryRefreshToken,
+            "not used with --username/--password: the password grant returns an access token directly",
+        ));
+        None
+    } else {
+        if let Some(reason) = walk.skipped(along) {
+            return walk.stop(along, &reason);
+        }
+        let start = Instant::now();
+        let aad = along.aad.get().await;
+        let stood_in = aad.as_ref().is_ok_and(|t| t.arm_audience);
+        let (mut r, mut refresh) = refresh_token::refresh_token(&mut session, &bearer, aad).await;
+        // Refused (401) with the Resource Manager token standing in: the
+        // registry's policy may refuse that audience; ask az for its own.
+        let refused = r.details.get("status").and_then(|s| s.as_u64()) == Some(401);
+        if refresh.is_none() && stood_in && refused {
+            if let Some(own) = along.aad.registry_audience().await {
+                let (r2, refresh2) =
+                    refresh_token::refresh_token(&mut session, &bearer, Ok(own)).await;
+                if refresh2.is_some() {
+                    (r, refresh) = (r2.with_note("the registry refused the Resource Manager-audience token from az's token cache (its azureADAuthenticationAsArmPolicy is disabled); a containerregistry.azure.net token from az was exchanged instead"), refresh2);
+                } else {
+                    r = r.with_note("a containerregistry.azure.net token from az was refused too");
+                }
+            }
+        }
+        walk.push(r, start);
+        match refresh {
+            Some(refresh) => Some(refresh),
+            None => return walk.stop(along, "no refresh token"),
+        }
+    };
+    if let Some(reason) = walk.skipped(along) {
+        return walk.stop(along, &reason);
+    }
+    let grant = match (&refresh, &reg.password) {
+        (Some(r), _) => access_token::Grant::Refresh(r),
+        (None, Some(login)) => access_token::Grant::Password(login),
+        (None, None) => return walk.stop(along, "no refresh token"),
+    };
+    let start = Instant::now();
+    let (r, access) = access_token::access_token(&mut session, &bearer, grant, &scope(reg)).await;
+    walk.push(r, start);
+    walk.authorized = access.map(|a| (session, a));
+    walk
+}
+
+/// The scope the access token is asked for.
+pub fn scope(reg: &RegistryConfig) -> String {
+    match &reg.repository {
+        // As az asks: every action, to see which the registry grants.
+        Some(repo) => format!(
+            "repository:{repo}:{}",
+            access_token::REPOSITORY_ACTIONS.join(",")
+        ),
+        None => "registry:catalog:*".to_string(),
+    }
+}
