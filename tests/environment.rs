@@ -161,7 +161,8 @@ fn daemon_down_is_docker_daemon_error_with_the_client_version() {
         .assert_error_block("DOCKER_DAEMON_ERROR", DOCKER_DAEMON_DOWN_ERR)
         .assert_stdout_has("Docker version: 28.2.2, build e6534b4, platform linux/amd64 (client; daemon unavailable)")
         .assert_stdout_lacks("DOCKER_VERSION_ERROR")
-        .assert_stdout_has("Skipped Docker pull: Docker daemon not available");
+        .assert_stdout_has("Skipped Docker pull: Docker daemon not available")
+        .snapshot_report();
     assert!(!tools.calls("docker").iter().any(|c| c.starts_with("pull")));
 }
 
@@ -311,7 +312,8 @@ fn helm_missing_is_helm_command_error() {
     tools.docker_up();
     let out = run(&["check", "--yes"], &tools);
     out.assert_code(1)
-        .assert_error_block("HELM_COMMAND_ERROR", "'helm' was not found on PATH.");
+        .assert_error_block("HELM_COMMAND_ERROR", "'helm' was not found on PATH.")
+        .snapshot_report();
 }
 
 #[test]
@@ -472,7 +474,8 @@ fn first_error_stops_the_run_unless_ignore_errors() {
     let text = run(&["check", "--ignore-errors"], &tools);
     text.assert_code(1)
         .assert_error_block("DOCKER_COMMAND_ERROR", "podman")
-        .assert_error_block("HELM_COMMAND_ERROR", "helm");
+        .assert_error_block("HELM_COMMAND_ERROR", "helm")
+        .snapshot_report();
 }
 
 #[test]

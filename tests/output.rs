@@ -68,7 +68,8 @@ fn only_show_errors_prints_error_blocks_only() {
         .assert_error_block("HELM_COMMAND_ERROR", "'helm' was not found on PATH.")
         .assert_stdout_lacks("Docker daemon status")
         .assert_stdout_lacks("Notary version")
-        .assert_stdout_lacks("Skipped");
+        .assert_stdout_lacks("Skipped")
+        .snapshot_report();
 }
 
 #[test]

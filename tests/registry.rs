@@ -218,7 +218,8 @@ fn firewall_denial_is_forbidden_with_the_client_ip() {
     out.assert_code(1).assert_error_block(
         "CONNECTIVITY_FORBIDDEN_ERROR",
         "The registry sees this client as 203.0.113.7",
-    );
+    )
+    .snapshot_report();
     let json = acr.check(&["--json"]);
     assert_eq!(
         json.check("registry.challenge")["details"]["client_ip"],
