@@ -19,9 +19,8 @@ pub enum Status {
 }
 
 /// One check as reported.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Check {
-    #[serde(serialize_with = "key")]
     pub id: &'static CheckSpec,
     pub title: &'static str,
     pub status: Status,
@@ -30,26 +29,46 @@ pub struct Check {
     pub remediation: Option<&'static str>,
     pub docs_url: Option<String>,
     pub details: Map<String, Value>,
+    /// One-line remarks under the check's line (`details.notes` in JSON).
+    pub notes: Vec<String>,
     pub duration_ms: u64,
     /// Skipped because the run stopped at an earlier error (the text report
     /// counts these on one line).
-    #[serde(skip)]
     pub stopped: bool,
 }
 
-fn key<S: serde::Serializer>(spec: &&'static CheckSpec, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(spec.key)
+/// A check's JSON form (schema v1): the notes sit among the details.
+#[derive(Serialize)]
+struct CheckJson<'a> {
+    id: &'static str,
+    title: &'static str,
+    status: Status,
+    code: Option<ErrorCode>,
+    message: &'a str,
+    remediation: Option<&'static str>,
+    docs_url: Option<&'a str>,
+    details: Map<String, Value>,
+    duration_ms: u64,
 }
 
-impl Check {
-    /// The one-line remarks shown under the check's line (details.notes).
-    pub fn notes(&self) -> impl Iterator<Item = &str> {
-        self.details
-            .get("notes")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
+impl Serialize for Check {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut details = self.details.clone();
+        if !self.notes.is_empty() {
+            details.insert("notes".into(), self.notes.clone().into());
+        }
+        CheckJson {
+            id: self.id.key,
+            title: self.title,
+            status: self.status,
+            code: self.code,
+            message: &self.message,
+            remediation: self.remediation,
+            docs_url: self.docs_url.as_deref(),
+            details,
+            duration_ms: self.duration_ms,
+        }
+        .serialize(s)
     }
 }
 

@@ -215,11 +215,12 @@ fn firewall_denial_is_forbidden_with_the_client_ip() {
         (r.path == "/v2/").then(|| Reply::json(403, r#"{"errors":[{"code":"DENIED","message":"client with IP '203.0.113.7' is not allowed access. Refer https://aka.ms/acr/firewall to grant access."}]}"#))
     });
     let out = acr.check(&[]);
-    out.assert_code(1).assert_error_block(
-        "CONNECTIVITY_FORBIDDEN_ERROR",
-        "The registry sees this client as 203.0.113.7",
-    )
-    .snapshot_report();
+    out.assert_code(1)
+        .assert_error_block(
+            "CONNECTIVITY_FORBIDDEN_ERROR",
+            "The registry sees this client as 203.0.113.7",
+        )
+        .snapshot_report();
     let json = acr.check(&["--json"]);
     assert_eq!(
         json.check("registry.challenge")["details"]["client_ip"],

@@ -1,8 +1,9 @@
-//! What a check returns: its status, the cause in words, its details; made
-//! into the report's row (with az's sentence first for a failure) when the
-//! run is reported.
+//! What a check returns: its status, the cause in words, its details and
+//! the typed parts of its words (the HTTP status and grants az's sentence
+//! names, what Resource Manager explains, notes). [`CheckResult::into_report`]
+//! is the one place that composes a failure's message from them.
 
-use crate::checks::CheckId;
+use super::CheckId;
 use crate::codes::ErrorCode;
 use crate::report::{and_list, Check, RegistryInfo, Status};
 use serde_json::{Map, Value};
@@ -13,12 +14,26 @@ pub struct CheckResult {
     pub id: CheckId,
     pub status: Status,
     pub code: Option<ErrorCode>,
+    /// The check's own words: the line a pass prints, or the specific cause
+    /// of a failure (az's sentence is put before it when reported).
     pub message: String,
+    /// What the JSON report shows under `details`, as the check wrote it.
     pub details: Map<String, Value>,
     pub duration_ms: u64,
     /// Skipped because the run stopped at an earlier error (the text report
     /// counts these on one line).
     pub stopped: bool,
+    notes: Vec<String>,
+    http_status: Option<u16>,
+    grants: Option<Grants>,
+    explanations: Vec<String>,
+}
+
+/// The repository actions an access token grants, and those it lacks.
+#[derive(Clone, Debug)]
+pub struct Grants {
+    pub granted: Vec<String>,
+    pub missing: Vec<String>,
 }
 
 impl CheckResult {
@@ -31,30 +46,11 @@ impl CheckResult {
             details: Map::new(),
             duration_ms: 0,
             stopped: false,
+            notes: Vec::new(),
+            http_status: None,
+            grants: None,
+            explanations: Vec::new(),
         }
-    }
-
-    /// The report's row: a failure's message with az's sentence first.
-    pub fn into_report(self, registry: Option<&RegistryInfo>) -> Check {
-        let r = self.with_az_sentence(registry);
-        Check {
-            id: r.id.spec(),
-            title: r.id.title(),
-            status: r.status,
-            code: r.code,
-            message: r.message,
-            remediation: r.code.map(ErrorCode::remediation),
-            docs_url: r.code.map(ErrorCode::docs_url),
-            details: r.details,
-            duration_ms: r.duration_ms,
-            stopped: r.stopped,
-        }
-    }
-
-    /// Marks a skip as caused by the run stopping at an earlier error.
-    pub fn stopped(mut self) -> Self {
-        self.stopped = true;
-        self
     }
 
     pub fn pass(id: CheckId, message: impl Into<String>) -> Self {
@@ -62,8 +58,8 @@ impl CheckResult {
     }
 
     /// A failure: `detail` is the specific cause. The report puts az's
-    /// sentence for the code before it (see [`Report::new`]), once the
-    /// registry and login server the run settled on are known.
+    /// sentence for the code before it (see [`CheckResult::into_report`]),
+    /// once the registry and login server the run settled on are known.
     pub fn fail(id: CheckId, code: ErrorCode, detail: impl AsRef<str>) -> Self {
         Self::new(
             id,
@@ -71,56 +67,6 @@ impl CheckResult {
             Some(code),
             detail.as_ref().trim().to_string(),
         )
-    }
-
-    /// A failure's message with az's sentence for its code first, its values
-    /// filled in as az fills them.
-    fn with_az_sentence(mut self, registry: Option<&RegistryInfo>) -> Self {
-        let Some(code) = self.code.filter(|_| self.status == Status::Fail) else {
-            return self;
-        };
-        let status = match self.details.get("status") {
-            Some(Value::Number(n)) => n.to_string(),
-            _ => "(none)".to_string(),
-        };
-        let actions = |key: &str| -> Option<Vec<String>> {
-            let list = self.details.get(key)?.as_array()?;
-            Some(
-                list.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect(),
-            )
-        };
-        if let (ErrorCode::ConnectivityAccessTokenError, Some(granted), Some(missing)) =
-            (code, actions("granted_actions"), actions("missing_actions"))
-        {
-            let granted = if granted.is_empty() {
-                "no".to_string()
-            } else {
-                and_list(&granted)
-            };
-            let sentence = crate::codes::AZ_ACCESS_PERMISSIONS
-                .replace("{granted}", &granted)
-                .replace("{missing}", &and_list(&missing));
-            self.message = format!("{sentence}\n{}", self.message);
-            return self;
-        }
-        let name = registry.map(|r| r.name.as_str()).unwrap_or_default();
-        let login_server = registry
-            .and_then(|r| r.login_server.as_deref())
-            .unwrap_or(name);
-        let sentence = code
-            .info()
-            .az_sentence
-            .replace("{login_server}", login_server)
-            .replace("{registry}", name)
-            .replace("{status}", &status);
-        self.message = if self.message.is_empty() {
-            sentence
-        } else {
-            format!("{sentence}\n{}", self.message)
-        };
-        self
     }
 
     pub fn warn(id: CheckId, message: impl Into<String>) -> Self {
@@ -131,29 +77,121 @@ impl CheckResult {
         Self::new(id, Status::Skip, None, reason.into())
     }
 
-    /// A one-line remark shown under the check's line (details.notes in JSON).
-    pub fn with_note(mut self, note: impl Into<String>) -> Self {
-        let notes = self
-            .details
-            .entry("notes")
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(list) = notes {
-            list.push(Value::String(note.into()));
-        }
+    /// Marks a skip as caused by the run stopping at an earlier error.
+    pub fn stopped(mut self) -> Self {
+        self.stopped = true;
         self
     }
 
+    /// A one-line remark shown under the check's line (details.notes in JSON).
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    /// A pass that needs attention: a warning with the note that says why.
+    pub fn warning_because(mut self, note: impl Into<String>) -> Self {
+        if self.status == Status::Pass {
+            self.status = Status::Warn;
+        }
+        self.with_note(note)
+    }
+
     pub fn notes(&self) -> impl Iterator<Item = &str> {
-        self.details
-            .get("notes")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
+        self.notes.iter().map(String::as_str)
     }
 
     pub fn with_detail(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.details.insert(key.to_string(), value.into());
         self
+    }
+
+    /// The HTTP status the registry answered (az's sentences name it).
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.http_status = Some(status);
+        self
+    }
+
+    pub fn http_status(&self) -> Option<u16> {
+        self.http_status
+    }
+
+    /// What an access token grants on the repository it was asked for.
+    pub fn with_grants(mut self, grants: Grants) -> Self {
+        self.grants = Some(grants);
+        self
+    }
+
+    /// A line that explains a failure from what another source knows (the
+    /// registry's firewall rules from Resource Manager), after the cause.
+    pub fn with_explanation(mut self, line: impl Into<String>) -> Self {
+        self.explanations.push(line.into());
+        self
+    }
+
+    /// The report's row. A failure's message is composed here, and only
+    /// here: az's sentence for its code (values filled in as az fills
+    /// them), the check's cause, then what explains it. The typed parts go
+    /// into `details` under the names of JSON schema v1.
+    pub fn into_report(self, registry: Option<&RegistryInfo>) -> Check {
+        let message = self.composed_message(registry);
+        let mut details = self.details;
+        if let Some(status) = self.http_status {
+            details.insert("status".into(), status.into());
+        }
+        if let Some(g) = self.grants {
+            details.insert("granted_actions".into(), g.granted.into());
+            details.insert("missing_actions".into(), g.missing.into());
+        }
+        Check {
+            id: self.id.spec(),
+            title: self.id.title(),
+            status: self.status,
+            code: self.code,
+            message,
+            remediation: self.code.map(ErrorCode::remediation),
+            docs_url: self.code.map(ErrorCode::docs_url),
+            details,
+            notes: self.notes,
+            duration_ms: self.duration_ms,
+            stopped: self.stopped,
+        }
+    }
+
+    fn composed_message(&self, registry: Option<&RegistryInfo>) -> String {
+        let sentence = self
+            .code
+            .filter(|_| self.status == Status::Fail)
+            .map(|code| self.az_sentence(code, registry));
+        let parts = sentence
+            .iter()
+            .chain(std::iter::once(&self.message).filter(|m| !m.is_empty()))
+            .chain(&self.explanations);
+        parts.map(String::as_str).collect::<Vec<_>>().join("\n")
+    }
+
+    /// az's sentence for `code`, with its values filled in as az fills them.
+    fn az_sentence(&self, code: ErrorCode, registry: Option<&RegistryInfo>) -> String {
+        if let (ErrorCode::ConnectivityAccessTokenError, Some(g)) = (code, &self.grants) {
+            let granted = match g.granted.is_empty() {
+                true => "no".to_string(),
+                false => and_list(&g.granted),
+            };
+            return crate::codes::AZ_ACCESS_PERMISSIONS
+                .replace("{granted}", &granted)
+                .replace("{missing}", &and_list(&g.missing));
+        }
+        let name = registry.map(|r| r.name.as_str()).unwrap_or_default();
+        let login_server = registry
+            .and_then(|r| r.login_server.as_deref())
+            .unwrap_or(name);
+        let status = self
+            .http_status
+            .map_or_else(|| "(none)".to_string(), |s| s.to_string());
+        code.info()
+            .az_sentence
+            .replace("{login_server}", login_server)
+            .replace("{registry}", name)
+            .replace("{status}", &status)
     }
 }

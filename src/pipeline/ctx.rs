@@ -13,6 +13,27 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
+/// What a check's work returns: its result, and the facts later steps need
+/// (none for most checks).
+pub trait Outcome {
+    type Facts;
+    fn split(self) -> (CheckResult, Self::Facts);
+}
+
+impl Outcome for CheckResult {
+    type Facts = ();
+    fn split(self) -> (CheckResult, ()) {
+        (self, ())
+    }
+}
+
+impl<T> Outcome for (CheckResult, T) {
+    type Facts = T;
+    fn split(self) -> (CheckResult, T) {
+        self
+    }
+}
+
 pub const STOPPED_REASON: &str =
     "not run: stopped after the first error (use --ignore-errors to run every check)";
 pub const INTERRUPTED_REASON: &str = "interrupted";
@@ -45,21 +66,6 @@ impl Ctx {
         }
     }
 
-    /// The strings of a recorded check's detail (e.g. the DNS CNAME chain).
-    pub fn detail_strings(&self, id: CheckId, key: &str) -> Vec<String> {
-        let results = self
-            .results
-            .lock()
-            .expect("no check panics while holding the lock");
-        let list = results
-            .get(&id)
-            .and_then(|r| r.details.get(key)?.as_array().cloned());
-        list.into_iter()
-            .flatten()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect()
-    }
-
     /// The login server the registry chain settled on, as `host[:port]`.
     pub fn login_server(&self) -> Option<String> {
         self.registry.lock().ok()?.as_ref()?.login_server.clone()
@@ -75,28 +81,80 @@ impl Ctx {
         !self.config.ignore_errors && failure.is_some_and(|f| f < id.index())
     }
 
-    /// Whether `id` should run: false (and a `skip` recorded) when the user
-    /// skipped it; false when an earlier check already stopped the run.
-    pub fn wants(&self, id: CheckId) -> bool {
-        if let Some(reason) = self.user_skip(id) {
-            self.record(CheckResult::skip(id, reason));
-            return false;
-        }
-        !self.stops(*self.first_failure.borrow(), id)
-    }
-
-    /// Runs check `id`, whose work yields its result and a value for the
-    /// checks that depend on it; records the result with its duration.
-    /// `None` when the run stopped before the work finished.
-    pub async fn check<T>(
+    /// The runner, the one way a check runs: skipped as the user asked,
+    /// else skipped for `needs`' reason when a prerequisite is missing, else
+    /// not run when an earlier failure stopped the run; otherwise `work` is
+    /// given what it needs, timed, cancelled if an earlier check fails
+    /// meanwhile, and its result recorded. Returns the facts the check hands
+    /// on to later steps, or `None` when it did not run to the end.
+    pub async fn run<P, O, Fut>(
         &self,
         id: CheckId,
-        work: impl Future<Output = (CheckResult, T)>,
-    ) -> Option<T> {
-        let ((mut result, value), took) = self.timed(id, work).await?;
-        result.duration_ms = took.as_millis() as u64;
-        self.record(result);
-        Some(value)
+        needs: Result<P, &str>,
+        work: impl FnOnce(P) -> Fut,
+    ) -> Option<O::Facts>
+    where
+        O: Outcome,
+        Fut: Future<Output = O>,
+    {
+        let one = |input| async {
+            let (result, facts) = work(input).await.split();
+            (vec![result], facts)
+        };
+        self.run_together(&[id], needs, one).await
+    }
+
+    /// The runner for checks that one piece of work answers together (one
+    /// `docker version` tells the daemon's status and the version): each is
+    /// skipped as the user asked, the work runs once if any is left, and
+    /// each result keeps a duration the work measured itself, else the
+    /// work's.
+    pub async fn run_together<P, T, Fut>(
+        &self,
+        ids: &[CheckId],
+        needs: Result<P, &str>,
+        work: impl FnOnce(P) -> Fut,
+    ) -> Option<T>
+    where
+        Fut: Future<Output = (Vec<CheckResult>, T)>,
+    {
+        let mut wanted = Vec::new();
+        for id in ids {
+            match self.user_skip(*id) {
+                Some(reason) => self.record(CheckResult::skip(*id, reason)),
+                None => wanted.push(*id),
+            }
+        }
+        let first = *wanted.first()?;
+        let input = match needs {
+            Ok(input) => input,
+            Err(reason) => {
+                wanted
+                    .iter()
+                    .for_each(|id| self.record(CheckResult::skip(*id, reason)));
+                return None;
+            }
+        };
+        if self.stops(*self.first_failure.borrow(), first) {
+            return None;
+        }
+        let ((results, facts), took) = self.timed(first, work(input)).await?;
+        for mut result in results.into_iter().filter(|r| wanted.contains(&r.id)) {
+            if result.duration_ms == 0 {
+                result.duration_ms = took.as_millis() as u64;
+            }
+            self.record(result);
+        }
+        Some(facts)
+    }
+
+    /// Records each of `ids` as skipped because a prerequisite is missing
+    /// (`reason`), unless the user skipped it, which is said instead.
+    pub fn skip(&self, ids: &[CheckId], reason: &str) {
+        for id in ids {
+            let why = self.user_skip(*id).unwrap_or_else(|| reason.to_string());
+            self.record(CheckResult::skip(*id, why));
+        }
     }
 
     /// Asks the person at the terminal a y/n question, with the progress
@@ -125,7 +183,11 @@ impl Ctx {
 
     /// Runs the work of check `id`, timing it. Returns `None` when a failure
     /// earlier in the pipeline stops the run before the work finishes.
-    pub async fn timed<F: Future>(&self, id: CheckId, work: F) -> Option<(F::Output, Duration)> {
+    pub(super) async fn timed<F: Future>(
+        &self,
+        id: CheckId,
+        work: F,
+    ) -> Option<(F::Output, Duration)> {
         let start = Instant::now();
         let mut failures = self.first_failure.subscribe();
         if let Some(p) = &self.progress {
@@ -138,7 +200,7 @@ impl Ctx {
     }
 
     /// Records a finished check; a failure may stop the checks after it.
-    pub fn record(&self, result: CheckResult) {
+    pub(super) fn record(&self, result: CheckResult) {
         let id = result.id;
         let mut results = self
             .results
@@ -162,15 +224,6 @@ impl Ctx {
         drop(results);
         if let Some(p) = &self.progress {
             p.finished(id);
-        }
-    }
-
-    /// Records each of `ids` as skipped because of `reason` (a failed or
-    /// skipped prerequisite), unless the user skipped it, which is said instead.
-    pub fn skip_all(&self, ids: &[CheckId], reason: &str) {
-        for id in ids {
-            let why = self.user_skip(*id).unwrap_or_else(|| reason.to_string());
-            self.record(CheckResult::skip(*id, why));
         }
     }
 

@@ -9,10 +9,10 @@
 //! error, and those steps are reported as skipped.
 
 pub mod ctx;
+mod environment;
 mod progress;
 mod registry;
 
-use crate::checks::environment;
 use crate::config::Config;
 use crate::report::{CutShort, Report};
 use ctx::{planned_checks, Ctx, INTERRUPTED_REASON};
@@ -23,11 +23,11 @@ use std::time::{Duration, Instant};
 /// Runs every check chain concurrently and records into `ctx`.
 pub async fn run_checks(ctx: &Ctx) {
     tokio::join!(
-        environment::docker::run(ctx),
-        environment::cli::run(ctx),
+        environment::docker(ctx),
+        environment::cli(ctx),
         registry::run(ctx),
-        environment::helm::run(ctx),
-        environment::notary::run(ctx),
+        environment::helm(ctx),
+        environment::notary(ctx),
     );
 }
 

@@ -64,6 +64,9 @@ fn scrubbed(report: &Report) -> Report {
     let mut report = report.clone();
     for check in &mut report.checks {
         check.message = crate::secret::scrub(&check.message).into_owned();
+        for note in &mut check.notes {
+            *note = crate::secret::scrub(note).into_owned();
+        }
         for value in check.details.values_mut() {
             scrub_value(value);
         }

@@ -72,12 +72,12 @@ impl Text {
             return Ok(());
         }
         self.headline(c, out)?;
-        for note in c.notes() {
+        for note in &c.notes {
             let note = wrap(&format!("  - {}", terminal_text(note)), "    ");
             writeln!(out, "{}", self.paint(DIM, &note))?;
         }
         if self.verbose {
-            for (k, v) in c.details.iter().filter(|(k, _)| *k != "notes") {
+            for (k, v) in c.details.iter() {
                 // One value, one line: nothing in it may start a line of its own.
                 let v = match v {
                     serde_json::Value::String(s) => detail_text(s),

@@ -3,7 +3,6 @@
 use crate::check_spec::{CheckSpec, Planned};
 use crate::checks::CheckId;
 use crate::checks::CheckResult;
-use crate::pipeline::ctx::Ctx;
 
 /// The `cli.version` check.
 pub const VERSION: CheckSpec = CheckSpec {
@@ -15,13 +14,12 @@ pub const VERSION: CheckSpec = CheckSpec {
     planned: Planned::Always,
 };
 
-pub async fn run(ctx: &Ctx) {
-    let id = CheckId::CliVersion;
-    if ctx.wants(id) {
-        let version = env!("CARGO_PKG_VERSION");
-        ctx.record(
-            CheckResult::pass(id, format!("acr-health version: {version}"))
-                .with_detail("version", version),
-        );
-    }
+/// The `cli.version` check: this tool's version, where az prints its own.
+pub fn version() -> CheckResult {
+    let version = env!("CARGO_PKG_VERSION");
+    CheckResult::pass(
+        CheckId::CliVersion,
+        format!("acr-health version: {version}"),
+    )
+    .with_detail("version", version)
 }

@@ -10,12 +10,12 @@ use crate::check_spec::{warning, CheckSpec, Planned};
 use crate::checks::CheckId;
 use crate::checks::CheckResult;
 use crate::codes::ErrorCode;
-use crate::pipeline::ctx::Ctx;
 use crate::process::lookup::{self as tool_lookup, Lookup};
 use crate::process::{self, one_line, tool_said, RunError, ToolOutput};
 use crate::report::Status;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// The `docker.command` check.
 pub const COMMAND: CheckSpec = CheckSpec {
@@ -69,13 +69,6 @@ pub const PULL_IMAGE: &str = "mcr.microsoft.com/mcr/hello-world:latest";
 const WRONG_PLATFORM: [&str; 2] = [
     "cannot be used on this platform",
     "no matching manifest for",
-];
-
-const CHAIN: [CheckId; 4] = [
-    CheckId::DockerCommand,
-    CheckId::DockerDaemon,
-    CheckId::DockerVersion,
-    CheckId::DockerPull,
 ];
 
 /// What `docker version` told about the client and the daemon.
@@ -177,91 +170,65 @@ fn refused(path: &Path) -> String {
     )
 }
 
-pub async fn run(ctx: &Ctx) {
-    let config = &ctx.config;
-    if !ctx.wants(CheckId::DockerCommand) {
-        ctx.skip_all(&CHAIN[1..], "Docker command check skipped");
-        return;
-    }
-    let docker = match locate(config.docker_command.as_deref()) {
-        Ok(p) => p,
-        Err(why) => {
-            // No docker, but containerd: a runtime that pulls is there.
-            let containerd = match config.docker_command {
-                None => super::containerd::instead_of_docker(config.timeout).await,
-                Some(_) => None,
-            };
-            let (result, reason) = match containerd {
-                Some(r) => (r, "no docker client; containerd would pull"),
-                None => (
-                    CheckResult::fail(CheckId::DockerCommand, ErrorCode::DockerCommandError, why),
-                    "Docker client not found",
-                ),
-            };
-            ctx.record(result);
-            ctx.skip_all(&CHAIN[1..], reason);
-            return;
+/// The `docker.command` check: the client to run, or the reason the
+/// docker checks after it cannot run. Without docker, a containerd client
+/// or socket is named as the runtime that would pull.
+pub async fn command(
+    docker_command: Option<&str>,
+    timeout: Duration,
+) -> (CheckResult, Result<PathBuf, &'static str>) {
+    let why = match locate(docker_command) {
+        Ok(docker) => {
+            let shown = docker.display().to_string();
+            let r = CheckResult::pass(CheckId::DockerCommand, format!("Docker command: {shown}"))
+                .with_detail("path", shown);
+            return (r, Ok(docker));
         }
+        Err(why) => why,
     };
-    let docker_str = docker.display().to_string();
-    ctx.record(
-        CheckResult::pass(
-            CheckId::DockerCommand,
-            format!("Docker command: {docker_str}"),
-        )
-        .with_detail("path", docker_str.clone()),
-    );
-
-    let wants_daemon = ctx.wants(CheckId::DockerDaemon);
-    let wants_version = ctx.wants(CheckId::DockerVersion);
-    if !wants_daemon && !wants_version {
-        pull(ctx, &docker).await;
-        return;
-    }
-    let Some((mut daemon, mut version, took)) = daemon_and_version(ctx, &docker).await else {
-        return;
+    let containerd = match docker_command {
+        None => super::containerd::instead_of_docker(timeout).await,
+        Some(_) => None,
     };
-    let ms = took.as_millis() as u64;
-    let daemon_up = daemon.status == Status::Pass;
-    daemon.duration_ms = ms;
-    version.duration_ms = ms;
-    if wants_daemon {
-        ctx.record(daemon);
-    }
-    if wants_version {
-        ctx.record(version);
-    }
-    if daemon_up {
-        pull(ctx, &docker).await;
-    } else {
-        ctx.skip_all(&CHAIN[3..], "Docker daemon not available");
+    match containerd {
+        Some(r) => (r, Err("no docker client; containerd would pull")),
+        None => (
+            CheckResult::fail(CheckId::DockerCommand, ErrorCode::DockerCommandError, why),
+            Err("Docker client not found"),
+        ),
     }
 }
 
-/// The daemon's status and the version, from one `docker version` (and a
-/// `docker ps` when that said nothing usable). `None` when the run stopped.
-async fn daemon_and_version(
-    ctx: &Ctx,
+/// The `docker.daemon` and `docker.version` checks, from one `docker
+/// version` (and a `docker ps` when that said nothing usable): their
+/// results, and whether the daemon is there to pull (else why not).
+pub async fn daemon_and_version(
     docker: &Path,
-) -> Option<(CheckResult, CheckResult, std::time::Duration)> {
-    let timeout = ctx.config.timeout;
+    timeout: Duration,
+) -> (Vec<CheckResult>, Result<(), &'static str>) {
+    let start = Instant::now();
     let version_args = ["version", "--format", "{{json .}}"];
-    let work = process::run(docker, &version_args, timeout);
-    let (out, took) = ctx.timed(CheckId::DockerDaemon, work).await?;
+    let out = process::run(docker, &version_args, timeout).await;
+    let took = start.elapsed().as_millis() as u64;
     let docker_str = docker.display().to_string();
-    let (daemon, version) = judge_version_output(&docker_str, out);
-    let daemon = match daemon {
+    let (daemon, mut version) = judge_version_output(&docker_str, out);
+    let mut daemon = match daemon {
         Some(known) => known,
         // `docker version` said nothing usable: ask the daemon directly, as
         // az does with `docker ps`, so that a broken `docker version` is not
         // mistaken for a daemon that is down.
-        None => {
-            let work = process::run(docker, &["ps", "--quiet"], timeout);
-            let (ps, _) = ctx.timed(CheckId::DockerDaemon, work).await?;
-            judge_ps(&docker_str, ps)
-        }
+        None => judge_ps(
+            &docker_str,
+            process::run(docker, &["ps", "--quiet"], timeout).await,
+        ),
     };
-    Some((daemon, version, took))
+    // One command answered both: both took its time.
+    (daemon.duration_ms, version.duration_ms) = (took.max(1), took.max(1));
+    let up = match daemon.status {
+        Status::Pass => Ok(()),
+        _ => Err("Docker daemon not available"),
+    };
+    (vec![daemon, version], up)
 }
 
 /// How az names the client in its lines: `Docker`, or `Podman`.
@@ -390,40 +357,36 @@ fn judge_version_info(
     }
 }
 
-/// The pull of a tiny public image: run only with consent (`--yes`, or a
-/// "y" at a prompt on a terminal).
-async fn pull(ctx: &Ctx, docker: &Path) {
+/// Whether the person running the check agreed to the pull.
+pub enum Consent {
+    /// `--yes`, or a "y" at the prompt.
+    Given,
+    /// No `--yes` and no terminal to ask.
+    NoTerminal,
+    Declined,
+}
+
+/// The question asked on a terminal before the pull.
+pub fn pull_question() -> String {
+    format!("This will pull the image {PULL_IMAGE}. Proceed? (y/n): ")
+}
+
+/// The `docker.pull` check: the pull of a tiny public image, run only with
+/// consent. The result carries the pull's own duration, not the prompt's.
+pub async fn pull(docker: &Path, consent: Consent, timeout: Duration) -> CheckResult {
     let id = CheckId::DockerPull;
-    if !ctx.wants(id) {
-        return;
-    }
-    let config = &ctx.config;
-    if !config.yes {
-        if !config.interactive {
-            ctx.record(CheckResult::warn(
-                id,
-                format!("Docker pull of '{PULL_IMAGE}' skipped: it needs consent and there is no terminal to ask; pass --yes (-y) to include it."),
-            ));
-            return;
-        }
-        let question = format!("This will pull the image {PULL_IMAGE}. Proceed? (y/n): ");
-        if !ctx.ask_yes_no(&question).await {
-            ctx.record(CheckResult::skip(
-                id,
-                "declined at the prompt. Skipping pull check.",
-            ));
-            return;
-        }
-    }
-    let Some((out, took)) = ctx
-        .timed(
+    match consent {
+        Consent::Given => {}
+        Consent::NoTerminal => return CheckResult::warn(
             id,
-            process::run(docker, &["pull", PULL_IMAGE], config.pull_timeout()),
-        )
-        .await
-    else {
-        return;
-    };
+            format!("Docker pull of '{PULL_IMAGE}' skipped: it needs consent and there is no terminal to ask; pass --yes (-y) to include it."),
+        ),
+        Consent::Declined => {
+            return CheckResult::skip(id, "declined at the prompt. Skipping pull check.")
+        }
+    }
+    let start = Instant::now();
+    let out = process::run(docker, &["pull", PULL_IMAGE], timeout).await;
     let mut result = match out {
         Ok(out) if out.success => {
             CheckResult::pass(id, format!("{} pull of '{PULL_IMAGE}' : OK", title(docker)))
@@ -443,8 +406,8 @@ async fn pull(ctx: &Ctx, docker: &Path) {
             format!("'{} pull {PULL_IMAGE}' {e}", docker.display()),
         ),
     };
-    result.duration_ms = took.as_millis() as u64;
-    ctx.record(result);
+    result.duration_ms = (start.elapsed().as_millis() as u64).max(1);
+    result
 }
 
 #[cfg(test)]

@@ -1,14 +1,15 @@
 //! Helm: the client is found and is at least the version ACR's Helm
 //! integration needs.
 
-use super::tool_version::{check_tool_version, version_after, ToolVersion};
+use super::tool_version::{tool_version, version_after, ToolVersion};
 use crate::check_spec::{CheckSpec, Planned};
 use crate::checks::CheckId;
 use crate::checks::CheckResult;
 use crate::codes::ErrorCode;
-use crate::pipeline::ctx::Ctx;
 use crate::process::lookup::{self as tool_lookup, Lookup};
 use crate::process::one_line;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The `helm.command` check.
 pub const COMMAND: CheckSpec = CheckSpec {
@@ -39,42 +40,30 @@ pub fn parse_version(output: &str) -> Option<ToolVersion> {
     version_after(output, "SemVer:").or_else(|| version_after(output, "Version:"))
 }
 
-pub async fn run(ctx: &Ctx) {
-    if !ctx.wants(CheckId::HelmCommand) {
-        ctx.skip_all(&[CheckId::HelmVersion], "Helm command check skipped");
-        return;
-    }
-    let helm = match tool_lookup::find("helm") {
-        Lookup::Found(p) => p,
-        other => {
-            let why = match other {
-                Lookup::OnlyInCurrentDir(p) => format!(
-                    "'{}' was found only in the current directory and was not run.",
-                    p.display()
-                ),
-                _ => "'helm' was not found on PATH.".to_string(),
-            };
-            ctx.record(CheckResult::fail(
-                CheckId::HelmCommand,
-                ErrorCode::HelmCommandError,
-                why,
-            ));
-            ctx.skip_all(&[CheckId::HelmVersion], "Helm client not found");
-            return;
+/// The `helm.command` check: the client, or the reason `helm.version`
+/// cannot run.
+pub fn command() -> (CheckResult, Result<PathBuf, &'static str>) {
+    let why = match tool_lookup::find("helm") {
+        Lookup::Found(helm) => {
+            let shown = helm.display().to_string();
+            let r = CheckResult::pass(CheckId::HelmCommand, format!("Helm command: {shown}"))
+                .with_detail("path", shown);
+            return (r, Ok(helm));
         }
+        Lookup::OnlyInCurrentDir(p) => format!(
+            "'{}' was found only in the current directory and was not run.",
+            p.display()
+        ),
+        Lookup::NotFound => "'helm' was not found on PATH.".to_string(),
     };
-    let helm_str = helm.display().to_string();
-    ctx.record(
-        CheckResult::pass(CheckId::HelmCommand, format!("Helm command: {helm_str}"))
-            .with_detail("path", helm_str.clone()),
-    );
+    let r = CheckResult::fail(CheckId::HelmCommand, ErrorCode::HelmCommandError, why);
+    (r, Err("Helm client not found"))
+}
 
-    let id = CheckId::HelmVersion;
-    if !ctx.wants(id) {
-        return;
-    }
-    let args = ["version", "--client"];
-    check_tool_version(ctx, id, ErrorCode::HelmVersionError, &helm, &args, judge).await;
+/// The `helm.version` check.
+pub async fn version(helm: &Path, timeout: Duration) -> CheckResult {
+    let (id, code) = (CheckId::HelmVersion, ErrorCode::HelmVersionError);
+    tool_version(id, code, helm, &["version", "--client"], timeout, judge).await
 }
 
 fn judge(stdout: &str) -> CheckResult {

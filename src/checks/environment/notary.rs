@@ -1,14 +1,14 @@
 //! Notary: an optional client (Docker Content Trust). Absent is fine; the
 //! reference documents versions from 0.6.0 on as incompatible.
 
-use super::tool_version::{check_tool_version, version_after, ToolVersion};
+use super::tool_version::{tool_version, version_after, ToolVersion};
 use crate::check_spec::{warning, CheckSpec, Planned};
 use crate::checks::CheckId;
 use crate::checks::CheckResult;
 use crate::codes::ErrorCode;
-use crate::pipeline::ctx::Ctx;
 use crate::process::lookup::{self as tool_lookup, Lookup};
 use crate::process::one_line;
+use std::time::Duration;
 
 /// The `notary.version` check.
 pub const VERSION: CheckSpec = CheckSpec {
@@ -32,40 +32,29 @@ pub fn parse_version(output: &str) -> Option<ToolVersion> {
     version_after(output, "Version:")
 }
 
-pub async fn run(ctx: &Ctx) {
+/// The `notary.version` check: an absent client is a skip, not a failure.
+pub async fn version(timeout: Duration) -> CheckResult {
     let id = CheckId::NotaryVersion;
-    if !ctx.wants(id) {
-        return;
-    }
     let notary = match tool_lookup::find("notary") {
         Lookup::Found(p) => p,
         Lookup::OnlyInCurrentDir(p) => {
-            ctx.record(CheckResult::skip(
+            return CheckResult::skip(
                 id,
                 format!(
                     "Notary client found only in the current directory ('{}'); not run (Notary is optional)",
                     p.display()
                 ),
-            ));
-            return;
+            )
         }
         Lookup::NotFound => {
-            ctx.record(CheckResult::skip(
+            return CheckResult::skip(
                 id,
                 "Notary client not found (optional: only Docker Content Trust needs it)",
-            ));
-            return;
+            )
         }
     };
-    check_tool_version(
-        ctx,
-        id,
-        ErrorCode::NotaryVersionError,
-        &notary,
-        &["version"],
-        judge,
-    )
-    .await;
+    let code = ErrorCode::NotaryVersionError;
+    tool_version(id, code, &notary, &["version"], timeout, judge).await
 }
 
 fn judge(stdout: &str) -> CheckResult {

@@ -6,33 +6,29 @@
 use crate::checks::CheckId;
 use crate::checks::CheckResult;
 use crate::codes::ErrorCode;
-use crate::pipeline::ctx::Ctx;
 use crate::process::{self, tool_said};
 use std::cmp::Ordering;
 use std::fmt;
 use std::path::Path;
+use std::time::Duration;
 
-/// Runs `tool args…` for check `id` and records the result: a run that
-/// fails is `code` with the tool's own error, a successful one is judged
-/// from its output by `judge`.
-pub async fn check_tool_version(
-    ctx: &Ctx,
+/// Runs `tool args…` for check `id`: a run that fails is `code` with the
+/// tool's own error, a successful one is judged from its output by `judge`.
+pub async fn tool_version(
     id: CheckId,
     code: ErrorCode,
     tool: &Path,
     args: &[&str],
+    timeout: Duration,
     judge: fn(&str) -> CheckResult,
-) {
+) -> CheckResult {
     let command = format!("'{} {}'", tool.display(), args.join(" "));
-    let work = async {
-        let result = match process::run(tool, args, ctx.config.timeout).await {
-            Err(e) => CheckResult::fail(id, code, format!("{command} {e}")),
-            Ok(out) if !out.success => CheckResult::fail(id, code, tool_said(tool, &out.stderr)),
-            Ok(out) => judge(&out.stdout),
-        };
-        (result.with_detail("path", tool.display().to_string()), ())
+    let result = match process::run(tool, args, timeout).await {
+        Err(e) => CheckResult::fail(id, code, format!("{command} {e}")),
+        Ok(out) if !out.success => CheckResult::fail(id, code, tool_said(tool, &out.stderr)),
+        Ok(out) => judge(&out.stdout),
     };
-    ctx.check(id, work).await;
+    result.with_detail("path", tool.display().to_string())
 }
 
 #[derive(Clone, Debug, Eq)]

@@ -7,6 +7,7 @@ use super::token::{denied, form, FORM};
 use crate::acr::token;
 use crate::azure::credential::PasswordLogin;
 use crate::check_spec::{CheckSpec, Planned};
+use crate::checks::result::Grants;
 use crate::checks::CheckId;
 use crate::checks::CheckResult;
 use crate::codes::ErrorCode;
@@ -57,26 +58,12 @@ fn granted_actions(token: &str, repository: &str) -> Option<Vec<String>> {
     )
 }
 
-/// az's line for a token asked for a repository: `Fetch access token for
-/// repository 'R' in registry 'L' : OK`.
-fn for_repository(mut result: CheckResult, repository: &str) -> CheckResult {
-    if result.status == crate::report::Status::Pass {
-        result.message = result.message.replacen(
-            "Fetch access token for registry ",
-            &format!("Fetch access token for repository '{repository}' in registry "),
-            1,
-        );
-    }
-    result
-}
-
 /// Reports which of pull, push, delete and metadata the token grants on the
 /// repository (ACR answers 200 with a smaller grant rather than refusing),
 /// and fails when a required one is missing.
 pub fn check_grant(result: CheckResult, access: &Secret, wanted: &Wanted) -> CheckResult {
     let Some(granted) = granted_actions(access.expose(), wanted.repository) else {
-        return for_repository(result, wanted.repository)
-            .with_note("the access token's grants could not be read (not a JWT)");
+        return result.with_note("the access token's grants could not be read (not a JWT)");
     };
     let has = |a: &str| granted.iter().any(|g| g == a || g == "*");
     let missing: Vec<String> = REPOSITORY_ACTIONS
@@ -86,9 +73,10 @@ pub fn check_grant(result: CheckResult, access: &Secret, wanted: &Wanted) -> Che
         .collect();
     let lacking: Vec<&String> = wanted.required.iter().filter(|a| !has(a)).collect();
     if lacking.is_empty() {
-        let mut r = for_repository(result, wanted.repository)
-            .with_detail("granted_actions", granted.clone())
-            .with_detail("missing_actions", missing.clone());
+        let mut r = result.with_grants(Grants {
+            granted: granted.clone(),
+            missing: missing.clone(),
+        });
         if !missing.is_empty() {
             r = r.with_note(format!(
                 "repository '{}': granted {}; not granted {}",
@@ -116,15 +104,14 @@ pub fn check_grant(result: CheckResult, access: &Secret, wanted: &Wanted) -> Che
             wanted.repository,
         ),
     )
-    .with_detail("granted_actions", granted)
-    .with_detail("missing_actions", missing)
+    .with_grants(Grants { granted, missing })
 }
 
 pub async fn access_token(
     session: &mut Session,
     bearer: &Bearer,
     grant: Grant<'_>,
-    scope: &str,
+    (scope, repository): (&str, Option<&str>),
 ) -> (CheckResult, Option<Secret>) {
     let id = CheckId::RegistryAccessToken;
     let registry = session.authority();
@@ -174,14 +161,19 @@ pub async fn access_token(
         Ok(r) => match token::token_field(&r.body, "access_token") {
             Ok(token) => {
                 access = Some(token);
-                CheckResult::pass(id, format!("Fetch access token for registry '{registry}' : OK"))
+                // az's line names the repository when the token is for one.
+                let what = match repository {
+                    Some(repo) => format!("repository '{repo}' in registry"),
+                    None => "registry".to_string(),
+                };
+                CheckResult::pass(id, format!("Fetch access token for {what} '{registry}' : OK"))
             }
             Err(why) => CheckResult::fail(
                 id,
                 ErrorCode::ConnectivityAccessTokenError,
                 format!("Registry '{registry}' answered the token request with 200 but no access token: {}.", why),
             )
-            .with_detail("status", 200),
+            .with_status(200),
         },
     };
     let result = result

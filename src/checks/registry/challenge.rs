@@ -56,7 +56,24 @@ fn body_start(r: &Response) -> String {
     }
 }
 
-pub async fn check(session: &mut Session, ls: &LoginServer) -> (CheckResult, Option<Bearer>) {
+/// What `GET /v2/` answered, for the steps after it.
+pub enum Answer {
+    /// A usable Bearer challenge: the token steps can go on.
+    Bearer(Bearer),
+    /// 403: refused, by the registry's firewall or something else.
+    Forbidden(Forbidden),
+    /// Anything else: the walk stops here.
+    Nothing,
+}
+
+/// A 403 on `/v2/`.
+pub struct Forbidden {
+    /// The address the registry's firewall saw, when its answer names it.
+    pub client_ip: Option<std::net::IpAddr>,
+}
+
+/// The `registry.challenge` check.
+pub async fn check(session: &mut Session, ls: &LoginServer) -> (CheckResult, Answer) {
     let url = format!("https://{}/v2/", ls.authority());
     let not_issued = |detail: String| {
         let text = format!(
@@ -71,15 +88,21 @@ pub async fn check(session: &mut Session, ls: &LoginServer) -> (CheckResult, Opt
     };
     let response = match session.send(http::Method::GET, "/v2/", &[], None).await {
         Ok(r) => r,
-        Err(why) => return (not_issued(format!("failed: {why}.")), None),
+        Err(why) => return (not_issued(format!("failed: {why}.")), Answer::Nothing),
     };
     let status = response.status;
+    let mut answer = Answer::Nothing;
     let result = match status {
         401 => {
             let (r, bearer) = bearer_challenge(&response, ls, &url, not_issued);
-            return (clock_skew(r, response.header("date").as_deref()), bearer);
+            let r = clock_skew(r, response.header("date").as_deref());
+            return (r, bearer.map_or(Answer::Nothing, Answer::Bearer));
         }
-        403 => forbidden(&response, &url),
+        403 => {
+            let (r, refused) = forbidden(&response, &url);
+            answer = Answer::Forbidden(refused);
+            r
+        }
         300..=399 => {
             let to = match response.header("location") {
                 Some(l) => Untrusted::new(l).shown(),
@@ -93,12 +116,12 @@ pub async fn check(session: &mut Session, ls: &LoginServer) -> (CheckResult, Opt
             body_start(&response)
         )),
     };
-    (result.with_detail("status", status), None)
+    (result.with_status(status), answer)
 }
 
 /// A 403 on `/v2/`: the registry's firewall (which names the client's IP)
 /// or something else refusing.
-fn forbidden(response: &Response, url: &str) -> CheckResult {
+fn forbidden(response: &Response, url: &str) -> (CheckResult, Forbidden) {
     let ip = error_body::denied_client_ip(&response.body);
     let mut detail = format!("GET {url} answered 403 Forbidden.");
     match &ip {
@@ -112,10 +135,12 @@ fn forbidden(response: &Response, url: &str) -> CheckResult {
         ErrorCode::ConnectivityForbiddenError,
         detail,
     );
-    match ip {
+    let client_ip = ip.as_deref().and_then(|ip| ip.parse().ok());
+    let r = match ip {
         Some(ip) => r.with_detail("client_ip", ip),
         None => r,
-    }
+    };
+    (r, Forbidden { client_ip })
 }
 
 /// A 401: its Bearer challenge must name a token endpoint on the login
@@ -135,7 +160,7 @@ fn bearer_challenge(
         .collect();
     if headers.iter().all(|h| h.trim().is_empty()) {
         let r = not_issued("answered 401 without a WWW-Authenticate header.".into());
-        return (r.with_detail("status", 401), None);
+        return (r.with_status(401), None);
     }
     let challenges: Vec<_> = headers
         .iter()
@@ -157,7 +182,7 @@ fn bearer_challenge(
             ls.authority()
         );
         let r = CheckResult::fail(id, ErrorCode::ConnectivityAadLoginError, text);
-        return (r.with_detail("status", 401), None);
+        return (r.with_status(401), None);
     };
     // Credentials go only to the login server itself, over HTTPS.
     let realm_url = url::Url::parse(realm);
@@ -171,10 +196,7 @@ fn bearer_challenge(
         };
         let text = format!("Registry '{}' issued a challenge whose token endpoint (realm) is {shown}, not the login server over HTTPS. No credential was sent there: something other than the registry (a proxy, a DNS entry) may be answering.", ls.authority());
         let r = CheckResult::fail(id, ErrorCode::ConnectivityChallengeError, text);
-        return (
-            r.with_detail("status", 401).with_detail("realm", realm),
-            None,
-        );
+        return (r.with_status(401).with_detail("realm", realm), None);
     };
     let r = CheckResult::pass(id, format!("Challenge endpoint {url} : OK"))
         .with_detail("realm", realm)

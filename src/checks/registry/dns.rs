@@ -26,13 +26,16 @@ pub const CHECK: CheckSpec = CheckSpec {
     planned: Planned::WithRegistry,
 };
 
-/// Resolves `host`; the addresses are what the TLS check connects to, so
-/// the name is looked up once.
+/// What the lookup found: the addresses the TLS check connects to (the
+/// name is looked up once) and the CNAME chain (which replica answers).
+pub type Resolved = DnsAnswer;
+
+/// The `registry.dns` check: resolves `host`.
 pub async fn check(
     host: &str,
     resolver: &Resolver,
     timeout: Duration,
-) -> (CheckResult, Option<Vec<IpAddr>>) {
+) -> (CheckResult, Option<Resolved>) {
     let id = CheckId::RegistryDns;
     if let Ok(ip) = host.parse::<IpAddr>() {
         let r = CheckResult::pass(
@@ -40,7 +43,11 @@ pub async fn check(
             format!("DNS lookup to {host} : not needed (an IP address)"),
         )
         .with_detail("addresses", json!([ip.to_string()]));
-        return (r, Some(vec![ip]));
+        let resolved = DnsAnswer {
+            addresses: vec![ip],
+            cname_chain: Vec::new(),
+        };
+        return (r, Some(resolved));
     }
     // The OS's answer is only worth comparing when both ask the same servers.
     let (answer, os) = if resolver.explicit {
@@ -66,7 +73,7 @@ pub async fn check(
                     cname_chain: Vec::new(),
                 };
                 let r = describe(host, &answer, resolver, None);
-                (os_only(r, &failure, &resolver.description), Some(os_addrs))
+                (os_only(r, &failure, &resolver.description), Some(answer))
             }
             _ => {
                 let detail = format!("'{host}': {failure}; asked {}.", resolver.description);
@@ -78,7 +85,7 @@ pub async fn check(
         },
         Ok(answer) => {
             let r = describe(host, &answer, resolver, os.as_ref());
-            (r, Some(answer.addresses))
+            (r, Some(answer))
         }
     }
 }

@@ -96,7 +96,7 @@ pub async fn refresh_token(
                 ErrorCode::ConnectivityRefreshTokenError,
                 format!("Registry '{registry}' answered the exchange with 200 but no refresh token: {}.", why),
             )
-            .with_detail("status", 200),
+            .with_status(200),
         },
     };
     let result = token_clock(result, aad.token.expose());

@@ -52,7 +52,7 @@ pub fn denied(
                 describe_retry_after(retry.as_deref())
             ),
         )
-        .with_detail("status", 429)
+        .with_status(429)
         .with_detail("retry_after", retry);
     }
     let acr = error_body::summary(&r.body)
@@ -66,5 +66,5 @@ pub fn denied(
             r.status
         ),
     )
-    .with_detail("status", r.status)
+    .with_status(r.status)
 }

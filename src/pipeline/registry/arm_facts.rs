@@ -3,6 +3,9 @@
 //! public DNS answer, and the checks that need the registry's properties
 //! (private endpoint DNS, data endpoints, customer-managed key).
 
+use super::walk::Walked;
+use crate::checks::registry::challenge::Forbidden;
+use crate::checks::registry::dns::Resolved;
 use crate::checks::registry::{
     arm, cmk, data_endpoints, login_server, private_endpoint, regional_endpoints, replicas,
 };
@@ -78,33 +81,33 @@ pub fn decide_login_server(
 }
 
 /// On a 403, what the registry's network rules say about this client.
-fn explain_firewall(mut r: CheckResult, found: &arm::Found) -> CheckResult {
+fn explain_firewall(
+    r: CheckResult,
+    found: &arm::Found,
+    forbidden: Option<&Forbidden>,
+) -> CheckResult {
     let reg = &found.registry;
     let public = reg.public_network_access().unwrap_or("Enabled");
     let default = reg.default_action().unwrap_or("Allow");
     let rules = reg.ip_rules();
-    let client_ip = r
-        .details
-        .get("client_ip")
-        .and_then(|v| v.as_str())
-        .and_then(|s| s.parse().ok());
-    let mut lines = vec![format!(
+    let client_ip = forbidden.and_then(|f| f.client_ip);
+    let mut r = r.with_explanation(format!(
         "Registry network settings: publicNetworkAccess {public}, networkRuleSet.defaultAction {default}, {} IP rule(s).",
         rules.len()
-    )];
-    if public.eq_ignore_ascii_case("disabled") {
-        lines.push("Public network access is disabled: reach the registry through its private endpoint, or enable public access (az acr update --public-network-enabled true).".into());
+    ));
+    let why = if public.eq_ignore_ascii_case("disabled") {
+        Some("Public network access is disabled: reach the registry through its private endpoint, or enable public access (az acr update --public-network-enabled true).".to_string())
     } else if default.eq_ignore_ascii_case("allow") {
-        lines.push("The registry's firewall allows every address (defaultAction Allow), so it does not explain the 403. Something else refuses: a network security perimeter around the registry, a registry reached only through private endpoints from its virtual network, or a proxy answering 403 on the registry's behalf.".into());
-    } else if let Some(ip) = client_ip {
-        if crate::azure::arm::ip_allowed(ip, &rules) {
-            lines.push(format!("{ip} is in the IP rules, so the denial comes from elsewhere (a firewall rule still propagating, or a different public IP per connection)."));
-        } else {
-            lines.push(format!("{ip} is not in the IP rules: add it (az acr network-rule add --ip-address {ip}) or set the default action to Allow."));
-        }
+        Some("The registry's firewall allows every address (defaultAction Allow), so it does not explain the 403. Something else refuses: a network security perimeter around the registry, a registry reached only through private endpoints from its virtual network, or a proxy answering 403 on the registry's behalf.".to_string())
+    } else {
+        client_ip.map(|ip| match crate::azure::arm::ip_allowed(ip, &rules) {
+            true => format!("{ip} is in the IP rules, so the denial comes from elsewhere (a firewall rule still propagating, or a different public IP per connection)."),
+            false => format!("{ip} is not in the IP rules: add it (az acr network-rule add --ip-address {ip}) or set the default action to Allow."),
+        })
+    };
+    if let Some(why) = why {
+        r = r.with_explanation(why);
     }
-    r.message.push('\n');
-    r.message.push_str(&lines.join("\n"));
     r.with_detail("public_network_access", public)
         .with_detail("default_action", default)
         .with_detail("ip_rules", rules)
@@ -112,7 +115,7 @@ fn explain_firewall(mut r: CheckResult, found: &arm::Found) -> CheckResult {
 
 /// A registry with private endpoints (or without public access) that DNS
 /// resolves to public addresses is reached the wrong way from here.
-fn private_endpoint_dns(mut r: CheckResult, found: &arm::Found) -> CheckResult {
+fn private_endpoint_dns(r: CheckResult, found: &arm::Found, resolved: &Resolved) -> CheckResult {
     let public_disabled = found
         .registry
         .public_network_access()
@@ -120,34 +123,29 @@ fn private_endpoint_dns(mut r: CheckResult, found: &arm::Found) -> CheckResult {
     if !(found.registry.has_private_endpoints() || public_disabled) || r.status != Status::Pass {
         return r;
     }
-    let addrs: Vec<std::net::IpAddr> = r.details["addresses"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|a| a.as_str()?.parse().ok())
-        .collect();
-    if addrs.iter().any(crate::net::dns::is_private) {
+    if resolved.addresses.iter().any(crate::net::dns::is_private) {
         return r;
     }
-    r.status = Status::Warn;
     let why = if public_disabled {
         "public network access is disabled"
     } else {
         "the registry has private endpoints"
     };
-    r.with_note(format!(
+    r.warning_because(format!(
         "{why}, but DNS answers a public address: this machine does not use the private DNS zone (privatelink.azurecr.io), so it reaches the public endpoint"
     ))
 }
 
 /// Resource Manager's facts attached to a result of the walk.
-pub fn enrich(r: CheckResult, found: Option<&arm::Found>) -> CheckResult {
+pub fn enrich(r: CheckResult, found: Option<&arm::Found>, walked: &Walked) -> CheckResult {
     let Some(found) = found else {
         return r;
     };
-    match (r.id, r.code) {
-        (_, Some(ErrorCode::ConnectivityForbiddenError)) => explain_firewall(r, found),
-        (CheckId::RegistryDns, _) => private_endpoint_dns(r, found),
+    match (r.id, r.code, &walked.resolved) {
+        (_, Some(ErrorCode::ConnectivityForbiddenError), _) => {
+            explain_firewall(r, found, walked.forbidden.as_ref())
+        }
+        (CheckId::RegistryDns, _, Some(resolved)) => private_endpoint_dns(r, found, resolved),
         _ => r,
     }
 }
@@ -156,7 +154,7 @@ pub fn enrich(r: CheckResult, found: Option<&arm::Found>) -> CheckResult {
 pub async fn after_arm(
     ctx: &Ctx,
     reg: &RegistryConfig,
-    arm: Option<&arm::Outcome>,
+    (arm, walked): (Option<&arm::Outcome>, &Walked),
     resolver: &Result<Resolver, DnsSetupError>,
 ) {
     let Some(found) = arm.and_then(|o| o.as_ref().ok()) else {
@@ -166,113 +164,66 @@ pub async fn after_arm(
             _ => "needs Resource Manager, which was not asked".to_string(),
         };
         if reg.vnet.is_some() {
-            ctx.skip_all(&[CheckId::RegistryPrivateEndpoint], &why);
+            ctx.skip(&[CheckId::RegistryPrivateEndpoint], &why);
         }
-        ctx.skip_all(
-            &[
-                CheckId::RegistryDataEndpoints,
-                CheckId::RegistryReplicas,
-                CheckId::RegistryRegionalEndpoints,
-                CheckId::RegistryCmk,
-            ],
-            &why,
-        );
+        let ids = [
+            CheckId::RegistryDataEndpoints,
+            CheckId::RegistryReplicas,
+            CheckId::RegistryRegionalEndpoints,
+            CheckId::RegistryCmk,
+        ];
+        ctx.skip(&ids, &why);
         return;
     };
+    let resolver = resolver.as_ref().map_err(|_| "no DNS resolver");
+    let dial = |hosts: &[String], why_not| match hosts.is_empty() {
+        true => Err(why_not),
+        false => resolver.map(|resolver| Dial {
+            resolver,
+            tls: &reg.tls,
+            proxies: &reg.proxies,
+            timeout: ctx.config.timeout,
+        }),
+    };
+    let data_hosts = found.registry.data_endpoints();
+    let data = dial(&data_hosts, "the registry has no dedicated data endpoints");
+    let regional_hosts = found.registry.regional_endpoints();
+    let regional = dial(&regional_hosts, "the registry has no regional endpoints");
+    let cname_chain = walked
+        .resolved
+        .as_ref()
+        .map(|r| r.cname_chain.clone())
+        .unwrap_or_default();
     // Independent of each other: asked at the same time.
     tokio::join!(
-        check_private_endpoints(ctx, reg, found, resolver),
-        check_data_endpoints(ctx, reg, found, resolver),
-        check_regional_endpoints(ctx, reg, found, resolver),
-        async {
-            if ctx.wants(CheckId::RegistryReplicas) {
-                let chain = ctx.detail_strings(CheckId::RegistryDns, "cname_chain");
-                let work = async { (replicas::check(found, &chain).await, ()) };
-                ctx.check(CheckId::RegistryReplicas, work).await;
-            }
-        },
-        async {
-            if ctx.wants(CheckId::RegistryCmk) {
-                ctx.check(CheckId::RegistryCmk, async {
-                    (cmk::check(found).await, ())
-                })
-                .await;
-            }
-        },
+        private_endpoints(ctx, reg, found, resolver),
+        ctx.run(CheckId::RegistryDataEndpoints, data, |dial| async move {
+            data_endpoints::check(&data_hosts, &dial).await
+        }),
+        ctx.run(
+            CheckId::RegistryRegionalEndpoints,
+            regional,
+            |dial| async move { regional_endpoints::check(&regional_hosts, &dial).await }
+        ),
+        ctx.run(CheckId::RegistryReplicas, Ok(()), |()| {
+            replicas::check(found, &cname_chain)
+        }),
+        ctx.run(CheckId::RegistryCmk, Ok(()), |()| cmk::check(found)),
     );
 }
 
-async fn check_private_endpoints(
+/// With `--vnet`: the private endpoint's names in that network.
+async fn private_endpoints(
     ctx: &Ctx,
     reg: &RegistryConfig,
     found: &arm::Found,
-    resolver: &Result<Resolver, DnsSetupError>,
+    resolver: Result<&Resolver, &str>,
 ) {
-    if let (Some(vnet), Ok(resolver)) = (&reg.vnet, resolver) {
-        if ctx.wants(CheckId::RegistryPrivateEndpoint) {
-            let work = async { (private_endpoint::check(found, vnet, resolver).await, ()) };
-            ctx.check(CheckId::RegistryPrivateEndpoint, work).await;
-        }
-    }
-}
-
-async fn check_data_endpoints(
-    ctx: &Ctx,
-    reg: &RegistryConfig,
-    found: &arm::Found,
-    resolver: &Result<Resolver, DnsSetupError>,
-) {
-    let hosts = found.registry.data_endpoints();
-    let why_not = "the registry has no dedicated data endpoints";
-    let Some(dial) = endpoints_dial(
-        ctx,
-        reg,
-        CheckId::RegistryDataEndpoints,
-        &hosts,
-        resolver,
-        why_not,
-    ) else {
+    let Some(vnet) = &reg.vnet else {
         return;
     };
-    let work = async { (data_endpoints::check(&hosts, &dial).await, ()) };
-    ctx.check(CheckId::RegistryDataEndpoints, work).await;
-}
-
-async fn check_regional_endpoints(
-    ctx: &Ctx,
-    reg: &RegistryConfig,
-    found: &arm::Found,
-    resolver: &Result<Resolver, DnsSetupError>,
-) {
-    let hosts = found.registry.regional_endpoints();
-    let why_not = "the registry has no regional endpoints";
-    let id = CheckId::RegistryRegionalEndpoints;
-    let Some(dial) = endpoints_dial(ctx, reg, id, &hosts, resolver, why_not) else {
-        return;
-    };
-    let work = async { (regional_endpoints::check(&hosts, &dial).await, ()) };
-    ctx.check(id, work).await;
-}
-
-/// How to reach a registry's other endpoints, when check `id` has `hosts`
-/// to probe and is wanted; without hosts it is skipped for `why_not`.
-fn endpoints_dial<'a>(
-    ctx: &Ctx,
-    reg: &'a RegistryConfig,
-    id: CheckId,
-    hosts: &[String],
-    resolver: &'a Result<Resolver, DnsSetupError>,
-    why_not: &str,
-) -> Option<Dial<'a>> {
-    if hosts.is_empty() {
-        ctx.skip_all(&[id], why_not);
-        return None;
-    }
-    let resolver = resolver.as_ref().ok().filter(|_| ctx.wants(id))?;
-    Some(Dial {
-        resolver,
-        tls: &reg.tls,
-        proxies: &reg.proxies,
-        timeout: ctx.config.timeout,
+    ctx.run(CheckId::RegistryPrivateEndpoint, resolver, |resolver| {
+        private_endpoint::check(found, vnet, resolver)
     })
+    .await;
 }

@@ -11,17 +11,21 @@ mod walk;
 
 use crate::azure::credential::{self, CredentialSetup, NoCredential, ACR_SCOPE};
 use crate::azure::imds::Imds;
-use crate::checks::registry::{access_token, arm, image};
+use crate::checks::environment::docker;
+use crate::checks::registry::{
+    access_token, arm, containerd_hosts, docker_credential, docker_daemon, docker_pull, image,
+};
 use crate::checks::{CheckId, CheckResult};
 use crate::config::RegistryConfig;
-use crate::net::connection::Dial;
+use crate::net::connection::{Dial, Session};
 use crate::net::dns::{DnsSetupError, Resolver};
 use crate::net::https_client::Client;
 use crate::pipeline::ctx::Ctx;
 use crate::report::{RegistryInfo, Status};
+use crate::secret::Secret;
 use tokio::sync::OnceCell;
 use tokio::task::JoinHandle;
-use walk::{Along, Walk};
+use walk::{Along, Walk, Walked};
 
 /// Aborts a background task when the chain ends early.
 struct AbortOnDrop(tokio::task::AbortHandle);
@@ -105,7 +109,7 @@ pub async fn run(ctx: &Ctx) {
     let (aad, _abort_aad) = AadToken::start(wants_aad.then(credentials));
     let arm_task = match &reg.arm {
         Ok(target) if ctx.user_skip(CheckId::RegistryArm).is_none() => {
-            let replications = ctx.wants(CheckId::RegistryReplicas);
+            let replications = ctx.user_skip(CheckId::RegistryReplicas).is_none();
             Some(tokio::spawn(arm::lookup(
                 credentials(),
                 target.clone(),
@@ -138,9 +142,12 @@ pub async fn run(ctx: &Ctx) {
     let Some((arm, walk)) = walk_with_arm(&along, arm_task).await else {
         return;
     };
-    let authorized = record_walk(&along, walk, arm.as_ref());
-    after_walk(ctx, reg, &resolver, arm.as_ref(), authorized).await;
+    let (authorized, walked) = record_walk(&along, walk, arm.as_ref());
+    after_walk(ctx, reg, &resolver, (arm.as_ref(), &walked), authorized).await;
 }
+
+/// The reason the checks that need a login server give when there is none.
+const NO_LOGIN_SERVER: &str = "no login server";
 
 /// What follows the walk: docker's own view of the login server (local
 /// tools) alongside the image and the Resource Manager checks.
@@ -148,29 +155,39 @@ async fn after_walk(
     ctx: &Ctx,
     reg: &RegistryConfig,
     resolver: &Result<Resolver, DnsSetupError>,
-    arm: Option<&arm::Outcome>,
-    authorized: Option<(crate::net::connection::Session, crate::secret::Secret)>,
+    (arm, walked): (Option<&arm::Outcome>, &Walked),
+    authorized: Option<(Session, Secret)>,
 ) {
     let data_hosts = arm
         .and_then(|o| o.as_ref().ok())
         .map(|f| f.registry.data_endpoints())
         .unwrap_or_default();
     let host = ctx.login_server();
+    let host = host.as_deref().ok_or(NO_LOGIN_SERVER);
+    let (config, timeout) = (&ctx.config, ctx.config.timeout);
     // What docker itself would do (local tools) alongside what is left to
     // ask the registry and Resource Manager.
     let local = async {
+        let credential = |h| docker_credential::check(h, timeout);
+        let daemon = |h| {
+            let command = config.docker_command.as_deref();
+            let proxy = reg.proxy.as_ref();
+            docker_daemon::check(command, &config.sysconfdir, h, proxy, &data_hosts, timeout)
+        };
+        let containerd = |h| async move { containerd_hosts::check(&config.sysconfdir, h) };
         tokio::join!(
-            docker_credential(ctx, host.as_deref()),
-            docker_daemon(ctx, reg, host.as_deref(), &data_hosts),
-            containerd_hosts(ctx, host.as_deref())
+            ctx.run(CheckId::RegistryDockerCredential, host, credential),
+            ctx.run(CheckId::RegistryDockerDaemon, host, daemon),
+            ctx.run(CheckId::RegistryContainerdHosts, host, containerd),
         )
     };
     let remote = async {
         if let (Some(reference), Some(repository)) = (&reg.image, &reg.repository) {
-            pull_image(ctx, reg, resolver, authorized, (repository, reference)).await;
-            daemon_pull(ctx, host.as_deref(), repository, reference).await;
+            let image = (repository.as_str(), reference.as_str());
+            pull_image(ctx, reg, resolver, authorized, image).await;
+            daemon_pull(ctx, host, image).await;
         }
-        arm_facts::after_arm(ctx, reg, arm, resolver).await;
+        arm_facts::after_arm(ctx, reg, (arm, walked), resolver).await;
     };
     tokio::join!(local, remote);
 }
@@ -199,11 +216,15 @@ async fn walk_with_arm(
     };
     let work = async { tokio::join!(arm, on_guess) };
     let ((arm, on_guess), _) = ctx.timed(CheckId::RegistryArm, work).await?;
-    if ctx.wants(CheckId::RegistryArm) {
-        ctx.record(arm::result(&reg.arm, arm.as_ref()));
-    }
+    let arm_result = || async { arm::result(&reg.arm, arm.as_ref()) };
+    ctx.run(CheckId::RegistryArm, Ok(()), |()| arm_result())
+        .await;
+    // The login server is decided whatever the user skipped: the walk needs it.
     let (ls_result, ls) = arm_facts::decide_login_server(reg, arm.as_ref());
-    ctx.record(ls_result);
+    ctx.run(CheckId::RegistryLoginServer, Ok(()), |()| async {
+        ls_result
+    })
+    .await;
     let Some(ls) = ls else {
         return Some((arm, None));
     };
@@ -222,28 +243,21 @@ async fn walk_with_arm(
 }
 
 /// Records the walk's results with Resource Manager's facts attached; the
-/// session and access token when the walk reached them.
+/// session and access token when the walk reached them, and what it learned.
 fn record_walk(
     along: &Along<'_>,
     walk: Option<Walk>,
     arm: Option<&arm::Outcome>,
-) -> Option<(crate::net::connection::Session, crate::secret::Secret)> {
+) -> (Option<(Session, Secret)>, Walked) {
     let ctx = along.ctx;
     let found = arm.and_then(|o| o.as_ref().ok());
     let Some(walk) = walk else {
-        let steps = [
-            CheckId::RegistryDns,
-            CheckId::RegistryTls,
-            CheckId::RegistryChallenge,
-            CheckId::RegistryRefreshToken,
-            CheckId::RegistryAccessToken,
-        ];
-        ctx.skip_all(&steps, "no login server");
-        return None;
+        ctx.skip(&walk::STEPS, NO_LOGIN_SERVER);
+        return (None, Walked::default());
     };
     let mut authorized = walk.authorized;
     for r in walk.results {
-        let r = arm_facts::enrich(r, found);
+        let r = arm_facts::enrich(r, found, &walk.facts);
         let r = match (&authorized, r.id) {
             (Some((_, access)), CheckId::RegistryAccessToken) => {
                 check_grant(along.reg, r, access, found)
@@ -255,7 +269,7 @@ fn record_walk(
         }
         ctx.record(r);
     }
-    authorized
+    (authorized, walk.facts)
 }
 
 /// With `--repository`, the access token must grant pull on it (ACR answers
@@ -264,7 +278,7 @@ fn record_walk(
 fn check_grant(
     reg: &RegistryConfig,
     r: CheckResult,
-    access: &crate::secret::Secret,
+    access: &Secret,
     found: Option<&arm::Found>,
 ) -> CheckResult {
     let abac = found
@@ -286,131 +300,57 @@ fn check_grant(
     access_token::check_grant(r, access, &wanted)
 }
 
-/// The credential docker itself would send to the login server settled on.
-async fn docker_credential(ctx: &Ctx, host: Option<&str>) {
-    let id = CheckId::RegistryDockerCredential;
-    match host {
-        Some(host) if ctx.wants(id) => {
-            let work = async {
-                (
-                    crate::checks::registry::docker_credential::check(host, ctx.config.timeout)
-                        .await,
-                    (),
-                )
-            };
-            ctx.check(id, work).await;
-        }
-        Some(_) => {}
-        None => ctx.skip_all(&[id], "no login server"),
-    }
-}
-
-/// The docker daemon's own proxy, mirrors and trust for the login server.
-async fn docker_daemon(ctx: &Ctx, reg: &RegistryConfig, host: Option<&str>, data_hosts: &[String]) {
-    let id = CheckId::RegistryDockerDaemon;
-    match host {
-        Some(host) if ctx.wants(id) => {
-            let config = &ctx.config;
-            let check = crate::checks::registry::docker_daemon::check(
-                config.docker_command.as_deref(),
-                &config.sysconfdir,
-                host,
-                reg.proxy.as_ref(),
-                data_hosts,
-                config.timeout,
-            );
-            ctx.check(id, async { (check.await, ()) }).await;
-        }
-        Some(_) => {}
-        None => ctx.skip_all(&[id], "no login server"),
-    }
-}
-
-/// containerd's own mirrors and trust for the login server.
-async fn containerd_hosts(ctx: &Ctx, host: Option<&str>) {
-    let id = CheckId::RegistryContainerdHosts;
-    match host {
-        Some(host) if ctx.wants(id) => {
-            let check = async {
-                (
-                    crate::checks::registry::containerd_hosts::check(&ctx.config.sysconfdir, host),
-                    (),
-                )
-            };
-            ctx.check(id, check).await;
-        }
-        Some(_) => {}
-        None => ctx.skip_all(&[id], "no login server"),
-    }
-}
-
 /// With consent, the docker daemon pulls the image itself.
-async fn daemon_pull(ctx: &Ctx, host: Option<&str>, repository: &str, reference: &str) {
-    let id = CheckId::RegistryDockerPull;
-    if !ctx.wants(id) {
-        return;
-    }
+async fn daemon_pull(ctx: &Ctx, host: Result<&str, &str>, (repository, reference): (&str, &str)) {
     let config = &ctx.config;
-    let Some(host) = host else {
-        return ctx.skip_all(&[id], "no login server");
-    };
-    let Ok(docker) = crate::checks::environment::docker::locate(config.docker_command.as_deref())
-    else {
-        return ctx.skip_all(&[id], "no docker client");
-    };
-    let at = if reference.starts_with("sha256:") {
-        "@"
-    } else {
-        ":"
-    };
-    let image = format!("{host}/{repository}{at}{reference}");
-    if !config.yes {
-        let consent = config.interactive
-            && ctx
-                .ask_yes_no(&format!(
-                    "This will pull the image {image}. Proceed? (y/n): "
-                ))
-                .await;
+    let needs = host.and_then(|host| {
+        let docker = docker::locate(config.docker_command.as_deref());
+        let docker = docker.map_err(|_| "no docker client")?;
+        let at = if reference.starts_with("sha256:") {
+            "@"
+        } else {
+            ":"
+        };
+        Ok((docker, format!("{host}/{repository}{at}{reference}")))
+    });
+    let pull = |(docker, image): (std::path::PathBuf, String)| async move {
+        let question = format!("This will pull the image {image}. Proceed? (y/n): ");
+        let consent = config.yes || (config.interactive && ctx.ask_yes_no(&question).await);
         if !consent {
-            return ctx.skip_all(
-                &[id],
-                "the daemon pulls only with --yes (or a y at the prompt)",
-            );
+            let why = "the daemon pulls only with --yes (or a y at the prompt)";
+            return CheckResult::skip(CheckId::RegistryDockerPull, why);
         }
-    }
-    let timeout = config.pull_timeout();
-    let work = async {
-        (
-            crate::checks::registry::docker_pull::check(&docker, &image, timeout).await,
-            (),
-        )
+        docker_pull::check(&docker, &image, config.pull_timeout()).await
     };
-    ctx.check(id, work).await;
+    ctx.run(CheckId::RegistryDockerPull, needs, pull).await;
 }
 
+/// With `--image`, the manifest and the smallest layer, on the walk's
+/// connection with its access token.
 async fn pull_image(
     ctx: &Ctx,
     reg: &RegistryConfig,
     resolver: &Result<Resolver, DnsSetupError>,
-    authorized: Option<(crate::net::connection::Session, crate::secret::Secret)>,
+    authorized: Option<(Session, Secret)>,
     (repository, reference): (&str, &str),
 ) {
-    match (authorized, resolver) {
-        (Some((mut session, access)), Ok(resolver)) if ctx.wants(CheckId::RegistryImage) => {
-            let fetch = image::Fetch {
-                repository,
-                reference,
-                platform: reg.platform.clone(),
-                dial: Dial {
-                    resolver,
-                    tls: &reg.tls,
-                    proxies: &reg.proxies,
-                    timeout: ctx.config.timeout,
-                },
-            };
-            let work = async { (image::check(&mut session, &access, fetch).await, ()) };
-            ctx.check(CheckId::RegistryImage, work).await;
-        }
-        _ => ctx.skip_all(&[CheckId::RegistryImage], "no access token"),
-    }
+    let needs = match (authorized, resolver) {
+        (Some(authorized), Ok(resolver)) => Ok((authorized, resolver)),
+        _ => Err("no access token"),
+    };
+    let fetch = |((mut session, access), resolver): ((Session, Secret), _)| async move {
+        let fetch = image::Fetch {
+            repository,
+            reference,
+            platform: reg.platform.clone(),
+            dial: Dial {
+                resolver,
+                tls: &reg.tls,
+                proxies: &reg.proxies,
+                timeout: ctx.config.timeout,
+            },
+        };
+        image::check(&mut session, &access, fetch).await
+    };
+    ctx.run(CheckId::RegistryImage, needs, fetch).await;
 }

@@ -18,7 +18,7 @@ use crate::target::LoginServer;
 use std::time::Instant;
 
 /// The steps of a walk, in order.
-const STEPS: [CheckId; 5] = [
+pub const STEPS: [CheckId; 5] = [
     CheckId::RegistryDns,
     CheckId::RegistryTls,
     CheckId::RegistryChallenge,
@@ -31,6 +31,16 @@ pub struct Walk {
     pub results: Vec<CheckResult>,
     /// The connection and the access token, when every step passed.
     pub authorized: Option<(Session, Secret)>,
+    pub facts: Walked,
+}
+
+/// What the walk learned that later steps need: the DNS answer (private
+/// endpoint routing, the replica the chain points at) and a firewall's
+/// refusal (explained from the registry's network rules).
+#[derive(Default)]
+pub struct Walked {
+    pub resolved: Option<dns::Resolved>,
+    pub forbidden: Option<challenge::Forbidden>,
 }
 
 /// What a walk needs besides the login server.
@@ -46,6 +56,7 @@ impl Walk {
         Walk {
             results: Vec::new(),
             authorized: None,
+            facts: Walked::default(),
         }
     }
 
@@ -118,10 +129,15 @@ async fn connect(
             return None;
         }
     };
-    let (r, addrs) = dns::check(&ls.host, resolver, timeout).await;
-    let (r, addrs) = match (addrs, &reg.proxy) {
+    let (r, resolved) = dns::check(&ls.host, resolver, timeout).await;
+    let (r, addrs) = match (resolved, &reg.proxy) {
         (None, Some(proxy)) => (dns::through_proxy(r, proxy), Some(Vec::new())),
-        (addrs, _) => (r, addrs),
+        (None, None) => (r, None),
+        (Some(resolved), _) => {
+            let addrs = resolved.addresses.clone();
+            walk.facts.resolved = Some(resolved);
+            (r, Some(addrs))
+        }
     };
     walk.push(r, start);
     let Some(addrs) = addrs else {
@@ -159,12 +175,18 @@ async fn connect(
     }
     let mut session = Session::new(conn, addrs, reg.proxy.clone(), reg.tls.clone(), timeout);
     let start = Instant::now();
-    let (r, bearer) = challenge::check(&mut session, ls).await;
+    let (r, answer) = challenge::check(&mut session, ls).await;
     walk.push(r, start);
-    if bearer.is_none() {
-        stop(walk, "no challenge from the registry");
+    match answer {
+        challenge::Answer::Bearer(bearer) => Some((session, bearer)),
+        other => {
+            if let challenge::Answer::Forbidden(forbidden) = other {
+                walk.facts.forbidden = Some(forbidden);
+            }
+            stop(walk, "no challenge from the registry");
+            None
+        }
     }
-    bearer.map(|b| (session, b))
 }
 
 /// The refresh token (or the password grant) and the access token.
@@ -190,7 +212,7 @@ async fn tokens(
         let (mut r, mut refresh) = refresh_token::refresh_token(&mut session, &bearer, aad).await;
         // Refused (401) with the Resource Manager token standing in: the
         // registry's policy may refuse that audience; ask az for its own.
-        let refused = r.details.get("status").and_then(|s| s.as_u64()) == Some(401);
+        let refused = r.http_status() == Some(401);
         if refresh.is_none() && stood_in && refused {
             if let Some(own) = along.aad.registry_audience().await {
                 let (r2, refresh2) =
@@ -217,7 +239,13 @@ async fn tokens(
         (None, None) => return walk.stop(along, "no refresh token"),
     };
     let start = Instant::now();
-    let (r, access) = access_token::access_token(&mut session, &bearer, grant, &scope(reg)).await;
+    let (r, access) = access_token::access_token(
+        &mut session,
+        &bearer,
+        grant,
+        (&scope(reg), reg.repository.as_deref()),
+    )
+    .await;
     walk.push(r, start);
     walk.authorized = access.map(|a| (session, a));
     walk

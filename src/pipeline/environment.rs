@@ -1,0 +1,68 @@
+//! The chains of the local machine's checks: docker (command → daemon and
+//! version → pull), this tool's version, helm (command → version), notary.
+//! Each step waits on the one it needs; the chains run alongside the
+//! registry's.
+
+use super::ctx::Ctx;
+use crate::checks::environment::docker::{self, Consent};
+use crate::checks::environment::{cli, helm, notary};
+use crate::checks::CheckId;
+use std::path::Path;
+
+pub(super) async fn docker(ctx: &Ctx) {
+    let config = &ctx.config;
+    let timeout = config.timeout;
+    let command = |()| docker::command(config.docker_command.as_deref(), timeout);
+    let docker = ctx
+        .run(CheckId::DockerCommand, Ok(()), command)
+        .await
+        .unwrap_or(Err("Docker command check skipped"));
+    let docker = docker.as_deref().map_err(|why| *why);
+    let both = [CheckId::DockerDaemon, CheckId::DockerVersion];
+    let probe = |d| docker::daemon_and_version(d, timeout);
+    let daemon = ctx.run_together(&both, docker, probe).await;
+    let pull_needs = match (docker, daemon) {
+        (_, Some(Err(why))) => Err(why),
+        // Up, or not asked (the user skipped both).
+        (docker, _) => docker,
+    };
+    ctx.run(CheckId::DockerPull, pull_needs, |d| pull(ctx, d))
+        .await;
+}
+
+/// The pull, once the person running the check agreed to it.
+async fn pull(ctx: &Ctx, docker: &Path) -> crate::checks::CheckResult {
+    let config = &ctx.config;
+    let consent = match (config.yes, config.interactive) {
+        (true, _) => Consent::Given,
+        (false, false) => Consent::NoTerminal,
+        (false, true) if ctx.ask_yes_no(&docker::pull_question()).await => Consent::Given,
+        (false, true) => Consent::Declined,
+    };
+    docker::pull(docker, consent, config.pull_timeout()).await
+}
+
+pub(super) async fn cli(ctx: &Ctx) {
+    ctx.run(CheckId::CliVersion, Ok(()), |()| async { cli::version() })
+        .await;
+}
+
+pub(super) async fn helm(ctx: &Ctx) {
+    let command = |()| async { helm::command() };
+    let helm = ctx
+        .run(CheckId::HelmCommand, Ok(()), command)
+        .await
+        .unwrap_or(Err("Helm command check skipped"));
+    let helm = helm.as_deref().map_err(|why| *why);
+    let timeout = ctx.config.timeout;
+    ctx.run(CheckId::HelmVersion, helm, |h| helm::version(h, timeout))
+        .await;
+}
+
+pub(super) async fn notary(ctx: &Ctx) {
+    let timeout = ctx.config.timeout;
+    ctx.run(CheckId::NotaryVersion, Ok(()), |()| {
+        notary::version(timeout)
+    })
+    .await;
+}
