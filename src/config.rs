@@ -7,6 +7,7 @@ use crate::azure::az_config::AzConfig;
 use crate::azure::cloud::Cloud;
 use crate::azure::credential::{AuthSource, PasswordLogin};
 use crate::cli::{CheckArgs, ColorChoice, OutputChoice};
+use crate::env::Env;
 use crate::net::proxy::{Proxy, ProxySettings};
 use crate::net::tls::TlsSetup;
 use crate::report::RegistryInfo;
@@ -15,6 +16,7 @@ use crate::target::{self, Target};
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,14 +103,21 @@ pub struct Config {
     /// Where system configuration (docker's certs.d, containerd's) is read:
     /// `ACR_HEALTH_SYSCONFDIR`, else `/etc`; `/host/etc` in a node debug pod.
     pub sysconfdir: PathBuf,
+    /// The environment the run reads, captured once here.
+    pub env: Arc<Env>,
 }
 
 impl Config {
     /// Validates and resolves the arguments; an `Err` is a one-line usage
     /// error (exit 2), found before any network traffic.
     pub fn from_args(args: &CheckArgs) -> Result<Config, String> {
-        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let az = AzConfig::load().map_err(|e| format!("Azure CLI configuration: {e}"))?;
+        let env = Arc::new(capture_environment());
+        let var = |k: &str| {
+            env.var_os(k)
+                .filter(|v| !v.is_empty())
+                .and_then(|v| v.to_str())
+        };
+        let az = AzConfig::load(&env).map_err(|e| format!("Azure CLI configuration: {e}"))?;
         // az's output setting (AZURE_CORE_OUTPUT, `az config set
         // core.output`) does not change what `az acr check-health` prints:
         // it logs its lines whatever the format. Only -o does here.
@@ -123,24 +132,27 @@ impl Config {
             })?;
         }
         let only_errors = args.only_show_errors || az.flag("core", "only_show_errors");
-        remember_environment_secrets()?;
+        remember_environment_secrets(&env)?;
         Ok(Config {
-            registry: registry_config(args, &az)?,
+            registry: registry_config(args, &az, &env)?,
             ignore_errors: args.ignore_errors,
             yes: args.yes,
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
             timeout: args.timeout,
             skip: args.skip.clone(),
-            docker_command: env("DOCKER_COMMAND"),
+            docker_command: var("DOCKER_COMMAND").map(str::to_string),
             format,
             color: use_color(args.color, az.flag("core", "no_color")),
             terminal: std::io::stdout().is_terminal(),
             only_errors,
             query: args.query.clone(),
-            cloud_shell: env("ACC_CLOUD").is_some(),
-            az_skips_tls_verification: env("AZURE_CLI_DISABLE_CONNECTION_VERIFICATION").is_some(),
-            sysconfdir: env("ACR_HEALTH_SYSCONFDIR").map_or_else(|| "/etc".into(), PathBuf::from),
+            cloud_shell: var("ACC_CLOUD").is_some(),
+            az_skips_tls_verification: var("AZURE_CLI_DISABLE_CONNECTION_VERIFICATION").is_some(),
+            sysconfdir: env
+                .path("ACR_HEALTH_SYSCONFDIR")
+                .unwrap_or_else(|| "/etc".into()),
             verbose: args.verbose,
+            env: env.clone(),
             progress: format == OutputFormat::Text
                 && args.query.is_none()
                 && !only_errors
@@ -171,7 +183,11 @@ impl Config {
 
 /// The registry part of the configuration; `None` when no registry is named
 /// (by -n, --login-server or az's default).
-fn registry_config(args: &CheckArgs, az: &AzConfig) -> Result<Option<RegistryConfig>, String> {
+fn registry_config(
+    args: &CheckArgs,
+    az: &AzConfig,
+    env: &Env,
+) -> Result<Option<RegistryConfig>, String> {
     let mut notes = Vec::new();
     let name = match (&args.name, &args.login_server) {
         (Some(n), _) => Some(n.clone()),
@@ -209,8 +225,8 @@ fn registry_config(args: &CheckArgs, az: &AzConfig) -> Result<Option<RegistryCon
 
     let password = password_login(args)?;
     check_repository_and_image(args)?;
-    let tls = tls_setup(args)?;
-    let proxies = ProxySettings::from_env().map_err(|e| format!("HTTPS_PROXY: {e}"))?;
+    let tls = tls_setup(args, env)?;
+    let proxies = ProxySettings::from_env(env).map_err(|e| format!("HTTPS_PROXY: {e}"))?;
     let proxy = match &target.login_server {
         Ok(ls) => proxies.for_host(&ls.host, ls.port).cloned(),
         Err(_) => None,
@@ -222,8 +238,8 @@ fn registry_config(args: &CheckArgs, az: &AzConfig) -> Result<Option<RegistryCon
         .map(|s| az.subscription_id(s, &target.cloud.name))
         .transpose()
         .map_err(|e| e.to_string())?;
-    let arm = arm_target(args, az, &target, password.is_some(), subscription);
-    let az_login = az_login(args, az, &arm, &target.cloud.name);
+    let arm = arm_target(args, (az, env), &target, password.is_some(), subscription);
+    let az_login = az_login(args, (az, env), &arm, &target.cloud.name);
     Ok(Some(RegistryConfig {
         arm,
         target,
@@ -294,7 +310,7 @@ fn check_repository_and_image(args: &CheckArgs) -> Result<(), String> {
 
 /// Remembers the secrets the Azure SDK conventions put in the environment,
 /// so that no output shows them even when a server echoes them back.
-fn remember_environment_secrets() -> Result<(), String> {
+fn remember_environment_secrets(env: &Env) -> Result<(), String> {
     // The tools inherit the proxy variables and may echo them.
     for var in [
         "HTTPS_PROXY",
@@ -304,9 +320,10 @@ fn remember_environment_secrets() -> Result<(), String> {
         "ALL_PROXY",
         "all_proxy",
     ] {
-        if let Some(url) = std::env::var(var)
-            .ok()
-            .and_then(|v| url::Url::parse(&v).ok())
+        if let Some(url) = env
+            .var_os(var)
+            .and_then(|v| v.to_str())
+            .and_then(|v| url::Url::parse(v).ok())
         {
             crate::net::origin::remember_query_secrets(&url);
         }
@@ -318,12 +335,12 @@ fn remember_environment_secrets() -> Result<(), String> {
         "MSI_SECRET",
         "AZURE_PASSWORD",
     ] {
-        if let Ok(v) = std::env::var(var) {
-            crate::secret::remember(&v);
+        if let Some(v) = env.var_os(var).and_then(|v| v.to_str()) {
+            crate::secret::remember(v);
         }
     }
-    if let Some(file) = std::env::var_os("AZURE_FEDERATED_TOKEN_FILE").filter(|f| !f.is_empty()) {
-        match crate::input_file::read(std::path::Path::new(&file)) {
+    if let Some(file) = env.path("AZURE_FEDERATED_TOKEN_FILE") {
+        match crate::input_file::read(&file) {
             Ok(token) => crate::secret::remember(&String::from_utf8_lossy(&token)),
             // A missing file is reported by the workload identity step.
             Err(e) if e.is_not_found() => {}
@@ -337,14 +354,14 @@ fn remember_environment_secrets() -> Result<(), String> {
 /// read once from its configuration folder.
 fn az_login(
     args: &CheckArgs,
-    az: &AzConfig,
+    (az, env): (&AzConfig, &Env),
     arm: &Result<ArmTarget, String>,
     cloud: &str,
 ) -> Option<std::sync::Arc<AzLogin>> {
     if args.password.is_some() || args.password_stdin {
         return None;
     }
-    let dir = AzConfig::dir()?;
+    let dir = AzConfig::dir(env)?;
     let wanted = arm.as_ref().ok().map(|t| t.subscription.as_str());
     let sub = az.subscription(wanted, cloud)?;
     let now = std::time::SystemTime::now()
@@ -357,23 +374,22 @@ fn az_login(
 }
 
 /// The trust for TLS: the system's, az's extra bundle and --ca-file.
-fn tls_setup(args: &CheckArgs) -> Result<TlsSetup, String> {
+fn tls_setup(args: &CheckArgs, env: &Env) -> Result<TlsSetup, String> {
     // az (requests) takes REQUESTS_CA_BUNDLE, else CURL_CA_BUNDLE: a file,
     // or a folder of certificates.
     let requests_bundle = ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"]
         .into_iter()
-        .find_map(|name| {
-            let value = std::env::var_os(name).filter(|v| !v.is_empty())?;
-            Some((name, std::path::PathBuf::from(value)))
-        });
+        .find_map(|name| Some((name, env.path(name)?)));
     let bundle = requests_bundle.as_ref().map(|(n, p)| (*n, p.as_path()));
-    TlsSetup::new(args.ca_file.as_deref(), bundle).map_err(|e| e.to_string())
+    let ssl_cert_file = env.path("SSL_CERT_FILE");
+    TlsSetup::new(args.ca_file.as_deref(), bundle, ssl_cert_file.as_deref())
+        .map_err(|e| e.to_string())
 }
 
 /// Where Resource Manager is asked about the registry, or why it is not.
 fn arm_target(
     args: &CheckArgs,
-    az: &AzConfig,
+    (az, env): (&AzConfig, &Env),
     target: &Target,
     password: bool,
     subscription: Option<String>,
@@ -399,7 +415,7 @@ fn arm_target(
         ));
     }
     let subscription = subscription
-        .or_else(|| std::env::var("AZURE_SUBSCRIPTION_ID").ok().filter(|s| !s.trim().is_empty()))
+        .or_else(|| env.var("AZURE_SUBSCRIPTION_ID").map(str::to_string))
         .or_else(|| az.default_subscription(&target.cloud.name))
         .ok_or_else(|| {
             "no subscription is known (pass --subscription, set AZURE_SUBSCRIPTION_ID or run az account set)".to_string()
@@ -470,4 +486,10 @@ fn use_color(choice: ColorChoice, az_no_color: bool) -> bool {
                 && anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
         }
     }
+}
+
+/// The process's environment and working folder: the one place the run
+/// reads them. Everything after reads the snapshot in `Config::env`.
+fn capture_environment() -> Env {
+    Env::new(std::env::vars_os(), std::env::current_dir().ok())
 }

@@ -9,6 +9,7 @@ pub mod codes;
 pub mod config;
 pub mod debug;
 pub mod duration;
+pub mod env;
 pub mod input_file;
 pub mod net;
 pub mod pipeline;

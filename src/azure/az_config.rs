@@ -2,8 +2,9 @@
 //! --defaults acr=NAME`) and custom clouds. Read from
 //! `$AZURE_CONFIG_DIR/config` and `clouds.config` (default `~/.azure`).
 
+use crate::env::Env;
 use crate::input_file::{self, InputError};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 /// An INI file as az writes it: `[section]` then `key = value`.
@@ -56,6 +57,8 @@ pub struct AzConfig {
     pub clouds: Ini,
     /// Every subscription az knows (azureProfile.json).
     pub subscriptions: Vec<ProfileSubscription>,
+    /// `AZURE_<SECTION>_<KEY>` variables, which win over the files.
+    pub overrides: BTreeMap<String, String>,
 }
 
 /// One subscription of az's profile.
@@ -103,19 +106,23 @@ impl ProfileSubscription {
 
 impl AzConfig {
     /// The CLI's configuration folder: `AZURE_CONFIG_DIR`, else `~/.azure`.
-    pub fn dir() -> Option<PathBuf> {
-        match std::env::var_os("AZURE_CONFIG_DIR").filter(|v| !v.is_empty()) {
-            Some(d) => Some(PathBuf::from(d)),
-            None => home_dir().map(|h| h.join(".azure")),
+    pub fn dir(env: &Env) -> Option<PathBuf> {
+        match env.path("AZURE_CONFIG_DIR") {
+            Some(d) => Some(d),
+            None => home_dir(env).map(|h| h.join(".azure")),
         }
     }
 
     /// Reads the configuration; missing files are simply empty, and so is
     /// content that cannot be parsed (az may be rewriting it). A path that
     /// is not a regular file, or is implausibly large, is an error.
-    pub fn load() -> Result<AzConfig, InputError> {
-        let Some(dir) = Self::dir() else {
-            return Ok(AzConfig::default());
+    pub fn load(env: &Env) -> Result<AzConfig, InputError> {
+        let overrides = az_variables(env);
+        let Some(dir) = Self::dir(env) else {
+            return Ok(AzConfig {
+                overrides,
+                ..AzConfig::default()
+            });
         };
         let read = |name: &str| input_file::read_if_present(&dir.join(name));
         let ini = |bytes: Option<Vec<u8>>| {
@@ -126,12 +133,13 @@ impl AzConfig {
         let profile = read("azureProfile.json")?;
         Ok(AzConfig {
             config: ini(read("config")?),
-            local: local_configs(&dir)
+            local: local_configs(&dir, env.cwd())
                 .into_iter()
                 .map(|b| ini(Some(b)))
                 .collect(),
             clouds: ini(read("clouds.config")?),
             subscriptions: profile.as_deref().map(subscriptions).unwrap_or_default(),
+            overrides,
         })
     }
 
@@ -139,9 +147,9 @@ impl AzConfig {
     /// `AZURE_<SECTION>_<KEY>` when it is set, even to nothing (which turns
     /// the setting off), else az's configuration file.
     pub fn setting(&self, section: &str, key: &str) -> Option<String> {
-        match std::env::var(env_name(section, key)) {
-            Ok(v) => Some(v).filter(|v| !v.trim().is_empty()),
-            Err(_) => self.config.get(section, key).map(str::to_string),
+        match self.overrides.get(&env_name(section, key)) {
+            Some(v) => Some(v.clone()).filter(|v| !v.trim().is_empty()),
+            None => self.config.get(section, key).map(str::to_string),
         }
     }
 
@@ -154,8 +162,8 @@ impl AzConfig {
     /// `az configure --defaults acr=NAME`: `AZURE_DEFAULTS_ACR`, else the
     /// nearest `.azure/config` of `az config set --local`, else az's own.
     pub fn default_registry(&self) -> Option<String> {
-        if let Ok(v) = std::env::var(env_name("defaults", "acr")) {
-            return Some(v).filter(|v| !v.trim().is_empty());
+        if let Some(v) = self.overrides.get(&env_name("defaults", "acr")) {
+            return Some(v.clone()).filter(|v| !v.trim().is_empty());
         }
         let local = self.local.iter().find_map(|ini| ini.get("defaults", "acr"));
         local
@@ -219,8 +227,8 @@ pub fn is_true(v: &str) -> bool {
 
 /// The `.azure/config` files from the working folder up to the root,
 /// nearest first, stopping at az's own folder `dir` (as knack does).
-fn local_configs(dir: &std::path::Path) -> Vec<Vec<u8>> {
-    let Ok(cwd) = std::env::current_dir() else {
+fn local_configs(dir: &std::path::Path, cwd: Option<&std::path::Path>) -> Vec<Vec<u8>> {
+    let Some(cwd) = cwd else {
         return Vec::new();
     };
     let name = dir.file_name().unwrap_or(std::ffi::OsStr::new(".azure"));
@@ -261,11 +269,16 @@ fn looks_like_id(s: &str) -> bool {
         && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
 }
 
-fn home_dir() -> Option<PathBuf> {
-    let var = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
-    std::env::var_os(var)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
+fn home_dir(env: &Env) -> Option<PathBuf> {
+    env.path(if cfg!(windows) { "USERPROFILE" } else { "HOME" })
+}
+
+/// The variables that override az's settings (`AZURE_<SECTION>_<KEY>`),
+/// set even to nothing, as knack reads them.
+fn az_variables(env: &Env) -> BTreeMap<String, String> {
+    env.with_prefix("AZURE_")
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub use super::auth::AuthSource;
 use super::az_cache::AzLogin;
 use super::cloud::Cloud;
 use super::imds::Imds;
+use crate::env::Env;
 use crate::net::https_client::Client;
 use crate::process::BoundedExecutor;
 use crate::secret::Secret;
@@ -87,15 +88,17 @@ impl AadToken {
 #[derive(Clone, Debug, Default)]
 pub struct NoCredential {
     pub tried: Vec<(AuthSource, String)>,
+    /// Azure SDK variables set for a credential acr-health does not take.
+    pub unsupported: Option<String>,
 }
 
 impl NoCredential {
     pub fn describe(&self) -> String {
         if self.tried.is_empty() {
             let mut text = "No Azure credential was found: no service principal or workload identity variables, no Azure CLI login, and no managed identity endpoint or instance metadata service.".to_string();
-            if let Some(unsupported) = unsupported_variables() {
+            if let Some(unsupported) = &self.unsupported {
                 text.push(' ');
-                text.push_str(&unsupported);
+                text.push_str(unsupported);
             }
             return text;
         }
@@ -131,6 +134,8 @@ pub struct CredentialSetup {
     pub az_subscription: Option<String>,
     /// The instance metadata service, probed once at the start of the run.
     pub imds: Arc<Imds>,
+    /// The run's environment: the Azure SDK's variables.
+    pub env: Arc<Env>,
 }
 
 /// Why a source that was tried gave no token, in its own words (escaped).
@@ -156,8 +161,8 @@ pub enum Unavailable {
 
 /// Azure SDK variables for credentials acr-health does not take, named so
 /// that a certificate service principal is not silently passed over.
-fn unsupported_variables() -> Option<String> {
-    let set = |name: &str| env(name).is_some();
+fn unsupported_variables(env: &Env) -> Option<String> {
+    let set = |name: &str| env.var(name).is_some();
     if set("AZURE_CLIENT_CERTIFICATE_PATH") {
         Some("AZURE_CLIENT_CERTIFICATE_PATH is set, but a service principal's certificate is not a credential acr-health uses: log in with it through az (az login --service-principal --certificate …), or give the service principal a client secret (AZURE_CLIENT_SECRET).".into())
     } else if set("AZURE_USERNAME") {
@@ -167,18 +172,19 @@ fn unsupported_variables() -> Option<String> {
     }
 }
 
-fn az_on_path() -> bool {
+fn az_on_path(env: &Env) -> bool {
     matches!(
-        crate::process::lookup::find("az"),
+        crate::process::lookup::find("az", env),
         crate::process::lookup::Lookup::Found(_)
     )
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
 impl CredentialSetup {
+    /// A variable of the run's environment, when set and not blank.
+    fn env(&self, name: &str) -> Option<String> {
+        self.env.var(name).map(str::to_string)
+    }
+
     fn client_options(&self) -> ClientOptions {
         let mut options = ClientOptions {
             transport: Some(Transport::new(self.client.clone())),
@@ -186,7 +192,7 @@ impl CredentialSetup {
             ..Default::default()
         };
         // AZURE_AUTHORITY_HOST, when set, is read by azure_identity itself.
-        if env("AZURE_AUTHORITY_HOST").is_none() {
+        if self.env("AZURE_AUTHORITY_HOST").is_none() {
             options.cloud = match self.cloud.name.as_str() {
                 "AzureCloud" => Some(Arc::new(CloudConfiguration::AzurePublic)),
                 "AzureChinaCloud" => Some(Arc::new(CloudConfiguration::AzureChina)),
@@ -209,13 +215,13 @@ impl CredentialSetup {
         let configured = [
             (
                 AuthSource::ServicePrincipal,
-                env("AZURE_CLIENT_SECRET").is_some(),
+                self.env("AZURE_CLIENT_SECRET").is_some(),
             ),
             (
                 AuthSource::WorkloadIdentity,
-                env("AZURE_FEDERATED_TOKEN_FILE").is_some(),
+                self.env("AZURE_FEDERATED_TOKEN_FILE").is_some(),
             ),
-            (AuthSource::AzCli, az_cache || az_on_path()),
+            (AuthSource::AzCli, az_cache || az_on_path(&self.env)),
             (AuthSource::ManagedIdentity, true),
         ];
         configured
@@ -253,7 +259,7 @@ impl CredentialSetup {
                     return Ok(token);
                 }
             }
-            AuthSource::ManagedIdentity if env("IDENTITY_ENDPOINT").is_none() => {
+            AuthSource::ManagedIdentity if self.env("IDENTITY_ENDPOINT").is_none() => {
                 let client_id = self.managed_identity_client_id();
                 let got = self
                     .imds
@@ -280,12 +286,12 @@ impl CredentialSetup {
     }
 
     fn credential(&self, source: AuthSource) -> Result<Arc<dyn TokenCredential>, Unavailable> {
-        let (tenant, client_id) = (env("AZURE_TENANT_ID"), env("AZURE_CLIENT_ID"));
+        let (tenant, client_id) = (self.env("AZURE_TENANT_ID"), self.env("AZURE_CLIENT_ID"));
         let sdk = |e: azure_core::Error| Unavailable::Sdk(e.to_string());
         match source {
             AuthSource::ServicePrincipal => {
                 let (Some(t), Some(c), Some(secret)) =
-                    (tenant, client_id, env("AZURE_CLIENT_SECRET"))
+                    (tenant, client_id, self.env("AZURE_CLIENT_SECRET"))
                 else {
                     return Err(Unavailable::ServicePrincipalVariables);
                 };
@@ -299,7 +305,7 @@ impl CredentialSetup {
             AuthSource::WorkloadIdentity => {
                 if tenant.is_none()
                     || client_id.is_none()
-                    || env("AZURE_FEDERATED_TOKEN_FILE").is_none()
+                    || self.env("AZURE_FEDERATED_TOKEN_FILE").is_none()
                 {
                     return Err(Unavailable::WorkloadIdentityVariables);
                 }
@@ -314,7 +320,7 @@ impl CredentialSetup {
                     .map_err(sdk)
             }
             AuthSource::AzCli => {
-                if !az_on_path() {
+                if !az_on_path(&self.env) {
                     return Err(Unavailable::NoAzureCli);
                 }
                 let options = azure_identity::AzureCliCredentialOptions {
@@ -346,13 +352,16 @@ impl CredentialSetup {
 
     /// An Azure AD token for `scope` from the first source that gives one.
     pub async fn aad_token(&self, scope: &str) -> Result<AadToken, NoCredential> {
-        let mut failures = NoCredential::default();
+        let mut failures = NoCredential {
+            unsupported: unsupported_variables(&self.env),
+            ..NoCredential::default()
+        };
         for source in self.sources() {
             // Off Azure there is no metadata service: in auto mode that is
             // "no managed identity", not a failure worth listing.
             let probing = source == AuthSource::ManagedIdentity
                 && self.mode == AuthSource::Auto
-                && env("IDENTITY_ENDPOINT").is_none();
+                && self.env("IDENTITY_ENDPOINT").is_none();
             if probing && !self.imds.reachable().await {
                 continue;
             }
@@ -374,7 +383,7 @@ impl CredentialSetup {
     /// Whether the environment sets up `source` completely: a service
     /// principal or workload identity (every variable present).
     fn configured(&self, source: AuthSource) -> bool {
-        let all = |names: &[&str]| names.iter().all(|n| env(n).is_some());
+        let all = |names: &[&str]| names.iter().all(|n| self.env(n).is_some());
         match source {
             AuthSource::ServicePrincipal => {
                 all(&["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"])
@@ -392,9 +401,10 @@ impl CredentialSetup {
     /// as the Azure SDKs read it, unless it names a service principal or
     /// workload identity configured beside it.
     fn managed_identity_client_id(&self) -> Option<String> {
-        let other =
-            env("AZURE_CLIENT_SECRET").is_some() || env("AZURE_FEDERATED_TOKEN_FILE").is_some();
-        env("AZURE_CLIENT_ID").filter(|_| self.mode == AuthSource::ManagedIdentity || !other)
+        let other = self.env("AZURE_CLIENT_SECRET").is_some()
+            || self.env("AZURE_FEDERATED_TOKEN_FILE").is_some();
+        self.env("AZURE_CLIENT_ID")
+            .filter(|_| self.mode == AuthSource::ManagedIdentity || !other)
     }
 
     /// A token for the registry's own audience from the Azure CLI itself,

@@ -5,6 +5,7 @@
 //! SDKs use: it costs nothing when another credential is found, and at
 //! most that timeout on a machine outside Azure.
 
+use crate::env::Env;
 use crate::net::https_client::Client;
 use crate::secret::Secret;
 use crate::untrusted::Untrusted;
@@ -57,11 +58,10 @@ pub struct Imds {
 impl Imds {
     /// `AZURE_POD_IDENTITY_AUTHORITY_HOST` (the Azure SDKs' override), else
     /// the link-local IMDS address.
-    pub fn from_env() -> Arc<Imds> {
-        let host = std::env::var("AZURE_POD_IDENTITY_AUTHORITY_HOST")
-            .ok()
-            .filter(|h| !h.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_HOST.to_string());
+    pub fn from_env(env: &Env) -> Arc<Imds> {
+        let host = env
+            .var("AZURE_POD_IDENTITY_AUTHORITY_HOST")
+            .unwrap_or(DEFAULT_HOST);
         let base = url::Url::parse(host.trim())
             .unwrap_or_else(|_| url::Url::parse(DEFAULT_HOST).expect("a valid URL"));
         Arc::new(Imds {

@@ -3,6 +3,7 @@
 
 use super::error::{IoFailure, ProxyError};
 use super::tcp::tcp_connect;
+use crate::env::Env;
 use crate::untrusted::Untrusted;
 use base64::Engine;
 use std::net::SocketAddr;
@@ -197,16 +198,15 @@ pub struct ProxySettings {
 }
 
 impl ProxySettings {
-    pub fn from_env() -> Result<ProxySettings, ProxyError> {
-        let var = |names: &[&str]| {
-            names
-                .iter()
-                .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
-        };
-        let proxy = var(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"])
+    pub fn from_env(env: &Env) -> Result<ProxySettings, ProxyError> {
+        let proxy = env
+            .first_of(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"])
             .map(|p| Proxy::parse(p.trim()))
             .transpose()?;
-        let no_proxy = var(&["NO_PROXY", "no_proxy"]).unwrap_or_default();
+        let no_proxy = env
+            .first_of(&["NO_PROXY", "no_proxy"])
+            .unwrap_or_default()
+            .to_string();
         Ok(ProxySettings { proxy, no_proxy })
     }
 

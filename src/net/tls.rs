@@ -23,22 +23,25 @@ pub struct TlsSetup {
 impl TlsSetup {
     /// The operating system's store (which, as with OpenSSL, `SSL_CERT_FILE`
     /// and `SSL_CERT_DIR` replace), plus `extra_ca_file` (`--ca-file`).
+    /// `ssl_cert_file` is `SSL_CERT_FILE` as the run's environment has it.
     pub fn new(
         extra_ca_file: Option<&Path>,
         requests_ca_bundle: Option<(&'static str, &Path)>,
+        ssl_cert_file: Option<&Path>,
     ) -> Result<TlsSetup, TrustError> {
         let mut roots = RootCertStore::empty();
         let mut trust_sources = Vec::new();
-        // rustls-native-certs reads SSL_CERT_FILE itself, without a bound:
-        // make sure first that it is a regular file of sensible size.
-        if let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|f| !f.is_empty()) {
-            crate::input_file::read(Path::new(&file)).map_err(TrustError::SslCertFile)?;
+        // rustls-native-certs reads SSL_CERT_FILE itself (from the process
+        // environment), without a bound: make sure first that it is a
+        // regular file of sensible size.
+        if let Some(file) = ssl_cert_file {
+            crate::input_file::read(file).map_err(TrustError::SslCertFile)?;
         }
         let native = rustls_native_certs::load_native_certs();
         let (added, _) = roots.add_parsable_certificates(native.certs);
-        trust_sources.push(match std::env::var("SSL_CERT_FILE") {
-            Ok(f) if !f.is_empty() => format!("SSL_CERT_FILE {f} ({added} certificates)"),
-            _ => format!("system store ({added} certificates)"),
+        trust_sources.push(match ssl_cert_file {
+            Some(f) => format!("SSL_CERT_FILE {} ({added} certificates)", f.display()),
+            None => format!("system store ({added} certificates)"),
         });
         // az users trust a TLS-inspecting proxy through REQUESTS_CA_BUNDLE;
         // it is trusted here too, beside the system store.

@@ -12,7 +12,7 @@ use std::path::Path;
 pub(super) async fn docker(ctx: &Ctx) {
     let config = &ctx.config;
     let timeout = config.timeout;
-    let command = |()| docker::command(config.docker_command.as_deref(), timeout);
+    let command = |()| docker::command(config.docker_command.as_deref(), &config.env, timeout);
     let docker = ctx
         .run(CheckId::DockerCommand, Ok(()), command)
         .await
@@ -48,7 +48,7 @@ pub(super) async fn cli(ctx: &Ctx) {
 }
 
 pub(super) async fn helm(ctx: &Ctx) {
-    let command = |()| async { helm::command() };
+    let command = |()| async { helm::command(&ctx.config.env) };
     let helm = ctx
         .run(CheckId::HelmCommand, Ok(()), command)
         .await
@@ -60,9 +60,9 @@ pub(super) async fn helm(ctx: &Ctx) {
 }
 
 pub(super) async fn notary(ctx: &Ctx) {
-    let timeout = ctx.config.timeout;
+    let (env, timeout) = (&ctx.config.env, ctx.config.timeout);
     ctx.run(CheckId::NotaryVersion, Ok(()), |()| {
-        notary::version(timeout)
+        notary::version(env, timeout)
     })
     .await;
 }

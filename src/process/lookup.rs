@@ -6,6 +6,7 @@
 //! health check must not run whatever `docker` happens to sit in the folder
 //! it was started from.
 
+use crate::env::Env;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -68,15 +69,14 @@ pub fn find_in(name: &str, path: Option<OsString>, cwd: Option<&Path>) -> Lookup
     }
 }
 
-/// Looks `name` up in this process's `PATH`.
-pub fn find(name: &str) -> Lookup {
-    let cwd = std::env::current_dir().ok();
-    find_in(name, std::env::var_os("PATH"), cwd.as_deref())
+/// Looks `name` up in the run's `PATH`.
+pub fn find(name: &str, env: &Env) -> Lookup {
+    find_in(name, env.var_os("PATH").map(OsString::from), env.cwd())
 }
 
 /// Resolves a command given by the user (e.g. `DOCKER_COMMAND`): a value with
 /// a path separator is used as given, a bare name is searched on `PATH`.
-pub fn resolve(command: &str) -> Lookup {
+pub fn resolve(command: &str, env: &Env) -> Lookup {
     let as_path = Path::new(command);
     if as_path.components().count() > 1 || as_path.is_absolute() {
         if is_executable(as_path) {
@@ -85,7 +85,7 @@ pub fn resolve(command: &str) -> Lookup {
             Lookup::NotFound
         }
     } else {
-        find(command)
+        find(command, env)
     }
 }
 

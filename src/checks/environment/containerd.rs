@@ -6,25 +6,25 @@
 
 use crate::checks::CheckId;
 use crate::checks::CheckResult;
+use crate::env::Env;
 use crate::process::{self, lookup};
 use std::path::PathBuf;
 use std::time::Duration;
 
 /// containerd's socket: `CONTAINERD_ADDRESS` (as its clients read it), else
 /// the default.
-fn socket() -> PathBuf {
-    let address = std::env::var("CONTAINERD_ADDRESS")
-        .ok()
-        .filter(|a| !a.is_empty());
-    let address = address.unwrap_or_else(|| "/run/containerd/containerd.sock".into());
+fn socket(env: &Env) -> PathBuf {
+    let address = env
+        .var("CONTAINERD_ADDRESS")
+        .unwrap_or("/run/containerd/containerd.sock");
     PathBuf::from(address.trim_start_matches("unix://"))
 }
 
 /// The containerd client found first, in the order a person would use them.
-fn client() -> Option<(&'static str, PathBuf)> {
+fn client(env: &Env) -> Option<(&'static str, PathBuf)> {
     ["nerdctl", "crictl", "ctr"]
         .into_iter()
-        .find_map(|name| match lookup::find(name) {
+        .find_map(|name| match lookup::find(name, env) {
             lookup::Lookup::Found(p) => Some((name, p)),
             _ => None,
         })
@@ -42,10 +42,10 @@ fn version_in(text: &str) -> Option<String> {
 
 /// The docker.command result on a machine with containerd and no docker,
 /// or `None` when containerd is not there either.
-pub async fn instead_of_docker(timeout: Duration) -> Option<CheckResult> {
+pub async fn instead_of_docker(env: &Env, timeout: Duration) -> Option<CheckResult> {
     let id = CheckId::DockerCommand;
-    let Some((name, path)) = client() else {
-        let socket = socket();
+    let Some((name, path)) = client(env) else {
+        let socket = socket(env);
         return socket.exists().then(|| {
             CheckResult::warn(id, format!("No docker client, but containerd runs here ({}): pulls go through containerd (kubelet, nerdctl, crictl), which these docker checks cannot test.", socket.display()))
         });

@@ -10,6 +10,7 @@ use crate::check_spec::{warning, CheckSpec, Planned};
 use crate::checks::CheckId;
 use crate::checks::CheckResult;
 use crate::codes::ErrorCode;
+use crate::env::Env;
 use crate::process::lookup::{self as tool_lookup, Lookup};
 use crate::process::{self, one_line, tool_said, RunError, ToolOutput};
 use crate::report::Status;
@@ -137,9 +138,9 @@ pub fn parse_version_json(stdout: &str) -> Option<VersionInfo> {
 }
 
 /// The docker client to run: `DOCKER_COMMAND`, else `docker`, else `podman`.
-pub fn locate(docker_command: Option<&str>) -> Result<PathBuf, String> {
+pub fn locate(docker_command: Option<&str>, env: &Env) -> Result<PathBuf, String> {
     if let Some(cmd) = docker_command {
-        return match tool_lookup::resolve(cmd) {
+        return match tool_lookup::resolve(cmd, env) {
             Lookup::Found(p) => Ok(p),
             Lookup::OnlyInCurrentDir(p) => Err(refused(&p)),
             Lookup::NotFound => Err(format!(
@@ -149,7 +150,7 @@ pub fn locate(docker_command: Option<&str>) -> Result<PathBuf, String> {
     }
     let mut planted = None;
     for name in ["docker", "podman"] {
-        match tool_lookup::find(name) {
+        match tool_lookup::find(name, env) {
             Lookup::Found(p) => return Ok(p),
             Lookup::OnlyInCurrentDir(p) => {
                 planted.get_or_insert(p);
@@ -175,9 +176,10 @@ fn refused(path: &Path) -> String {
 /// or socket is named as the runtime that would pull.
 pub async fn command(
     docker_command: Option<&str>,
+    env: &Env,
     timeout: Duration,
 ) -> (CheckResult, Result<PathBuf, &'static str>) {
-    let why = match locate(docker_command) {
+    let why = match locate(docker_command, env) {
         Ok(docker) => {
             let shown = docker.display().to_string();
             let r = CheckResult::pass(CheckId::DockerCommand, format!("Docker command: {shown}"))
@@ -187,7 +189,7 @@ pub async fn command(
         Err(why) => why,
     };
     let containerd = match docker_command {
-        None => super::containerd::instead_of_docker(timeout).await,
+        None => super::containerd::instead_of_docker(env, timeout).await,
         Some(_) => None,
     };
     match containerd {

@@ -6,6 +6,7 @@ use crate::check_spec::{CheckSpec, Planned};
 use crate::checks::CheckId;
 use crate::checks::CheckResult;
 use crate::codes::ErrorCode;
+use crate::env::Env;
 use crate::process::lookup::{self as tool_lookup, Lookup};
 use crate::process::one_line;
 use std::path::{Path, PathBuf};
@@ -42,8 +43,8 @@ pub fn parse_version(output: &str) -> Option<ToolVersion> {
 
 /// The `helm.command` check: the client, or the reason `helm.version`
 /// cannot run.
-pub fn command() -> (CheckResult, Result<PathBuf, &'static str>) {
-    let why = match tool_lookup::find("helm") {
+pub fn command(env: &Env) -> (CheckResult, Result<PathBuf, &'static str>) {
+    let why = match tool_lookup::find("helm", env) {
         Lookup::Found(helm) => {
             let shown = helm.display().to_string();
             let r = CheckResult::pass(CheckId::HelmCommand, format!("Helm command: {shown}"))

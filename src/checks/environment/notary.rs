@@ -6,6 +6,7 @@ use crate::check_spec::{warning, CheckSpec, Planned};
 use crate::checks::CheckId;
 use crate::checks::CheckResult;
 use crate::codes::ErrorCode;
+use crate::env::Env;
 use crate::process::lookup::{self as tool_lookup, Lookup};
 use crate::process::one_line;
 use std::time::Duration;
@@ -33,9 +34,9 @@ pub fn parse_version(output: &str) -> Option<ToolVersion> {
 }
 
 /// The `notary.version` check: an absent client is a skip, not a failure.
-pub async fn version(timeout: Duration) -> CheckResult {
+pub async fn version(env: &Env, timeout: Duration) -> CheckResult {
     let id = CheckId::NotaryVersion;
-    let notary = match tool_lookup::find("notary") {
+    let notary = match tool_lookup::find("notary", env) {
         Lookup::Found(p) => p,
         Lookup::OnlyInCurrentDir(p) => {
             return CheckResult::skip(

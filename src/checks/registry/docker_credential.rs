@@ -11,6 +11,7 @@ use crate::acr::token::jwt_claims;
 use crate::check_spec::{warning, CheckSpec, Planned};
 use crate::checks::CheckId;
 use crate::checks::CheckResult;
+use crate::env::Env;
 use crate::process::{self, lookup};
 use crate::untrusted::Untrusted;
 use base64::Engine;
@@ -63,12 +64,8 @@ enum Source {
     None,
 }
 
-fn config_files() -> Vec<PathBuf> {
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
+fn config_files(env: &Env) -> Vec<PathBuf> {
+    let env = |k: &str| env.path(k);
     let home = env("HOME").or_else(|| env("USERPROFILE"));
     let mut files = Vec::new();
     match env("DOCKER_CONFIG") {
@@ -82,8 +79,8 @@ fn config_files() -> Vec<PathBuf> {
 
 /// Docker's lookup for `host`: credHelpers, then credsStore, then auths
 /// (keys may carry a scheme), file by file.
-fn find(host: &str) -> Source {
-    for file in config_files() {
+fn find(host: &str, env: &Env) -> Source {
+    for file in config_files(env) {
         let Ok(Some(bytes)) = crate::input_file::read_if_present(&file) else {
             continue;
         };
@@ -157,11 +154,11 @@ fn judge_secret(host: &str, user: &str, secret: &str, from: &str) -> CheckResult
 }
 
 /// Asks `docker-credential-<name> get` for `host`'s credential, bounded.
-async fn from_helper(host: &str, name: &str, timeout: Duration) -> CheckResult {
+async fn from_helper(host: &str, name: &str, (env, timeout): (&Env, Duration)) -> CheckResult {
     let id = CheckId::RegistryDockerCredential;
     let shown = Untrusted::new(name);
     let helper = format!("docker-credential-{name}");
-    let lookup::Lookup::Found(path) = lookup::find(&helper) else {
+    let lookup::Lookup::Found(path) = lookup::find(&helper, env) else {
         return CheckResult::warn(id, format!("docker uses the credential helper '{shown}' for {host}, but docker-credential-{shown} is not on PATH: docker pull fails with \"error getting credentials\". Install the helper, or remove it from docker's config.json."));
     };
     let out = process::run_with_input(&path, &["get"], Some(host.as_bytes()), timeout).await;
@@ -198,10 +195,11 @@ async fn from_helper(host: &str, name: &str, timeout: Duration) -> CheckResult {
 }
 
 /// The credential docker would send to `host` on a pull.
-pub async fn check(host: &str, timeout: Duration) -> CheckResult {
+/// The `registry.docker_credential` check.
+pub async fn check(host: &str, env: &Env, timeout: Duration) -> CheckResult {
     let id = CheckId::RegistryDockerCredential;
-    match find(host) {
-        Source::Helper(name) => from_helper(host, &name, timeout).await,
+    match find(host, env) {
+        Source::Helper(name) => from_helper(host, &name, (env, timeout)).await,
         Source::Stored { file, entry } => {
             let from = format!("stored in {}", file.display());
             if let Some(token) = entry.identitytoken.filter(|t| !t.is_empty()) {

@@ -117,10 +117,11 @@ fn judge(
     found
 }
 
-/// The daemon's network settings for `host`; skipped without a docker
-/// client or a daemon to ask.
+/// The `registry.docker_daemon` check: the daemon's network settings for
+/// `host`, asked through the `docker` client; skipped without a daemon to
+/// ask.
 pub async fn check(
-    docker_command: Option<&str>,
+    docker: &Path,
     etc: &Path,
     host: &str,
     shell_proxy: Option<&Proxy>,
@@ -128,10 +129,7 @@ pub async fn check(
     timeout: Duration,
 ) -> CheckResult {
     let id = CheckId::RegistryDockerDaemon;
-    let Ok(docker) = crate::checks::environment::docker::locate(docker_command) else {
-        return CheckResult::skip(id, "no docker client to ask");
-    };
-    let out = process::run(&docker, &["info", "--format", "{{json .}}"], timeout).await;
+    let out = process::run(docker, &["info", "--format", "{{json .}}"], timeout).await;
     let info = match out {
         Ok(out) if out.success => serde_json::from_str::<Info>(out.stdout.trim()).ok(),
         _ => None,

@@ -88,7 +88,7 @@ pub async fn run(ctx: &Ctx) {
     let client = Client::new(reg.tls.clone(), reg.proxies.clone(), timeout);
     // The instance metadata service is probed at once, alongside
     // everything else: it costs nothing when another credential is found.
-    let imds = Imds::from_env();
+    let imds = Imds::from_env(&ctx.config.env);
     let _abort_probe = {
         let imds = imds.clone();
         let task = tokio::spawn(async move { imds.reachable().await });
@@ -102,6 +102,7 @@ pub async fn run(ctx: &Ctx) {
         az_login: reg.az_login.clone(),
         az_subscription: reg.az_login.as_ref().map(|l| l.subscription.clone()),
         imds: imds.clone(),
+        env: ctx.config.env.clone(),
     };
     let wants_aad = reg.password.is_none()
         && ctx.user_skip(CheckId::RegistryRefreshToken).is_none()
@@ -164,20 +165,24 @@ async fn after_walk(
         .unwrap_or_default();
     let host = ctx.login_server();
     let host = host.as_deref().ok_or(NO_LOGIN_SERVER);
-    let (config, timeout) = (&ctx.config, ctx.config.timeout);
+    let (config, env, timeout) = (&ctx.config, &ctx.config.env, ctx.config.timeout);
+    let docker = docker::locate(config.docker_command.as_deref(), env);
+    let with_docker = host.and_then(|h| match &docker {
+        Ok(docker) => Ok((h, docker.as_path())),
+        Err(_) => Err("no docker client to ask"),
+    });
     // What docker itself would do (local tools) alongside what is left to
     // ask the registry and Resource Manager.
     let local = async {
-        let credential = |h| docker_credential::check(h, timeout);
-        let daemon = |h| {
-            let command = config.docker_command.as_deref();
+        let credential = |h| docker_credential::check(h, env, timeout);
+        let daemon = |(h, docker)| {
             let proxy = reg.proxy.as_ref();
-            docker_daemon::check(command, &config.sysconfdir, h, proxy, &data_hosts, timeout)
+            docker_daemon::check(docker, &config.sysconfdir, h, proxy, &data_hosts, timeout)
         };
         let containerd = |h| async move { containerd_hosts::check(&config.sysconfdir, h) };
         tokio::join!(
             ctx.run(CheckId::RegistryDockerCredential, host, credential),
-            ctx.run(CheckId::RegistryDockerDaemon, host, daemon),
+            ctx.run(CheckId::RegistryDockerDaemon, with_docker, daemon),
             ctx.run(CheckId::RegistryContainerdHosts, host, containerd),
         )
     };
@@ -304,7 +309,7 @@ fn check_grant(
 async fn daemon_pull(ctx: &Ctx, host: Result<&str, &str>, (repository, reference): (&str, &str)) {
     let config = &ctx.config;
     let needs = host.and_then(|host| {
-        let docker = docker::locate(config.docker_command.as_deref());
+        let docker = docker::locate(config.docker_command.as_deref(), &config.env);
         let docker = docker.map_err(|_| "no docker client")?;
         let at = if reference.starts_with("sha256:") {
             "@"
