@@ -4,6 +4,7 @@
 use crate::azure::auth::AuthSource;
 use crate::checks::CheckId;
 use crate::codes::ErrorCode;
+use crate::render::Format;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::time::Duration;
 
@@ -92,7 +93,7 @@ pub struct CheckArgs {
     /// reports), or none (only the exit code). Default: text, whatever
     /// az's own output setting (az's check-health prints its lines then too).
     #[arg(short = 'o', long, value_enum, value_name = "FORMAT")]
-    pub output: Option<OutputChoice>,
+    pub output: Option<Format>,
 
     /// A JMESPath query over the JSON report, printed as JSON, e.g.
     /// "checks[?status=='fail'].code".
@@ -212,17 +213,6 @@ fn parse_dns_server(s: &str) -> Result<std::net::SocketAddr, String> {
     s.parse::<std::net::IpAddr>()
         .map(|ip| std::net::SocketAddr::new(ip, 53))
         .map_err(|_| format!("'{s}' is not an IP address with an optional port (e.g. 10.0.0.2 or 127.0.0.1:5353)"))
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum OutputChoice {
-    Text,
-    Json,
-    Jsonc,
-    Tsv,
-    Table,
-    Junit,
-    None,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

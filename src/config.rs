@@ -1,48 +1,27 @@
 //! The validated, resolved settings the checks see. Built once from the
 //! command line and the environment; nothing after this reads either.
 
-use crate::azure::arm::ArmTarget;
+use crate::acr::actions::Action;
+use crate::azure::arm::{ArmTarget, ArmUnused};
 use crate::azure::az_cache::AzLogin;
 use crate::azure::az_config::AzConfig;
 use crate::azure::cloud::Cloud;
 use crate::azure::credential::{AuthSource, PasswordLogin};
-use crate::cli::{CheckArgs, ColorChoice, OutputChoice};
+use crate::checks::CheckId;
+use crate::cli::{CheckArgs, ColorChoice};
 use crate::env::Env;
 use crate::net::proxy::{Proxy, ProxySettings};
 use crate::net::tls::TlsSetup;
+use crate::render::{self, Format, Query};
 use crate::report::RegistryInfo;
 use crate::secret::Secret;
 use crate::target::{self, Target};
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OutputFormat {
-    Text,
-    Json,
-    Jsonc,
-    Tsv,
-    Table,
-    Junit,
-    None,
-}
-
-impl OutputFormat {
-    fn from_choice(choice: OutputChoice) -> OutputFormat {
-        match choice {
-            OutputChoice::Text => OutputFormat::Text,
-            OutputChoice::Json => OutputFormat::Json,
-            OutputChoice::Jsonc => OutputFormat::Jsonc,
-            OutputChoice::Tsv => OutputFormat::Tsv,
-            OutputChoice::Table => OutputFormat::Table,
-            OutputChoice::Junit => OutputFormat::Junit,
-            OutputChoice::None => OutputFormat::None,
-        }
-    }
-}
 
 /// Everything the registry checks need, resolved before anything runs.
 #[derive(Clone, Debug)]
@@ -60,7 +39,7 @@ pub struct RegistryConfig {
     pub password: Option<PasswordLogin>,
     pub repository: Option<String>,
     /// The repository actions whose absence fails: pull, and `--require`.
-    pub require: Vec<String>,
+    pub require: Vec<Action>,
     /// The platform `--image` must have (`--platform`, or this machine's).
     pub platform: crate::acr::manifest::Platform,
     /// `--image`: a tag or digest of `repository` to fetch.
@@ -68,7 +47,7 @@ pub struct RegistryConfig {
     /// `--vnet`: the virtual network whose private endpoint DNS is checked.
     pub vnet: Option<String>,
     /// Where to read the registry in Resource Manager, or why it is not read.
-    pub arm: Result<ArmTarget, String>,
+    pub arm: Result<ArmTarget, ArmUnused>,
 }
 
 #[derive(Clone, Debug)]
@@ -80,19 +59,10 @@ pub struct Config {
     pub interactive: bool,
     /// Bound on each external step (a subprocess, a lookup, a request).
     pub timeout: Duration,
-    pub skip: Vec<String>,
+    /// The checks `--skip` names, each with the value that named it.
+    pub skip: BTreeMap<CheckId, String>,
     /// `DOCKER_COMMAND`: the docker client to use instead of `docker`.
     pub docker_command: Option<String>,
-    pub format: OutputFormat,
-    pub color: bool,
-    /// The report goes to a terminal (a person reads it: timings help).
-    pub terminal: bool,
-    /// Text report: error blocks only.
-    pub only_errors: bool,
-    /// `--query`: a JMESPath expression over the JSON report (checked).
-    pub query: Option<String>,
-    /// Text report: details and timings of every check.
-    pub verbose: bool,
     /// Live progress on stderr (a terminal, the text report, not only errors).
     pub progress: bool,
     /// Azure Cloud Shell (`ACC_CLOUD`): az skips the environment checks there.
@@ -108,9 +78,10 @@ pub struct Config {
 }
 
 impl Config {
-    /// Validates and resolves the arguments; an `Err` is a one-line usage
-    /// error (exit 2), found before any network traffic.
-    pub fn from_args(args: &CheckArgs) -> Result<Config, String> {
+    /// Validates and resolves the arguments into the checks' settings and
+    /// the renderer's options; an `Err` is a one-line usage error (exit 2),
+    /// found before any network traffic.
+    pub fn from_args(args: &CheckArgs) -> Result<(Config, render::Options), String> {
         let env = Arc::new(capture_environment());
         let var = |k: &str| {
             env.var_os(k)
@@ -122,43 +93,45 @@ impl Config {
         // core.output`) does not change what `az acr check-health` prints:
         // it logs its lines whatever the format. Only -o does here.
         let format = match (args.json, args.output) {
-            (true, _) => OutputFormat::Json,
-            (_, Some(choice)) => OutputFormat::from_choice(choice),
-            (_, None) => OutputFormat::Text,
+            (true, _) => Format::Json,
+            (_, Some(format)) => format,
+            (_, None) => Format::Text,
         };
-        if let Some(q) = &args.query {
-            jmespath::compile(q).map_err(|e| {
-                format!("--query: '{q}' is not a JMESPath expression ({})", e.reason)
-            })?;
-        }
+        let query = (args.query.as_deref())
+            .map(|q| Query::compile(q).map_err(|e| format!("--query: {e}")))
+            .transpose()?;
         let only_errors = args.only_show_errors || az.flag("core", "only_show_errors");
+        let output = render::Options {
+            format,
+            color: use_color(args.color, az.flag("core", "no_color")),
+            only_errors,
+            // On a terminal a person reads it: timings help; scripts get az's lines.
+            timings: args.verbose || std::io::stdout().is_terminal(),
+            verbose: args.verbose,
+            query,
+        };
         remember_environment_secrets(&env)?;
-        Ok(Config {
+        let config = Config {
             registry: registry_config(args, &az, &env)?,
             ignore_errors: args.ignore_errors,
             yes: args.yes,
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
             timeout: args.timeout,
-            skip: args.skip.clone(),
+            skip: skipped_checks(&args.skip),
             docker_command: var("DOCKER_COMMAND").map(str::to_string),
-            format,
-            color: use_color(args.color, az.flag("core", "no_color")),
-            terminal: std::io::stdout().is_terminal(),
-            only_errors,
-            query: args.query.clone(),
             cloud_shell: var("ACC_CLOUD").is_some(),
             az_skips_tls_verification: var("AZURE_CLI_DISABLE_CONNECTION_VERIFICATION").is_some(),
             sysconfdir: env
                 .path("ACR_HEALTH_SYSCONFDIR")
                 .unwrap_or_else(|| "/etc".into()),
-            verbose: args.verbose,
             env: env.clone(),
-            progress: format == OutputFormat::Text
+            progress: format == Format::Text
                 && args.query.is_none()
                 && !only_errors
                 && !args.debug
                 && std::io::stderr().is_terminal(),
-        })
+        };
+        Ok((config, output))
     }
 
     /// The whole run's bound: every step has its own timeout, and this
@@ -262,11 +235,12 @@ fn registry_config(
 }
 
 /// Pull, and whatever `--require` adds, without repeats.
-fn required_actions(require: &[String]) -> Vec<String> {
-    let mut out = vec!["pull".to_string()];
-    for a in require {
-        if !out.contains(a) {
-            out.push(a.clone());
+fn required_actions(require: &[String]) -> Vec<Action> {
+    let mut out = vec![Action::Pull];
+    // clap took only the names of actions.
+    for a in require.iter().filter_map(|a| Action::parse(a)) {
+        if !out.contains(&a) {
+            out.push(a);
         }
     }
     out
@@ -355,7 +329,7 @@ fn remember_environment_secrets(env: &Env) -> Result<(), String> {
 fn az_login(
     args: &CheckArgs,
     (az, env): (&AzConfig, &Env),
-    arm: &Result<ArmTarget, String>,
+    arm: &Result<ArmTarget, ArmUnused>,
     cloud: &str,
 ) -> Option<std::sync::Arc<AzLogin>> {
     if args.password.is_some() || args.password_stdin {
@@ -393,33 +367,25 @@ fn arm_target(
     target: &Target,
     password: bool,
     subscription: Option<String>,
-) -> Result<ArmTarget, String> {
+) -> Result<ArmTarget, ArmUnused> {
     if password {
-        return Err(
-            "--username/--password give no Azure AD identity to ask Resource Manager with".into(),
-        );
+        return Err(ArmUnused::PasswordLogin);
     }
-    let endpoint = target.cloud.resource_manager.clone().ok_or_else(|| {
-        format!(
-            "the cloud '{}' has no Resource Manager endpoint",
-            target.cloud.name
-        )
-    })?;
+    let cloud = &target.cloud.name;
+    let endpoint = (target.cloud.resource_manager.clone())
+        .ok_or_else(|| ArmUnused::NoEndpoint(cloud.clone()))?;
     // A bearer token goes to Resource Manager: never over plain HTTP, even
     // to this host (plain HTTP is for managed identity endpoints only).
     if !url::Url::parse(&endpoint).is_ok_and(|u| u.scheme() == "https") {
-        return Err(format!(
-            "the cloud '{}' names Resource Manager at {}, which is not an https URL; no token is sent to it",
-            target.cloud.name,
-            crate::untrusted::inline(&endpoint)
-        ));
+        return Err(ArmUnused::NotHttps {
+            cloud: cloud.clone(),
+            endpoint: crate::untrusted::inline(&endpoint),
+        });
     }
     let subscription = subscription
         .or_else(|| env.var("AZURE_SUBSCRIPTION_ID").map(str::to_string))
-        .or_else(|| az.default_subscription(&target.cloud.name))
-        .ok_or_else(|| {
-            "no subscription is known (pass --subscription, set AZURE_SUBSCRIPTION_ID or run az account set)".to_string()
-        })?;
+        .or_else(|| az.default_subscription(cloud))
+        .ok_or(ArmUnused::NoSubscription)?;
     Ok(ArmTarget {
         endpoint,
         subscription,
@@ -492,4 +458,16 @@ fn use_color(choice: ColorChoice, az_no_color: bool) -> bool {
 /// reads them. Everything after reads the snapshot in `Config::env`.
 fn capture_environment() -> Env {
     Env::new(std::env::vars_os(), std::env::current_dir().ok())
+}
+
+/// Each check a `--skip` value names (a check, a group, `environment`),
+/// with the first value that named it.
+fn skipped_checks(values: &[String]) -> BTreeMap<CheckId, String> {
+    let mut skipped = BTreeMap::new();
+    for value in values {
+        for id in CheckId::ALL.iter().filter(|id| id.matches_skip(value)) {
+            skipped.entry(*id).or_insert_with(|| value.clone());
+        }
+    }
+    skipped
 }

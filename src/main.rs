@@ -42,8 +42,8 @@ fn main() -> ExitCode {
             if args.debug {
                 acr_health::debug::enable();
             }
-            let config = match Config::from_args(args.as_ref()) {
-                Ok(c) => Arc::new(c),
+            let (config, output) = match Config::from_args(args.as_ref()) {
+                Ok((config, output)) => (Arc::new(config), output),
                 Err(why) => {
                     eprintln!("error: {}", render::error_line(&why));
                     return ExitCode::from(2);
@@ -51,11 +51,11 @@ fn main() -> ExitCode {
             };
             acr_health::process::adopt_orphans();
             let runtime = runtime();
-            let report = runtime.block_on(pipeline::run(config.clone(), interrupted()));
+            let report = runtime.block_on(pipeline::run(config, interrupted()));
             // Nothing left on the runtime may hold the exit: a read of the
             // terminal at the pull prompt cannot be cancelled.
             runtime.shutdown_background();
-            render::write_report(&config, &report, &mut stdout).map(|_| report.exit_code())
+            render::write_report(&output, &report, &mut stdout).map(|_| report.exit_code())
         }
     };
     let code = match result.and_then(|code| stdout.flush().map(|_| code)) {

@@ -23,6 +23,19 @@ pub struct ArmTarget {
     pub name: String,
 }
 
+/// Why Resource Manager is not asked about the registry in this run.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ArmUnused {
+    #[error("--username/--password give no Azure AD identity to ask Resource Manager with")]
+    PasswordLogin,
+    #[error("the cloud '{0}' has no Resource Manager endpoint")]
+    NoEndpoint(String),
+    #[error("the cloud '{cloud}' names Resource Manager at {endpoint}, which is not an https URL; no token is sent to it")]
+    NotHttps { cloud: String, endpoint: Untrusted },
+    #[error("no subscription is known (pass --subscription, set AZURE_SUBSCRIPTION_ID or run az account set)")]
+    NoSubscription,
+}
+
 /// Why Resource Manager gave no answer to use. `detail` is Resource
 /// Manager's own `code: message`, escaped.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

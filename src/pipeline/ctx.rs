@@ -177,7 +177,7 @@ impl Ctx {
                 "not checked in Azure Cloud Shell (ACC_CLOUD is set), as az does not".into(),
             );
         }
-        let value = self.config.skip.iter().find(|v| id.matches_skip(v))?;
+        let value = self.config.skip.get(&id)?;
         Some(format!("requested with --skip {value}"))
     }
 

@@ -1,8 +1,7 @@
 //! The JSON report (schema version 1; see schema/report.v1.json), coloured
 //! on a terminal with `-o jsonc`, and `--query` over it.
 
-use super::Renderer;
-use crate::config::{Config, OutputFormat};
+use super::{escaping, json_escape, Format, Options, Query, Renderer};
 use crate::report::Report;
 use anstyle::{AnsiColor, Style};
 use serde_json::Value;
@@ -12,6 +11,12 @@ pub struct Json;
 
 impl Renderer for Json {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        escaping(out, json_escape, |out| self.write(report, out))
+    }
+}
+
+impl Json {
+    fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         serde_json::to_writer_pretty(&mut *out, report)?;
         writeln!(out)
     }
@@ -24,6 +29,12 @@ pub struct JsonC {
 
 impl Renderer for JsonC {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        escaping(out, json_escape, |out| self.write(report, out))
+    }
+}
+
+impl JsonC {
+    fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let value = serde_json::to_value(report)?;
         write_value(&value, self.color, out)
     }
@@ -68,17 +79,16 @@ fn paint_scalar(text: &str, string: Style, other: Style) -> String {
 /// built) over the JSON report, printed as JSON (nothing with `-o none`).
 pub fn render_query(
     report: &Report,
-    query: &str,
-    config: &Config,
+    query: &Query,
+    options: &Options,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let expr = jmespath::compile(query).map_err(io::Error::other)?;
     let data = jmespath::Variable::from_serializable(report).map_err(io::Error::other)?;
-    let found = expr.search(data).map_err(io::Error::other)?;
+    let found = query.0.search(data).map_err(io::Error::other)?;
     let value = serde_json::to_value(&*found)?;
-    match config.format {
-        OutputFormat::None => Ok(()),
-        OutputFormat::Jsonc => write_value(&value, config.color, out),
-        _ => write_value(&value, false, out),
+    let color = options.color && options.format == Format::Jsonc;
+    match options.format {
+        Format::None => Ok(()),
+        _ => escaping(out, json_escape, |out| write_value(&value, color, out)),
     }
 }

@@ -1,6 +1,6 @@
 //! JUnit XML: one test case per check, for CI systems that show test reports.
 
-use super::Renderer;
+use super::{escaping, xml_escape, Renderer};
 use crate::report::{Report, Status};
 use std::io::{self, Write};
 
@@ -28,6 +28,12 @@ pub struct Junit;
 
 impl Renderer for Junit {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        escaping(out, xml_escape, |out| self.write(report, out))
+    }
+}
+
+impl Junit {
+    fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let s = &report.summary;
         let total = report.checks.len();
         let secs = report.duration_ms as f64 / 1000.0;

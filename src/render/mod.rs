@@ -14,10 +14,47 @@ pub use junit::Junit;
 pub use rows::{Table, Tsv};
 pub use text::Text;
 
-use crate::config::{Config, OutputFormat};
 use crate::report::Report;
 use std::borrow::Cow;
 use std::io::{self, Write};
+
+/// The report formats (`-o`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Jsonc,
+    Tsv,
+    Table,
+    Junit,
+    None,
+}
+
+/// How the report is rendered: what the renderers read besides the report.
+pub struct Options {
+    pub format: Format,
+    pub color: bool,
+    /// Text report: error blocks only.
+    pub only_errors: bool,
+    /// Text report: each check's timing (a person at a terminal reads it).
+    pub timings: bool,
+    /// Text report: details and timings of every check.
+    pub verbose: bool,
+    /// `--query`, compiled once.
+    pub query: Option<Query>,
+}
+
+/// A JMESPath expression over the JSON report (`--query`).
+pub struct Query(jmespath::Expression<'static>);
+
+impl Query {
+    /// Compiles `text`; the error says why it is not JMESPath.
+    pub fn compile(text: &str) -> Result<Query, String> {
+        jmespath::compile(text)
+            .map(Query)
+            .map_err(|e| format!("'{text}' is not a JMESPath expression ({})", e.reason))
+    }
+}
 
 pub trait Renderer {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
@@ -32,31 +69,22 @@ impl Renderer for Nothing {
     }
 }
 
-/// Renders `report` in the configured format and writes it to `out` through
-/// the output boundary: every secret the run knows is masked, and no control
-/// character a server or tool sent reaches the reader raw (the text renderer
-/// escapes each field; JSON and JUnit escape what their own rules let through).
-pub fn write_report(config: &Config, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+/// Renders `report` as `options` say and writes it to `out` through the
+/// output boundary: every secret the run knows is masked, and no control
+/// character a server or tool sent reaches the reader raw (each renderer
+/// escapes what its format's rules let through).
+pub fn write_report(options: &Options, report: &Report, out: &mut dyn Write) -> io::Result<()> {
     // Masked in the report first, where each string is as the run made it
     // (a format's own escaping, such as XML's &quot;, would hide a secret
     // from the mask), then once more in what was rendered.
     let report = scrubbed(report);
     let mut buf = Vec::new();
-    match &config.query {
-        Some(query) => json::render_query(&report, query, config, &mut buf)?,
-        None => for_config(config).render(&report, &mut buf)?,
+    match &options.query {
+        Some(query) => json::render_query(&report, query, options, &mut buf)?,
+        None => renderer(options).render(&report, &mut buf)?,
     }
     let text = String::from_utf8_lossy(&buf);
-    let text = crate::secret::scrub(&text);
-    let text = match config.format {
-        OutputFormat::Junit => escape_hazards(&text, |c| format!("&#x{:x};", c as u32)),
-        // JSON, and whatever a query printed, and the one-line formats.
-        _ if config.query.is_some() || config.format != OutputFormat::Text => {
-            escape_hazards(&text, |c| format!("\\u{:04x}", c as u32))
-        }
-        _ => text,
-    };
-    out.write_all(text.as_bytes())
+    out.write_all(crate::secret::scrub(&text).as_bytes())
 }
 
 /// `report` with every remembered secret masked in its text.
@@ -83,8 +111,30 @@ fn scrub_value(value: &mut serde_json::Value) {
     }
 }
 
-/// Replaces the characters JSON and XML may carry raw but a terminal would
-/// act on (DEL, C1 controls, bidi overrides) with `escape(c)`.
+/// What `render` writes, with the characters its format may carry raw but
+/// a terminal would act on (DEL, C1 controls, bidi overrides) replaced by
+/// `escape(c)`: `\u…` in JSON, `&#x…;` in XML.
+fn escaping(
+    out: &mut dyn Write,
+    escape: fn(char) -> String,
+    render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut buf = Vec::new();
+    render(&mut buf)?;
+    let text = String::from_utf8_lossy(&buf);
+    out.write_all(escape_hazards(&text, escape).as_bytes())
+}
+
+/// `\u00XX`, as JSON (and the one-line formats) escape a character.
+fn json_escape(c: char) -> String {
+    format!("\\u{:04x}", c as u32)
+}
+
+/// `&#xXX;`, as XML escapes a character.
+fn xml_escape(c: char) -> String {
+    format!("&#x{:x};", c as u32)
+}
+
 fn escape_hazards<'a>(text: &Cow<'a, str>, escape: impl Fn(char) -> String) -> Cow<'a, str> {
     let hazard = |c: char| (c as u32) >= 0x7f && crate::untrusted::is_hazard(c);
     if !text.chars().any(hazard) {
@@ -115,23 +165,22 @@ pub fn error_line(text: &str) -> String {
     crate::untrusted::inline(&crate::secret::scrub(text)).shown()
 }
 
-/// The renderer for the configured output format.
-pub fn for_config(config: &Config) -> Box<dyn Renderer> {
-    match config.format {
-        OutputFormat::Text => Box::new(Text {
-            color: config.color,
-            only_errors: config.only_errors,
-            // On a terminal a person reads it: timings help; scripts get az's lines.
-            timings: config.verbose || config.terminal,
-            verbose: config.verbose,
+/// The renderer for the chosen format.
+fn renderer(options: &Options) -> Box<dyn Renderer> {
+    match options.format {
+        Format::Text => Box::new(Text {
+            color: options.color,
+            only_errors: options.only_errors,
+            timings: options.timings,
+            verbose: options.verbose,
         }),
-        OutputFormat::Json => Box::new(Json),
-        OutputFormat::Jsonc => Box::new(JsonC {
-            color: config.color,
+        Format::Json => Box::new(Json),
+        Format::Jsonc => Box::new(JsonC {
+            color: options.color,
         }),
-        OutputFormat::Tsv => Box::new(Tsv),
-        OutputFormat::Table => Box::new(Table),
-        OutputFormat::Junit => Box::new(Junit),
-        OutputFormat::None => Box::new(Nothing),
+        Format::Tsv => Box::new(Tsv),
+        Format::Table => Box::new(Table),
+        Format::Junit => Box::new(Junit),
+        Format::None => Box::new(Nothing),
     }
 }

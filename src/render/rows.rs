@@ -2,7 +2,7 @@
 //! duration), as az users expect from those formats: tab-separated for
 //! `cut` and `awk`, or aligned under a header for people.
 
-use super::Renderer;
+use super::{escaping, json_escape, Renderer};
 use crate::report::{Report, Status};
 use std::io::{self, Write};
 
@@ -34,6 +34,12 @@ pub struct Tsv;
 
 impl Renderer for Tsv {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        escaping(out, json_escape, |out| self.write(report, out))
+    }
+}
+
+impl Tsv {
+    fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         for row in rows(report) {
             writeln!(out, "{}", row.join("\t"))?;
         }
@@ -45,6 +51,12 @@ pub struct Table;
 
 impl Renderer for Table {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        escaping(out, json_escape, |out| self.write(report, out))
+    }
+}
+
+impl Table {
+    fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let header = ["Status", "Check", "Code", "DurationMs"].map(str::to_string);
         let rows = rows(report);
         let mut widths = header.clone().map(|h| h.len());

@@ -4,6 +4,7 @@
 
 use super::challenge::Bearer;
 use super::token::{denied, form, FORM};
+use crate::acr::actions::Action;
 use crate::acr::token;
 use crate::azure::credential::PasswordLogin;
 use crate::check_spec::{CheckSpec, Planned};
@@ -37,12 +38,8 @@ pub struct Wanted<'a> {
     /// The registry uses ABAC repository permissions (`roleAssignmentMode`).
     pub abac: bool,
     /// The actions whose absence is a failure (`pull`, and `--require`).
-    pub required: &'a [String],
+    pub required: &'a [Action],
 }
-
-/// The repository actions az asks for and reports on, in its order.
-pub const REPOSITORY_ACTIONS: [&str; 5] =
-    ["pull", "push", "metadata_write", "metadata_read", "delete"];
 
 /// The actions an ACR access token grants on `repository`.
 fn granted_actions(token: &str, repository: &str) -> Option<Vec<String>> {
@@ -66,12 +63,17 @@ pub fn check_grant(result: CheckResult, access: &Secret, wanted: &Wanted) -> Che
         return result.with_note("the access token's grants could not be read (not a JWT)");
     };
     let has = |a: &str| granted.iter().any(|g| g == a || g == "*");
-    let missing: Vec<String> = REPOSITORY_ACTIONS
+    let missing: Vec<String> = Action::ALL
         .iter()
+        .map(|a| a.as_str())
         .filter(|a| !has(a))
-        .map(|a| a.to_string())
+        .map(str::to_string)
         .collect();
-    let lacking: Vec<&String> = wanted.required.iter().filter(|a| !has(a)).collect();
+    let lacking: Vec<String> = (wanted.required.iter())
+        .map(|a| a.as_str())
+        .filter(|a| !has(a))
+        .map(str::to_string)
+        .collect();
     if lacking.is_empty() {
         let mut r = result.with_grants(Grants {
             granted: granted.clone(),
@@ -94,7 +96,6 @@ pub fn check_grant(result: CheckResult, access: &Secret, wanted: &Wanted) -> Che
     } else {
         "'AcrPush' for push, and 'AcrDelete' for delete (or the ABAC 'Container Registry Repository Writer' / 'Contributor' roles)"
     };
-    let lacking: Vec<String> = lacking.into_iter().cloned().collect();
     CheckResult::fail(
         CheckId::RegistryAccessToken,
         ErrorCode::ConnectivityAccessTokenError,

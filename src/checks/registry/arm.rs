@@ -2,8 +2,8 @@
 //! network rules, data endpoints and encryption identity. When it cannot be
 //! read the run goes on with the name + suffix login server.
 
-use crate::azure::arm::{self, ArmError, ArmTarget, Registry, REGISTRY_API};
-use crate::azure::credential::CredentialSetup;
+use crate::azure::arm::{self, ArmError, ArmTarget, ArmUnused, Registry, REGISTRY_API};
+use crate::azure::credential::{CredentialSetup, NoCredential};
 use crate::azure::documents::Replications;
 use crate::check_spec::{warning, CheckSpec, Planned};
 use crate::checks::CheckId;
@@ -73,7 +73,20 @@ fn ask_replications(
 
 /// Why Resource Manager gave nothing (a warning: the registry may be
 /// elsewhere, or the identity may lack the Reader role).
-pub type Outcome = Result<Found, String>;
+#[derive(Debug, thiserror::Error)]
+pub enum ArmFailure {
+    #[error("no Azure AD token for Resource Manager ({})", .0.describe())]
+    NoToken(NoCredential),
+    #[error("{0}; is the registry in another subscription (--subscription) or cloud (--cloud)?")]
+    NotFound(ArmError),
+    #[error("{0}")]
+    Refused(ArmError),
+    #[error("lookup failed: {0}")]
+    Aborted(String),
+}
+
+/// What Resource Manager answered about the registry.
+pub type Outcome = Result<Found, ArmFailure>;
 
 /// Finds the registry; with `replications`, starts reading its replications
 /// at once.
@@ -88,12 +101,7 @@ pub async fn lookup(setup: CredentialSetup, target: ArmTarget, replications: boo
     let token = setup
         .aad_token(&scope)
         .await
-        .map_err(|none| {
-            format!(
-                "no Azure AD token for Resource Manager ({})",
-                none.describe()
-            )
-        })?
+        .map_err(ArmFailure::NoToken)?
         .token;
     match arm::find_registry(&setup.client, &token, &target).await {
         Ok(registry) => Ok(Found {
@@ -106,16 +114,14 @@ pub async fn lookup(setup: CredentialSetup, target: ArmTarget, replications: boo
             client: setup.client.clone(),
             endpoint: target.endpoint.clone(),
         }),
-        Err(e) if e.is_not_found() => Err(format!(
-            "{e}; is the registry in another subscription (--subscription) or cloud (--cloud)?"
-        )),
-        Err(e) => Err(e.to_string()),
+        Err(e) if e.is_not_found() => Err(ArmFailure::NotFound(e)),
+        Err(e) => Err(ArmFailure::Refused(e)),
     }
 }
 
 /// The `registry.arm` result: `config` says whether Resource Manager could
 /// be asked at all, `outcome` what it answered.
-pub fn result(config: &Result<ArmTarget, String>, outcome: Option<&Outcome>) -> CheckResult {
+pub fn result(config: &Result<ArmTarget, ArmUnused>, outcome: Option<&Outcome>) -> CheckResult {
     let id = CheckId::RegistryArm;
     match (config, outcome) {
         (Err(why), _) => CheckResult::skip(id, format!("Resource Manager not used: {why}")),

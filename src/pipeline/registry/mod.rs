@@ -210,7 +210,7 @@ async fn walk_with_arm(
         let task = arm_task?;
         Some(
             task.await
-                .unwrap_or_else(|e| Err(format!("lookup failed: {e}"))),
+                .unwrap_or_else(|e| Err(arm::ArmFailure::Aborted(e.to_string()))),
         )
     };
     let on_guess = async {

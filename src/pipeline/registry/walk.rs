@@ -5,6 +5,7 @@
 //! away if Resource Manager names another one.
 
 use super::AadToken;
+use crate::acr::actions::Action;
 use crate::checks::registry::challenge::{self, Bearer};
 use crate::checks::registry::{access_token, dns, ip_families, refresh_token, tls};
 use crate::checks::{CheckId, CheckResult};
@@ -255,10 +256,10 @@ async fn tokens(
 pub fn scope(reg: &RegistryConfig) -> String {
     match &reg.repository {
         // As az asks: every action, to see which the registry grants.
-        Some(repo) => format!(
-            "repository:{repo}:{}",
-            access_token::REPOSITORY_ACTIONS.join(",")
-        ),
+        Some(repo) => {
+            let actions: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
+            format!("repository:{repo}:{}", actions.join(","))
+        }
         None => "registry:catalog:*".to_string(),
     }
 }
