@@ -4,15 +4,19 @@
 //!
 //! `cargo bench --bench full_pass` (RUNS=N to change the number of runs).
 
-#[path = "../tests/common/mod.rs"]
+#[allow(dead_code, unreachable_pub)]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
+#[allow(dead_code, unreachable_pub)]
+#[path = "support/latency.rs"]
+mod latency;
 
 use common::acr::{CLIENT_SECRET, HOST, REGISTRY};
 use common::dns::DnsServer;
-use common::latency::LatencyProxy;
 use common::pki::Ca;
 use common::server::{HttpsServer, TENANT};
 use common::Tools;
+use latency::LatencyProxy;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -191,18 +195,8 @@ fn compare_with_az(s: &Setup, runs: usize) {
     );
 }
 
-fn main() {
-    let runs: usize = std::env::var("RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(15)
-        .max(10);
-    let bin = env!("CARGO_BIN_EXE_acr-health");
-    let size = std::fs::metadata(bin).map(|m| m.len()).unwrap_or(0);
-    println!("acr-health benchmark: {runs} runs per figure, median wall time");
-    println!("binary: {:.1} MB ({bin})", size as f64 / 1e6);
-
-    // The environment checks alone, against the slowest fake tool's own run.
+/// The environment checks alone, beside the slowest fake tool's own run.
+fn environment_checks(runs: usize) {
     let s = setup(Duration::ZERO);
     let tool_times: Vec<(String, Duration)> = ["docker", "helm", "notary"]
         .iter()
@@ -241,6 +235,20 @@ fn main() {
         ms(slowest),
         ms(env_only.saturating_sub(slowest))
     );
+}
+
+fn main() {
+    let runs: usize = std::env::var("RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(15)
+        .max(10);
+    let bin = env!("CARGO_BIN_EXE_acr-health");
+    let size = std::fs::metadata(bin).map(|m| m.len()).unwrap_or(0);
+    println!("acr-health benchmark: {runs} runs per figure, median wall time");
+    println!("binary: {:.1} MB ({bin})", size as f64 / 1e6);
+
+    environment_checks(runs);
 
     for one_way_ms in [0u64, 20] {
         let d = Duration::from_millis(one_way_ms);
@@ -279,5 +287,5 @@ fn main() {
         peak_child_rss_mb()
     );
     // Last: the peak above is of acr-health's runs (and the tiny fake tools) only.
-    compare_with_az(&s, runs);
+    compare_with_az(&setup(Duration::ZERO), runs);
 }

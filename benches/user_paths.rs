@@ -17,15 +17,19 @@
 //! `--login-server` names the port and `--dns-server` the server, and the
 //! run says so.
 
-#[path = "../tests/common/mod.rs"]
+#[allow(dead_code, unreachable_pub)]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
+#[allow(dead_code, unreachable_pub)]
+#[path = "support/latency.rs"]
+mod latency;
 
 use common::acr::{arm_handler, registry_doc, CLIENT_SECRET, HOST, REGISTRY, SUBSCRIPTION};
 use common::dns::DnsServer;
-use common::latency::LatencyProxy;
 use common::pki::Ca;
 use common::server::{aad_jwt, HttpsServer, TENANT};
 use common::Tools;
+use latency::LatencyProxy;
 use serde_json::json;
 use std::process::{Command, Stdio};
 use std::sync::Arc;

@@ -8,7 +8,7 @@ use crate::codes::ErrorCode;
 
 /// One check's declaration.
 #[derive(Debug)]
-pub struct CheckSpec {
+pub(crate) struct CheckSpec {
     /// Stable identifier in JSON and `--skip`: `group.name`.
     pub key: &'static str,
     pub title: &'static str,
@@ -24,7 +24,7 @@ pub struct CheckSpec {
 
 /// A warning a check can give, and what to do about it.
 #[derive(Debug)]
-pub struct Warning {
+pub(crate) struct Warning {
     pub when: &'static str,
     pub what_to_do: &'static str,
 }
@@ -32,7 +32,7 @@ pub struct Warning {
 /// When a check is part of a run (it is reported, run or skipped, exactly
 /// when planned).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Planned {
+pub(crate) enum Planned {
     /// Every run: the local machine's checks.
     Always,
     /// When a registry is named.
@@ -45,22 +45,22 @@ pub enum Planned {
 
 impl CheckSpec {
     /// The group, the part of the key before the dot (`docker`, `registry`).
-    pub fn group(&self) -> &'static str {
+    pub(crate) fn group(&self) -> &'static str {
         self.key.split('.').next().unwrap_or_default()
     }
 
     /// The part of the key after the dot.
-    pub fn short_name(&self) -> &'static str {
+    pub(crate) fn short_name(&self) -> &'static str {
         self.key.split('.').nth(1).unwrap_or_default()
     }
 
     /// A check of the local machine rather than of the registry.
-    pub fn is_environment(&self) -> bool {
+    pub(crate) fn is_environment(&self) -> bool {
         self.group() != "registry"
     }
 }
 
 /// A warning and what to do about it, for the `warnings` lists.
-pub const fn warning(when: &'static str, what_to_do: &'static str) -> Warning {
+pub(crate) const fn warning(when: &'static str, what_to_do: &'static str) -> Warning {
     Warning { when, what_to_do }
 }

@@ -27,13 +27,13 @@ Examples:
     after_help = EXAMPLES,
     propagate_version = true
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Check the local environment and, with --name, the path to a registry.
     #[command(after_help = EXAMPLES, args_override_self = true, infer_long_args = true)]
     Check(Box<CheckArgs>),
@@ -68,7 +68,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// Name of the registry to check (without checking a registry only the
     /// environment is checked).
     #[arg(short = 'n', long = "name", value_name = "REGISTRY")]
@@ -122,7 +122,7 @@ pub struct CheckArgs {
     /// Time limit for each step (a tool run, a lookup, a request): seconds,
     /// or with a unit (500ms, 2s, 1m). The docker pull gets three times this,
     /// and the whole run ten times.
-    #[arg(long, value_name = "DURATION", default_value = "10", value_parser = crate::duration::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = crate::duration::DEFAULT_TIMEOUT, value_parser = crate::duration::parse_duration)]
     pub timeout: Duration,
 
     /// Do not run a check or a group of checks (repeatable): docker, helm,
@@ -216,7 +216,7 @@ fn parse_dns_server(s: &str) -> Result<std::net::SocketAddr, String> {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     Auto,
     Always,
     Never,
@@ -224,7 +224,7 @@ pub enum ColorChoice {
 
 /// What `explain` explains.
 #[derive(Clone, Copy, Debug)]
-pub enum Topic {
+pub(crate) enum Topic {
     Code(ErrorCode),
     Check(CheckId),
 }

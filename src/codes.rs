@@ -12,8 +12,10 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Every error code acr-health reports, in the reference's order.
+// The variants are the reference's names (DOCKER_COMMAND_ERROR …).
+#[allow(clippy::enum_variant_names)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ErrorCode {
+pub(crate) enum ErrorCode {
     DockerCommandError,
     DockerDaemonError,
     DockerVersionError,
@@ -38,7 +40,7 @@ pub enum ErrorCode {
 
 /// What the catalogue knows about one code.
 #[derive(Debug)]
-pub struct CodeInfo {
+pub(crate) struct CodeInfo {
     pub code: ErrorCode,
     /// The code as printed, e.g. `DOCKER_COMMAND_ERROR`.
     pub name: &'static str,
@@ -64,10 +66,10 @@ pub struct CodeInfo {
 /// az's sentence for CONNECTIVITY_ACCESS_TOKEN_ERROR when the token lacks
 /// repository permissions (azure-cli 2.91,
 /// `CONNECTIVITY_ACCESS_TOKEN_PERMISSIONS_ERROR`).
-pub const AZ_ACCESS_PERMISSIONS: &str = "You have {granted} permissions to the repository. You are lacking {missing} repository permissions. Please verify if you have full read, write, and delete permissions to the repository in the registry.";
+pub(crate) const AZ_ACCESS_PERMISSIONS: &str = "You have {granted} permissions to the repository. You are lacking {missing} repository permissions. Please verify if you have full read, write, and delete permissions to the repository in the registry.";
 
 /// The catalogue, in the reference's order.
-pub static CATALOGUE: &[CodeInfo] = &[
+pub(crate) static CATALOGUE: &[CodeInfo] = &[
     CodeInfo {
         code: ErrorCode::DockerCommandError,
         name: "DOCKER_COMMAND_ERROR",
@@ -292,23 +294,23 @@ pub static CATALOGUE: &[CodeInfo] = &[
 ];
 
 impl ErrorCode {
-    pub fn info(self) -> &'static CodeInfo {
+    pub(crate) fn info(self) -> &'static CodeInfo {
         CATALOGUE
             .iter()
             .find(|info| info.code == self)
             .expect("every ErrorCode has a catalogue entry")
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         self.info().name
     }
 
-    pub fn remediation(self) -> &'static str {
+    pub(crate) fn remediation(self) -> &'static str {
         self.info().remediation
     }
 
     /// The deep link into the Azure documentation for this code.
-    pub fn docs_url(self) -> String {
+    pub(crate) fn docs_url(self) -> String {
         match self.info().more_info {
             Some(url) => url.to_string(),
             None => format!(

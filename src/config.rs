@@ -25,7 +25,7 @@ use std::time::Duration;
 
 /// Everything the registry checks need, resolved before anything runs.
 #[derive(Clone, Debug)]
-pub struct RegistryConfig {
+pub(crate) struct RegistryConfig {
     pub target: Target,
     pub dns_server: Option<SocketAddr>,
     pub tls: TlsSetup,
@@ -34,7 +34,7 @@ pub struct RegistryConfig {
     /// `HTTPS_PROXY` / `NO_PROXY` for every other host.
     pub proxies: ProxySettings,
     /// The Azure CLI's login and its cached tokens, when there is one.
-    pub az_login: Option<std::sync::Arc<AzLogin>>,
+    pub az_login: Option<Arc<AzLogin>>,
     pub auth: AuthSource,
     pub password: Option<PasswordLogin>,
     pub repository: Option<String>,
@@ -51,7 +51,7 @@ pub struct RegistryConfig {
 }
 
 #[derive(Clone, Debug)]
-pub struct Config {
+pub(crate) struct Config {
     pub registry: Option<RegistryConfig>,
     pub ignore_errors: bool,
     pub yes: bool,
@@ -81,7 +81,7 @@ impl Config {
     /// Validates and resolves the arguments into the checks' settings and
     /// the renderer's options; an `Err` is a one-line usage error (exit 2),
     /// found before any network traffic.
-    pub fn from_args(args: &CheckArgs) -> Result<(Config, render::Options), String> {
+    pub(crate) fn from_args(args: &CheckArgs) -> Result<(Config, render::Options), String> {
         let env = Arc::new(capture_environment());
         let var = |k: &str| {
             env.var_os(k)
@@ -136,16 +136,16 @@ impl Config {
 
     /// The whole run's bound: every step has its own timeout, and this
     /// catches whatever would still add up past a sensible total.
-    pub fn deadline(&self) -> Duration {
+    pub(crate) fn deadline(&self) -> Duration {
         self.timeout * 10
     }
 
     /// A pull downloads an image, so it gets three step timeouts.
-    pub fn pull_timeout(&self) -> Duration {
+    pub(crate) fn pull_timeout(&self) -> Duration {
         self.timeout * 3
     }
 
-    pub fn registry_info(&self) -> Option<RegistryInfo> {
+    pub(crate) fn registry_info(&self) -> Option<RegistryInfo> {
         self.registry.as_ref().map(|r| RegistryInfo {
             name: r.target.name.clone(),
             login_server: r.target.login_server.as_ref().ok().map(|l| l.authority()),
@@ -331,7 +331,7 @@ fn az_login(
     (az, env): (&AzConfig, &Env),
     arm: &Result<ArmTarget, ArmUnused>,
     cloud: &str,
-) -> Option<std::sync::Arc<AzLogin>> {
+) -> Option<Arc<AzLogin>> {
     if args.password.is_some() || args.password_stdin {
         return None;
     }
@@ -344,7 +344,7 @@ fn az_login(
         .as_secs();
     // Valid for the whole run (its deadline is 10 x --timeout), and 5 minutes.
     let margin = (args.timeout * 10).as_secs().max(300);
-    AzLogin::load(&dir, sub, now + margin).map(std::sync::Arc::new)
+    AzLogin::load(&dir, sub, now + margin).map(Arc::new)
 }
 
 /// The trust for TLS: the system's, az's extra bundle and --ca-file.

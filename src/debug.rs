@@ -5,18 +5,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
 
-pub fn enable() {
+pub(crate) fn enable() {
     ENABLED.store(true, Ordering::Relaxed);
 }
 
-pub fn enabled() -> bool {
+pub(crate) fn enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 
 /// Writes one trace line (or several) to stderr when `--debug` is on, with
 /// every secret the run knows masked and every control character escaped:
 /// most of what is traced came from a server.
-pub fn log(text: impl FnOnce() -> String) {
+pub(crate) fn log(text: impl FnOnce() -> String) {
     if enabled() {
         let text = text();
         let text = crate::secret::scrub(&text);
@@ -28,7 +28,7 @@ pub fn log(text: impl FnOnce() -> String) {
 
 /// A request as the trace shows it: method and URL (credential query
 /// parameters masked), headers (credentials masked), body.
-pub fn request(target: &str, headers: &[(&str, &str)], body: &[u8]) -> String {
+pub(crate) fn request(target: &str, headers: &[(&str, &str)], body: &[u8]) -> String {
     let mut s = format!("> {}", crate::net::origin::mask_query(target));
     for (k, v) in headers {
         s.push_str(&format!("\n> {k}: {}", header_value(k, v)));
@@ -40,7 +40,7 @@ pub fn request(target: &str, headers: &[(&str, &str)], body: &[u8]) -> String {
 }
 
 /// A response as the trace shows it: status, headers, body.
-pub fn response(status: u16, headers: &http::HeaderMap, body: &[u8]) -> String {
+pub(crate) fn response(status: u16, headers: &http::HeaderMap, body: &[u8]) -> String {
     let mut s = format!("< {status}");
     for (k, v) in headers {
         let v = v.to_str().unwrap_or("(binary)");
@@ -73,7 +73,7 @@ const SECRET_FIELDS: &[&str] = &[
     "token",
 ];
 
-pub fn header_value(name: &str, value: &str) -> String {
+pub(crate) fn header_value(name: &str, value: &str) -> String {
     if SECRET_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)) {
         "****".into()
     } else if name.eq_ignore_ascii_case("location") || name.eq_ignore_ascii_case("content-location")
@@ -87,7 +87,7 @@ pub fn header_value(name: &str, value: &str) -> String {
 
 /// A request or response body with credential values replaced: form
 /// encoded or JSON; anything else is shown only by its length.
-pub fn body(bytes: &[u8]) -> String {
+pub(crate) fn body(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         return String::new();
     }

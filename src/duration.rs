@@ -3,12 +3,13 @@
 
 use std::time::Duration;
 
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// `--timeout` when not given: the default of each step's limit.
+pub(crate) const DEFAULT_TIMEOUT: &str = "10";
 /// The longest `--timeout` accepted.
 const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 
 /// Parses `--timeout`: seconds (`10`, `2.5`) or with a unit (`500ms`, `3s`, `1m`).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
     let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
         (n, 0.001)
@@ -38,7 +39,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 /// A duration as a person would write it: `10s`, `2.5s`, `500ms`.
-pub fn format_duration(d: Duration) -> String {
+pub(crate) fn format_duration(d: Duration) -> String {
     if d < Duration::from_secs(1) {
         format!("{}ms", d.as_millis())
     } else {

@@ -10,13 +10,16 @@ use std::path::{Path, PathBuf};
 
 /// The environment variables and working folder of one run.
 #[derive(Clone, Debug, Default)]
-pub struct Env {
+pub(crate) struct Env {
     vars: BTreeMap<OsString, OsString>,
     cwd: Option<PathBuf>,
 }
 
 impl Env {
-    pub fn new(vars: impl IntoIterator<Item = (OsString, OsString)>, cwd: Option<PathBuf>) -> Env {
+    pub(crate) fn new(
+        vars: impl IntoIterator<Item = (OsString, OsString)>,
+        cwd: Option<PathBuf>,
+    ) -> Env {
         Env {
             vars: vars.into_iter().collect(),
             cwd,
@@ -24,35 +27,38 @@ impl Env {
     }
 
     /// A variable's value as set (possibly empty); `None` when unset.
-    pub fn var_os(&self, name: &str) -> Option<&OsStr> {
+    pub(crate) fn var_os(&self, name: &str) -> Option<&OsStr> {
         self.vars.get(OsStr::new(name)).map(OsString::as_os_str)
     }
 
     /// A variable's value when it is set, not blank and valid Unicode.
-    pub fn var(&self, name: &str) -> Option<&str> {
+    pub(crate) fn var(&self, name: &str) -> Option<&str> {
         self.var_os(name)?.to_str().filter(|v| !v.trim().is_empty())
     }
 
     /// A variable that names a file or folder, when set and not empty.
-    pub fn path(&self, name: &str) -> Option<PathBuf> {
+    pub(crate) fn path(&self, name: &str) -> Option<PathBuf> {
         self.var_os(name)
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
     }
 
     /// The first of `names` that is set and not blank.
-    pub fn first_of(&self, names: &[&str]) -> Option<&str> {
+    pub(crate) fn first_of(&self, names: &[&str]) -> Option<&str> {
         names.iter().find_map(|n| self.var(n))
     }
 
     /// The folder the run was started in.
-    pub fn cwd(&self) -> Option<&Path> {
+    pub(crate) fn cwd(&self) -> Option<&Path> {
         self.cwd.as_deref()
     }
 
     /// Every variable whose name starts with `prefix`, for settings named
     /// by convention (az's `AZURE_<SECTION>_<KEY>`).
-    pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> {
+    pub(crate) fn with_prefix<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a str)> {
         self.vars.iter().filter_map(move |(k, v)| {
             let k = k.to_str()?;
             k.starts_with(prefix).then_some((k, v.to_str()?))

@@ -8,10 +8,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Larger than any certificate bundle or configuration file in use.
-pub const MAX_INPUT: u64 = 4 * 1024 * 1024;
+pub(crate) const MAX_INPUT: u64 = 4 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
-pub enum InputError {
+pub(crate) enum InputError {
     #[error("cannot read {path}: {source}")]
     Io {
         path: PathBuf,
@@ -24,7 +24,7 @@ pub enum InputError {
 }
 
 impl InputError {
-    pub fn is_not_found(&self) -> bool {
+    pub(crate) fn is_not_found(&self) -> bool {
         matches!(self, InputError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
     }
 }
@@ -43,7 +43,7 @@ fn open(path: &Path) -> std::io::Result<std::fs::File> {
 }
 
 /// The whole content of the regular file at `path`.
-pub fn read(path: &Path) -> Result<Vec<u8>, InputError> {
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>, InputError> {
     let io = |source| InputError::Io {
         path: path.to_path_buf(),
         source,
@@ -74,7 +74,7 @@ pub fn read(path: &Path) -> Result<Vec<u8>, InputError> {
 }
 
 /// Like [`read`], but a file that does not exist is `None`.
-pub fn read_if_present(path: &Path) -> Result<Option<Vec<u8>>, InputError> {
+pub(crate) fn read_if_present(path: &Path) -> Result<Option<Vec<u8>>, InputError> {
     match read(path) {
         Ok(data) => Ok(Some(data)),
         Err(e) if e.is_not_found() => Ok(None),

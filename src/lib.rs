@@ -1,21 +1,47 @@
 //! acr-health: health checks for Azure Container Registry clients.
+//!
+//! The library is the command (`main`); its modules are private to it. The
+//! parsers that read what servers and tools send are reachable for the
+//! fuzz targets only (`fuzzing`).
 
-pub mod acr;
-pub mod azure;
-pub mod check_spec;
-pub mod checks;
-pub mod cli;
-pub mod codes;
-pub mod config;
-pub mod debug;
-pub mod duration;
-pub mod env;
-pub mod input_file;
-pub mod net;
-pub mod pipeline;
-pub mod process;
-pub mod render;
-pub mod report;
-pub mod secret;
-pub mod target;
-pub mod untrusted;
+mod acr;
+mod app;
+mod azure;
+mod check_spec;
+mod checks;
+mod cli;
+mod codes;
+mod config;
+mod debug;
+mod duration;
+mod env;
+mod input_file;
+mod net;
+mod pipeline;
+mod process;
+mod render;
+mod report;
+mod secret;
+mod target;
+mod untrusted;
+
+pub use app::main;
+
+/// What the fuzz targets feed with arbitrary bytes: the parsers of server
+/// and tool output, and the output boundary.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::acr::error_body;
+    pub use crate::acr::token::{jwt_claims, tenant_of, token_field};
+    pub use crate::acr::www_authenticate;
+    pub use crate::checks::environment::docker::parse_version_json;
+    pub use crate::checks::environment::helm::parse_version as helm_version;
+    pub use crate::checks::environment::notary::parse_version as notary_version;
+    pub use crate::checks::environment::tool_version::ToolVersion;
+    pub mod secret {
+        pub use crate::secret::scrub_with;
+    }
+    pub mod untrusted {
+        pub use crate::untrusted::{for_terminal, Untrusted};
+    }
+}

@@ -7,11 +7,11 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// Version of the JSON output contract; bumped only when a field changes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub(crate) enum Status {
     Pass,
     Fail,
     Warn,
@@ -20,7 +20,7 @@ pub enum Status {
 
 /// One check as reported.
 #[derive(Clone, Debug)]
-pub struct Check {
+pub(crate) struct Check {
     pub id: &'static CheckSpec,
     pub title: &'static str,
     pub status: Status,
@@ -73,7 +73,7 @@ impl Serialize for Check {
 }
 
 /// `a`, `a and b`, `a, b and c`, as az lists things.
-pub fn and_list(items: &[String]) -> String {
+pub(crate) fn and_list(items: &[String]) -> String {
     match items {
         [] => "nothing".into(),
         [one] => one.clone(),
@@ -82,7 +82,7 @@ pub fn and_list(items: &[String]) -> String {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Tool {
+pub(crate) struct Tool {
     pub name: &'static str,
     pub version: &'static str,
 }
@@ -97,14 +97,14 @@ impl Default for Tool {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct RegistryInfo {
+pub(crate) struct RegistryInfo {
     pub name: String,
     pub login_server: Option<String>,
     pub login_server_source: Option<LoginServerSource>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub pass: usize,
     pub fail: usize,
     pub warn: usize,
@@ -112,7 +112,7 @@ pub struct Summary {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     pub schema_version: u32,
     pub tool: Tool,
     pub registry: Option<RegistryInfo>,
@@ -127,7 +127,7 @@ pub struct Report {
 
 /// Why a run ended before every check finished.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CutShort {
+pub(crate) enum CutShort {
     /// Ctrl-C.
     Interrupted,
     /// The run's overall deadline passed.
@@ -135,7 +135,7 @@ pub enum CutShort {
 }
 
 impl Report {
-    pub fn new(
+    pub(crate) fn new(
         registry: Option<RegistryInfo>,
         checks: Vec<Check>,
         duration_ms: u64,
@@ -164,7 +164,7 @@ impl Report {
 
     /// 0 healthy; 1 any check failed (with or without `--ignore-errors`) or
     /// the deadline passed; 130 interrupted.
-    pub fn exit_code(&self) -> i32 {
+    pub(crate) fn exit_code(&self) -> i32 {
         if self.cut_short == Some(CutShort::Interrupted) {
             130
         } else if self.summary.fail > 0 || self.cut_short.is_some() {

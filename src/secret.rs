@@ -12,7 +12,7 @@ use std::fmt;
 use std::sync::{Arc, RwLock};
 
 /// What a masked secret is replaced with.
-pub const MASK: &str = "****";
+pub(crate) const MASK: &str = "****";
 
 /// Values shorter than this are not masked: replacing every `abc` in a
 /// report would garble it, and a credential that short is no credential.
@@ -53,7 +53,7 @@ impl fmt::Debug for Secret {
 
 /// Remembers `value` (and, for a JWT, its long segments) as a secret to
 /// mask in every output, without keeping a `Secret` around.
-pub fn remember(value: &str) {
+pub(crate) fn remember(value: &str) {
     let value = value.trim();
     let mut parts = vec![value];
     if value.matches('.').count() == 2 {
@@ -74,7 +74,7 @@ pub fn remember(value: &str) {
 
 /// `text` with every remembered secret, in any of the encodings above,
 /// replaced by `****`.
-pub fn scrub(text: &str) -> Cow<'_, str> {
+pub(crate) fn scrub(text: &str) -> Cow<'_, str> {
     let cached = NEEDLES.read().ok().and_then(|n| n.clone());
     let needles = match cached {
         Some(needles) => needles,

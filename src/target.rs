@@ -7,7 +7,7 @@ use serde::Serialize;
 /// Where the login server that was checked came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum LoginServerSource {
+pub(crate) enum LoginServerSource {
     /// `properties.loginServer` read from Azure Resource Manager.
     Arm,
     /// The registry name plus the cloud's login server suffix.
@@ -17,7 +17,7 @@ pub enum LoginServerSource {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LoginServer {
+pub(crate) struct LoginServer {
     pub host: String,
     pub port: u16,
     pub source: LoginServerSource,
@@ -25,13 +25,13 @@ pub struct LoginServer {
 
 impl LoginServer {
     /// `host` or `host:port` (the port only when it is not 443).
-    pub fn authority(&self) -> String {
+    pub(crate) fn authority(&self) -> String {
         crate::net::origin::authority(&self.host, self.port)
     }
 }
 
 #[derive(Clone, Debug)]
-pub struct Target {
+pub(crate) struct Target {
     pub name: String,
     pub cloud: Cloud,
     /// Why no login server could be formed (LOGIN_SERVER_ERROR) when `Err`.
@@ -42,7 +42,7 @@ pub struct Target {
 
 /// What `-n` names: the registry, and the login server when `-n` was one.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Named {
+pub(crate) struct Named {
     pub name: String,
     /// `-n name-hash.azurecr.io`: a login server with a domain name label
     /// hash, which name + suffix would not give.
@@ -59,7 +59,7 @@ const BAD_NAME: &str =
 /// a domain name label hash (`myregistry-abc123.azurecr.io`) or without, and
 /// trimmed to the registry name with a note; a hyphen without the suffix is
 /// refused.
-pub fn parse_name(input: &str, cloud: &Cloud) -> Result<Named, String> {
+pub(crate) fn parse_name(input: &str, cloud: &Cloud) -> Result<Named, String> {
     let raw = input.trim();
     let (label, suffix) = match raw.split_once('.') {
         Some((l, rest)) => (l, Some(format!(".{rest}"))),
@@ -112,7 +112,7 @@ pub fn parse_name(input: &str, cloud: &Cloud) -> Result<Named, String> {
 
 /// Parses `--login-server HOST[:PORT]`: a host name or IP address, no
 /// scheme, no path.
-pub fn parse_login_server(input: &str) -> Result<(String, u16), String> {
+pub(crate) fn parse_login_server(input: &str) -> Result<(String, u16), String> {
     let s = input.trim();
     if s.contains("://") {
         return Err(format!(
@@ -167,7 +167,7 @@ pub fn parse_login_server(input: &str) -> Result<(String, u16), String> {
 
 /// Resolves what to check from the validated inputs. `name` is `None` only
 /// when `--login-server` is given alone; the registry name is then its first label.
-pub fn resolve(
+pub(crate) fn resolve(
     name: Option<&str>,
     login_server: Option<&str>,
     cloud: Cloud,

@@ -50,7 +50,7 @@ impl fmt::Display for Untrusted {
 }
 
 /// Shows untrusted text inline: `format!("{}", inline(s))`.
-pub fn inline(text: &str) -> Untrusted {
+pub(crate) fn inline(text: &str) -> Untrusted {
     Untrusted::new(text)
 }
 
@@ -61,7 +61,7 @@ fn is_bidi(c: char) -> bool {
 }
 
 /// Whether `c` must not reach a terminal as itself.
-pub fn is_hazard(c: char) -> bool {
+pub(crate) fn is_hazard(c: char) -> bool {
     c.is_control() || is_bidi(c)
 }
 
@@ -93,14 +93,14 @@ pub fn for_terminal(text: &str) -> Cow<'_, str> {
 
 /// Whether `text` could be printed to a terminal as it is (no hazard but
 /// line breaks).
-pub fn is_terminal_safe(text: &str) -> bool {
+pub(crate) fn is_terminal_safe(text: &str) -> bool {
     !text.chars().any(|c| c != '\n' && is_hazard(c))
 }
 
 /// Escapes, in place, every string (and key) of a document whose strings
 /// are names and identifiers (Resource Manager's), none of which ever holds
 /// a control character: whatever is printed from it later is then safe.
-pub fn defang_json(value: &mut serde_json::Value) {
+pub(crate) fn defang_json(value: &mut serde_json::Value) {
     use serde_json::Value;
     match value {
         Value::String(s) if !is_terminal_safe(s) || s.contains('\n') => {

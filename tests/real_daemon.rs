@@ -7,6 +7,9 @@
 //! `cargo test --test real_daemon -- --ignored`, as .ci/run runs it.
 #![cfg(target_os = "linux")]
 
+// Only some of the harness is needed here.
+#[allow(dead_code, unreachable_pub)]
+#[path = "it/common/mod.rs"]
 mod common;
 
 use common::acr::*;

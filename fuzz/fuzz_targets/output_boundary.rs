@@ -2,7 +2,7 @@
 //! The output boundary: whatever bytes a server or tool sends, what the
 //! terminal gets has no raw control character, and no remembered secret
 //! survives in any encoding.
-use acr_health::{secret, untrusted};
+use acr_health::fuzzing::{secret, untrusted};
 use libfuzzer_sys::fuzz_target;
 
 fn hazard(c: char) -> bool {

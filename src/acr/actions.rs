@@ -2,7 +2,7 @@
 
 /// One repository action, as ACR names it in scopes and tokens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Action {
+pub(crate) enum Action {
     Pull,
     Push,
     MetadataWrite,
@@ -12,7 +12,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order az asks for and reports them.
-    pub const ALL: [Action; 5] = [
+    pub(crate) const ALL: [Action; 5] = [
         Action::Pull,
         Action::Push,
         Action::MetadataWrite,
@@ -20,7 +20,7 @@ impl Action {
         Action::Delete,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Action::Pull => "pull",
             Action::Push => "push",
@@ -30,7 +30,7 @@ impl Action {
         }
     }
 
-    pub fn parse(name: &str) -> Option<Action> {
+    pub(crate) fn parse(name: &str) -> Option<Action> {
         Self::ALL.into_iter().find(|a| a.as_str() == name)
     }
 }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 /// An image manifest (`layers`) or an index (`manifests`); unknown fields
 /// are ignored.
 #[derive(Clone, Debug, Default, Deserialize)]
-pub struct Manifest {
+pub(crate) struct Manifest {
     #[serde(default)]
     pub layers: Option<Vec<Descriptor>>,
     #[serde(default)]
@@ -15,7 +15,7 @@ pub struct Manifest {
 }
 
 #[derive(Clone, Debug, Deserialize)]
-pub struct Descriptor {
+pub(crate) struct Descriptor {
     pub digest: String,
     #[serde(default)]
     pub size: Option<u64>,
@@ -24,7 +24,7 @@ pub struct Descriptor {
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-pub struct Platform {
+pub(crate) struct Platform {
     pub os: String,
     pub architecture: String,
     #[serde(default)]
@@ -44,11 +44,11 @@ impl std::fmt::Display for Platform {
 /// `--platform` is not `os/arch[/variant]`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("'{0}' is not a platform (os/arch or os/arch/variant, e.g. linux/arm64)")]
-pub struct BadPlatform(pub String);
+pub(crate) struct BadPlatform(pub String);
 
 impl Platform {
     /// `os/arch[/variant]`, as `--platform` and docker spell it.
-    pub fn parse(s: &str) -> Result<Platform, BadPlatform> {
+    pub(crate) fn parse(s: &str) -> Result<Platform, BadPlatform> {
         let parts: Vec<&str> = s.trim().split('/').collect();
         let ok =
             |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -63,7 +63,7 @@ impl Platform {
     }
 
     /// The platform of this machine, as OCI names it.
-    pub fn this_machine() -> Platform {
+    pub(crate) fn this_machine() -> Platform {
         let architecture = match std::env::consts::ARCH {
             "x86_64" => "amd64",
             "aarch64" => "arm64",
@@ -81,7 +81,7 @@ impl Platform {
 
 /// A content digest as the registry API spells it (`sha256:<64 hex>`), so
 /// that a manifest cannot put anything else into a request path.
-pub fn valid_digest(d: &str) -> bool {
+pub(crate) fn valid_digest(d: &str) -> bool {
     let Some((algo, hex)) = d.split_once(':') else {
         return false;
     };
@@ -94,12 +94,12 @@ pub fn valid_digest(d: &str) -> bool {
 
 impl Manifest {
     /// An index, as opposed to a single image's manifest.
-    pub fn is_index(&self) -> bool {
+    pub(crate) fn is_index(&self) -> bool {
         self.layers.is_none() && self.manifests.is_some()
     }
 
     /// The index entry for `want` (a variant only matters when asked for).
-    pub fn pick(&self, want: &Platform) -> Option<&Descriptor> {
+    pub(crate) fn pick(&self, want: &Platform) -> Option<&Descriptor> {
         self.manifests.as_deref()?.iter().find(|m| {
             m.platform.as_ref().is_some_and(|p| {
                 p.os == want.os
@@ -110,7 +110,7 @@ impl Manifest {
     }
 
     /// The platforms an index offers, as `os/arch[/variant]`.
-    pub fn platforms(&self) -> Vec<String> {
+    pub(crate) fn platforms(&self) -> Vec<String> {
         let list = self.manifests.as_deref().unwrap_or_default();
         list.iter()
             .filter_map(|m| m.platform.as_ref())
@@ -120,7 +120,7 @@ impl Manifest {
     }
 
     /// The smallest layer with a valid digest: its digest and size.
-    pub fn smallest_layer(&self) -> Option<(&str, u64)> {
+    pub(crate) fn smallest_layer(&self) -> Option<(&str, u64)> {
         self.layers
             .as_deref()?
             .iter()

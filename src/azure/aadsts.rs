@@ -3,7 +3,7 @@
 //! secret has expired: create a new one".
 
 /// What an `AADSTS` code means and what to do about it.
-pub fn explain(code: u32) -> Option<&'static str> {
+pub(crate) fn explain(code: u32) -> Option<&'static str> {
     Some(match code {
         7000215 => "the client secret is wrong (AZURE_CLIENT_SECRET holds something other than the secret's value, perhaps its id): copy the secret's value again",
         7000222 => "the client secret has expired: create a new one (az ad app credential reset) and update AZURE_CLIENT_SECRET",
@@ -23,7 +23,7 @@ pub fn explain(code: u32) -> Option<&'static str> {
 }
 
 /// The first `AADSTS<number>` in `text`, explained: the code and its meaning.
-pub fn explain_in(text: &str) -> Option<(u32, &'static str)> {
+pub(crate) fn explain_in(text: &str) -> Option<(u32, &'static str)> {
     text.match_indices("AADSTS").find_map(|(at, _)| {
         let digits: String = text[at + 6..]
             .chars()

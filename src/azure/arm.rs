@@ -9,14 +9,14 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::net::IpAddr;
 
-pub const REGISTRY_API: &str = "2025-04-01";
-pub const IDENTITY_API: &str = "2023-01-31";
+pub(crate) const REGISTRY_API: &str = "2025-04-01";
+pub(crate) const IDENTITY_API: &str = "2023-01-31";
 /// Pages of the registry list followed at most (100 registries a page).
 const MAX_PAGES: usize = 20;
 
 /// Where to look for the registry.
 #[derive(Clone, Debug)]
-pub struct ArmTarget {
+pub(crate) struct ArmTarget {
     pub endpoint: String,
     pub subscription: String,
     pub resource_group: Option<String>,
@@ -25,7 +25,7 @@ pub struct ArmTarget {
 
 /// Why Resource Manager is not asked about the registry in this run.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ArmUnused {
+pub(crate) enum ArmUnused {
     #[error("--username/--password give no Azure AD identity to ask Resource Manager with")]
     PasswordLogin,
     #[error("the cloud '{0}' has no Resource Manager endpoint")]
@@ -39,7 +39,7 @@ pub enum ArmUnused {
 /// Why Resource Manager gave no answer to use. `detail` is Resource
 /// Manager's own `code: message`, escaped.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ArmError {
+pub(crate) enum ArmError {
     #[error("Resource Manager denied reading {what} ({status} {detail})")]
     Forbidden {
         what: String,
@@ -84,7 +84,7 @@ impl From<ClientError> for ArmError {
 
 impl ArmError {
     /// The registry (or resource) is not where it was looked for.
-    pub fn is_not_found(&self) -> bool {
+    pub(crate) fn is_not_found(&self) -> bool {
         matches!(
             self,
             ArmError::NotFound { .. } | ArmError::NoSuchRegistry { .. }
@@ -92,10 +92,10 @@ impl ArmError {
     }
 }
 
-pub use super::documents::Registry;
+pub(crate) use super::documents::Registry;
 
 /// Whether `ip` is allowed by one of `rules` (addresses or CIDR ranges).
-pub fn ip_allowed(ip: IpAddr, rules: &[String]) -> bool {
+pub(crate) fn ip_allowed(ip: IpAddr, rules: &[String]) -> bool {
     rules
         .iter()
         .any(|rule| match rule.trim().parse::<ipnet::IpNet>() {
@@ -165,7 +165,7 @@ fn arm_error_text(doc: &Value) -> String {
 
 /// Finds the registry: by id with a resource group, else by listing the
 /// subscription's registries.
-pub async fn find_registry(
+pub(crate) async fn find_registry(
     client: &Client,
     token: &Secret,
     t: &ArmTarget,
@@ -242,7 +242,7 @@ fn parse<T: DeserializeOwned>(doc: Value, what: &str) -> Result<T, ArmError> {
 
 /// Reads any resource by id as the document `T`; `Ok(None)` when it does
 /// not exist.
-pub async fn get_resource<T: DeserializeOwned>(
+pub(crate) async fn get_resource<T: DeserializeOwned>(
     client: &Client,
     token: &Secret,
     endpoint: &str,

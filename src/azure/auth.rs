@@ -2,7 +2,7 @@
 
 /// Which credential source `--auth` selects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum AuthSource {
+pub(crate) enum AuthSource {
     /// The first source that works, in the order below.
     Auto,
     /// --username and --password (admin user or ACR token).
@@ -18,7 +18,7 @@ pub enum AuthSource {
 }
 
 impl AuthSource {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             AuthSource::Auto => "auto",
             AuthSource::Password => "username and password",

@@ -13,10 +13,7 @@ use std::path::Path;
 
 /// The tokens of the az login, kept as secrets.
 #[derive(Clone, Debug, Default)]
-pub struct AzLogin {
-    /// Who is logged in (a user name or a service principal's app id).
-    pub account: String,
-    pub tenant: String,
+pub(crate) struct AzLogin {
     /// The subscription whose login this is: az is asked for tokens of
     /// that subscription's account and tenant (`--subscription`), which
     /// need not be az's default one.
@@ -33,7 +30,7 @@ struct CachedToken {
 
 /// What a cached token is good for.
 #[derive(Clone, Debug)]
-pub struct Cached {
+pub(crate) struct Cached {
     pub token: Secret,
     /// A Resource Manager–audience token standing in for the registry's
     /// audience (the exchange accepts it unless the registry's policy
@@ -77,14 +74,12 @@ impl AzLogin {
     /// of the run, and some). A cache that cannot be read, or that cannot
     /// say which account is meant, gives the login without tokens: az is
     /// then asked.
-    pub fn load(dir: &Path, sub: &ProfileSubscription, valid_until: u64) -> Option<AzLogin> {
+    pub(crate) fn load(dir: &Path, sub: &ProfileSubscription, valid_until: u64) -> Option<AzLogin> {
         let user = sub.user.as_ref()?;
         let cache = crate::input_file::read(&dir.join("msal_token_cache.json"))
             .ok()
             .and_then(|bytes| serde_json::from_slice::<Cache>(&bytes).ok());
         Some(AzLogin {
-            account: user.name.clone(),
-            tenant: sub.tenant_id.clone(),
             subscription: sub.id.clone(),
             tokens: cache
                 .map(|c| cached_tokens(c, sub, user, valid_until))
@@ -92,7 +87,7 @@ impl AzLogin {
         })
     }
 
-    pub fn has_tokens(&self) -> bool {
+    pub(crate) fn has_tokens(&self) -> bool {
         !self.tokens.is_empty()
     }
 
@@ -100,7 +95,7 @@ impl AzLogin {
     /// Manager (`arm`), a token of the cloud's `audience`; for the
     /// registry's scope, its own audience, else the Resource Manager token
     /// standing in.
-    pub fn token_for(&self, scope: &str, arm: bool, audience: &str) -> Option<Cached> {
+    pub(crate) fn token_for(&self, scope: &str, arm: bool, audience: &str) -> Option<Cached> {
         let resource = scope
             .trim_end_matches(".default")
             .trim_end_matches('/')
@@ -277,10 +272,7 @@ mod tests {
         // The login is still known (az is asked for its subscription), without tokens.
         let login = load(dir.path(), None, "AzureCloud").unwrap();
         assert!(!login.has_tokens());
-        assert_eq!(
-            (login.subscription.as_str(), login.tenant.as_str()),
-            ("sub-1", "tid")
-        );
+        assert_eq!(login.subscription, "sub-1");
         // Another cloud's subscriptions are not az's in this one.
         let profile = std::fs::read_to_string(dir.path().join("azureProfile.json")).unwrap();
         std::fs::write(

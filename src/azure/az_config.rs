@@ -9,12 +9,12 @@ use std::path::PathBuf;
 
 /// An INI file as az writes it: `[section]` then `key = value`.
 #[derive(Debug, Default, Clone)]
-pub struct Ini {
+pub(crate) struct Ini {
     sections: HashMap<String, HashMap<String, String>>,
 }
 
 impl Ini {
-    pub fn parse(text: &str) -> Ini {
+    pub(crate) fn parse(text: &str) -> Ini {
         let mut ini = Ini::default();
         let mut section = String::new();
         for line in text.lines().map(str::trim) {
@@ -35,7 +35,7 @@ impl Ini {
         ini
     }
 
-    pub fn get(&self, section: &str, key: &str) -> Option<&str> {
+    pub(crate) fn get(&self, section: &str, key: &str) -> Option<&str> {
         self.sections
             .get(section)?
             .get(key)
@@ -43,13 +43,13 @@ impl Ini {
             .filter(|v| !v.is_empty())
     }
 
-    pub fn section(&self, section: &str) -> Option<&HashMap<String, String>> {
+    pub(crate) fn section(&self, section: &str) -> Option<&HashMap<String, String>> {
         self.sections.get(section)
     }
 }
 
 #[derive(Debug, Default, Clone)]
-pub struct AzConfig {
+pub(crate) struct AzConfig {
     pub config: Ini,
     /// `.azure/config` files of the working folder and its parents, nearest
     /// first (`az config set --local`): az reads its defaults from them.
@@ -64,7 +64,7 @@ pub struct AzConfig {
 /// One subscription of az's profile.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ProfileSubscription {
+pub(crate) struct ProfileSubscription {
     #[serde(default)]
     pub id: String,
     #[serde(default)]
@@ -85,7 +85,7 @@ pub struct ProfileSubscription {
 /// The account of a subscription: a user's name or an app id, and its
 /// kind (`user`, `servicePrincipal`).
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct ProfileUser {
+pub(crate) struct ProfileUser {
     #[serde(default)]
     pub name: String,
     #[serde(default, rename = "type")]
@@ -106,7 +106,7 @@ impl ProfileSubscription {
 
 impl AzConfig {
     /// The CLI's configuration folder: `AZURE_CONFIG_DIR`, else `~/.azure`.
-    pub fn dir(env: &Env) -> Option<PathBuf> {
+    pub(crate) fn dir(env: &Env) -> Option<PathBuf> {
         match env.path("AZURE_CONFIG_DIR") {
             Some(d) => Some(d),
             None => home_dir(env).map(|h| h.join(".azure")),
@@ -116,7 +116,7 @@ impl AzConfig {
     /// Reads the configuration; missing files are simply empty, and so is
     /// content that cannot be parsed (az may be rewriting it). A path that
     /// is not a regular file, or is implausibly large, is an error.
-    pub fn load(env: &Env) -> Result<AzConfig, InputError> {
+    pub(crate) fn load(env: &Env) -> Result<AzConfig, InputError> {
         let overrides = az_variables(env);
         let Some(dir) = Self::dir(env) else {
             return Ok(AzConfig {
@@ -146,7 +146,7 @@ impl AzConfig {
     /// The setting `section.key` as az (knack) reads it: the variable
     /// `AZURE_<SECTION>_<KEY>` when it is set, even to nothing (which turns
     /// the setting off), else az's configuration file.
-    pub fn setting(&self, section: &str, key: &str) -> Option<String> {
+    pub(crate) fn setting(&self, section: &str, key: &str) -> Option<String> {
         match self.overrides.get(&env_name(section, key)) {
             Some(v) => Some(v.clone()).filter(|v| !v.trim().is_empty()),
             None => self.config.get(section, key).map(str::to_string),
@@ -155,13 +155,13 @@ impl AzConfig {
 
     /// A boolean setting, read as configparser reads one (`true`, `yes`,
     /// `on`, `1`).
-    pub fn flag(&self, section: &str, key: &str) -> bool {
+    pub(crate) fn flag(&self, section: &str, key: &str) -> bool {
         self.setting(section, key).is_some_and(|v| is_true(&v))
     }
 
     /// `az configure --defaults acr=NAME`: `AZURE_DEFAULTS_ACR`, else the
     /// nearest `.azure/config` of `az config set --local`, else az's own.
-    pub fn default_registry(&self) -> Option<String> {
+    pub(crate) fn default_registry(&self) -> Option<String> {
         if let Some(v) = self.overrides.get(&env_name("defaults", "acr")) {
             return Some(v.clone()).filter(|v| !v.trim().is_empty());
         }
@@ -172,18 +172,22 @@ impl AzConfig {
     }
 
     /// The cloud az is set to (`az cloud set`, or `AZURE_CLOUD_NAME`).
-    pub fn cloud_name(&self) -> Option<String> {
+    pub(crate) fn cloud_name(&self) -> Option<String> {
         self.setting("cloud", "name")
     }
 
     /// The subscription of `az account set` in `cloud`.
-    pub fn default_subscription(&self, cloud: &str) -> Option<String> {
+    pub(crate) fn default_subscription(&self, cloud: &str) -> Option<String> {
         self.subscription(None, cloud).map(|s| s.id.clone())
     }
 
     /// The subscription `wanted` (an id or a name), else the default one,
     /// among those az knows in `cloud`.
-    pub fn subscription(&self, wanted: Option<&str>, cloud: &str) -> Option<&ProfileSubscription> {
+    pub(crate) fn subscription(
+        &self,
+        wanted: Option<&str>,
+        cloud: &str,
+    ) -> Option<&ProfileSubscription> {
         let mut in_cloud = self.subscriptions.iter().filter(|s| s.in_cloud(cloud));
         in_cloud.find(|s| match wanted {
             Some(w) => s.id.eq_ignore_ascii_case(w) || s.name.eq_ignore_ascii_case(w),
@@ -194,7 +198,11 @@ impl AzConfig {
     /// `--subscription` as az takes it: an id, or the name of a
     /// subscription az knows in `cloud` (resolved from its profile, no
     /// network).
-    pub fn subscription_id(&self, given: &str, cloud: &str) -> Result<String, UnknownSubscription> {
+    pub(crate) fn subscription_id(
+        &self,
+        given: &str,
+        cloud: &str,
+    ) -> Result<String, UnknownSubscription> {
         let known = || self.subscriptions.iter().filter(|s| s.in_cloud(cloud));
         let by_id = known().find(|s| s.id.eq_ignore_ascii_case(given));
         let by_name = || {
@@ -218,7 +226,7 @@ fn env_name(section: &str, key: &str) -> String {
 }
 
 /// az's reading of a boolean setting.
-pub fn is_true(v: &str) -> bool {
+pub(crate) fn is_true(v: &str) -> bool {
     matches!(
         v.trim().to_ascii_lowercase().as_str(),
         "1" | "true" | "yes" | "on"
@@ -247,7 +255,7 @@ fn local_configs(dir: &std::path::Path, cwd: Option<&std::path::Path>) -> Vec<Ve
 
 /// Every subscription in az's azureProfile.json (which az writes with a
 /// byte-order mark); nothing when az is rewriting it.
-pub fn subscriptions(bytes: &[u8]) -> Vec<ProfileSubscription> {
+pub(crate) fn subscriptions(bytes: &[u8]) -> Vec<ProfileSubscription> {
     let text = String::from_utf8_lossy(bytes);
     serde_json::from_str::<Profile>(text.trim_start_matches('\u{feff}'))
         .map(|p| p.subscriptions)
@@ -260,7 +268,7 @@ pub fn subscriptions(bytes: &[u8]) -> Vec<ProfileSubscription> {
 /// `--subscription` names a subscription az does not know.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("--subscription: no subscription named '{0}' in az's profile (az account list shows them)")]
-pub struct UnknownSubscription(pub String);
+pub(crate) struct UnknownSubscription(pub String);
 
 /// A subscription id: a GUID.
 fn looks_like_id(s: &str) -> bool {

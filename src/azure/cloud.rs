@@ -3,7 +3,7 @@
 use super::az_config::AzConfig;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Cloud {
+pub(crate) struct Cloud {
     pub name: String,
     /// Login server suffix, e.g. `.azurecr.io`; a custom cloud may lack one.
     pub acr_suffix: Option<String>,
@@ -42,13 +42,13 @@ const BUILTIN: [(&str, &str, &str, &str, &str); 3] = [
 /// `--cloud` (or az's configuration) names a cloud nobody defined.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("unknown cloud '{name}' (one of: {known}, or a cloud registered with 'az cloud register')")]
-pub struct UnknownCloud {
+pub(crate) struct UnknownCloud {
     pub name: String,
     pub known: String,
 }
 
 impl Cloud {
-    pub fn builtin(name: &str) -> Option<Cloud> {
+    pub(crate) fn builtin(name: &str) -> Option<Cloud> {
         BUILTIN
             .iter()
             .find(|(n, ..)| n.eq_ignore_ascii_case(name))
@@ -61,12 +61,12 @@ impl Cloud {
             })
     }
 
-    pub fn builtin_names() -> impl Iterator<Item = &'static str> {
+    pub(crate) fn builtin_names() -> impl Iterator<Item = &'static str> {
         BUILTIN.iter().map(|(n, ..)| *n)
     }
 
     /// The built-in cloud whose login server suffix `host` ends with.
-    pub fn owning_suffix(host: &str) -> Option<Cloud> {
+    pub(crate) fn owning_suffix(host: &str) -> Option<Cloud> {
         let host = host.to_ascii_lowercase();
         Cloud::builtin_names().filter_map(Cloud::builtin).find(|c| {
             c.acr_suffix
@@ -96,7 +96,7 @@ impl Cloud {
 
     /// `--cloud`, else the cloud az is set to, else AzureCloud. A name that
     /// is neither built in nor registered with az is an error.
-    pub fn select(flag: Option<&str>, az: &AzConfig) -> Result<Cloud, UnknownCloud> {
+    pub(crate) fn select(flag: Option<&str>, az: &AzConfig) -> Result<Cloud, UnknownCloud> {
         let configured = az.cloud_name();
         let name = flag.or(configured.as_deref()).unwrap_or("AzureCloud");
         Cloud::builtin(name)

@@ -5,7 +5,7 @@
 //! (an identity endpoint, or the instance metadata service probed at the
 //! start) — obtained through `azure_identity` where it serves.
 
-pub use super::auth::AuthSource;
+pub(crate) use super::auth::AuthSource;
 use super::az_cache::AzLogin;
 use super::cloud::Cloud;
 use super::imds::Imds;
@@ -20,17 +20,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The scope of Azure AD tokens the registry accepts in the exchange.
-pub const ACR_SCOPE: &str = "https://containerregistry.azure.net/.default";
+pub(crate) const ACR_SCOPE: &str = "https://containerregistry.azure.net/.default";
 
 #[derive(Clone, Debug)]
-pub struct PasswordLogin {
+pub(crate) struct PasswordLogin {
     pub username: String,
     pub password: Secret,
 }
 
 /// An Azure AD access token and where it came from.
 #[derive(Clone, Debug)]
-pub struct AadToken {
+pub(crate) struct AadToken {
     pub token: Secret,
     pub source: AuthSource,
     /// How the source gave it, when that matters ("token cache").
@@ -56,7 +56,7 @@ impl AadToken {
     }
 
     /// What the report says of each configured source that failed first.
-    pub fn passed_over_notes(&self) -> Vec<String> {
+    pub(crate) fn passed_over_notes(&self) -> Vec<String> {
         self.passed_over
             .iter()
             .map(|(source, why)| {
@@ -76,7 +76,7 @@ impl AadToken {
     }
 
     /// The source as the report names it.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self.via {
             Some(via) => format!("{} ({via})", self.source.label()),
             None => self.source.label().to_string(),
@@ -86,14 +86,14 @@ impl AadToken {
 
 /// Every source tried, and why each gave no token.
 #[derive(Clone, Debug, Default)]
-pub struct NoCredential {
+pub(crate) struct NoCredential {
     pub tried: Vec<(AuthSource, String)>,
     /// Azure SDK variables set for a credential acr-health does not take.
     pub unsupported: Option<String>,
 }
 
 impl NoCredential {
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         if self.tried.is_empty() {
             let mut text = "No Azure credential was found: no service principal or workload identity variables, no Azure CLI login, and no managed identity endpoint or instance metadata service.".to_string();
             if let Some(unsupported) = &self.unsupported {
@@ -120,7 +120,7 @@ impl NoCredential {
 
 /// What the credential chain needs to know.
 #[derive(Clone)]
-pub struct CredentialSetup {
+pub(crate) struct CredentialSetup {
     pub mode: AuthSource,
     pub cloud: Cloud,
     pub client: Arc<Client>,
@@ -141,11 +141,11 @@ pub struct CredentialSetup {
 /// Why a source that was tried gave no token, in its own words (escaped).
 #[derive(Clone, Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct SourceFailure(String);
+pub(crate) struct SourceFailure(String);
 
 /// Why a credential source cannot even be tried.
 #[derive(Clone, Debug, thiserror::Error)]
-pub enum Unavailable {
+pub(crate) enum Unavailable {
     #[error("set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET")]
     ServicePrincipalVariables,
     #[error("set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE")]
@@ -351,7 +351,7 @@ impl CredentialSetup {
     }
 
     /// An Azure AD token for `scope` from the first source that gives one.
-    pub async fn aad_token(&self, scope: &str) -> Result<AadToken, NoCredential> {
+    pub(crate) async fn aad_token(&self, scope: &str) -> Result<AadToken, NoCredential> {
         let mut failures = NoCredential {
             unsupported: unsupported_variables(&self.env),
             ..NoCredential::default()
@@ -410,7 +410,7 @@ impl CredentialSetup {
     /// A token for the registry's own audience from the Azure CLI itself,
     /// bypassing its cache: for a registry that refuses the Resource
     /// Manager–audience token the cache holds.
-    pub async fn registry_audience_from_az(&self) -> Result<AadToken, SourceFailure> {
+    pub(crate) async fn registry_audience_from_az(&self) -> Result<AadToken, SourceFailure> {
         let setup = CredentialSetup {
             az_login: None,
             ..self.clone()

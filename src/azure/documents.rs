@@ -9,7 +9,7 @@ use serde::Deserialize;
 /// own, so that one odd registry does not hide the others.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Page {
+pub(crate) struct Page {
     #[serde(default)]
     pub value: Vec<serde_json::Value>,
     #[serde(default)]
@@ -18,7 +18,7 @@ pub struct Page {
 
 /// The registry resource as Resource Manager returns it.
 #[derive(Clone, Debug, Default, Deserialize)]
-pub struct Registry {
+pub(crate) struct Registry {
     #[serde(default)]
     pub id: String,
     #[serde(default)]
@@ -31,7 +31,7 @@ pub struct Registry {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RegistryProperties {
+pub(crate) struct RegistryProperties {
     pub login_server: Option<String>,
     pub public_network_access: Option<String>,
     pub network_rule_set: Option<NetworkRuleSet>,
@@ -51,61 +51,61 @@ pub struct RegistryProperties {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Policies {
+pub(crate) struct Policies {
     #[serde(rename = "azureADAuthenticationAsArmPolicy")]
     pub aad_as_arm: Option<PolicyStatus>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-pub struct PolicyStatus {
+pub(crate) struct PolicyStatus {
     pub status: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct NetworkRuleSet {
+pub(crate) struct NetworkRuleSet {
     pub default_action: Option<String>,
     #[serde(default)]
     pub ip_rules: Vec<IpRule>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
-pub struct IpRule {
+pub(crate) struct IpRule {
     pub value: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
-pub struct PrivateEndpointConnection {
+pub(crate) struct PrivateEndpointConnection {
     #[serde(default)]
     pub properties: Option<ConnectionProperties>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ConnectionProperties {
+pub(crate) struct ConnectionProperties {
     pub private_endpoint: Option<ResourceRef>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
-pub struct ResourceRef {
+pub(crate) struct ResourceRef {
     pub id: String,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Encryption {
+pub(crate) struct Encryption {
     pub status: Option<String>,
     pub key_vault_properties: Option<KeyVaultProperties>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-pub struct KeyVaultProperties {
+pub(crate) struct KeyVaultProperties {
     pub identity: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RegistryIdentity {
+pub(crate) struct RegistryIdentity {
     pub principal_id: Option<String>,
     #[serde(default)]
     pub user_assigned_identities: std::collections::BTreeMap<String, UserAssigned>,
@@ -113,19 +113,19 @@ pub struct RegistryIdentity {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct UserAssigned {
+pub(crate) struct UserAssigned {
     pub client_id: Option<String>,
 }
 
 /// The registry's geo-replications (`{registry id}/replications`).
 #[derive(Clone, Debug, Default, Deserialize)]
-pub struct Replications {
+pub(crate) struct Replications {
     #[serde(default)]
     pub value: Vec<Replication>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
-pub struct Replication {
+pub(crate) struct Replication {
     #[serde(default)]
     pub name: String,
     #[serde(default)]
@@ -136,40 +136,39 @@ pub struct Replication {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ReplicationProperties {
+pub(crate) struct ReplicationProperties {
     pub provisioning_state: Option<String>,
     pub status: Option<ReplicationStatus>,
-    pub region_endpoint_enabled: Option<bool>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ReplicationStatus {
+pub(crate) struct ReplicationStatus {
     pub display_status: Option<String>,
     pub message: Option<String>,
 }
 
 /// A user-assigned identity resource (`Microsoft.ManagedIdentity`).
 #[derive(Clone, Debug, Deserialize)]
-pub struct IdentityResource {
+pub(crate) struct IdentityResource {
     pub properties: IdentityProperties,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IdentityProperties {
+pub(crate) struct IdentityProperties {
     pub client_id: String,
 }
 
 /// A private endpoint: its subnet and network interfaces.
 #[derive(Clone, Debug, Deserialize)]
-pub struct PrivateEndpoint {
+pub(crate) struct PrivateEndpoint {
     pub properties: PrivateEndpointProperties,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PrivateEndpointProperties {
+pub(crate) struct PrivateEndpointProperties {
     pub subnet: ResourceRef,
     #[serde(default)]
     pub network_interfaces: Vec<ResourceRef>,
@@ -178,53 +177,53 @@ pub struct PrivateEndpointProperties {
 /// A network interface: the private address and the names each of its IP
 /// configurations serves.
 #[derive(Clone, Debug, Deserialize)]
-pub struct NetworkInterface {
+pub(crate) struct NetworkInterface {
     pub properties: NicProperties,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct NicProperties {
+pub(crate) struct NicProperties {
     #[serde(default)]
     pub ip_configurations: Vec<IpConfiguration>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
-pub struct IpConfiguration {
+pub(crate) struct IpConfiguration {
     pub properties: IpConfigurationProperties,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IpConfigurationProperties {
+pub(crate) struct IpConfigurationProperties {
     #[serde(rename = "privateIPAddress")]
     pub private_ip_address: Option<String>,
     pub private_link_connection_properties: Option<LinkProperties>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-pub struct LinkProperties {
+pub(crate) struct LinkProperties {
     #[serde(default)]
     pub fqdns: Vec<String>,
 }
 
 impl Registry {
-    pub fn id(&self) -> &str {
+    pub(crate) fn id(&self) -> &str {
         &self.id
     }
 
-    pub fn login_server(&self) -> Option<&str> {
+    pub(crate) fn login_server(&self) -> Option<&str> {
         self.properties
             .login_server
             .as_deref()
             .filter(|s| !s.is_empty())
     }
 
-    pub fn public_network_access(&self) -> Option<&str> {
+    pub(crate) fn public_network_access(&self) -> Option<&str> {
         self.properties.public_network_access.as_deref()
     }
 
-    pub fn default_action(&self) -> Option<&str> {
+    pub(crate) fn default_action(&self) -> Option<&str> {
         self.properties
             .network_rule_set
             .as_ref()?
@@ -232,7 +231,7 @@ impl Registry {
             .as_deref()
     }
 
-    pub fn ip_rules(&self) -> Vec<String> {
+    pub(crate) fn ip_rules(&self) -> Vec<String> {
         let rules = self.properties.network_rule_set.iter();
         rules
             .flat_map(|n| n.ip_rules.iter().map(|r| r.value.clone()))
@@ -240,7 +239,7 @@ impl Registry {
     }
 
     /// The regional login servers, when regional endpoints are enabled.
-    pub fn regional_endpoints(&self) -> Vec<String> {
+    pub(crate) fn regional_endpoints(&self) -> Vec<String> {
         let enabled = self
             .properties
             .regional_endpoints
@@ -252,19 +251,19 @@ impl Registry {
         self.properties.regional_endpoint_host_names.clone()
     }
 
-    pub fn data_endpoints(&self) -> Vec<String> {
+    pub(crate) fn data_endpoints(&self) -> Vec<String> {
         if self.properties.data_endpoint_enabled != Some(true) {
             return Vec::new();
         }
         self.properties.data_endpoint_host_names.clone()
     }
 
-    pub fn has_private_endpoints(&self) -> bool {
+    pub(crate) fn has_private_endpoints(&self) -> bool {
         !self.properties.private_endpoint_connections.is_empty()
     }
 
     /// The private endpoints' resource ids.
-    pub fn private_endpoint_ids(&self) -> Vec<String> {
+    pub(crate) fn private_endpoint_ids(&self) -> Vec<String> {
         let connections = self.properties.private_endpoint_connections.iter();
         connections
             .filter_map(|c| Some(c.properties.as_ref()?.private_endpoint.as_ref()?.id.clone()))
@@ -272,7 +271,7 @@ impl Registry {
     }
 
     /// `encryption.keyVaultProperties.identity` when a customer-managed key is used.
-    pub fn cmk_identity(&self) -> Option<&str> {
+    pub(crate) fn cmk_identity(&self) -> Option<&str> {
         let enc = self.properties.encryption.as_ref()?;
         let enabled = enc
             .status
@@ -285,7 +284,7 @@ impl Registry {
             .filter(|id| enabled && !id.is_empty())
     }
 
-    pub fn system_principal(&self) -> Option<&str> {
+    pub(crate) fn system_principal(&self) -> Option<&str> {
         self.identity
             .as_ref()?
             .principal_id
@@ -294,7 +293,7 @@ impl Registry {
     }
 
     /// The user-assigned identity (resource id) whose client id is `client_id`.
-    pub fn user_identity_with_client(&self, client_id: &str) -> Option<String> {
+    pub(crate) fn user_identity_with_client(&self, client_id: &str) -> Option<String> {
         let identities = &self.identity.as_ref()?.user_assigned_identities;
         identities
             .iter()
@@ -308,7 +307,7 @@ impl Registry {
 
     /// The registry refuses Resource Manager–audience Azure AD tokens in the
     /// exchange (`policies.azureADAuthenticationAsArmPolicy` disabled).
-    pub fn refuses_arm_audience(&self) -> bool {
+    pub(crate) fn refuses_arm_audience(&self) -> bool {
         let policy = self
             .properties
             .policies
@@ -319,7 +318,7 @@ impl Registry {
             .is_some_and(|s| s.eq_ignore_ascii_case("disabled"))
     }
 
-    pub fn role_assignment_mode(&self) -> Option<&str> {
+    pub(crate) fn role_assignment_mode(&self) -> Option<&str> {
         self.properties.role_assignment_mode.as_deref()
     }
 }

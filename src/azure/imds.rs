@@ -14,13 +14,13 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 
 /// How long the probe waits for IMDS to accept a connection.
-pub const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+pub(crate) const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 const DEFAULT_HOST: &str = "http://169.254.169.254";
 const API_VERSION: &str = "2018-02-01";
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ImdsError {
+pub(crate) enum ImdsError {
     #[error("no instance metadata service answered at {0} within 1s (not an Azure VM)")]
     Unreachable(String),
     #[error(
@@ -50,7 +50,7 @@ fn imds_hint(detail: &str) -> &'static str {
 
 /// IMDS for this run: where it is, and whether it answered the probe.
 #[derive(Debug)]
-pub struct Imds {
+pub(crate) struct Imds {
     base: url::Url,
     reachable: OnceCell<bool>,
 }
@@ -58,7 +58,7 @@ pub struct Imds {
 impl Imds {
     /// `AZURE_POD_IDENTITY_AUTHORITY_HOST` (the Azure SDKs' override), else
     /// the link-local IMDS address.
-    pub fn from_env(env: &Env) -> Arc<Imds> {
+    pub(crate) fn from_env(env: &Env) -> Arc<Imds> {
         let host = env
             .var("AZURE_POD_IDENTITY_AUTHORITY_HOST")
             .unwrap_or(DEFAULT_HOST);
@@ -72,7 +72,7 @@ impl Imds {
 
     /// Whether IMDS accepts a connection within [`PROBE_TIMEOUT`]; asked
     /// once, however many callers wait for it.
-    pub async fn reachable(&self) -> bool {
+    pub(crate) async fn reachable(&self) -> bool {
         *self
             .reachable
             .get_or_init(|| async {
@@ -94,13 +94,13 @@ impl Imds {
         Some((host, self.base.port_or_known_default()?))
     }
 
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         Untrusted::new(self.base.as_str().trim_end_matches('/')).shown()
     }
 
     /// A token for `scope` from IMDS (for `client_id`, a user-assigned
     /// identity, when given).
-    pub async fn token(
+    pub(crate) async fn token(
         &self,
         client: &Client,
         scope: &str,

@@ -1,12 +1,12 @@
 //! Azure: clouds, the Azure CLI's configuration, credentials.
 
-pub mod aadsts;
-pub mod arm;
-pub mod auth;
-pub mod az_cache;
-pub mod az_config;
-pub mod cloud;
-pub mod credential;
-pub mod documents;
-pub mod imds;
-pub mod transport;
+pub(crate) mod aadsts;
+pub(crate) mod arm;
+pub(crate) mod auth;
+pub(crate) mod az_cache;
+pub(crate) mod az_config;
+pub(crate) mod cloud;
+pub(crate) mod credential;
+pub(crate) mod documents;
+pub(crate) mod imds;
+pub(crate) mod transport;

@@ -5,42 +5,42 @@
 //! Adding a check: its module (spec, check function, unit tests), one line
 //! here and one `mod` line, and its call in the pipeline.
 
-pub mod result;
+pub(crate) mod result;
 
-pub mod environment {
+pub(crate) mod environment {
     //! Checks of the machine itself: its container tools and this tool.
-    pub mod cli;
-    pub mod containerd;
-    pub mod docker;
-    pub mod helm;
-    pub mod notary;
-    pub mod tool_version;
+    pub(crate) mod cli;
+    pub(crate) mod containerd;
+    pub(crate) mod docker;
+    pub(crate) mod helm;
+    pub(crate) mod notary;
+    pub(crate) mod tool_version;
 }
 
-pub mod registry {
+pub(crate) mod registry {
     //! Checks of the path to a registry and of the registry itself.
-    pub mod access_token;
-    pub mod arm;
-    pub mod challenge;
-    pub mod cmk;
-    pub mod containerd_hosts;
-    pub mod data_endpoints;
-    pub mod dns;
-    pub mod docker_credential;
-    pub mod docker_daemon;
-    pub mod docker_pull;
-    pub mod image;
-    pub mod ip_families;
-    pub mod login_server;
-    pub mod private_endpoint;
-    pub mod refresh_token;
-    pub mod regional_endpoints;
-    pub mod replicas;
-    pub mod tls;
-    pub mod token;
+    pub(crate) mod access_token;
+    pub(crate) mod arm;
+    pub(crate) mod challenge;
+    pub(crate) mod cmk;
+    pub(crate) mod containerd_hosts;
+    pub(crate) mod data_endpoints;
+    pub(crate) mod dns;
+    pub(crate) mod docker_credential;
+    pub(crate) mod docker_daemon;
+    pub(crate) mod docker_pull;
+    pub(crate) mod image;
+    pub(crate) mod ip_families;
+    pub(crate) mod login_server;
+    pub(crate) mod private_endpoint;
+    pub(crate) mod refresh_token;
+    pub(crate) mod regional_endpoints;
+    pub(crate) mod replicas;
+    pub(crate) mod tls;
+    pub(crate) mod token;
 }
 
-pub use result::CheckResult;
+pub(crate) use result::CheckResult;
 
 use crate::check_spec::CheckSpec;
 use serde::{Serialize, Serializer};
@@ -51,15 +51,15 @@ macro_rules! checks {
     ($($variant:ident => $spec:path,)*) => {
         /// Every check, in pipeline order (which is also the report's order).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum CheckId {
+        pub(crate) enum CheckId {
             $($variant,)*
         }
 
         impl CheckId {
-            pub const ALL: &'static [CheckId] = &[$(CheckId::$variant,)*];
+            pub(crate) const ALL: &'static [CheckId] = &[$(CheckId::$variant,)*];
 
             /// The check's own declaration.
-            pub fn spec(self) -> &'static CheckSpec {
+            pub(crate) fn spec(self) -> &'static CheckSpec {
                 match self {
                     $(CheckId::$variant => &$spec,)*
                 }
@@ -97,40 +97,35 @@ checks! {
 }
 
 /// Groups that `--skip` accepts besides single checks and their groups.
-pub const ENVIRONMENT_GROUP: &str = "environment";
+pub(crate) const ENVIRONMENT_GROUP: &str = "environment";
 
 impl CheckId {
     /// Stable identifier used in JSON and by `--skip`: `group.name`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         self.spec().key
     }
 
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         self.spec().title
     }
 
-    pub fn group(self) -> &'static str {
+    pub(crate) fn group(self) -> &'static str {
         self.spec().group()
     }
 
     /// Checks of the local machine (as opposed to the registry).
-    pub fn is_environment(self) -> bool {
+    pub(crate) fn is_environment(self) -> bool {
         self.spec().is_environment()
     }
 
     /// Position in the pipeline.
-    pub fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self as usize
-    }
-
-    /// The check whose key is `key`.
-    pub fn from_key(key: &str) -> Option<CheckId> {
-        Self::ALL.iter().copied().find(|c| c.as_str() == key)
     }
 
     /// Whether a `--skip` value names this check: its id, its group, the
     /// second half of its id when that is unambiguous, or `environment`.
-    pub fn matches_skip(self, value: &str) -> bool {
+    pub(crate) fn matches_skip(self, value: &str) -> bool {
         let name = self.spec().short_name();
         value == self.as_str()
             || value == self.group()
@@ -144,7 +139,7 @@ impl CheckId {
     }
 
     /// Every value `--skip` accepts, for help and error messages.
-    pub fn skip_values() -> Vec<&'static str> {
+    pub(crate) fn skip_values() -> Vec<&'static str> {
         let mut values = vec![ENVIRONMENT_GROUP];
         for check in Self::ALL {
             for v in [check.group(), check.as_str()] {
@@ -182,9 +177,14 @@ mod tests {
 
     #[test]
     fn each_id_is_named_after_its_key_and_keys_are_unique() {
+        let mut keys = std::collections::BTreeSet::new();
         for id in CheckId::ALL {
             assert_eq!(format!("{id:?}"), variant_name(id.as_str()));
-            assert_eq!(CheckId::from_key(id.as_str()), Some(*id));
+            assert!(
+                keys.insert(id.as_str()),
+                "{} is declared twice",
+                id.as_str()
+            );
         }
     }
 

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 /// The outcome of one check.
 #[derive(Clone, Debug)]
-pub struct CheckResult {
+pub(crate) struct CheckResult {
     pub id: CheckId,
     pub status: Status,
     pub code: Option<ErrorCode>,
@@ -31,7 +31,7 @@ pub struct CheckResult {
 
 /// The repository actions an access token grants, and those it lacks.
 #[derive(Clone, Debug)]
-pub struct Grants {
+pub(crate) struct Grants {
     pub granted: Vec<String>,
     pub missing: Vec<String>,
 }
@@ -53,14 +53,14 @@ impl CheckResult {
         }
     }
 
-    pub fn pass(id: CheckId, message: impl Into<String>) -> Self {
+    pub(crate) fn pass(id: CheckId, message: impl Into<String>) -> Self {
         Self::new(id, Status::Pass, None, message.into())
     }
 
     /// A failure: `detail` is the specific cause. The report puts az's
     /// sentence for the code before it (see [`CheckResult::into_report`]),
     /// once the registry and login server the run settled on are known.
-    pub fn fail(id: CheckId, code: ErrorCode, detail: impl AsRef<str>) -> Self {
+    pub(crate) fn fail(id: CheckId, code: ErrorCode, detail: impl AsRef<str>) -> Self {
         Self::new(
             id,
             Status::Fail,
@@ -69,62 +69,63 @@ impl CheckResult {
         )
     }
 
-    pub fn warn(id: CheckId, message: impl Into<String>) -> Self {
+    pub(crate) fn warn(id: CheckId, message: impl Into<String>) -> Self {
         Self::new(id, Status::Warn, None, message.into())
     }
 
-    pub fn skip(id: CheckId, reason: impl Into<String>) -> Self {
+    pub(crate) fn skip(id: CheckId, reason: impl Into<String>) -> Self {
         Self::new(id, Status::Skip, None, reason.into())
     }
 
     /// Marks a skip as caused by the run stopping at an earlier error.
-    pub fn stopped(mut self) -> Self {
+    pub(crate) fn stopped(mut self) -> Self {
         self.stopped = true;
         self
     }
 
     /// A one-line remark shown under the check's line (details.notes in JSON).
-    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+    pub(crate) fn with_note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
         self
     }
 
     /// A pass that needs attention: a warning with the note that says why.
-    pub fn warning_because(mut self, note: impl Into<String>) -> Self {
+    pub(crate) fn warning_because(mut self, note: impl Into<String>) -> Self {
         if self.status == Status::Pass {
             self.status = Status::Warn;
         }
         self.with_note(note)
     }
 
-    pub fn notes(&self) -> impl Iterator<Item = &str> {
+    #[cfg(test)]
+    pub(crate) fn notes(&self) -> impl Iterator<Item = &str> {
         self.notes.iter().map(String::as_str)
     }
 
-    pub fn with_detail(mut self, key: &str, value: impl Into<Value>) -> Self {
+    pub(crate) fn with_detail(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.details.insert(key.to_string(), value.into());
         self
     }
 
     /// The HTTP status the registry answered (az's sentences name it).
-    pub fn with_status(mut self, status: u16) -> Self {
+    pub(crate) fn with_status(mut self, status: u16) -> Self {
         self.http_status = Some(status);
         self
     }
 
-    pub fn http_status(&self) -> Option<u16> {
+    pub(crate) fn http_status(&self) -> Option<u16> {
         self.http_status
     }
 
     /// What an access token grants on the repository it was asked for.
-    pub fn with_grants(mut self, grants: Grants) -> Self {
+    pub(crate) fn with_grants(mut self, grants: Grants) -> Self {
         self.grants = Some(grants);
         self
     }
 
     /// A line that explains a failure from what another source knows (the
     /// registry's firewall rules from Resource Manager), after the cause.
-    pub fn with_explanation(mut self, line: impl Into<String>) -> Self {
+    pub(crate) fn with_explanation(mut self, line: impl Into<String>) -> Self {
         self.explanations.push(line.into());
         self
     }
@@ -133,7 +134,7 @@ impl CheckResult {
     /// here: az's sentence for its code (values filled in as az fills
     /// them), the check's cause, then what explains it. The typed parts go
     /// into `details` under the names of JSON schema v1.
-    pub fn into_report(self, registry: Option<&RegistryInfo>) -> Check {
+    pub(crate) fn into_report(self, registry: Option<&RegistryInfo>) -> Check {
         let message = self.composed_message(registry);
         let mut details = self.details;
         if let Some(status) = self.http_status {

@@ -3,7 +3,7 @@
 //! CONNECT), the TLS handshake, then HTTP/1.1 requests over the same
 //! connection.
 
-pub use super::error::{ConnectError, OpenError};
+pub(crate) use super::error::{ConnectError, OpenError};
 use super::error::{HttpError, IoFailure, TransportError};
 use super::proxy::{self, Proxy, ProxySettings};
 use super::tcp::tcp_connect;
@@ -18,11 +18,11 @@ use std::time::{Duration, Instant};
 
 /// Response bodies are cut off here: nothing acr-health reads is larger,
 /// and a server sending gigabytes must not exhaust memory.
-pub const BODY_LIMIT: usize = 1024 * 1024;
+pub(crate) const BODY_LIMIT: usize = 1024 * 1024;
 
 /// Facts about an established connection, for the report.
 #[derive(Clone, Debug)]
-pub struct ConnInfo {
+pub(crate) struct ConnInfo {
     pub peer: SocketAddr,
     pub via_proxy: Option<String>,
     pub tls_version: String,
@@ -32,7 +32,7 @@ pub struct ConnInfo {
 }
 
 /// The path and query of `url`, as sent in the request line.
-pub fn path_and_query(url: &url::Url) -> String {
+pub(crate) fn path_and_query(url: &url::Url) -> String {
     match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_string(),
@@ -42,14 +42,14 @@ pub fn path_and_query(url: &url::Url) -> String {
 /// Opens an HTTPS connection to `host:port`: through `HTTPS_PROXY` when it
 /// applies, else to the addresses `resolver` finds.
 /// What opening a connection to a named host needs.
-pub struct Dial<'a> {
+pub(crate) struct Dial<'a> {
     pub resolver: &'a super::dns::Resolver,
     pub tls: &'a TlsSetup,
     pub proxies: &'a ProxySettings,
     pub timeout: Duration,
 }
 
-pub async fn open(host: &str, port: u16, dial: &Dial<'_>) -> Result<Connection, OpenError> {
+pub(crate) async fn open(host: &str, port: u16, dial: &Dial<'_>) -> Result<Connection, OpenError> {
     let (resolver, tls, timeout) = (dial.resolver, dial.tls, dial.timeout);
     let proxy = dial.proxies.for_host(host, port);
     let addrs = if proxy.is_some() {
@@ -71,7 +71,7 @@ pub async fn open(host: &str, port: u16, dial: &Dial<'_>) -> Result<Connection, 
 }
 
 #[derive(Debug)]
-pub struct Response {
+pub(crate) struct Response {
     pub status: u16,
     pub headers: http::HeaderMap,
     pub body: Bytes,
@@ -82,18 +82,18 @@ pub struct Response {
 impl Response {
     /// A header's value; bytes that are not ASCII (legal in HTTP, if rare)
     /// are read lossily rather than taken for a missing header.
-    pub fn header(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
+    pub(crate) fn header(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
         self.headers
             .get(name)
             .map(|v| String::from_utf8_lossy(v.as_bytes()))
     }
 
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 }
 
-pub struct Connection {
+pub(crate) struct Connection {
     sender: SendRequest<Full<Bytes>>,
     /// False once a response was not read to its end (cut off at the size
     /// limit, timed out, failed): the next response on this connection
@@ -106,7 +106,7 @@ pub struct Connection {
 
 impl Connection {
     /// TCP to `addrs` (or through `proxy`), then TLS for `host`.
-    pub async fn connect(
+    pub(crate) async fn connect(
         host: &str,
         port: u16,
         addrs: &[IpAddr],
@@ -160,7 +160,7 @@ impl Connection {
 
     /// Plain HTTP, only for identity endpoints on this host (managed
     /// identity: IMDS at a link-local address, App Service on loopback).
-    pub async fn connect_plain(
+    pub(crate) async fn connect_plain(
         host: &str,
         port: u16,
         addrs: &[IpAddr],
@@ -212,17 +212,17 @@ impl Connection {
 
     /// `host[:port]` as it goes in the Host header and in URLs (an IPv6
     /// address in brackets).
-    pub fn authority(&self) -> String {
+    pub(crate) fn authority(&self) -> String {
         super::origin::authority(&self.host, self.port)
     }
 
     /// Whether another request can be sent on this connection.
-    pub fn is_open(&self) -> bool {
+    pub(crate) fn is_open(&self) -> bool {
         self.reusable && !self.sender.is_closed()
     }
 
     /// Sends one request and reads the response, all within `timeout`.
-    pub async fn send(
+    pub(crate) async fn send(
         &mut self,
         method: http::Method,
         path_and_query: &str,
@@ -351,7 +351,7 @@ async fn handshake(
 
 /// A connection to one host that is re-opened (to the same addresses, with
 /// the same proxy) when the server closed it between requests.
-pub struct Session {
+pub(crate) struct Session {
     conn: Connection,
     addrs: Vec<IpAddr>,
     proxy: Option<Proxy>,
@@ -362,7 +362,7 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(
+    pub(crate) fn new(
         conn: Connection,
         addrs: Vec<IpAddr>,
         proxy: Option<Proxy>,
@@ -379,11 +379,11 @@ impl Session {
         }
     }
 
-    pub fn authority(&self) -> String {
+    pub(crate) fn authority(&self) -> String {
         self.conn.authority()
     }
 
-    pub async fn send(
+    pub(crate) async fn send(
         &mut self,
         method: http::Method,
         path: &str,

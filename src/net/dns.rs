@@ -12,7 +12,7 @@ use std::time::Duration;
 
 /// What a lookup found.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DnsAnswer {
+pub(crate) struct DnsAnswer {
     /// Every A and AAAA address, in the order received.
     pub addresses: Vec<IpAddr>,
     /// The names the query went through (`a CNAME b CNAME c`), without the
@@ -21,7 +21,7 @@ pub struct DnsAnswer {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum DnsFailure {
+pub(crate) enum DnsFailure {
     /// The name does not exist (NXDOMAIN).
     #[error("the name does not exist (NXDOMAIN)")]
     NxDomain,
@@ -36,14 +36,14 @@ pub enum DnsFailure {
 
 /// The resolver could not be set up at all.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum DnsSetupError {
+pub(crate) enum DnsSetupError {
     #[error("cannot read the system DNS configuration: {0}")]
     SystemConfig(String),
     #[error("cannot set up DNS: {0}")]
     Build(String),
 }
 
-pub struct Resolver {
+pub(crate) struct Resolver {
     inner: TokioResolver,
     /// Which servers are asked, for messages.
     pub description: String,
@@ -54,7 +54,7 @@ pub struct Resolver {
 
 impl Resolver {
     /// The system's configuration (resolv.conf or the OS's settings) and hosts file.
-    pub fn system(timeout: Duration) -> Result<Resolver, DnsSetupError> {
+    pub(crate) fn system(timeout: Duration) -> Result<Resolver, DnsSetupError> {
         let (config, mut opts) = hickory_resolver::system_conf::read_system_conf()
             .map_err(|e| DnsSetupError::SystemConfig(e.to_string()))?;
         let servers: Vec<String> = config
@@ -85,7 +85,7 @@ impl Resolver {
     }
 
     /// Asks only `server` (UDP, then TCP), without the hosts file.
-    pub fn server(server: SocketAddr, timeout: Duration) -> Result<Resolver, DnsSetupError> {
+    pub(crate) fn server(server: SocketAddr, timeout: Duration) -> Result<Resolver, DnsSetupError> {
         let connections = [ConnectionConfig::udp(), ConnectionConfig::tcp()]
             .into_iter()
             .map(|mut c| {
@@ -114,7 +114,7 @@ impl Resolver {
         })
     }
 
-    pub async fn resolve(&self, host: &str) -> Result<DnsAnswer, DnsFailure> {
+    pub(crate) async fn resolve(&self, host: &str) -> Result<DnsAnswer, DnsFailure> {
         // A fully qualified name keeps the search list out of it.
         let fqdn = if host.ends_with('.') {
             host.to_string()
@@ -161,7 +161,7 @@ impl Resolver {
 
 /// The operating system's answer (getaddrinfo), which is what most other
 /// programs on the machine, docker included, will use.
-pub async fn resolve_os(host: &str, timeout: Duration) -> Result<Vec<IpAddr>, DnsFailure> {
+pub(crate) async fn resolve_os(host: &str, timeout: Duration) -> Result<Vec<IpAddr>, DnsFailure> {
     let lookup = tokio::net::lookup_host((host, 443));
     match tokio::time::timeout(timeout, lookup).await {
         Err(_) => Err(DnsFailure::TimedOut),
@@ -192,7 +192,7 @@ fn dedup(v: Vec<String>) -> Vec<String> {
 
 /// Addresses that are not reachable from the internet: RFC 1918, CGNAT,
 /// loopback, link-local and IPv6 unique-local.
-pub fn is_private(ip: &IpAddr) -> bool {
+pub(crate) fn is_private(ip: &IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             let o = v4.octets();

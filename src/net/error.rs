@@ -11,7 +11,7 @@ use std::time::Duration;
 
 /// An I/O failure of a socket.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum IoFailure {
+pub(crate) enum IoFailure {
     #[error("connection refused")]
     Refused,
     #[error("connection reset by peer")]
@@ -42,7 +42,7 @@ impl From<&std::io::Error> for IoFailure {
 
 /// Why one address did not accept a TCP connection.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum AttemptFailure {
+pub(crate) enum AttemptFailure {
     #[error("{0}")]
     Io(IoFailure),
     #[error("timed out after {}", format_duration(*.0))]
@@ -50,7 +50,7 @@ pub enum AttemptFailure {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum TcpError {
+pub(crate) enum TcpError {
     #[error("no address to connect to")]
     NoAddress,
     #[error("TCP connection failed ({})", attempts(.0))]
@@ -66,7 +66,7 @@ fn attempts(list: &[(SocketAddr, AttemptFailure)]) -> String {
 
 /// `HTTPS_PROXY` is unusable, or the proxy would not open the tunnel.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ProxyError {
+pub(crate) enum ProxyError {
     #[error("invalid proxy URL: {0}")]
     InvalidUrl(url::ParseError),
     #[error("proxy scheme '{0}' is not supported (use http://)")]
@@ -130,7 +130,7 @@ fn answer_or_none(answer: &Untrusted) -> String {
 
 /// Below TLS: the TCP connection, the proxy tunnel, the HTTP set-up.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum TransportError {
+pub(crate) enum TransportError {
     #[error(transparent)]
     Tcp(#[from] TcpError),
     #[error(transparent)]
@@ -148,7 +148,7 @@ pub enum TransportError {
 
 /// A request on an open connection that got no (complete) response.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum HttpError {
+pub(crate) enum HttpError {
     #[error("invalid request: {0}")]
     InvalidRequest(String),
     #[error("the connection was closed: {0}")]
@@ -168,17 +168,8 @@ pub enum HttpError {
     Reconnect(Box<ConnectError>),
 }
 
-impl HttpError {
-    pub fn is_timeout(&self) -> bool {
-        matches!(
-            self,
-            HttpError::Timeout(_) | HttpError::Io(IoFailure::TimedOut)
-        )
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ConnectError {
+pub(crate) enum ConnectError {
     /// TCP (or the proxy tunnel) failed: refused, reset, timed out.
     #[error("connection: {0}")]
     Transport(#[from] TransportError),
@@ -192,7 +183,7 @@ pub enum ConnectError {
 
 /// Why a connection to a named host could not be opened.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum OpenError {
+pub(crate) enum OpenError {
     #[error(transparent)]
     Proxy(#[from] ProxyError),
     #[error("DNS: {failure} (asked {server})")]

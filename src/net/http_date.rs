@@ -6,7 +6,7 @@ const MONTHS: [&str; 12] = [
 ];
 
 /// Seconds since the Unix epoch of an IMF-fixdate; `None` for anything else.
-pub fn parse(value: &str) -> Option<i64> {
+pub(crate) fn parse(value: &str) -> Option<i64> {
     let mut parts = value.split_whitespace().skip(1);
     let day: i64 = parts.next()?.parse().ok()?;
     let month = parts.next()?;

@@ -14,7 +14,7 @@ use tokio::sync::Mutex;
 
 /// Why a request got no response.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ClientError {
+pub(crate) enum ClientError {
     #[error("{0} has no host")]
     NoHost(String),
     #[error("refusing to send a request to {host} over {scheme}")]
@@ -34,7 +34,7 @@ pub enum ClientError {
 }
 
 #[derive(Debug)]
-pub struct Client {
+pub(crate) struct Client {
     tls: TlsSetup,
     proxies: ProxySettings,
     timeout: Duration,
@@ -55,7 +55,7 @@ impl std::fmt::Debug for Connection {
 }
 
 impl Client {
-    pub fn new(tls: TlsSetup, proxies: ProxySettings, timeout: Duration) -> Arc<Client> {
+    pub(crate) fn new(tls: TlsSetup, proxies: ProxySettings, timeout: Duration) -> Arc<Client> {
         Arc::new(Client {
             tls,
             proxies,
@@ -130,7 +130,7 @@ impl Client {
     /// Opens the connection for `url` ahead of its first request (DNS, TCP
     /// and TLS while other work goes on); a failure is left for the request
     /// to meet and report.
-    pub async fn preconnect(&self, url: &url::Url) {
+    pub(crate) async fn preconnect(&self, url: &url::Url) {
         let Ok(key) = Self::key(url) else { return };
         let slot = self.slot(&key).await;
         let mut conn = slot.lock().await;
@@ -141,7 +141,7 @@ impl Client {
 
     /// Sends a request to an `https://` URL on the host's kept-alive
     /// connection, opening it when there is none.
-    pub async fn send(
+    pub(crate) async fn send(
         &self,
         method: http::Method,
         url: &url::Url,

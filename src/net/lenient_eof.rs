@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-pub struct LenientEof<S>(pub S);
+pub(crate) struct LenientEof<S>(pub S);
 
 impl<S: AsyncRead + Unpin> AsyncRead for LenientEof<S> {
     fn poll_read(

@@ -1,13 +1,13 @@
 //! The network layer: name resolution, TCP and TLS connections, HTTP
 //! requests. One HTTP stack (hyper) and one TLS stack (rustls).
 
-pub mod connection;
-pub mod dns;
-pub mod error;
-pub mod http_date;
-pub mod https_client;
-pub mod lenient_eof;
-pub mod origin;
-pub mod proxy;
-pub mod tcp;
-pub mod tls;
+pub(crate) mod connection;
+pub(crate) mod dns;
+pub(crate) mod error;
+pub(crate) mod http_date;
+pub(crate) mod https_client;
+pub(crate) mod lenient_eof;
+pub(crate) mod origin;
+pub(crate) mod proxy;
+pub(crate) mod tcp;
+pub(crate) mod tls;

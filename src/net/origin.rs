@@ -15,7 +15,7 @@ fn no_userinfo(url: &Url) -> bool {
 }
 
 /// Whether `url` is `https://host:port/…` exactly, with no user information.
-pub fn is_https_origin(url: &Url, host: &str, port: u16) -> bool {
+pub(crate) fn is_https_origin(url: &Url, host: &str, port: u16) -> bool {
     url.scheme() == "https"
         && no_userinfo(url)
         && bare_host(url).is_some_and(|h| {
@@ -26,7 +26,7 @@ pub fn is_https_origin(url: &Url, host: &str, port: u16) -> bool {
 
 /// Whether `url` has the scheme, host and port of `base`, and no user
 /// information.
-pub fn same_origin(url: &Url, base: &Url) -> bool {
+pub(crate) fn same_origin(url: &Url, base: &Url) -> bool {
     url.scheme() == base.scheme()
         && no_userinfo(url)
         && bare_host(url).is_some()
@@ -37,7 +37,7 @@ pub fn same_origin(url: &Url, base: &Url) -> bool {
 
 /// `scheme://host[:port]` of `url`, escaped, for a message that says where
 /// something pointed.
-pub fn describe(url: &Url) -> String {
+pub(crate) fn describe(url: &Url) -> String {
     let mut s = format!("{}://", url.scheme());
     if !no_userinfo(url) {
         s.push_str("(user information)@");
@@ -51,7 +51,7 @@ pub fn describe(url: &Url) -> String {
 
 /// `host[:port]` for a Host header or a URL: an IPv6 address in brackets,
 /// the port left out when it is HTTPS's 443.
-pub fn authority(host: &str, port: u16) -> String {
+pub(crate) fn authority(host: &str, port: u16) -> String {
     let host = if host.contains(':') && !host.starts_with('[') {
         format!("[{host}]")
     } else {
@@ -66,7 +66,7 @@ pub fn authority(host: &str, port: u16) -> String {
 
 /// Query parameters that carry a credential: a SAS signature (`sig`; `se`
 /// and `sp` are only its expiry and permissions), an S3 signature, a token.
-pub const CREDENTIAL_PARAMS: &[&str] = &[
+pub(crate) const CREDENTIAL_PARAMS: &[&str] = &[
     "sig",
     "signature",
     "x-amz-signature",
@@ -87,7 +87,7 @@ fn is_credential_param(key: &str) -> bool {
 
 /// Remembers the credentials in `url`'s query (and user information) as
 /// secrets, so that no output shows them.
-pub fn remember_query_secrets(url: &Url) {
+pub(crate) fn remember_query_secrets(url: &Url) {
     for (k, v) in url.query_pairs() {
         if is_credential_param(&k) {
             crate::secret::remember(&v);
@@ -100,7 +100,7 @@ pub fn remember_query_secrets(url: &Url) {
 
 /// `text` (a URL, or a request target `/path?query`) with the values of
 /// credential query parameters replaced by `****`.
-pub fn mask_query(text: &str) -> String {
+pub(crate) fn mask_query(text: &str) -> String {
     let Some((before, query)) = text.split_once('?') else {
         return text.to_string();
     };

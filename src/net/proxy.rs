@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Proxy {
+pub(crate) struct Proxy {
     pub host: String,
     pub port: u16,
     /// `Proxy-Authorization` value when the URL carries credentials.
@@ -21,15 +21,15 @@ pub struct Proxy {
 
 impl Proxy {
     /// The URL without credentials, for messages.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         format!("http://{}", super::origin::authority(&self.host, self.port))
     }
 
-    pub fn authorization(&self) -> Option<&str> {
+    pub(crate) fn authorization(&self) -> Option<&str> {
         self.authorization.as_deref()
     }
 
-    pub fn parse(value: &str) -> Result<Proxy, ProxyError> {
+    pub(crate) fn parse(value: &str) -> Result<Proxy, ProxyError> {
         let with_scheme = if value.contains("://") {
             value.to_string()
         } else {
@@ -69,7 +69,7 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// Opens a tunnel to `host:port` through an HTTP proxy (CONNECT).
-pub async fn tunnel(
+pub(crate) async fn tunnel(
     proxy: &Proxy,
     host: &str,
     port: u16,
@@ -192,13 +192,13 @@ fn judge_answer(
 
 /// `HTTPS_PROXY` and `NO_PROXY`, read once from the environment.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ProxySettings {
+pub(crate) struct ProxySettings {
     proxy: Option<Proxy>,
     no_proxy: String,
 }
 
 impl ProxySettings {
-    pub fn from_env(env: &Env) -> Result<ProxySettings, ProxyError> {
+    pub(crate) fn from_env(env: &Env) -> Result<ProxySettings, ProxyError> {
         let proxy = env
             .first_of(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"])
             .map(|p| Proxy::parse(p.trim()))
@@ -211,7 +211,7 @@ impl ProxySettings {
     }
 
     /// The proxy for `https://host:port`, unless `NO_PROXY` exempts it.
-    pub fn for_host(&self, host: &str, port: u16) -> Option<&Proxy> {
+    pub(crate) fn for_host(&self, host: &str, port: u16) -> Option<&Proxy> {
         self.proxy
             .as_ref()
             .filter(|_| !bypasses(host, port, &self.no_proxy))
@@ -222,7 +222,7 @@ impl ProxySettings {
 /// suffixes (`.example.com` or `example.com`), and IP addresses; an entry
 /// with a port (`name:5000`) exempts that port only, as Go's clients (docker,
 /// containerd) read it.
-pub fn bypasses(host: &str, port: u16, no_proxy: &str) -> bool {
+pub(crate) fn bypasses(host: &str, port: u16, no_proxy: &str) -> bool {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     no_proxy
         .split(',')

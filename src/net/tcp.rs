@@ -6,7 +6,10 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 
 /// Connects to the first of `addrs` that accepts, each within `timeout`.
-pub async fn tcp_connect(addrs: &[SocketAddr], timeout: Duration) -> Result<TcpStream, TcpError> {
+pub(crate) async fn tcp_connect(
+    addrs: &[SocketAddr],
+    timeout: Duration,
+) -> Result<TcpStream, TcpError> {
     let mut failures = Vec::new();
     for addr in addrs {
         match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 /// The roots and verifier shared by every connection of a run.
 #[derive(Clone, Debug)]
-pub struct TlsSetup {
+pub(crate) struct TlsSetup {
     verifier: Arc<WebPkiServerVerifier>,
     /// Where the trusted roots came from, for the report.
     pub trust_sources: Vec<String>,
@@ -24,7 +24,7 @@ impl TlsSetup {
     /// The operating system's store (which, as with OpenSSL, `SSL_CERT_FILE`
     /// and `SSL_CERT_DIR` replace), plus `extra_ca_file` (`--ca-file`).
     /// `ssl_cert_file` is `SSL_CERT_FILE` as the run's environment has it.
-    pub fn new(
+    pub(crate) fn new(
         extra_ca_file: Option<&Path>,
         requests_ca_bundle: Option<(&'static str, &Path)>,
         ssl_cert_file: Option<&Path>,
@@ -68,7 +68,7 @@ impl TlsSetup {
 
     /// A client configuration for one connection, and the slot where its
     /// verifier leaves the server's certificate.
-    pub fn client_config(&self) -> (Arc<rustls::ClientConfig>, PresentedCert) {
+    pub(crate) fn client_config(&self) -> (Arc<rustls::ClientConfig>, PresentedCert) {
         let presented = PresentedCert::default();
         let verifier = Arc::new(RecordingVerifier {
             inner: self.verifier.clone(),
@@ -88,7 +88,7 @@ impl TlsSetup {
 
 /// The trusted roots cannot be assembled: bad input, exit 2.
 #[derive(Debug, thiserror::Error)]
-pub enum TrustError {
+pub(crate) enum TrustError {
     #[error("SSL_CERT_FILE: {0}")]
     SslCertFile(InputError),
     #[error(transparent)]
@@ -106,7 +106,7 @@ pub enum TrustError {
 
 /// What is wrong with a PEM certificate file.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum PemError {
+pub(crate) enum PemError {
     #[error("certificate {0} is not a valid X.509 certificate")]
     NotX509(usize),
     #[error("a PEM block has no END line")]
@@ -123,7 +123,7 @@ pub enum PemError {
 
 /// Reads every certificate of a PEM file; an unreadable file, a damaged
 /// block or a file without certificates is an error (bad input, exit 2).
-pub fn read_pem_certs(file: &Path) -> Result<Vec<CertificateDer<'static>>, TrustError> {
+pub(crate) fn read_pem_certs(file: &Path) -> Result<Vec<CertificateDer<'static>>, TrustError> {
     let data = crate::input_file::read(file)?;
     parse_pem_certs(&data).map_err(|why| TrustError::Pem {
         path: file.to_path_buf(),
@@ -138,7 +138,7 @@ const MAX_FOLDER_FILES: usize = 1000;
 /// passes a `REQUESTS_CA_BUNDLE` folder to) finds them: the files named by
 /// a subject hash (`5ed36f99.0`, as c_rehash and update-ca-certificates
 /// link them); other files are passed over, as OpenSSL does.
-pub fn read_pem_folder(folder: &Path) -> Result<Vec<CertificateDer<'static>>, TrustError> {
+pub(crate) fn read_pem_folder(folder: &Path) -> Result<Vec<CertificateDer<'static>>, TrustError> {
     let entries = std::fs::read_dir(folder).map_err(|e| TrustError::Folder {
         path: folder.to_path_buf(),
         kind: e.kind(),
@@ -164,7 +164,7 @@ pub fn read_pem_folder(folder: &Path) -> Result<Vec<CertificateDer<'static>>, Tr
 }
 
 /// The certificates of a PEM document, each block checked.
-pub fn parse_pem_certs(data: &[u8]) -> Result<Vec<CertificateDer<'static>>, PemError> {
+pub(crate) fn parse_pem_certs(data: &[u8]) -> Result<Vec<CertificateDer<'static>>, PemError> {
     use rustls::pki_types::pem::{self, PemObject, SectionKind};
     let mut certs = Vec::new();
     for item in <(SectionKind, Vec<u8>)>::pem_slice_iter(data) {
@@ -198,11 +198,11 @@ pub fn parse_pem_certs(data: &[u8]) -> Result<Vec<CertificateDer<'static>>, PemE
 /// The end-entity certificate the server presented, if it got that far,
 /// and how many intermediate certificates came with it.
 #[derive(Clone, Debug, Default)]
-pub struct PresentedCert(Arc<Mutex<Option<(CertificateDer<'static>, usize)>>>);
+pub(crate) struct PresentedCert(Arc<Mutex<Option<(CertificateDer<'static>, usize)>>>);
 
 impl PresentedCert {
     /// What the server presented, described.
-    pub fn info(&self) -> Option<CertInfo> {
+    pub(crate) fn info(&self) -> Option<CertInfo> {
         let (der, intermediates) = self.0.lock().ok()?.clone()?;
         let mut info = CertInfo::parse(&der)?;
         info.intermediates = intermediates;
@@ -258,7 +258,7 @@ impl ServerCertVerifier for RecordingVerifier {
 
 /// What a certificate says about itself, for messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CertInfo {
+pub(crate) struct CertInfo {
     pub subject: String,
     pub issuer: String,
     pub not_before: String,
@@ -316,7 +316,7 @@ fn alternative_names(cert: &x509_parser::certificate::X509Certificate) -> Vec<St
 }
 
 impl CertInfo {
-    pub fn parse(der: &[u8]) -> Option<CertInfo> {
+    pub(crate) fn parse(der: &[u8]) -> Option<CertInfo> {
         let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
         let validity = cert.validity();
         let date = |t: x509_parser::time::ASN1Time| {
@@ -344,7 +344,7 @@ impl CertInfo {
         })
     }
 
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!(
             "subject '{}', issuer '{}', valid {} to {}{}",
             self.subject,
@@ -372,7 +372,7 @@ impl CertInfo {
         }
     }
 
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         json!({
             "subject": self.subject,
             "issuer": self.issuer,
@@ -427,7 +427,7 @@ fn alert_words(alert: rustls::AlertDescription) -> String {
 }
 
 /// Why a handshake failed, in words a person can act on.
-pub fn explain_failure(err: &rustls::Error, cert: Option<&CertInfo>) -> String {
+pub(crate) fn explain_failure(err: &rustls::Error, cert: Option<&CertInfo>) -> String {
     use rustls::Error as E;
     let issuer = cert
         .map(|c| c.issuer.as_str())

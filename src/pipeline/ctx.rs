@@ -15,7 +15,7 @@ use tokio::sync::watch;
 
 /// What a check's work returns: its result, and the facts later steps need
 /// (none for most checks).
-pub trait Outcome {
+pub(crate) trait Outcome {
     type Facts;
     fn split(self) -> (CheckResult, Self::Facts);
 }
@@ -34,14 +34,14 @@ impl<T> Outcome for (CheckResult, T) {
     }
 }
 
-pub const STOPPED_REASON: &str =
+pub(crate) const STOPPED_REASON: &str =
     "not run: stopped after the first error (use --ignore-errors to run every check)";
-pub const INTERRUPTED_REASON: &str = "interrupted";
-pub const RAN_UNREPORTED_REASON: &str =
+pub(crate) const INTERRUPTED_REASON: &str = "interrupted";
+pub(crate) const RAN_UNREPORTED_REASON: &str =
     "not reported: the run stops at the first error (use --ignore-errors to see every result)";
 
 /// Shared state of one run, handed to every check chain.
-pub struct Ctx {
+pub(crate) struct Ctx {
     pub config: Arc<Config>,
     results: Mutex<BTreeMap<CheckId, CheckResult>>,
     /// Pipeline index of the earliest failed check so far.
@@ -54,7 +54,7 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn new(config: Arc<Config>) -> Self {
+    pub(crate) fn new(config: Arc<Config>) -> Self {
         Ctx {
             config: config.clone(),
             results: Mutex::new(BTreeMap::new()),
@@ -67,11 +67,11 @@ impl Ctx {
     }
 
     /// The login server the registry chain settled on, as `host[:port]`.
-    pub fn login_server(&self) -> Option<String> {
+    pub(crate) fn login_server(&self) -> Option<String> {
         self.registry.lock().ok()?.as_ref()?.login_server.clone()
     }
 
-    pub fn set_registry(&self, info: RegistryInfo) {
+    pub(crate) fn set_registry(&self, info: RegistryInfo) {
         if let Ok(mut r) = self.registry.lock() {
             *r = Some(info);
         }
@@ -87,7 +87,7 @@ impl Ctx {
     /// given what it needs, timed, cancelled if an earlier check fails
     /// meanwhile, and its result recorded. Returns the facts the check hands
     /// on to later steps, or `None` when it did not run to the end.
-    pub async fn run<P, O, Fut>(
+    pub(crate) async fn run<P, O, Fut>(
         &self,
         id: CheckId,
         needs: Result<P, &str>,
@@ -109,7 +109,7 @@ impl Ctx {
     /// skipped as the user asked, the work runs once if any is left, and
     /// each result keeps a duration the work measured itself, else the
     /// work's.
-    pub async fn run_together<P, T, Fut>(
+    pub(crate) async fn run_together<P, T, Fut>(
         &self,
         ids: &[CheckId],
         needs: Result<P, &str>,
@@ -150,7 +150,7 @@ impl Ctx {
 
     /// Records each of `ids` as skipped because a prerequisite is missing
     /// (`reason`), unless the user skipped it, which is said instead.
-    pub fn skip(&self, ids: &[CheckId], reason: &str) {
+    pub(crate) fn skip(&self, ids: &[CheckId], reason: &str) {
         for id in ids {
             let why = self.user_skip(*id).unwrap_or_else(|| reason.to_string());
             self.record(CheckResult::skip(*id, why));
@@ -159,7 +159,7 @@ impl Ctx {
 
     /// Asks the person at the terminal a y/n question, with the progress
     /// line out of the way.
-    pub async fn ask_yes_no(&self, question: &str) -> bool {
+    pub(crate) async fn ask_yes_no(&self, question: &str) -> bool {
         if let Some(p) = &self.progress {
             p.pause(true);
         }
@@ -171,7 +171,7 @@ impl Ctx {
     }
 
     /// The reason the user skipped `id` (`--skip`), if they did.
-    pub fn user_skip(&self, id: CheckId) -> Option<String> {
+    pub(crate) fn user_skip(&self, id: CheckId) -> Option<String> {
         if self.config.cloud_shell && id.is_environment() {
             return Some(
                 "not checked in Azure Cloud Shell (ACC_CLOUD is set), as az does not".into(),
@@ -229,7 +229,7 @@ impl Ctx {
 
     /// Every check in pipeline order; checks without a result (or cut off by
     /// an earlier failure) are `skip` with `missing_reason` or the stop reason.
-    pub fn results(&self, ids: &[CheckId], missing_reason: &str) -> Vec<CheckResult> {
+    pub(crate) fn results(&self, ids: &[CheckId], missing_reason: &str) -> Vec<CheckResult> {
         let results = self
             .results
             .lock()
@@ -252,7 +252,7 @@ impl Ctx {
 }
 
 /// The checks this configuration runs, in pipeline order.
-pub fn planned_checks(config: &Config) -> Vec<CheckId> {
+pub(crate) fn planned_checks(config: &Config) -> Vec<CheckId> {
     let registry = config.registry.as_ref();
     CheckId::ALL
         .iter()

@@ -8,7 +8,7 @@
 //! step that comes after it in pipeline order, as az stops at its first
 //! error, and those steps are reported as skipped.
 
-pub mod ctx;
+pub(crate) mod ctx;
 mod environment;
 mod progress;
 mod registry;
@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Runs every check chain concurrently and records into `ctx`.
-pub async fn run_checks(ctx: &Ctx) {
+pub(crate) async fn run_checks(ctx: &Ctx) {
     tokio::join!(
         environment::docker(ctx),
         environment::cli(ctx),
@@ -33,7 +33,7 @@ pub async fn run_checks(ctx: &Ctx) {
 
 /// Runs the whole pipeline; `interrupt` resolving (Ctrl-C) cuts it short and
 /// the unfinished checks are reported as interrupted.
-pub async fn run(config: Arc<Config>, interrupt: impl Future<Output = ()>) -> Report {
+pub(crate) async fn run(config: Arc<Config>, interrupt: impl Future<Output = ()>) -> Report {
     let start = Instant::now();
     let ctx = Ctx::new(config.clone());
     let deadline = config.deadline();

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::sync::Mutex;
 
-pub struct Progress {
+pub(crate) struct Progress {
     state: Mutex<State>,
 }
 
@@ -22,7 +22,7 @@ struct State {
 const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 impl Progress {
-    pub fn new(total: usize) -> Progress {
+    pub(crate) fn new(total: usize) -> Progress {
         Progress {
             state: Mutex::new(State {
                 paused: false,
@@ -34,14 +34,14 @@ impl Progress {
         }
     }
 
-    pub fn started(&self, id: CheckId) {
+    pub(crate) fn started(&self, id: CheckId) {
         if let Ok(mut s) = self.state.lock() {
             s.running.insert(id);
             Self::draw(&mut s);
         }
     }
 
-    pub fn finished(&self, id: CheckId) {
+    pub(crate) fn finished(&self, id: CheckId) {
         if let Ok(mut s) = self.state.lock() {
             s.running.remove(&id);
             s.done += 1;
@@ -49,14 +49,14 @@ impl Progress {
         }
     }
 
-    pub fn tick(&self) {
+    pub(crate) fn tick(&self) {
         if let Ok(mut s) = self.state.lock() {
             Self::draw(&mut s);
         }
     }
 
     /// Stops (and erases) or resumes the status line, around a prompt.
-    pub fn pause(&self, paused: bool) {
+    pub(crate) fn pause(&self, paused: bool) {
         if let Ok(mut s) = self.state.lock() {
             s.paused = paused;
             if paused {
@@ -96,7 +96,7 @@ impl Progress {
     }
 
     /// Erases the status line.
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         let mut err = std::io::stderr().lock();
         let _ = write!(err, "\r\x1b[2K");
         let _ = err.flush();
@@ -109,7 +109,7 @@ impl Progress {
 /// The read runs on a thread of its own, not on the runtime's blocking
 /// pool: a read of the terminal cannot be cancelled, and Ctrl-C or the run's
 /// deadline must end the run at once, without anyone pressing a key.
-pub async fn ask_yes_no(question: &str) -> bool {
+pub(super) async fn ask_yes_no(question: &str) -> bool {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let question = question.to_string();
     let reader = std::thread::Builder::new()

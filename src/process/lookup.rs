@@ -11,7 +11,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, PartialEq, Eq)]
-pub enum Lookup {
+pub(crate) enum Lookup {
     Found(PathBuf),
     /// Only a binary in the current directory matched; it is not run.
     OnlyInCurrentDir(PathBuf),
@@ -35,7 +35,7 @@ fn candidates(name: &str) -> Vec<String> {
 
 /// Looks `name` up in `path` (a `PATH`-style list), refusing matches that lie
 /// in `cwd`.
-pub fn find_in(name: &str, path: Option<OsString>, cwd: Option<&Path>) -> Lookup {
+pub(crate) fn find_in(name: &str, path: Option<OsString>, cwd: Option<&Path>) -> Lookup {
     let cwd = cwd.and_then(|c| c.canonicalize().ok());
     let mut in_cwd = None;
     let dirs: Vec<PathBuf> = path
@@ -70,13 +70,13 @@ pub fn find_in(name: &str, path: Option<OsString>, cwd: Option<&Path>) -> Lookup
 }
 
 /// Looks `name` up in the run's `PATH`.
-pub fn find(name: &str, env: &Env) -> Lookup {
+pub(crate) fn find(name: &str, env: &Env) -> Lookup {
     find_in(name, env.var_os("PATH").map(OsString::from), env.cwd())
 }
 
 /// Resolves a command given by the user (e.g. `DOCKER_COMMAND`): a value with
 /// a path separator is used as given, a bare name is searched on `PATH`.
-pub fn resolve(command: &str, env: &Env) -> Lookup {
+pub(crate) fn resolve(command: &str, env: &Env) -> Lookup {
     let as_path = Path::new(command);
     if as_path.components().count() > 1 || as_path.is_absolute() {
         if is_executable(as_path) {

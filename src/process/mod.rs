@@ -1,6 +1,6 @@
 //! Running an external tool with a deadline and bounded output.
 
-pub mod lookup;
+pub(crate) mod lookup;
 mod orphans;
 
 use crate::untrusted::Untrusted;
@@ -15,16 +15,15 @@ use tokio::process::Command;
 const OUTPUT_LIMIT: usize = 256 * 1024;
 
 #[derive(Debug)]
-pub struct ToolOutput {
+pub(crate) struct ToolOutput {
     pub status: std::process::ExitStatus,
     pub success: bool,
-    pub exit_code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
 }
 
 #[derive(Debug)]
-pub enum RunError {
+pub(crate) enum RunError {
     Spawn(std::io::Error),
     TimedOut(Duration),
 }
@@ -44,7 +43,7 @@ impl std::fmt::Display for RunError {
 
 /// Makes the helpers that escape a tool's process group this process's own
 /// children, so that they can be killed after the step (Linux).
-pub fn adopt_orphans() {
+pub(crate) fn adopt_orphans() {
     orphans::become_subreaper();
 }
 
@@ -80,13 +79,17 @@ fn kill_group(pid: u32) {
 /// Runs `program args…` with stdin closed; the child and anything it
 /// started are killed when it has exited, when it outlives `timeout`, or if
 /// the caller is dropped (Ctrl-C), so nothing is left behind.
-pub async fn run(program: &Path, args: &[&str], timeout: Duration) -> Result<ToolOutput, RunError> {
+pub(crate) async fn run(
+    program: &Path,
+    args: &[&str],
+    timeout: Duration,
+) -> Result<ToolOutput, RunError> {
     run_with_input(program, args, None, timeout).await
 }
 
 /// [`run`], with `input` written to the tool's standard input (a
 /// credential helper reads the server's name there).
-pub async fn run_with_input(
+pub(crate) async fn run_with_input(
     program: &Path,
     args: &[&str],
     input: Option<&[u8]>,
@@ -135,7 +138,6 @@ pub async fn run_with_input(
             Ok(ToolOutput {
                 status,
                 success: status.success(),
-                exit_code: status.code(),
                 stdout,
                 stderr,
             })
@@ -164,7 +166,7 @@ async fn read_bounded<R: AsyncRead + Unpin>(reader: Option<R>) -> String {
 
 /// First non-empty line of a tool's output, for messages: the tool controls
 /// it, so it comes back with its control characters escaped.
-pub fn first_line(s: &str) -> String {
+pub(crate) fn first_line(s: &str) -> String {
     let line = s
         .lines()
         .map(str::trim)
@@ -176,7 +178,7 @@ pub fn first_line(s: &str) -> String {
 /// The first line of a tool's error output, quoted with the tool's name
 /// (`docker: Cannot connect …`): a line of the report never starts with
 /// text a tool chose, so a tool cannot forge one.
-pub fn tool_said(tool: &Path, output: &str) -> String {
+pub(crate) fn tool_said(tool: &Path, output: &str) -> String {
     let line = first_line(output);
     if line.is_empty() {
         return String::new();
@@ -190,7 +192,7 @@ pub fn tool_said(tool: &Path, output: &str) -> String {
 
 /// A tool's whole output on one line (` / ` between lines), at most `max`
 /// characters, with its control characters escaped.
-pub fn one_line(s: &str, max: usize) -> String {
+pub(crate) fn one_line(s: &str, max: usize) -> String {
     // Masked before it is cut, so that no secret is left half shown.
     let s = crate::secret::scrub(s);
     let joined = s
@@ -209,7 +211,7 @@ pub fn one_line(s: &str, max: usize) -> String {
 /// Runs the commands `azure_identity` needs (the Azure CLI) with the same
 /// deadline and clean-up as every other tool.
 #[derive(Debug)]
-pub struct BoundedExecutor {
+pub(crate) struct BoundedExecutor {
     pub timeout: Duration,
 }
 

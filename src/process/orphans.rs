@@ -10,7 +10,7 @@ use std::sync::Mutex;
 static RUNNING: Mutex<Option<HashSet<u32>>> = Mutex::new(None);
 
 /// Adopts the orphans of every tool started later. Call once, early.
-pub fn become_subreaper() {
+pub(super) fn become_subreaper() {
     #[cfg(target_os = "linux")]
     // SAFETY: PR_SET_CHILD_SUBREAPER takes an integer flag and touches no memory.
     unsafe {
@@ -18,13 +18,13 @@ pub fn become_subreaper() {
     }
 }
 
-pub fn track_child(pid: u32) {
+pub(super) fn track_child(pid: u32) {
     if let Ok(mut set) = RUNNING.lock() {
         set.get_or_insert_with(HashSet::new).insert(pid);
     }
 }
 
-pub fn forget_child(pid: u32) {
+pub(super) fn forget_child(pid: u32) {
     if let Ok(mut set) = RUNNING.lock() {
         if let Some(set) = set.as_mut() {
             set.remove(&pid);
@@ -34,7 +34,7 @@ pub fn forget_child(pid: u32) {
 
 /// Kills every adopted orphan (and its process group), leaving the tools
 /// that are still running alone.
-pub fn kill_all() {
+pub(super) fn kill_all() {
     #[cfg(target_os = "linux")]
     {
         let running = RUNNING

@@ -7,7 +7,11 @@ use std::io::{self, Write};
 
 /// `acr-health explain <code>`; `checks` are every check, to name the
 /// ones that report it.
-pub fn render_code(code: ErrorCode, checks: &[&CheckSpec], out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render_code(
+    code: ErrorCode,
+    checks: &[&CheckSpec],
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let info = code.info();
     writeln!(out, "{} — {}", info.name, info.title)?;
     writeln!(out)?;
@@ -43,7 +47,7 @@ pub fn render_code(code: ErrorCode, checks: &[&CheckSpec], out: &mut dyn Write) 
 }
 
 /// `acr-health explain <check>`.
-pub fn render_check(about: &CheckSpec, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render_check(about: &CheckSpec, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "{} — {}", about.key, about.title)?;
     writeln!(out)?;
     writeln!(out, "{}", about.proves)?;
@@ -68,7 +72,7 @@ pub fn render_check(about: &CheckSpec, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-pub fn render_codes_text(out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render_codes_text(out: &mut dyn Write) -> io::Result<()> {
     let width = CATALOGUE.iter().map(|i| i.name.len()).max().unwrap_or(0);
     for info in CATALOGUE {
         writeln!(out, "{:width$}  {}", info.name, info.title)?;
@@ -89,7 +93,7 @@ fn code_json(info: &CodeInfo) -> serde_json::Value {
     })
 }
 
-pub fn render_codes_json(out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render_codes_json(out: &mut dyn Write) -> io::Result<()> {
     let all: Vec<_> = CATALOGUE.iter().map(code_json).collect();
     serde_json::to_writer_pretty(&mut *out, &all)?;
     writeln!(out)
@@ -97,7 +101,11 @@ pub fn render_codes_json(out: &mut dyn Write) -> io::Result<()> {
 
 /// `acr-health checks`: every check's key and title, or with `json` its
 /// whole declaration.
-pub fn render_checks(checks: &[&CheckSpec], json: bool, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render_checks(
+    checks: &[&CheckSpec],
+    json: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     if json {
         let all: Vec<_> = checks.iter().map(|c| check_json(c)).collect();
         serde_json::to_writer_pretty(&mut *out, &all)?;

@@ -7,7 +7,7 @@ use anstyle::{AnsiColor, Style};
 use serde_json::Value;
 use std::io::{self, Write};
 
-pub struct Json;
+pub(crate) struct Json;
 
 impl Renderer for Json {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -23,7 +23,7 @@ impl Json {
 }
 
 /// `-o jsonc`: the JSON report, keys and values coloured when colour is on.
-pub struct JsonC {
+pub(crate) struct JsonC {
     pub color: bool,
 }
 
@@ -77,7 +77,7 @@ fn paint_scalar(text: &str, string: Style, other: Style) -> String {
 
 /// `--query`: the JMESPath expression (checked when the configuration was
 /// built) over the JSON report, printed as JSON (nothing with `-o none`).
-pub fn render_query(
+pub(super) fn render_query(
     report: &Report,
     query: &Query,
     options: &Options,

@@ -24,7 +24,7 @@ fn escape(s: &str) -> String {
     out
 }
 
-pub struct Junit;
+pub(crate) struct Junit;
 
 impl Renderer for Junit {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {

@@ -6,13 +6,13 @@ mod junit;
 mod rows;
 mod text;
 
-pub use catalogue::{
+pub(crate) use catalogue::{
     render_check, render_checks, render_code, render_codes_json, render_codes_text,
 };
-pub use json::{Json, JsonC};
-pub use junit::Junit;
-pub use rows::{Table, Tsv};
-pub use text::Text;
+pub(crate) use json::{Json, JsonC};
+pub(crate) use junit::Junit;
+pub(crate) use rows::{Table, Tsv};
+pub(crate) use text::Text;
 
 use crate::report::Report;
 use std::borrow::Cow;
@@ -20,7 +20,7 @@ use std::io::{self, Write};
 
 /// The report formats (`-o`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     Text,
     Json,
     Jsonc,
@@ -31,7 +31,7 @@ pub enum Format {
 }
 
 /// How the report is rendered: what the renderers read besides the report.
-pub struct Options {
+pub(crate) struct Options {
     pub format: Format,
     pub color: bool,
     /// Text report: error blocks only.
@@ -45,23 +45,23 @@ pub struct Options {
 }
 
 /// A JMESPath expression over the JSON report (`--query`).
-pub struct Query(jmespath::Expression<'static>);
+pub(crate) struct Query(jmespath::Expression<'static>);
 
 impl Query {
     /// Compiles `text`; the error says why it is not JMESPath.
-    pub fn compile(text: &str) -> Result<Query, String> {
+    pub(crate) fn compile(text: &str) -> Result<Query, String> {
         jmespath::compile(text)
             .map(Query)
             .map_err(|e| format!("'{text}' is not a JMESPath expression ({})", e.reason))
     }
 }
 
-pub trait Renderer {
+pub(crate) trait Renderer {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
 }
 
 /// `-o none`: only the exit code speaks.
-pub struct Nothing;
+pub(crate) struct Nothing;
 
 impl Renderer for Nothing {
     fn render(&self, _: &Report, _: &mut dyn Write) -> io::Result<()> {
@@ -73,7 +73,11 @@ impl Renderer for Nothing {
 /// output boundary: every secret the run knows is masked, and no control
 /// character a server or tool sent reaches the reader raw (each renderer
 /// escapes what its format's rules let through).
-pub fn write_report(options: &Options, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write_report(
+    options: &Options,
+    report: &Report,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     // Masked in the report first, where each string is as the run made it
     // (a format's own escaping, such as XML's &quot;, would hide a secret
     // from the mask), then once more in what was rendered.
@@ -161,7 +165,7 @@ pub(crate) fn detail_text(text: &str) -> String {
 
 /// A one-line message for stderr: secrets masked, every control character
 /// (line breaks included) escaped.
-pub fn error_line(text: &str) -> String {
+pub(crate) fn error_line(text: &str) -> String {
     crate::untrusted::inline(&crate::secret::scrub(text)).shown()
 }
 

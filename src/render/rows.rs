@@ -30,7 +30,7 @@ fn rows(report: &Report) -> Vec<[String; 4]> {
         .collect()
 }
 
-pub struct Tsv;
+pub(crate) struct Tsv;
 
 impl Renderer for Tsv {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -47,7 +47,7 @@ impl Tsv {
     }
 }
 
-pub struct Table;
+pub(crate) struct Table;
 
 impl Renderer for Table {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {

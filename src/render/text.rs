@@ -6,7 +6,7 @@ use crate::report::{Check, CutShort, Report, Status};
 use anstyle::{AnsiColor, Style};
 use std::io::{self, Write};
 
-pub const HEALTH_CHECK_LINK: &str = "https://aka.ms/acr/health-check";
+pub(super) const HEALTH_CHECK_LINK: &str = "https://aka.ms/acr/health-check";
 
 /// Width the explanatory lines are wrapped to, so a report reads well in an
 /// 80-column terminal or CI log.
@@ -44,7 +44,7 @@ fn wrap(text: &str, indent: &str) -> String {
     out
 }
 
-pub struct Text {
+pub(crate) struct Text {
     pub color: bool,
     /// Only the error blocks.
     pub only_errors: bool,

@@ -5,7 +5,7 @@ use crate::checks::CheckId;
 use crate::checks::CheckResult;
 
 /// The `cli.version` check.
-pub const VERSION: CheckSpec = CheckSpec {
+pub(crate) const VERSION: CheckSpec = CheckSpec {
     key: "cli.version",
     title: "acr-health version",
     proves: "The acr-health version.",
@@ -15,7 +15,7 @@ pub const VERSION: CheckSpec = CheckSpec {
 };
 
 /// The `cli.version` check: this tool's version, where az prints its own.
-pub fn version() -> CheckResult {
+pub(crate) fn version() -> CheckResult {
     let version = env!("CARGO_PKG_VERSION");
     CheckResult::pass(
         CheckId::CliVersion,

@@ -42,7 +42,7 @@ fn version_in(text: &str) -> Option<String> {
 
 /// The docker.command result on a machine with containerd and no docker,
 /// or `None` when containerd is not there either.
-pub async fn instead_of_docker(env: &Env, timeout: Duration) -> Option<CheckResult> {
+pub(crate) async fn instead_of_docker(env: &Env, timeout: Duration) -> Option<CheckResult> {
     let id = CheckId::DockerCommand;
     let Some((name, path)) = client(env) else {
         let socket = socket(env);

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// The `docker.command` check.
-pub const COMMAND: CheckSpec = CheckSpec {
+pub(crate) const COMMAND: CheckSpec = CheckSpec {
     key: "docker.command",
     title: "Docker command",
     proves: "A docker client (DOCKER_COMMAND, else docker, else podman) is on PATH; one found only in the current folder is never run.",
@@ -29,7 +29,7 @@ pub const COMMAND: CheckSpec = CheckSpec {
 };
 
 /// The `docker.daemon` check.
-pub const DAEMON: CheckSpec = CheckSpec {
+pub(crate) const DAEMON: CheckSpec = CheckSpec {
     key: "docker.daemon",
     title: "Docker daemon",
     proves: "The client reaches its daemon (docker version names a server; for local podman, podman ps works).",
@@ -39,7 +39,7 @@ pub const DAEMON: CheckSpec = CheckSpec {
 };
 
 /// The `docker.version` check.
-pub const VERSION: CheckSpec = CheckSpec {
+pub(crate) const VERSION: CheckSpec = CheckSpec {
     key: "docker.version",
     title: "Docker version",
     proves: "The client's version, build and platform, as az prints them; the daemon's version as a detail.",
@@ -49,7 +49,7 @@ pub const VERSION: CheckSpec = CheckSpec {
 };
 
 /// The `docker.pull` check.
-pub const PULL: CheckSpec = CheckSpec {
+pub(crate) const PULL: CheckSpec = CheckSpec {
     key: "docker.pull",
     title: "Docker pull",
     proves: "The daemon pulls mcr.microsoft.com/mcr/hello-world:latest (only with --yes or a y at the prompt).",
@@ -61,7 +61,7 @@ pub const PULL: CheckSpec = CheckSpec {
     planned: Planned::Always,
 };
 
-pub const PULL_IMAGE: &str = "mcr.microsoft.com/mcr/hello-world:latest";
+pub(crate) const PULL_IMAGE: &str = "mcr.microsoft.com/mcr/hello-world:latest";
 
 /// Output when the image exists but has no variant for this platform, which
 /// still proves that pulling works.
@@ -138,7 +138,7 @@ pub fn parse_version_json(stdout: &str) -> Option<VersionInfo> {
 }
 
 /// The docker client to run: `DOCKER_COMMAND`, else `docker`, else `podman`.
-pub fn locate(docker_command: Option<&str>, env: &Env) -> Result<PathBuf, String> {
+pub(crate) fn locate(docker_command: Option<&str>, env: &Env) -> Result<PathBuf, String> {
     if let Some(cmd) = docker_command {
         return match tool_lookup::resolve(cmd, env) {
             Lookup::Found(p) => Ok(p),
@@ -174,7 +174,7 @@ fn refused(path: &Path) -> String {
 /// The `docker.command` check: the client to run, or the reason the
 /// docker checks after it cannot run. Without docker, a containerd client
 /// or socket is named as the runtime that would pull.
-pub async fn command(
+pub(crate) async fn command(
     docker_command: Option<&str>,
     env: &Env,
     timeout: Duration,
@@ -204,7 +204,7 @@ pub async fn command(
 /// The `docker.daemon` and `docker.version` checks, from one `docker
 /// version` (and a `docker ps` when that said nothing usable): their
 /// results, and whether the daemon is there to pull (else why not).
-pub async fn daemon_and_version(
+pub(crate) async fn daemon_and_version(
     docker: &Path,
     timeout: Duration,
 ) -> (Vec<CheckResult>, Result<(), &'static str>) {
@@ -234,7 +234,7 @@ pub async fn daemon_and_version(
 }
 
 /// How az names the client in its lines: `Docker`, or `Podman`.
-pub fn title(docker: &Path) -> &'static str {
+pub(crate) fn title(docker: &Path) -> &'static str {
     let name = docker.file_name().and_then(|n| n.to_str()).unwrap_or("");
     if name.to_ascii_lowercase().starts_with("podman") {
         "Podman"
@@ -360,7 +360,7 @@ fn judge_version_info(
 }
 
 /// Whether the person running the check agreed to the pull.
-pub enum Consent {
+pub(crate) enum Consent {
     /// `--yes`, or a "y" at the prompt.
     Given,
     /// No `--yes` and no terminal to ask.
@@ -369,13 +369,13 @@ pub enum Consent {
 }
 
 /// The question asked on a terminal before the pull.
-pub fn pull_question() -> String {
+pub(crate) fn pull_question() -> String {
     format!("This will pull the image {PULL_IMAGE}. Proceed? (y/n): ")
 }
 
 /// The `docker.pull` check: the pull of a tiny public image, run only with
 /// consent. The result carries the pull's own duration, not the prompt's.
-pub async fn pull(docker: &Path, consent: Consent, timeout: Duration) -> CheckResult {
+pub(crate) async fn pull(docker: &Path, consent: Consent, timeout: Duration) -> CheckResult {
     let id = CheckId::DockerPull;
     match consent {
         Consent::Given => {}

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The `helm.command` check.
-pub const COMMAND: CheckSpec = CheckSpec {
+pub(crate) const COMMAND: CheckSpec = CheckSpec {
     key: "helm.command",
     title: "Helm command",
     proves: "A Helm client is on PATH.",
@@ -23,7 +23,7 @@ pub const COMMAND: CheckSpec = CheckSpec {
 };
 
 /// The `helm.version` check.
-pub const VERSION: CheckSpec = CheckSpec {
+pub(crate) const VERSION: CheckSpec = CheckSpec {
     key: "helm.version",
     title: "Helm version",
     proves: "Helm is 2.11.0 or newer (Helm 2 and Helm 3 output).",
@@ -33,7 +33,7 @@ pub const VERSION: CheckSpec = CheckSpec {
 };
 
 /// The oldest Helm client az supports.
-pub const MIN_HELM_VERSION: &str = "2.11.0";
+pub(crate) const MIN_HELM_VERSION: &str = "2.11.0";
 
 /// The client version in `helm version --client` output: Helm 2 prints
 /// `SemVer:"v2.16.12"`, Helm 3 prints `Version:"v3.14.4"`.
@@ -43,7 +43,7 @@ pub fn parse_version(output: &str) -> Option<ToolVersion> {
 
 /// The `helm.command` check: the client, or the reason `helm.version`
 /// cannot run.
-pub fn command(env: &Env) -> (CheckResult, Result<PathBuf, &'static str>) {
+pub(crate) fn command(env: &Env) -> (CheckResult, Result<PathBuf, &'static str>) {
     let why = match tool_lookup::find("helm", env) {
         Lookup::Found(helm) => {
             let shown = helm.display().to_string();
@@ -62,7 +62,7 @@ pub fn command(env: &Env) -> (CheckResult, Result<PathBuf, &'static str>) {
 }
 
 /// The `helm.version` check.
-pub async fn version(helm: &Path, timeout: Duration) -> CheckResult {
+pub(crate) async fn version(helm: &Path, timeout: Duration) -> CheckResult {
     let (id, code) = (CheckId::HelmVersion, ErrorCode::HelmVersionError);
     tool_version(id, code, helm, &["version", "--client"], timeout, judge).await
 }

@@ -12,7 +12,7 @@ use crate::process::one_line;
 use std::time::Duration;
 
 /// The `notary.version` check.
-pub const VERSION: CheckSpec = CheckSpec {
+pub(crate) const VERSION: CheckSpec = CheckSpec {
     key: "notary.version",
     title: "Notary version",
     proves: "An installed Notary is older than 0.6.0 (absent is fine).",
@@ -25,7 +25,7 @@ pub const VERSION: CheckSpec = CheckSpec {
 };
 
 /// The first Notary version the reference calls incompatible.
-pub const INCOMPATIBLE_FROM: &str = "0.6.0";
+pub(crate) const INCOMPATIBLE_FROM: &str = "0.6.0";
 
 /// The version in `notary version` output (`Version:    0.5.1`). Debian's
 /// build prints an empty version, which yields `None`.
@@ -34,7 +34,7 @@ pub fn parse_version(output: &str) -> Option<ToolVersion> {
 }
 
 /// The `notary.version` check: an absent client is a skip, not a failure.
-pub async fn version(env: &Env, timeout: Duration) -> CheckResult {
+pub(crate) async fn version(env: &Env, timeout: Duration) -> CheckResult {
     let id = CheckId::NotaryVersion;
     let notary = match tool_lookup::find("notary", env) {
         Lookup::Found(p) => p,

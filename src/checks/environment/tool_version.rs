@@ -14,7 +14,7 @@ use std::time::Duration;
 
 /// Runs `tool args…` for check `id`: a run that fails is `code` with the
 /// tool's own error, a successful one is judged from its output by `judge`.
-pub async fn tool_version(
+pub(crate) async fn tool_version(
     id: CheckId,
     code: ErrorCode,
     tool: &Path,
@@ -66,7 +66,7 @@ impl ToolVersion {
 
 /// The version printed after `key` in a tool's output, e.g. `SemVer:"v2.16.12"`
 /// or `Version:    0.5.1`: spaces and quotes after the key are skipped.
-pub fn version_after(output: &str, key: &str) -> Option<ToolVersion> {
+pub(crate) fn version_after(output: &str, key: &str) -> Option<ToolVersion> {
     output.match_indices(key).find_map(|(at, _)| {
         let rest = output[at + key.len()..].trim_start_matches([' ', '\t', '"']);
         ToolVersion::parse(rest.lines().next().unwrap_or_default())

@@ -17,7 +17,7 @@ use crate::report::and_list;
 use crate::secret::Secret;
 
 /// The `registry.access_token` check.
-pub const CHECK: CheckSpec = CheckSpec {
+pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.access_token",
     title: "Access token",
     proves: "An access token for registry:catalog:*, or with --repository the pull, push, delete and metadata actions it grants.",
@@ -27,13 +27,13 @@ pub const CHECK: CheckSpec = CheckSpec {
 };
 
 /// What the access token is requested with.
-pub enum Grant<'a> {
+pub(crate) enum Grant<'a> {
     Refresh(&'a Secret),
     Password(&'a PasswordLogin),
 }
 
 /// What the access token must grant: `repository:<name>:pull`.
-pub struct Wanted<'a> {
+pub(crate) struct Wanted<'a> {
     pub repository: &'a str,
     /// The registry uses ABAC repository permissions (`roleAssignmentMode`).
     pub abac: bool,
@@ -58,7 +58,7 @@ fn granted_actions(token: &str, repository: &str) -> Option<Vec<String>> {
 /// Reports which of pull, push, delete and metadata the token grants on the
 /// repository (ACR answers 200 with a smaller grant rather than refusing),
 /// and fails when a required one is missing.
-pub fn check_grant(result: CheckResult, access: &Secret, wanted: &Wanted) -> CheckResult {
+pub(crate) fn check_grant(result: CheckResult, access: &Secret, wanted: &Wanted) -> CheckResult {
     let Some(granted) = granted_actions(access.expose(), wanted.repository) else {
         return result.with_note("the access token's grants could not be read (not a JWT)");
     };
@@ -108,7 +108,7 @@ pub fn check_grant(result: CheckResult, access: &Secret, wanted: &Wanted) -> Che
     .with_grants(Grants { granted, missing })
 }
 
-pub async fn access_token(
+pub(crate) async fn access_token(
     session: &mut Session,
     bearer: &Bearer,
     grant: Grant<'_>,

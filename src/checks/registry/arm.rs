@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use tokio::task::JoinHandle;
 
 /// The `registry.arm` check.
-pub const CHECK: CheckSpec = CheckSpec {
+pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.arm",
     title: "Resource Manager",
     proves: "Resource Manager finds the registry (subscription from --subscription, AZURE_SUBSCRIPTION_ID or az's default): its real login server, network rules, data and regional endpoints, replicas and encryption identity.",
@@ -27,10 +27,10 @@ pub const CHECK: CheckSpec = CheckSpec {
 };
 
 /// The registry's replications as Resource Manager answered.
-pub type ReplicationsRead = Result<Option<Replications>, ArmError>;
+pub(crate) type ReplicationsRead = Result<Option<Replications>, ArmError>;
 
 /// The registry as read, with what is needed to read more.
-pub struct Found {
+pub(crate) struct Found {
     pub registry: Registry,
     pub token: Secret,
     pub client: Arc<Client>,
@@ -43,7 +43,7 @@ pub struct Found {
 impl Found {
     /// The replications asked for at lookup (once; `None` when they were
     /// not asked for or have been taken).
-    pub async fn replications(&self) -> Option<ReplicationsRead> {
+    pub(crate) async fn replications(&self) -> Option<ReplicationsRead> {
         let handle = self.replications.lock().ok()?.take()?;
         handle.await.ok()
     }
@@ -74,7 +74,7 @@ fn ask_replications(
 /// Why Resource Manager gave nothing (a warning: the registry may be
 /// elsewhere, or the identity may lack the Reader role).
 #[derive(Debug, thiserror::Error)]
-pub enum ArmFailure {
+pub(crate) enum ArmFailure {
     #[error("no Azure AD token for Resource Manager ({})", .0.describe())]
     NoToken(NoCredential),
     #[error("{0}; is the registry in another subscription (--subscription) or cloud (--cloud)?")]
@@ -86,11 +86,15 @@ pub enum ArmFailure {
 }
 
 /// What Resource Manager answered about the registry.
-pub type Outcome = Result<Found, ArmFailure>;
+pub(crate) type Outcome = Result<Found, ArmFailure>;
 
 /// Finds the registry; with `replications`, starts reading its replications
 /// at once.
-pub async fn lookup(setup: CredentialSetup, target: ArmTarget, replications: bool) -> Outcome {
+pub(crate) async fn lookup(
+    setup: CredentialSetup,
+    target: ArmTarget,
+    replications: bool,
+) -> Outcome {
     // az asks for the cloud's Resource Manager audience
     // (`endpoint_active_directory_resource_id`), which in a custom cloud
     // such as Azure Stack is not the endpoint's own address.
@@ -121,7 +125,10 @@ pub async fn lookup(setup: CredentialSetup, target: ArmTarget, replications: boo
 
 /// The `registry.arm` result: `config` says whether Resource Manager could
 /// be asked at all, `outcome` what it answered.
-pub fn result(config: &Result<ArmTarget, ArmUnused>, outcome: Option<&Outcome>) -> CheckResult {
+pub(crate) fn result(
+    config: &Result<ArmTarget, ArmUnused>,
+    outcome: Option<&Outcome>,
+) -> CheckResult {
     let id = CheckId::RegistryArm;
     match (config, outcome) {
         (Err(why), _) => CheckResult::skip(id, format!("Resource Manager not used: {why}")),

@@ -11,7 +11,7 @@ use crate::target::LoginServer;
 use crate::untrusted::Untrusted;
 
 /// The `registry.challenge` check.
-pub const CHECK: CheckSpec = CheckSpec {
+pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.challenge",
     title: "Challenge endpoint",
     proves: "GET /v2/ answers 401 with a Bearer challenge whose realm is the login server itself.",
@@ -29,7 +29,7 @@ pub const CHECK: CheckSpec = CheckSpec {
 
 /// Where and for which service tokens are requested.
 #[derive(Clone, Debug)]
-pub struct Bearer {
+pub(crate) struct Bearer {
     /// Path of the realm on the login server, e.g. `/oauth2/token`.
     pub realm_path: String,
     pub service: String,
@@ -57,7 +57,7 @@ fn body_start(r: &Response) -> String {
 }
 
 /// What `GET /v2/` answered, for the steps after it.
-pub enum Answer {
+pub(crate) enum Answer {
     /// A usable Bearer challenge: the token steps can go on.
     Bearer(Bearer),
     /// 403: refused, by the registry's firewall or something else.
@@ -67,13 +67,13 @@ pub enum Answer {
 }
 
 /// A 403 on `/v2/`.
-pub struct Forbidden {
+pub(crate) struct Forbidden {
     /// The address the registry's firewall saw, when its answer names it.
     pub client_ip: Option<std::net::IpAddr>,
 }
 
 /// The `registry.challenge` check.
-pub async fn check(session: &mut Session, ls: &LoginServer) -> (CheckResult, Answer) {
+pub(crate) async fn check(session: &mut Session, ls: &LoginServer) -> (CheckResult, Answer) {
     let url = format!("https://{}/v2/", ls.authority());
     let not_issued = |detail: String| {
         let text = format!(

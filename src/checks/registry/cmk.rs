@@ -10,7 +10,7 @@ use crate::checks::CheckResult;
 use crate::codes::ErrorCode;
 
 /// The `registry.cmk` check.
-pub const CHECK: CheckSpec = CheckSpec {
+pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.cmk",
     title: "Customer-managed key identity",
     proves: "The identity the customer-managed key uses exists (system-assigned, or the user-assigned identity with that client id).",
@@ -19,7 +19,7 @@ pub const CHECK: CheckSpec = CheckSpec {
     planned: Planned::WithRegistry,
 };
 
-pub async fn check(found: &Found) -> CheckResult {
+pub(crate) async fn check(found: &Found) -> CheckResult {
     let id = CheckId::RegistryCmk;
     let registry = &found.registry;
     let Some(identity) = registry.cmk_identity() else {

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The `registry.containerd_hosts` check.
-pub const CHECK: CheckSpec = CheckSpec {
+pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.containerd_hosts",
     title: "containerd's registry hosts",
     proves: "containerd's registry host configuration for the login server (hosts.toml under config_path, or the older registry.mirrors table): what kubelet on AKS nodes, nerdctl and crictl pull with.",
@@ -164,7 +164,7 @@ fn judge(hosts: &Hosts, host: &str, file: &Path) -> Vec<String> {
 
 /// containerd's host configuration for `host` under `etc`; skipped where
 /// containerd has none for it.
-pub fn check(etc: &Path, host: &str) -> CheckResult {
+pub(crate) fn check(etc: &Path, host: &str) -> CheckResult {
     let id = CheckId::RegistryContainerdHosts;
     let Some((mut found, file)) = findings(etc, host) else {
         return CheckResult::skip(

@@ -9,7 +9,7 @@ use crate::net::connection::{self, Dial};
 use crate::target::parse_login_server;
 
 /// The `registry.data_endpoints` check.
-pub const CHECK: CheckSpec = CheckSpec {
+pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.data_endpoints",
     title: "Data endpoints",
     proves: "Each dedicated data endpoint resolves, accepts TLS for its name and answers GET / with 403.",
@@ -46,7 +46,7 @@ async fn probe(host_port: &str, dial: &Dial<'_>) -> Result<(), String> {
     }
 }
 
-pub async fn check(hosts: &[String], dial: &Dial<'_>) -> CheckResult {
+pub(crate) async fn check(hosts: &[String], dial: &Dial<'_>) -> CheckResult {
     let id = CheckId::RegistryDataEndpoints;
     let mut failures = Vec::new();
     for host in hosts {

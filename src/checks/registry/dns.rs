@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 /// The `registry.dns` check.
-pub const CHECK: CheckSpec = CheckSpec {
+pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.dns",
     title: "DNS lookup",
     proves: "The login server resolves: every address, the CNAME chain, privatelink and private-address notes, and whether the operating system's resolver agrees.",
@@ -28,10 +28,10 @@ pub const CHECK: CheckSpec = CheckSpec {
 
 /// What the lookup found: the addresses the TLS check connects to (the
 /// name is looked up once) and the CNAME chain (which replica answers).
-pub type Resolved = DnsAnswer;
+pub(crate) type Resolved = DnsAnswer;
 
 /// The `registry.dns` check: resolves `host`.
-pub async fn check(
+pub(crate) async fn check(
     host: &str,
     resolver: &Resolver,
     timeout: Duration,
@@ -93,7 +93,7 @@ pub async fn check(
 /// A lookup that failed here matters less when `HTTPS_PROXY` carries the
 /// registry traffic: the proxy resolves the name, so the run goes on through
 /// it and the failure is a warning (tools that bypass the proxy still fail).
-pub fn through_proxy(failed: CheckResult, proxy: &Proxy) -> CheckResult {
+pub(crate) fn through_proxy(failed: CheckResult, proxy: &Proxy) -> CheckResult {
     let mut r = CheckResult::warn(
         CheckId::RegistryDns,
         format!(

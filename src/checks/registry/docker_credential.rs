@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// The `registry.docker_credential` check.
-pub const CHECK: CheckSpec = CheckSpec {
+pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.docker_credential",
     title: "Docker's credential",
     proves: "The credential docker pull itself will send for the login server: config.json's credHelpers, credsStore or auths ($DOCKER_CONFIG), or podman's auth file.",
@@ -196,7 +196,7 @@ async fn from_helper(host: &str, name: &str, (env, timeout): (&Env, Duration)) -
 
 /// The credential docker would send to `host` on a pull.
 /// The `registry.docker_credential` check.
-pub async fn check(host: &str, env: &Env, timeout: Duration) -> CheckResult {
+pub(crate) async fn check(host: &str, env: &Env, timeout: Duration) -> CheckResult {
     let id = CheckId::RegistryDockerCredential;
     match find(host, env) {
         Source::Helper(name) => from_helper(host, &name, (env, timeout)).await,

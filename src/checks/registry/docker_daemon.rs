@@ -18,7 +18,7 @@ use std::path::Path;
 use std::time::Duration;
 
 /// The `registry.docker_daemon` check.
-pub const CHECK: CheckSpec = CheckSpec {
+pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.docker_daemon",
     title: "Docker daemon's network",
     proves: "The docker daemon's own network settings from docker info: it pulls, not this shell.",
@@ -120,7 +120,7 @@ fn judge(
 /// The `registry.docker_daemon` check: the daemon's network settings for
 /// `host`, asked through the `docker` client; skipped without a daemon to
 /// ask.
-pub async fn check(
+pub(crate) async fn check(
     docker: &Path,
     etc: &Path,
     host: &str,

@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::Duration;
 
 /// The `registry.docker_pull` check.
-pub const CHECK: CheckSpec = CheckSpec {
+pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.docker_pull",
     title: "Pull through the docker daemon",
     proves: "With --image and --yes: the docker daemon pulls <login server>/<repository>:<tag> itself, with its own credential, proxy and trust; an image it added is removed again.",
@@ -94,7 +94,7 @@ fn failure_message(docker: &Path, reference: &str, said: &str) -> String {
 }
 
 /// Pulls `reference` through the daemon of `docker`, within `timeout`.
-pub async fn check(docker: &Path, reference: &str, timeout: Duration) -> CheckResult {
+pub(crate) async fn check(docker: &Path, reference: &str, timeout: Duration) -> CheckResult {
     let id = CheckId::RegistryDockerPull;
     let short = Duration::from_secs(10).min(timeout);
     // Only a clear "no such image" means the pull adds it; anything else

@@ -12,7 +12,7 @@ use crate::net::connection::{self, Dial, Response, Session};
 use crate::secret::Secret;
 
 /// The `registry.image` check.
-pub const CHECK: CheckSpec = CheckSpec {
+pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.image",
     title: "Image pull",
     proves: "With --image: the manifest and the smallest layer can be fetched, following the redirect to the data endpoint or storage; an index must have this machine's platform (or --platform); a missing tag is told from a permission problem.",
@@ -23,7 +23,7 @@ pub const CHECK: CheckSpec = CheckSpec {
 
 const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
 
-pub struct Fetch<'a> {
+pub(crate) struct Fetch<'a> {
     pub repository: &'a str,
     pub reference: &'a str,
     /// The platform an index must have an image for.
@@ -136,7 +136,7 @@ async fn follow(blob_url: &url::Url, location: &str, f: &Fetch<'_>) -> Result<St
     }
 }
 
-pub async fn check(session: &mut Session, access: &Secret, f: Fetch<'_>) -> CheckResult {
+pub(crate) async fn check(session: &mut Session, access: &Secret, f: Fetch<'_>) -> CheckResult {
     let id = CheckId::RegistryImage;
     let image = if f.reference.starts_with("sha256:") {
         format!("{}@{}", f.repository, f.reference)

@@ -13,11 +13,11 @@ use std::time::Duration;
 const BOUND: Duration = Duration::from_secs(3);
 
 /// The outcome of one connection per family, when there are two.
-pub type Families = Vec<(IpAddr, Option<String>)>;
+pub(crate) type Families = Vec<(IpAddr, Option<String>)>;
 
 /// Connects to the first address of each family, in parallel; `None`
 /// unless both families are there.
-pub async fn probe(addrs: Vec<IpAddr>, port: u16, timeout: Duration) -> Option<Families> {
+pub(crate) async fn probe(addrs: Vec<IpAddr>, port: u16, timeout: Duration) -> Option<Families> {
     let v4 = addrs.iter().find(|a| a.is_ipv4()).copied()?;
     let v6 = addrs.iter().find(|a| a.is_ipv6()).copied()?;
     let bound = timeout.min(BOUND);
@@ -38,7 +38,7 @@ pub async fn probe(addrs: Vec<IpAddr>, port: u16, timeout: Duration) -> Option<F
 }
 
 /// The TLS result with a warning when exactly one family failed.
-pub fn attach(r: CheckResult, families: Option<Families>) -> CheckResult {
+pub(crate) fn attach(r: CheckResult, families: Option<Families>) -> CheckResult {
     let Some(families) = families else { return r };
     let failed: Vec<&(IpAddr, Option<String>)> =
         families.iter().filter(|(_, why)| why.is_some()).collect();

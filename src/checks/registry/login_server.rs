@@ -9,7 +9,7 @@ use crate::target::LoginServerSource;
 use crate::target::{LoginServer, Target};
 
 /// The `registry.login_server` check.
-pub const CHECK: CheckSpec = CheckSpec {
+pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.login_server",
     title: "Login server",
     proves: "A login server to check: --login-server, else Resource Manager's loginServer (which may carry a hash suffix), else the name and the cloud's suffix.",
@@ -18,7 +18,7 @@ pub const CHECK: CheckSpec = CheckSpec {
     planned: Planned::WithRegistry,
 };
 
-pub fn check(target: &Target) -> (CheckResult, Option<LoginServer>) {
+pub(crate) fn check(target: &Target) -> (CheckResult, Option<LoginServer>) {
     let id = CheckId::RegistryLoginServer;
     match &target.login_server {
         Ok(ls) => {

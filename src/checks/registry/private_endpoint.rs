@@ -13,7 +13,7 @@ use crate::net::dns::Resolver;
 use serde_json::Value;
 
 /// The `registry.private_endpoint` check.
-pub const CHECK: CheckSpec = CheckSpec {
+pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.private_endpoint",
     title: "Private endpoint DNS",
     proves: "With --vnet: DNS routes each FQDN of the registry's private endpoint in that virtual network to its private IP.",
@@ -22,7 +22,7 @@ pub const CHECK: CheckSpec = CheckSpec {
     planned: Planned::WithVnet,
 };
 
-pub const NETWORK_API: &str = "2023-09-01";
+pub(crate) const NETWORK_API: &str = "2023-09-01";
 
 /// Whether `subnet_id` lies in the virtual network named or identified by `vnet`.
 fn in_vnet(subnet_id: &str, vnet: &str) -> bool {
@@ -75,7 +75,7 @@ async fn mappings(found: &Found, vnet: &str) -> Result<Vec<(String, String)>, St
     Ok(out)
 }
 
-pub async fn check(found: &Found, vnet: &str, resolver: &Resolver) -> CheckResult {
+pub(crate) async fn check(found: &Found, vnet: &str, resolver: &Resolver) -> CheckResult {
     let id = CheckId::RegistryPrivateEndpoint;
     let pairs = match mappings(found, vnet).await {
         Ok(p) => p,

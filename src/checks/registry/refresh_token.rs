@@ -13,7 +13,7 @@ use crate::net::connection::Session;
 use crate::secret::Secret;
 
 /// The `registry.refresh_token` check.
-pub const CHECK: CheckSpec = CheckSpec {
+pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.refresh_token",
     title: "Refresh token",
     proves: "An Azure AD token (the credential used is named) is exchanged at the login server for a refresh token; Azure AD's AADSTS refusals are explained.",
@@ -34,7 +34,7 @@ fn with_passed_over(mut r: CheckResult, aad: &AadToken) -> CheckResult {
     r
 }
 
-pub async fn refresh_token(
+pub(crate) async fn refresh_token(
     session: &mut Session,
     bearer: &Bearer,
     aad: Result<AadToken, NoCredential>,

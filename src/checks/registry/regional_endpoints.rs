@@ -12,7 +12,7 @@ use crate::net::connection::Dial;
 use crate::untrusted::inline;
 
 /// The `registry.regional_endpoints` check.
-pub const CHECK: CheckSpec = CheckSpec {
+pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.regional_endpoints",
     title: "Regional endpoints",
     proves: "With regional endpoints enabled: each replica's own login server (<name>.<region>.geo.azurecr.io) resolves, accepts TLS and challenges GET /v2/.",
@@ -42,7 +42,7 @@ async fn probe(host_port: &str, dial: &Dial<'_>) -> Result<(), String> {
 /// is a handful; a longer list from Resource Manager is cut, and said so.
 const MAX_PROBED: usize = 16;
 
-pub async fn check(hosts: &[String], dial: &Dial<'_>) -> CheckResult {
+pub(crate) async fn check(hosts: &[String], dial: &Dial<'_>) -> CheckResult {
     let id = CheckId::RegistryRegionalEndpoints;
     let (hosts, left_out) = hosts.split_at(hosts.len().min(MAX_PROBED));
     let answers = futures_util::future::join_all(hosts.iter().map(|host| probe(host, dial))).await;

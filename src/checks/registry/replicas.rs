@@ -11,7 +11,7 @@ use crate::checks::CheckResult;
 use crate::untrusted::Untrusted;
 
 /// The `registry.replicas` check.
-pub const CHECK: CheckSpec = CheckSpec {
+pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.replicas",
     title: "Geo-replicas",
     proves: "With geo-replication: every replica is Succeeded and Ready, and which replica the DNS chain points this machine at.",
@@ -54,7 +54,7 @@ fn describe(r: &Replication) -> String {
 }
 
 /// The replicas, and the one this machine's DNS answer points at.
-pub async fn check(found: &Found, cname_chain: &[String]) -> CheckResult {
+pub(crate) async fn check(found: &Found, cname_chain: &[String]) -> CheckResult {
     let id = CheckId::RegistryReplicas;
     let list = match found.replications().await {
         Some(Ok(Some(list))) => list.value,

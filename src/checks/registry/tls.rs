@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 /// The `registry.tls` check.
-pub const CHECK: CheckSpec = CheckSpec {
+pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.tls",
     title: "TLS connection",
     proves: "TCP and TLS to the registry (directly or through HTTPS_PROXY): the TLS version and the certificate's subject, issuer, names and validity; with IPv4 and IPv6 addresses, one of each is connected to alongside.",
@@ -25,7 +25,7 @@ pub const CHECK: CheckSpec = CheckSpec {
     planned: Planned::WithRegistry,
 };
 
-pub async fn check(
+pub(crate) async fn check(
     ls: &LoginServer,
     addrs: &[IpAddr],
     proxy: Option<&Proxy>,
@@ -98,7 +98,7 @@ pub async fn check(
 /// `AZURE_CLI_DISABLE_CONNECTION_VERIFICATION` makes az skip certificate
 /// checks; acr-health verifies anyway, and warns that az and tools run with
 /// that variable would not have.
-pub fn az_would_not_verify(r: CheckResult) -> CheckResult {
+pub(crate) fn az_would_not_verify(r: CheckResult) -> CheckResult {
     const NOTE: &str = "AZURE_CLI_DISABLE_CONNECTION_VERIFICATION is set: az would not verify the registry's certificate, acr-health does (docker and other clients do too)";
     match r.status {
         crate::report::Status::Pass => {

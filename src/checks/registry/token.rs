@@ -8,9 +8,9 @@ use crate::codes::ErrorCode;
 use crate::net::connection::Response;
 use bytes::Bytes;
 
-pub const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
+pub(crate) const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
 
-pub fn form(pairs: &[(&str, &str)]) -> Bytes {
+pub(crate) fn form(pairs: &[(&str, &str)]) -> Bytes {
     let mut s = url::form_urlencoded::Serializer::new(String::new());
     for (k, v) in pairs {
         s.append_pair(k, v);
@@ -19,7 +19,7 @@ pub fn form(pairs: &[(&str, &str)]) -> Bytes {
 }
 
 /// `Retry-After` as a person reads it.
-pub fn describe_retry_after(value: Option<&str>) -> String {
+pub(crate) fn describe_retry_after(value: Option<&str>) -> String {
     match value.map(str::trim) {
         None | Some("") => "The registry sent no Retry-After; wait a minute before trying again.".into(),
         Some(v) => match v.parse::<u64>() {
@@ -35,7 +35,7 @@ pub fn describe_retry_after(value: Option<&str>) -> String {
 }
 
 /// The failure for a non-200 answer of a token endpoint.
-pub fn denied(
+pub(crate) fn denied(
     id: CheckId,
     code: ErrorCode,
     registry: &str,

@@ -20,7 +20,7 @@ use crate::report::Status;
 use crate::target::{parse_login_server, LoginServer, LoginServerSource};
 
 /// The login server to check once Resource Manager has answered.
-pub fn decide_login_server(
+pub(super) fn decide_login_server(
     reg: &RegistryConfig,
     arm: Option<&arm::Outcome>,
 ) -> (CheckResult, Option<LoginServer>) {
@@ -137,7 +137,7 @@ fn private_endpoint_dns(r: CheckResult, found: &arm::Found, resolved: &Resolved)
 }
 
 /// Resource Manager's facts attached to a result of the walk.
-pub fn enrich(r: CheckResult, found: Option<&arm::Found>, walked: &Walked) -> CheckResult {
+pub(super) fn enrich(r: CheckResult, found: Option<&arm::Found>, walked: &Walked) -> CheckResult {
     let Some(found) = found else {
         return r;
     };
@@ -151,7 +151,7 @@ pub fn enrich(r: CheckResult, found: Option<&arm::Found>, walked: &Walked) -> Ch
 }
 
 /// The checks that need the registry's properties from Resource Manager.
-pub async fn after_arm(
+pub(super) async fn after_arm(
     ctx: &Ctx,
     reg: &RegistryConfig,
     (arm, walked): (Option<&arm::Outcome>, &Walked),

@@ -40,7 +40,7 @@ type AadResult = Result<credential::AadToken, NoCredential>;
 
 /// The Azure AD token for the exchange, asked for once at the start and
 /// shared by every walk.
-pub struct AadToken {
+pub(super) struct AadToken {
     task: std::sync::Mutex<Option<JoinHandle<AadResult>>>,
     value: OnceCell<AadResult>,
     setup: Option<CredentialSetup>,
@@ -62,11 +62,11 @@ impl AadToken {
 
     /// A token of the registry's own audience from az, for a registry that
     /// refused the Resource Manager–audience token from az's cache.
-    pub async fn registry_audience(&self) -> Option<credential::AadToken> {
+    pub(super) async fn registry_audience(&self) -> Option<credential::AadToken> {
         self.setup.as_ref()?.registry_audience_from_az().await.ok()
     }
 
-    pub async fn get(&self) -> AadResult {
+    pub(super) async fn get(&self) -> AadResult {
         self.value
             .get_or_init(|| async {
                 let task = self.task.lock().ok().and_then(|mut t| t.take());
@@ -80,7 +80,7 @@ impl AadToken {
     }
 }
 
-pub async fn run(ctx: &Ctx) {
+pub(super) async fn run(ctx: &Ctx) {
     let Some(reg) = &ctx.config.registry else {
         return;
     };
@@ -291,7 +291,7 @@ fn check_grant(
         .is_some_and(|m| m.to_ascii_lowercase().contains("abac"));
     let Some(repository) = reg.repository.as_deref() else {
         // az's note for a registry whose permissions are per repository.
-        return if abac && r.status == crate::report::Status::Pass {
+        return if abac && r.status == Status::Pass {
             r.with_note("Note: Please run the command with the '--repository' flag to check your read and write access to a specific repository.")
         } else {
             r

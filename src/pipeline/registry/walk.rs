@@ -19,7 +19,7 @@ use crate::target::LoginServer;
 use std::time::Instant;
 
 /// The steps of a walk, in order.
-pub const STEPS: [CheckId; 5] = [
+pub(super) const STEPS: [CheckId; 5] = [
     CheckId::RegistryDns,
     CheckId::RegistryTls,
     CheckId::RegistryChallenge,
@@ -28,7 +28,7 @@ pub const STEPS: [CheckId; 5] = [
 ];
 
 /// What a walk found, not yet recorded.
-pub struct Walk {
+pub(super) struct Walk {
     pub results: Vec<CheckResult>,
     /// The connection and the access token, when every step passed.
     pub authorized: Option<(Session, Secret)>,
@@ -39,13 +39,13 @@ pub struct Walk {
 /// endpoint routing, the replica the chain points at) and a firewall's
 /// refusal (explained from the registry's network rules).
 #[derive(Default)]
-pub struct Walked {
+pub(super) struct Walked {
     pub resolved: Option<dns::Resolved>,
     pub forbidden: Option<challenge::Forbidden>,
 }
 
 /// What a walk needs besides the login server.
-pub struct Along<'a> {
+pub(super) struct Along<'a> {
     pub ctx: &'a Ctx,
     pub reg: &'a RegistryConfig,
     pub resolver: &'a Result<Resolver, DnsSetupError>,
@@ -96,7 +96,7 @@ impl Walk {
 }
 
 /// Walks the whole path to `ls`.
-pub async fn walk(along: &Along<'_>, ls: &LoginServer) -> Walk {
+pub(super) async fn walk(along: &Along<'_>, ls: &LoginServer) -> Walk {
     let mut walk = Walk::new();
     let Some(session_and_bearer) = connect(along, ls, &mut walk).await else {
         return walk;
@@ -253,7 +253,7 @@ async fn tokens(
 }
 
 /// The scope the access token is asked for.
-pub fn scope(reg: &RegistryConfig) -> String {
+pub(super) fn scope(reg: &RegistryConfig) -> String {
     match &reg.repository {
         // As az asks: every action, to see which the registry grants.
         Some(repo) => {

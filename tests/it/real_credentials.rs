@@ -4,11 +4,9 @@
 //! flag at all.
 #![cfg(unix)]
 
-mod common;
-
-use common::acr::*;
-use common::server::{aad_jwt, TENANT};
-use common::{answer, Run};
+use crate::common::acr::*;
+use crate::common::server::{aad_jwt, TENANT};
+use crate::common::{answer, Run};
 use serde_json::json;
 
 fn now() -> u64 {
@@ -166,7 +164,7 @@ fn a_vm_managed_identity_is_found_with_no_flag() {
             .to_string()
             .into_boxed_str(),
     );
-    let (imds, log) = common::plain::http_server(200, body);
+    let (imds, log) = crate::common::plain::http_server(200, body);
     let env = vec![(
         "AZURE_POD_IDENTITY_AUTHORITY_HOST".to_string(),
         format!("http://{imds}"),
@@ -193,7 +191,7 @@ fn a_vm_with_a_user_assigned_identity_is_asked_for_azure_client_id() {
             .to_string()
             .into_boxed_str(),
     );
-    let (imds, log) = common::plain::http_server(200, body);
+    let (imds, log) = crate::common::plain::http_server(200, body);
     const MI: &str = "44444444-3333-2222-1111-000000000000";
     let env = vec![
         (
@@ -210,7 +208,7 @@ fn a_vm_with_a_user_assigned_identity_is_asked_for_azure_client_id() {
 #[test]
 fn a_vm_with_several_identities_is_told_to_name_one() {
     let acr = FakeAcr::healthy();
-    let (imds, _) = common::plain::http_server(
+    let (imds, _) = crate::common::plain::http_server(
         400,
         r#"{"error":"invalid_request","error_description":"Multiple user assigned identities exist, please specify the clientId / resourceId of the identity in the token request"}"#,
     );
@@ -234,12 +232,12 @@ fn refusing_the_service_principal(exchange: Option<u16>) -> FakeAcr {
     );
     FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |_| {
         let arm = arm_handler(vec![registry_doc(json!({}), json!(null))], vec![]);
-        move |r: &common::server::Request| {
+        move |r: &crate::common::server::Request| {
             if r.path.ends_with("/oauth2/v2.0/token") {
-                return Some(common::server::Reply::json(401, body));
+                return Some(crate::common::server::Reply::json(401, body));
             }
             if let (Some(status), "/oauth2/exchange") = (exchange, r.path.as_str()) {
-                return Some(common::server::Reply::json(
+                return Some(crate::common::server::Reply::json(
                     status,
                     r#"{"errors":[{"code":"UNAUTHORIZED","message":"unauthorized"}]}"#,
                 ));
@@ -314,11 +312,11 @@ fn a_registry_refusing_arm_audience_tokens_gets_its_own_audience_from_az() {
     let refused = arm_jwt.clone();
     let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |_| {
         let arm = arm_handler(vec![registry_doc(json!({}), json!(null))], vec![]);
-        move |r: &common::server::Request| {
+        move |r: &crate::common::server::Request| {
             if r.path == "/oauth2/exchange"
                 && r.form("access_token").as_deref() == Some(refused.as_str())
             {
-                return Some(common::server::Reply::json(
+                return Some(crate::common::server::Reply::json(
                     401,
                     r#"{"errors":[{"code":"UNAUTHORIZED","message":"ARM-audience tokens are disabled for this registry"}]}"#,
                 ));
@@ -371,7 +369,7 @@ fn azure_ad_refusals_are_explained_by_their_aadsts_code() {
         let acr = FakeAcr::start(move |r| {
             r.path
                 .ends_with("/oauth2/v2.0/token")
-                .then(|| common::server::Reply::json(401, body))
+                .then(|| crate::common::server::Reply::json(401, body))
         });
         acr.check(&[]).assert_code(1).assert_error_block(
             "CREDENTIAL_NOT_FOUND_ERROR",

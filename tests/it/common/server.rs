@@ -7,6 +7,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -107,6 +108,56 @@ pub struct HttpsServer {
     _runtime: Arc<tokio::runtime::Runtime>,
 }
 
+/// A TLS acceptor that presents `cert`.
+fn tls_acceptor(cert: ServerCert) -> tokio_rustls::TlsAcceptor {
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(cert.chain, cert.key)
+    .unwrap();
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
+
+/// One request: recorded, then answered by `handler` (or as a healthy
+/// registry and Azure AD for `login_server` would answer it).
+async fn serve(
+    req: hyper::Request<hyper::body::Incoming>,
+    handler: &Handler,
+    reqs: &Mutex<Vec<Request>>,
+    login_server: &str,
+) -> hyper::Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let request = Request {
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_string(),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
+    reqs.lock().unwrap().push(request.clone());
+    let reply = handler(&request).unwrap_or_else(|| healthy(login_server, &request));
+    if reply.stall {
+        std::future::pending::<()>().await;
+    }
+    tokio::time::sleep(reply.delay).await;
+    let mut resp = hyper::Response::builder().status(reply.status);
+    for (k, v) in &reply.headers {
+        resp = resp.header(k, v);
+    }
+    resp.body(Full::new(Bytes::from(reply.body))).unwrap()
+}
+
 impl HttpsServer {
     /// Like `start`, for a login server host whose port is this server's own
     /// (known only once it listens); the handler is made knowing the port.
@@ -141,15 +192,7 @@ impl HttpsServer {
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .unwrap();
         let addr = listener.local_addr().unwrap();
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(cert.chain, cert.key)
-        .unwrap();
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let acceptor = tls_acceptor(cert);
         let handler = handler(addr.port());
         let requests = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(AtomicUsize::new(0));
@@ -177,41 +220,9 @@ impl HttpsServer {
                     let Ok(tls) = acceptor.accept(tcp).await else {
                         return;
                     };
-                    let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let service = service_fn(move |req| {
                         let (handler, reqs, ls) = (handler.clone(), reqs.clone(), ls.clone());
-                        async move {
-                            let (parts, body) = req.into_parts();
-                            let body = body
-                                .collect()
-                                .await
-                                .map(|b| b.to_bytes())
-                                .unwrap_or_default();
-                            let request = Request {
-                                method: parts.method.to_string(),
-                                path: parts.uri.path().to_string(),
-                                headers: parts
-                                    .headers
-                                    .iter()
-                                    .map(|(k, v)| {
-                                        (k.to_string(), v.to_str().unwrap_or("").to_string())
-                                    })
-                                    .collect(),
-                                body: String::from_utf8_lossy(&body).into_owned(),
-                            };
-                            reqs.lock().unwrap().push(request.clone());
-                            let reply = handler(&request).unwrap_or_else(|| healthy(&ls, &request));
-                            if reply.stall {
-                                std::future::pending::<()>().await;
-                            }
-                            tokio::time::sleep(reply.delay).await;
-                            let mut resp = hyper::Response::builder().status(reply.status);
-                            for (k, v) in &reply.headers {
-                                resp = resp.header(k, v);
-                            }
-                            Ok::<_, std::convert::Infallible>(
-                                resp.body(Full::new(Bytes::from(reply.body))).unwrap(),
-                            )
-                        }
+                        async move { Ok::<_, Infallible>(serve(req, &handler, &reqs, &ls).await) }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(tls), service)

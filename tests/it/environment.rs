@@ -1,9 +1,7 @@
 //! Black-box tests of the environment checks: docker, helm, notary.
 #![cfg(unix)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const PULL: &str = "mcr.microsoft.com/mcr/hello-world:latest";
 

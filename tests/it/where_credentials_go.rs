@@ -5,11 +5,9 @@
 //! off is never reused, and blob redirects stay credential-free.
 #![cfg(unix)]
 
-mod common;
-
-use common::acr::*;
-use common::pki::Ca;
-use common::server::{HttpsServer, Reply, Request};
+use crate::common::acr::*;
+use crate::common::pki::Ca;
+use crate::common::server::{HttpsServer, Reply, Request};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -69,14 +67,14 @@ fn a_next_link_off_resource_manager_gets_no_token() {
 }
 
 /// Runs `args` with Resource Manager on this registry's server, as JSON.
-fn run_arm(acr: &FakeAcr, args: &[String]) -> common::Run {
+fn run_arm(acr: &FakeAcr, args: &[String]) -> crate::common::Run {
     let cfg = acr.arm_config();
     let mut env = acr.sp_env();
     env.push(("AZURE_CONFIG_DIR".into(), cfg.path().display().to_string()));
     let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
     args.push("--json");
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let out = common::run_with(&args, &acr.tools, &env);
+    let out = crate::common::run_with(&args, &acr.tools, &env);
     out.assert_no_secrets();
     out
 }
@@ -152,7 +150,7 @@ fn a_realm_with_user_information_is_refused() {
 fn dns_failing_here_is_a_warning_when_the_proxy_resolves() {
     let acr = FakeAcr::healthy();
     acr.dns.go_silent();
-    let (proxy, log) = common::plain::connect_proxy();
+    let (proxy, log) = crate::common::plain::connect_proxy();
     let mut env = acr.sp_env();
     env.push(("HTTPS_PROXY".into(), format!("http://{proxy}")));
     env.push(("NO_PROXY".into(), "127.0.0.1".into()));
@@ -173,8 +171,10 @@ fn a_v2_body_cut_off_at_the_limit_does_not_spoil_the_next_request() {
     let acr = FakeAcr::start(move |r| {
         (r.path == "/v2/").then(|| {
             let host = r.host();
-            Reply::new(401, big)
-                .header("www-authenticate", &common::server::bearer_challenge(&host))
+            Reply::new(401, big).header(
+                "www-authenticate",
+                &crate::common::server::bearer_challenge(&host),
+            )
         })
     });
     for _ in 0..5 {
@@ -190,8 +190,8 @@ fn an_ipv6_login_server_is_bracketed_in_the_host_header_and_the_report() {
     let cert = ca.issue(&["::1"]);
     let hosts: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
     let seen = hosts.clone();
-    let addr = common::server::raw_tls_server_on("[::1]:0", cert, move |s| {
-        let head = common::server::read_head(s);
+    let addr = crate::common::server::raw_tls_server_on("[::1]:0", cert, move |s| {
+        let head = crate::common::server::read_head(s);
         if let Some(h) = head
             .lines()
             .find(|l| l.to_ascii_lowercase().starts_with("host:"))
@@ -201,9 +201,9 @@ fn an_ipv6_login_server_is_bracketed_in_the_host_header_and_the_report() {
         use std::io::Write;
         let _ = s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
     });
-    let tools = common::Tools::new();
+    let tools = crate::common::Tools::new();
     let ca_file = ca.pem_file();
-    let out = common::run_with(
+    let out = crate::common::run_with(
         &[
             "check",
             "-n",

@@ -2,9 +2,7 @@
 //! identity, firewall explanation and data endpoints.
 #![cfg(unix)]
 
-mod common;
-
-use common::acr::*;
+use crate::common::acr::*;
 use serde_json::json;
 
 #[test]
@@ -159,9 +157,9 @@ fn firewalled_with(default_action: &str, rules: serde_json::Value) -> FakeAcr {
     );
     FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |_| {
         let arm = arm_handler(vec![doc], vec![]);
-        move |r: &common::server::Request| {
+        move |r: &crate::common::server::Request| {
             if r.path == "/v2/" {
-                return Some(common::server::Reply::json(
+                return Some(crate::common::server::Reply::json(
                     403,
                     r#"{"errors":[{"code":"DENIED","message":"client with IP '203.0.113.7' is not allowed access. Refer https://aka.ms/acr/firewall to grant access."}]}"#,
                 ));
@@ -206,9 +204,9 @@ fn data_endpoints_are_checked() {
     // Healthy: resolves, TLS for its name, GET / answers 403.
     let acr = FakeAcr::with_arm(&[HOST, DATA, "127.0.0.1"], move |port| {
         let arm = arm_handler(vec![data_doc(port)], vec![]);
-        move |r: &common::server::Request| {
+        move |r: &crate::common::server::Request| {
             if r.path == "/" {
-                Some(common::server::Reply::new(403, ""))
+                Some(crate::common::server::Reply::new(403, ""))
             } else {
                 arm(r)
             }
@@ -251,10 +249,12 @@ fn access_jwt(repo: &str, actions: &[&str]) -> String {
 
 fn token_reply(
     jwt: String,
-) -> impl Fn(&common::server::Request) -> Option<common::server::Reply> + Send + Sync {
+) -> impl Fn(&crate::common::server::Request) -> Option<crate::common::server::Reply> + Send + Sync
+{
     move |r| {
-        (r.path == "/oauth2/token")
-            .then(|| common::server::Reply::json(200, &json!({"access_token": jwt}).to_string()))
+        (r.path == "/oauth2/token").then(|| {
+            crate::common::server::Reply::json(200, &json!({"access_token": jwt}).to_string())
+        })
     }
 }
 
@@ -313,7 +313,7 @@ fn repository_access_must_grant_pull() {
     let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |_| {
         let arm = arm_handler(vec![doc], vec![]);
         let token = token_reply(access_jwt("samples/app", &[]));
-        move |r: &common::server::Request| token(r).or_else(|| arm(r))
+        move |r: &crate::common::server::Request| token(r).or_else(|| arm(r))
     });
     acr.check_arm(&["--repository", "samples/app"], true)
         .assert_code(1)
@@ -329,16 +329,16 @@ const MANIFEST: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.im
 fn image_manifest_and_smallest_layer_are_fetched_through_the_redirect() {
     const DATA: &str = "myregistry.eastus.data.azurecr.io";
     let acr = FakeAcr::with_arm(&[HOST, DATA, "127.0.0.1"], move |port| {
-        move |r: &common::server::Request| {
+        move |r: &crate::common::server::Request| {
             match r.path.as_str() {
-            "/v2/samples/app/manifests/v1" => Some(common::server::Reply::json(200, MANIFEST)),
+            "/v2/samples/app/manifests/v1" => Some(crate::common::server::Reply::json(200, MANIFEST)),
             "/v2/samples/app/blobs/sha256:5555555555555555555555555555555555555555555555555555555555555555" => {
-                Some(common::server::Reply::new(307, "").header(
+                Some(crate::common::server::Reply::new(307, "").header(
                     "location",
                     &format!("https://{DATA}:{port}/blob/small?sig=abc"),
                 ))
             }
-            "/blob/small" => Some(common::server::Reply::new(200, "layer-bytes")),
+            "/blob/small" => Some(crate::common::server::Reply::new(200, "layer-bytes")),
             _ => None,
         }
         }
@@ -385,16 +385,19 @@ fn vnet_private_endpoint_dns_routing() {
         );
         move |_port: u16| {
             let arm = arm_handler(vec![doc], vec![]);
-            move |r: &common::server::Request| {
+            move |r: &crate::common::server::Request| {
                 if r.path == pe {
-                    return Some(common::server::Reply::json(200, &json!({"properties": {"subnet": {"id": subnet}, "networkInterfaces": [{"id": nic}]}}).to_string()));
+                    return Some(crate::common::server::Reply::json(200, &json!({"properties": {"subnet": {"id": subnet}, "networkInterfaces": [{"id": nic}]}}).to_string()));
                 }
                 if r.path == nic {
                     let configs = json!({"properties": {"ipConfigurations": [
                         {"properties": {"privateIPAddress": "10.1.0.4", "privateLinkConnectionProperties": {"fqdns": [HOST]}}},
                         {"properties": {"privateIPAddress": "10.1.0.5", "privateLinkConnectionProperties": {"fqdns": ["myregistry.eastus.data.azurecr.io"]}}}
                     ]}});
-                    return Some(common::server::Reply::json(200, &configs.to_string()));
+                    return Some(crate::common::server::Reply::json(
+                        200,
+                        &configs.to_string(),
+                    ));
                 }
                 arm(r)
             }
@@ -407,7 +410,7 @@ fn vnet_private_endpoint_dns_routing() {
             &[HOST, "127.0.0.1"],
             make(pe.clone(), nic.clone(), subnet.clone()),
         );
-        let dns = common::dns::DnsServer::start();
+        let dns = crate::common::dns::DnsServer::start();
         dns.a(HOST, "10.1.0.4")
             .a("myregistry.eastus.data.azurecr.io", data_ip);
         let args = [
@@ -438,7 +441,7 @@ fn private_endpoints_with_public_dns_are_warned_about() {
     let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |_| {
         arm_handler(vec![doc], vec![])
     });
-    let dns = common::dns::DnsServer::start();
+    let dns = crate::common::dns::DnsServer::start();
     // A public (documentation-range) address; TLS is skipped so nothing connects to it.
     dns.a(HOST, "192.0.2.10");
     let out = acr.check_arm(
@@ -469,7 +472,7 @@ fn the_tokens_do_not_wait_for_resource_manager() {
     let s = seen.clone();
     let acr = FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |_| {
         let arm = arm_handler(vec![registry_doc(json!({}), json!(null))], vec![]);
-        move |r: &common::server::Request| {
+        move |r: &crate::common::server::Request| {
             if r.path == "/oauth2/token" {
                 s.lock().unwrap().1 = Some(Instant::now());
             }
@@ -496,7 +499,7 @@ fn the_tokens_do_not_wait_for_resource_manager() {
 
 #[test]
 fn a_resource_manager_endpoint_over_plain_http_gets_no_token() {
-    let (plain, log) = common::plain::http_server(200, "{}");
+    let (plain, log) = crate::common::plain::http_server(200, "{}");
     let acr = FakeAcr::healthy();
     let cfg = acr.arm_config();
     let me = format!("https://127.0.0.1:{}", acr.server.port());
@@ -511,7 +514,7 @@ fn a_resource_manager_endpoint_over_plain_http_gets_no_token() {
     args.push("--json".into());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let out = common::run_with(&args, &acr.tools, &env);
+    let out = crate::common::run_with(&args, &acr.tools, &env);
     let arm = out.check("registry.arm");
     assert_eq!(arm["status"], "skip", "{arm}");
     assert!(

@@ -48,7 +48,8 @@ impl DnsServer {
     }
 
     /// A server on exactly `addr` (port 53 for a system resolver, which
-    /// asks no other port), if it is free.
+    /// asks no other port), if it is free. The benchmarks use it.
+    #[allow(dead_code)]
     pub fn start_on(addr: &str) -> Option<DnsServer> {
         let (udp, tcp, addr) = Self::bind(addr)?;
         Some(Self::serve(udp, tcp, addr))
@@ -122,7 +123,8 @@ impl DnsServer {
         self.add(name, Entry::RawCname(labels, ip.parse().unwrap()))
     }
 
-    /// Answer each query only after `delay`.
+    /// Answer each query only after `delay`. The benchmarks use it.
+    #[allow(dead_code)]
     pub fn set_delay(&self, delay: std::time::Duration) {
         self.zone.lock().unwrap().delay = delay;
     }

@@ -1,8 +1,6 @@
 //! The error catalogue against the Microsoft reference, through the binary.
 
-mod common;
-
-use common::{reference, run, Tools};
+use crate::common::{reference, run, Tools};
 use serde_json::Value;
 
 fn catalogue() -> Vec<Value> {

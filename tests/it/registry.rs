@@ -2,12 +2,10 @@
 //! over real HTTPS, and a real DNS server, all on 127.0.0.1.
 #![cfg(unix)]
 
-mod common;
-
-use common::acr::*;
-use common::pki::{self, Ca};
-use common::server::{Reply, ACCESS_TOKEN, REFRESH_TOKEN, TENANT};
-use common::*;
+use crate::common::acr::*;
+use crate::common::pki::{self, Ca};
+use crate::common::server::{Reply, ACCESS_TOKEN, REFRESH_TOKEN, TENANT};
+use crate::common::*;
 
 #[test]
 fn full_pass_prints_az_lines_and_uses_one_connection() {
@@ -26,10 +24,7 @@ fn full_pass_prints_az_lines_and_uses_one_connection() {
     assert_eq!(ex.form("grant_type").as_deref(), Some("access_token"));
     assert_eq!(ex.form("service").as_deref(), Some(HOST));
     assert_eq!(ex.form("tenant").as_deref(), Some(TENANT));
-    assert_eq!(
-        ex.form("access_token"),
-        Some(common::server::aad_jwt(TENANT))
-    );
+    assert_eq!(ex.form("access_token"), Some(server::aad_jwt(TENANT)));
     let token = &acr.server.requests_to("/oauth2/token")[0];
     assert_eq!(token.form("grant_type").as_deref(), Some("refresh_token"));
     assert_eq!(token.form("refresh_token").as_deref(), Some(REFRESH_TOKEN));
@@ -78,7 +73,7 @@ fn full_pass_prints_az_lines_and_uses_one_connection() {
 #[test]
 fn unknown_name_is_dns_error_naming_the_resolver_and_answer() {
     let acr = FakeAcr::healthy();
-    let dns = common::dns::DnsServer::start(); // knows no names
+    let dns = dns::DnsServer::start(); // knows no names
     let out = acr.check(&["--dns-server", &dns.flag()]);
     out.assert_code(1).assert_error_block(
         "CONNECTIVITY_DNS_ERROR",
@@ -103,7 +98,7 @@ fn a_dns_server_that_never_answers_times_out() {
 #[test]
 fn privatelink_chain_is_reported() {
     let acr = FakeAcr::healthy();
-    let dns = common::dns::DnsServer::start();
+    let dns = dns::DnsServer::start();
     dns.cname(HOST, "myregistry.privatelink.azurecr.io")
         .a("myregistry.privatelink.azurecr.io", "127.0.0.1");
     let out = acr.check(&["--dns-server", &dns.flag(), "--json"]);
@@ -381,7 +376,7 @@ fn no_credential_is_credential_not_found_error() {
 #[test]
 fn azure_cli_login_is_used_when_present() {
     let acr = FakeAcr::healthy();
-    let token = common::server::aad_jwt(TENANT);
+    let token = server::aad_jwt(TENANT);
     let az_out = format!(
         r#"{{"accessToken":"{token}","expiresOn":"2099-01-01 00:00:00.000000","expires_on":4070908800,"subscription":"sub","tenant":"{TENANT}","tokenType":"Bearer"}}"#
     );
@@ -546,12 +541,12 @@ fn az_settings_are_read_as_az_reads_them() {
     let name = |cwd: &std::path::Path, env: &[(&str, &str)]| {
         let mut env = env.to_vec();
         env.push(("AZURE_CONFIG_DIR", &dir));
-        common::run_in(&args, cwd, &path, &env).json()["registry"].clone()
+        run_in(&args, cwd, &path, &env).json()["registry"].clone()
     };
     assert_eq!(name(&project.join("src"), &[])["name"], "localreg");
     assert_eq!(name(acr.tools.home.path(), &[])["name"], "globalreg");
     // An empty AZURE_DEFAULTS_ACR turns az's default off.
-    let none = common::run_in(
+    let none = run_in(
         &["check", "--skip", "environment", "--json"],
         &project,
         &path,
@@ -740,9 +735,9 @@ fn workload_identity_federated_token_is_used() {
 fn managed_identity_endpoint_is_used_over_loopback_http() {
     let acr = FakeAcr::healthy();
     let body: &'static str = Box::leak(
-        format!(r#"{{"access_token":"{}","expires_on":"4070908800","resource":"https://containerregistry.azure.net","token_type":"Bearer"}}"#, common::server::aad_jwt(TENANT)).into_boxed_str(),
+        format!(r#"{{"access_token":"{}","expires_on":"4070908800","resource":"https://containerregistry.azure.net","token_type":"Bearer"}}"#, server::aad_jwt(TENANT)).into_boxed_str(),
     );
-    let (addr, log) = common::plain::http_server(200, body);
+    let (addr, log) = plain::http_server(200, body);
     let env: Vec<(String, String)> = vec![
         (
             "IDENTITY_ENDPOINT".into(),
@@ -767,7 +762,7 @@ fn managed_identity_endpoint_is_used_over_loopback_http() {
 #[test]
 fn https_proxy_is_used_and_reported_unless_no_proxy() {
     let acr = FakeAcr::healthy();
-    let (proxy, log) = common::plain::connect_proxy();
+    let (proxy, log) = plain::connect_proxy();
     let mut env = acr.sp_env();
     env.push(("HTTPS_PROXY".into(), format!("http://{proxy}")));
     env.push(("NO_PROXY".into(), "127.0.0.1".into()));
@@ -787,7 +782,7 @@ fn https_proxy_is_used_and_reported_unless_no_proxy() {
     assert_eq!(log.lock().unwrap().len(), 1, "NO_PROXY was not honoured");
 
     // An entry with a port exempts that port only, as docker reads it.
-    env.last_mut().unwrap().1 = format!("127.0.0.1,{}:1", common::acr::HOST);
+    env.last_mut().unwrap().1 = format!("127.0.0.1,{}:1", HOST);
     let out = acr.check_env(&["--json"], &env);
     assert_eq!(
         out.check("registry.tls")["details"]["proxy"],

@@ -2,9 +2,7 @@
 //! completions and the man page.
 #![cfg(unix)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn junit_is_well_formed_with_one_case_per_check() {

@@ -3,10 +3,8 @@
 //! machine's platform.
 #![cfg(unix)]
 
-mod common;
-
-use common::acr::*;
-use common::server::{Reply, Request};
+use crate::common::acr::*;
+use crate::common::server::{Reply, Request};
 
 fn http_date(unix: u64) -> String {
     // IMF-fixdate, without a date crate: days since the epoch to a civil date.
@@ -47,7 +45,10 @@ fn a_clock_far_from_the_registrys_is_a_warning() {
         (r.path == "/v2/").then(|| {
             let host = r.host();
             Reply::json(401, "{}")
-                .header("www-authenticate", &common::server::bearer_challenge(&host))
+                .header(
+                    "www-authenticate",
+                    &crate::common::server::bearer_challenge(&host),
+                )
                 .header("date", &skewed)
         })
     });
@@ -178,7 +179,7 @@ fn jwt_expiring(exp: u64) -> String {
 }
 
 /// Runs the check with docker's configuration folder holding `config`.
-fn with_docker_config(acr: &FakeAcr, config: &serde_json::Value) -> common::Run {
+fn with_docker_config(acr: &FakeAcr, config: &serde_json::Value) -> crate::common::Run {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
     let mut env = acr.sp_env();
@@ -191,7 +192,7 @@ fn the_credential_docker_would_use_is_checked() {
     use serde_json::json;
     let acr = FakeAcr::healthy();
     let ls = acr.login_server();
-    let check = |out: &common::Run| out.check("registry.docker_credential");
+    let check = |out: &crate::common::Run| out.check("registry.docker_credential");
     // Nothing stored: docker would pull anonymously.
     let out = with_docker_config(&acr, &json!({}));
     assert_eq!(check(&out)["status"], "warn");
@@ -281,7 +282,8 @@ fn the_docker_daemons_own_proxy_and_registry_settings_are_checked() {
         .to_string()
     };
     let daemon = |json: String| {
-        acr.tools.add("docker", &[common::answer("info", &json)]);
+        acr.tools
+            .add("docker", &[crate::common::answer("info", &json)]);
         acr.check(&["--json"])
     };
     // The daemon pulls through a proxy the shell does not use, and exempts
@@ -311,8 +313,10 @@ fn the_docker_daemons_own_proxy_and_registry_settings_are_checked() {
 fn one_ip_family_failing_while_the_other_works_is_a_warning() {
     let acr = FakeAcr::healthy();
     // The registry listens on IPv4 only, but DNS also gives an IPv6 address.
-    acr.dns
-        .add(HOST, common::dns::Entry::Addr("::1".parse().unwrap()));
+    acr.dns.add(
+        HOST,
+        crate::common::dns::Entry::Addr("::1".parse().unwrap()),
+    );
     let out = acr.check(&["--json"]);
     out.assert_code(0);
     let tls = out.check("registry.tls");
@@ -333,15 +337,15 @@ fn one_ip_family_failing_while_the_other_works_is_a_warning() {
 
 #[test]
 fn a_machine_with_containerd_and_no_docker_names_the_runtime_that_would_pull() {
-    let tools = common::Tools::new();
+    let tools = crate::common::Tools::new();
     tools.add(
         "ctr",
-        &[common::answer(
+        &[crate::common::answer(
             "version",
             "Client:\n  Version:  v1.7.24\n  Revision: 88bf19b\n  Go version: go1.22.10\n",
         )],
     );
-    let out = common::run(
+    let out = crate::common::run(
         &["check", "--json", "--skip", "helm", "--skip", "notary"],
         &tools,
     );
@@ -357,8 +361,8 @@ fn a_machine_with_containerd_and_no_docker_names_the_runtime_that_would_pull() {
     );
     assert_eq!(docker["details"]["version"], "1.7.24");
     // No runtime at all: docker's error, as documented.
-    let bare = common::Tools::new();
-    common::run(&["check", "--skip", "helm", "--skip", "notary"], &bare)
+    let bare = crate::common::Tools::new();
+    crate::common::run(&["check", "--skip", "helm", "--skip", "notary"], &bare)
         .assert_code(1)
         .assert_error_block(
             "DOCKER_COMMAND_ERROR",
@@ -376,7 +380,7 @@ fn an_azure_ad_token_that_looks_expired_on_this_clock_is_explained() {
         b64(r#"{"alg":"RS256"}"#),
         b64(&format!(
             r#"{{"tid":"{}","nbf":{},"exp":{}}}"#,
-            common::server::TENANT,
+            crate::common::server::TENANT,
             stale - 3600,
             stale
         ))
@@ -449,8 +453,8 @@ fn the_docker_daemon_pulls_the_image_itself_and_its_refusal_is_translated() {
     acr.tools.add(
         "docker",
         &[
-            common::failing("image", "", "Error: No such image", 1),
-            common::failing(
+            crate::common::failing("image", "", "Error: No such image", 1),
+            crate::common::failing(
                 "pull",
                 "",
                 &format!("Error response from daemon: Head \"https://{reference}\": unauthorized: authentication required"),
@@ -468,8 +472,8 @@ fn the_docker_daemon_pulls_the_image_itself_and_its_refusal_is_translated() {
     acr.tools.add(
         "docker",
         &[
-            common::failing("image", "", "Error: No such image", 1),
-            common::answer(
+            crate::common::failing("image", "", "Error: No such image", 1),
+            crate::common::answer(
                 "pull",
                 "v1: Pulling from samples/app\nStatus: Downloaded newer image",
             ),

@@ -4,10 +4,8 @@
 //! --only-show-errors.
 #![cfg(unix)]
 
-mod common;
-
-use common::acr::*;
-use common::{run_with, Tools};
+use crate::common::acr::*;
+use crate::common::{run_with, Tools};
 use serde_json::json;
 
 fn without_ca_file(acr: &FakeAcr) -> Vec<String> {
@@ -17,7 +15,7 @@ fn without_ca_file(acr: &FakeAcr) -> Vec<String> {
     args
 }
 
-fn run_args(acr: &FakeAcr, args: &[String], env: &[(String, String)]) -> common::Run {
+fn run_args(acr: &FakeAcr, args: &[String], env: &[(String, String)]) -> crate::common::Run {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let out = run_with(&args, &acr.tools, &env);

@@ -2,11 +2,9 @@
 //! timeout, and no secret goes where it should not.
 #![cfg(unix)]
 
-mod common;
-
-use common::acr::*;
-use common::pki::Ca;
-use common::server::{raw_tcp_server, raw_tls_server, read_head, Reply};
+use crate::common::acr::*;
+use crate::common::pki::Ca;
+use crate::common::server::{raw_tcp_server, raw_tls_server, read_head, Reply};
 use std::io::{Read, Write};
 
 #[test]
@@ -69,7 +67,7 @@ fn a_connection_reset_is_a_transport_failure() {
                     libc::SOL_SOCKET,
                     libc::SO_LINGER,
                     &linger as *const _ as *const libc::c_void,
-                    std::mem::size_of::<libc::linger>() as libc::socklen_t,
+                    size_of::<libc::linger>() as libc::socklen_t,
                 );
             }
             drop(tcp);
@@ -123,7 +121,7 @@ fn odd_www_authenticate_headers() {
     };
     // Several challenges in one header, Bearer second.
     let several = FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |port| {
-        move |r: &common::server::Request| {
+        move |r: &crate::common::server::Request| {
             (r.path == "/v2/").then(|| {
                 Reply::new(401, "").header(
                     "www-authenticate",
@@ -135,7 +133,7 @@ fn odd_www_authenticate_headers() {
     several.check(&[]).assert_code(0);
     // The same in two headers.
     let duplicated = FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |port| {
-        move |r: &common::server::Request| {
+        move |r: &crate::common::server::Request| {
             (r.path == "/v2/").then(|| {
                 Reply::new(401, "")
                     .header("www-authenticate", r#"Basic realm="x""#)
@@ -146,7 +144,7 @@ fn odd_www_authenticate_headers() {
     duplicated.check(&[]).assert_code(0);
     // Unquoted values.
     let unquoted = FakeAcr::with_arm(&[HOST, "127.0.0.1"], move |port| {
-        move |r: &common::server::Request| {
+        move |r: &crate::common::server::Request| {
             (r.path == "/v2/").then(|| {
                 Reply::new(401, "").header(
                     "www-authenticate",
@@ -237,7 +235,7 @@ fn a_challenge_with_bytes_beyond_ascii_is_still_read() {
         (r.path == "/v2/").then(|| {
             let challenge = format!(
                 "{},error_description=\"café – non-ASCII\"",
-                common::server::bearer_challenge(&r.host())
+                crate::common::server::bearer_challenge(&r.host())
             );
             Reply::json(401, "{}").header("www-authenticate", &challenge)
         })

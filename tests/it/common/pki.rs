@@ -41,7 +41,7 @@ impl Ca {
         let mut params = self.params.clone();
         params.subject_alt_names = names
             .iter()
-            .map(|n| rcgen::SanType::DnsName(n.to_string().try_into().unwrap()))
+            .map(|n| SanType::DnsName(n.to_string().try_into().unwrap()))
             .collect();
         let cert = params.self_signed(&self.key).unwrap();
         ServerCert {

@@ -1,8 +1,6 @@
 //! Usage, exit codes and the JSON contract.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn assert_usage_error(args: &[&str], needle: &str) {
     let out = run(args, &Tools::new());

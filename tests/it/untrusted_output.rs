@@ -5,14 +5,12 @@
 //! no secret may come back out in any encoding.
 #![cfg(unix)]
 
-mod common;
-
-use common::acr::*;
-use common::pki::Ca;
-use common::server::{
+use crate::common::acr::*;
+use crate::common::pki::Ca;
+use crate::common::server::{
     aad_jwt, raw_tcp_server, Reply, Request, ACCESS_TOKEN, REFRESH_TOKEN, TENANT,
 };
-use common::{answer, failing, Run, Tools};
+use crate::common::{answer, failing, Run, Tools};
 
 /// Clears the screen, writes the clipboard, makes a hyperlink, returns the
 /// carriage and forges report lines, reverses text.
@@ -273,7 +271,7 @@ fn tools_whose_output_is_hostile() {
         |extra| {
             let mut args = vec!["check"];
             args.extend_from_slice(extra);
-            common::run(&args, &tools)
+            crate::common::run(&args, &tools)
         },
         "28.2.2",
     );
@@ -401,7 +399,7 @@ fn proxy_credentials_in_the_environment_are_masked_in_tool_output() {
         "docker",
         "#!/bin/sh\necho \"cannot reach the daemon through $HTTP_PROXY\" >&2\nexit 1\n",
     );
-    let out = common::run_with(
+    let out = crate::common::run_with(
         &["check", "--skip", "helm", "--skip", "notary"],
         &tools,
         &[(

@@ -4,9 +4,7 @@
 //! clear usage errors.
 #![cfg(unix)]
 
-mod common;
-
-use common::{run_with, Tools};
+use crate::common::{run_with, Tools};
 use std::io::{Read, Write};
 use std::os::fd::FromRawFd;
 use std::process::Stdio;
@@ -154,7 +152,7 @@ fn helpers_a_tool_leaves_behind_are_killed() {
         "helm",
         &format!(
             "#!/bin/sh\n/bin/sleep {marker} &\nsetsid /bin/sleep {escaped} &\nprintf '%s\\n' '{}'\n",
-            common::HELM3
+            crate::common::HELM3
         ),
     );
     let start = Instant::now();
@@ -201,7 +199,7 @@ fn mkfifo(path: &std::path::Path) {
 }
 
 /// A usage error: exit 2 with one line on stderr naming `needle`, quickly.
-fn assert_usage_error(out: &common::Run, needle: &str) {
+fn assert_usage_error(out: &crate::common::Run, needle: &str) {
     out.assert_code(2);
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
     assert!(
@@ -268,7 +266,7 @@ fn fifos_devices_and_huge_files_are_usage_errors() {
 fn damaged_pem_files_are_usage_errors() {
     let tools = Tools::new();
     let dir = tempfile::tempdir().unwrap();
-    let ca = common::pki::Ca::new("test");
+    let ca = crate::common::pki::Ca::new("test");
     let good = std::fs::read_to_string(ca.pem_file()).unwrap();
     let body_start = good.find('\n').unwrap() + 1;
     let mut bad_base64 = good.clone();

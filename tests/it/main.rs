@@ -1,0 +1,23 @@
+//! The integration tests: one binary, one module per concern, all driving
+//! the real binary (`tests/real_daemon.rs`, which needs root and a docker
+//! daemon, is apart).
+
+// Test helpers are `pub` for the modules beside them, not for a public API.
+#![allow(unreachable_pub)]
+
+mod common;
+
+mod architecture;
+mod arm;
+mod az_compat;
+mod beyond_az;
+mod bounded;
+mod catalogue;
+mod cli;
+mod environment;
+mod hostile;
+mod output;
+mod real_credentials;
+mod registry;
+mod untrusted_output;
+mod where_credentials_go;
