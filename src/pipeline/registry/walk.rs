@@ -11,11 +11,12 @@ use crate::checks::registry::{access_token, dns, ip_families, refresh_token, tls
 use crate::checks::{CheckId, CheckResult};
 use crate::codes::ErrorCode;
 use crate::config::RegistryConfig;
-use crate::net::connection::Session;
+use crate::net::connection::{Connection, Session};
 use crate::net::dns::{DnsSetupError, Resolver};
 use crate::pipeline::ctx::Ctx;
 use crate::secret::Secret;
 use crate::target::LoginServer;
+use std::net::IpAddr;
 use std::time::Instant;
 
 /// The steps of a walk, in order.
@@ -83,6 +84,18 @@ impl Walk {
         self
     }
 
+    /// Whether the next step runs: when the user skipped it, that is
+    /// recorded and the walk ends there.
+    fn next_step_wanted(&mut self, along: &Along) -> bool {
+        match self.skipped(along) {
+            Some(reason) => {
+                self.halt(along, &reason);
+                false
+            }
+            None => true,
+        }
+    }
+
     /// A step the user skipped: recorded so, and the reason the rest stop.
     fn skipped(&mut self, along: &Along) -> Option<String> {
         let id = STEPS[self.results.len()];
@@ -110,28 +123,33 @@ async fn connect(
     ls: &LoginServer,
     walk: &mut Walk,
 ) -> Option<(Session, Bearer)> {
+    let addrs = lookup(along, ls, walk).await?;
+    let conn = tls_connect(along, ls, &addrs, walk).await?;
     let (reg, timeout) = (along.reg, along.ctx.config.timeout);
-    let stop = |walk: &mut Walk, reason: &str| walk.halt(along, reason);
-    if let Some(reason) = walk.skipped(along) {
-        stop(walk, &reason);
+    let session = Session::new(conn, addrs, reg.proxy.clone(), reg.tls.clone(), timeout);
+    challenge(along, ls, session, walk).await
+}
+
+/// The DNS step: the addresses to connect to (none through a proxy that
+/// resolves the name itself).
+async fn lookup(along: &Along<'_>, ls: &LoginServer, walk: &mut Walk) -> Option<Vec<IpAddr>> {
+    if !walk.next_step_wanted(along) {
         return None;
     }
     let start = Instant::now();
     let resolver = match along.resolver {
         Ok(r) => r,
         Err(why) => {
-            let r = CheckResult::fail(
-                CheckId::RegistryDns,
-                ErrorCode::ConnectivityDnsError,
-                why.to_string(),
-            );
+            let code = ErrorCode::ConnectivityDnsError;
+            let r = CheckResult::fail(CheckId::RegistryDns, code, why.to_string());
             walk.push(r, start);
-            stop(walk, "DNS lookup failed");
+            walk.halt(along, "DNS lookup failed");
             return None;
         }
     };
+    let timeout = along.ctx.config.timeout;
     let (r, resolved) = dns::check(&ls.host, resolver, timeout).await;
-    let (r, addrs) = match (resolved, &reg.proxy) {
+    let (r, addrs) = match (resolved, &along.reg.proxy) {
         (None, Some(proxy)) => (dns::through_proxy(r, proxy), Some(Vec::new())),
         (None, None) => (r, None),
         (Some(resolved), _) => {
@@ -141,24 +159,33 @@ async fn connect(
         }
     };
     walk.push(r, start);
-    let Some(addrs) = addrs else {
-        stop(walk, "DNS lookup failed");
-        return None;
-    };
-    if let Some(reason) = walk.skipped(along) {
-        stop(walk, &reason);
+    if addrs.is_none() {
+        walk.halt(along, "DNS lookup failed");
+    }
+    addrs
+}
+
+/// The TLS step, with each IP family tried alongside.
+async fn tls_connect(
+    along: &Along<'_>,
+    ls: &LoginServer,
+    addrs: &[IpAddr],
+    walk: &mut Walk,
+) -> Option<Connection> {
+    if !walk.next_step_wanted(along) {
         return None;
     }
+    let (reg, timeout) = (along.reg, along.ctx.config.timeout);
     let start = Instant::now();
     // Each IP family alongside the TLS check: no extra round trip (and
     // none at all through a proxy, which does its own connecting).
     let families = async {
         match reg.proxy {
             Some(_) => None,
-            None => ip_families::probe(addrs.clone(), ls.port, timeout).await,
+            None => ip_families::probe(addrs.to_vec(), ls.port, timeout).await,
         }
     };
-    let tls = tls::check(ls, &addrs, reg.proxy.as_ref(), &reg.tls, timeout);
+    let tls = tls::check(ls, addrs, reg.proxy.as_ref(), &reg.tls, timeout);
     let (families, (r, conn)) = tokio::join!(families, tls);
     let r = ip_families::attach(r, families);
     let r = match along.ctx.config.az_skips_tls_verification {
@@ -166,15 +193,22 @@ async fn connect(
         false => r,
     };
     walk.push(r, start);
-    let Some(conn) = conn else {
-        stop(walk, "no connection to the registry");
-        return None;
-    };
-    if let Some(reason) = walk.skipped(along) {
-        stop(walk, &reason);
+    if conn.is_none() {
+        walk.halt(along, "no connection to the registry");
+    }
+    conn
+}
+
+/// The challenge step: the Bearer challenge the token steps answer.
+async fn challenge(
+    along: &Along<'_>,
+    ls: &LoginServer,
+    mut session: Session,
+    walk: &mut Walk,
+) -> Option<(Session, Bearer)> {
+    if !walk.next_step_wanted(along) {
         return None;
     }
-    let mut session = Session::new(conn, addrs, reg.proxy.clone(), reg.tls.clone(), timeout);
     let start = Instant::now();
     let (r, answer) = challenge::check(&mut session, ls).await;
     walk.push(r, start);
@@ -184,7 +218,7 @@ async fn connect(
             if let challenge::Answer::Forbidden(forbidden) = other {
                 walk.facts.forbidden = Some(forbidden);
             }
-            stop(walk, "no challenge from the registry");
+            walk.halt(along, "no challenge from the registry");
             None
         }
     }
@@ -204,35 +238,13 @@ async fn tokens(
         ));
         None
     } else {
-        if let Some(reason) = walk.skipped(along) {
-            return walk.stop(along, &reason);
-        }
-        let start = Instant::now();
-        let aad = along.aad.get().await;
-        let stood_in = aad.as_ref().is_ok_and(|t| t.arm_audience);
-        let (mut r, mut refresh) = refresh_token::refresh_token(&mut session, &bearer, aad).await;
-        // Refused (401) with the Resource Manager token standing in: the
-        // registry's policy may refuse that audience; ask az for its own.
-        let refused = r.http_status() == Some(401);
-        if refresh.is_none() && stood_in && refused {
-            if let Some(own) = along.aad.registry_audience().await {
-                let (r2, refresh2) =
-                    refresh_token::refresh_token(&mut session, &bearer, Ok(own)).await;
-                if refresh2.is_some() {
-                    (r, refresh) = (r2.with_note("the registry refused the Resource Manager-audience token from az's token cache (its azureADAuthenticationAsArmPolicy is disabled); a containerregistry.azure.net token from az was exchanged instead"), refresh2);
-                } else {
-                    r = r.with_note("a containerregistry.azure.net token from az was refused too");
-                }
-            }
-        }
-        walk.push(r, start);
-        match refresh {
+        match refresh(along, &mut session, &bearer, &mut walk).await {
             Some(refresh) => Some(refresh),
-            None => return walk.stop(along, "no refresh token"),
+            None => return walk,
         }
     };
-    if let Some(reason) = walk.skipped(along) {
-        return walk.stop(along, &reason);
+    if !walk.next_step_wanted(along) {
+        return walk;
     }
     let grant = match (&refresh, &reg.password) {
         (Some(r), _) => access_token::Grant::Refresh(r),
@@ -240,16 +252,46 @@ async fn tokens(
         (None, None) => return walk.stop(along, "no refresh token"),
     };
     let start = Instant::now();
-    let (r, access) = access_token::access_token(
-        &mut session,
-        &bearer,
-        grant,
-        (&scope(reg), reg.repository.as_deref()),
-    )
-    .await;
+    let scope = (scope(reg), reg.repository.as_deref());
+    let (r, access) =
+        access_token::access_token(&mut session, &bearer, grant, (&scope.0, scope.1)).await;
     walk.push(r, start);
     walk.authorized = access.map(|a| (session, a));
     walk
+}
+
+/// The refresh token step: the Azure AD token exchanged at the registry.
+async fn refresh(
+    along: &Along<'_>,
+    session: &mut Session,
+    bearer: &Bearer,
+    walk: &mut Walk,
+) -> Option<Secret> {
+    if !walk.next_step_wanted(along) {
+        return None;
+    }
+    let start = Instant::now();
+    let aad = along.aad.get().await;
+    let stood_in = aad.as_ref().is_ok_and(|t| t.arm_audience);
+    let (mut r, mut refresh) = refresh_token::refresh_token(session, bearer, aad).await;
+    // Refused (401) with the Resource Manager token standing in: the
+    // registry's policy may refuse that audience; ask az for its own.
+    let refused = r.http_status() == Some(401);
+    if refresh.is_none() && stood_in && refused {
+        if let Some(own) = along.aad.registry_audience().await {
+            let (r2, refresh2) = refresh_token::refresh_token(session, bearer, Ok(own)).await;
+            if refresh2.is_some() {
+                (r, refresh) = (r2.with_note("the registry refused the Resource Manager-audience token from az's token cache (its azureADAuthenticationAsArmPolicy is disabled); a containerregistry.azure.net token from az was exchanged instead"), refresh2);
+            } else {
+                r = r.with_note("a containerregistry.azure.net token from az was refused too");
+            }
+        }
+    }
+    walk.push(r, start);
+    if refresh.is_none() {
+        walk.halt(along, "no refresh token");
+    }
+    refresh
 }
 
 /// The scope the access token is asked for.
