@@ -163,43 +163,114 @@ fn the_cycle_finder_finds_a_cycle() {
     assert_eq!(cycles(&graph), vec![vec!["a", "b", "c"]]);
 }
 
+/// Modules the checks use: they import none of the layers above them.
+const LOW: [&str; 10] = [
+    "net",
+    "acr",
+    "azure",
+    "process",
+    "report",
+    "codes",
+    "secret",
+    "untrusted",
+    "env",
+    "check_spec",
+];
+
+/// What a renderer must not import: it reads only the report and its own
+/// options.
+const NOT_FOR_RENDERERS: [&str; 8] = [
+    "checks", "pipeline", "config", "cli", "net", "azure", "acr", "process",
+];
+
+/// The first import of `module` that its layer forbids, if any.
+fn forbidden_import(module: &str, imports: &BTreeSet<String>) -> Option<String> {
+    let root_of = |m: &str| m.split("::").next().unwrap_or_default().to_string();
+    let root = root_of(module);
+    let forbidden: &[&str] = if LOW.contains(&root.as_str()) {
+        &["checks", "pipeline", "config", "cli", "render", "app"]
+    } else if root == "render" {
+        &NOT_FOR_RENDERERS
+    } else {
+        &[]
+    };
+    imports
+        .iter()
+        .find(|i| forbidden.contains(&root_of(i).as_str()))
+        .map(|i| format!("{module} imports {i}"))
+}
+
 #[test]
 fn lower_layers_do_not_reach_up() {
     // Renderers read only the report; the layers below the checks never
     // import the checks, the pipeline, the configuration or the renderers.
     let graph = import_graph();
-    let upper = ["checks", "pipeline", "config", "cli", "render"];
-    for (module, imports) in &graph {
-        let low = [
-            "net",
-            "acr",
-            "azure",
-            "process",
-            "report",
-            "codes",
-            "secret",
-            "untrusted",
-        ]
+    let found: Vec<String> = graph
         .iter()
-        .any(|l| module == l || module.starts_with(&format!("{l}::")));
-        if !low {
-            continue;
-        }
-        for import in imports {
-            let root = import.split("::").next().unwrap();
-            assert!(
-                !upper.contains(&root),
-                "{module} imports {import}, a higher layer"
+        .filter_map(|(m, imports)| forbidden_import(m, imports))
+        .collect();
+    assert!(found.is_empty(), "imports against the layers: {found:?}");
+}
+
+#[test]
+fn the_layer_rule_catches_a_renderer_that_reads_the_configuration() {
+    let imports = BTreeSet::from(["report".to_string(), "config".to_string()]);
+    assert!(forbidden_import("render::text", &imports).is_some());
+    assert!(forbidden_import("net::tls", &BTreeSet::from(["checks".to_string()])).is_some());
+    assert!(forbidden_import("pipeline", &imports).is_none());
+}
+
+/// The lines of `text` that read the process environment.
+fn environment_reads(text: &str) -> Vec<String> {
+    const READS: [&str; 5] = [
+        "env::var(",
+        "env::var_os(",
+        "env::vars(",
+        "env::vars_os(",
+        "env::current_dir(",
+    ];
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .filter(|l| READS.iter().any(|r| l.contains(r)))
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
+/// The lines of `text` that read a check's JSON details back.
+fn details_reads(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .filter(|l| l.contains("details.get(") || l.contains("details["))
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn only_the_configuration_reads_the_environment_and_nothing_reads_details_back() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    for (module, path) in modules(&src) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        if module != "config" {
+            found.extend(
+                environment_reads(&text)
+                    .into_iter()
+                    .map(|l| format!("{module}: {l}")),
             );
         }
+        // Checks hand typed facts on; details are written for the JSON report.
+        found.extend(
+            details_reads(&text)
+                .into_iter()
+                .map(|l| format!("{module}: {l}")),
+        );
     }
-    for (module, imports) in graph.iter().filter(|(m, _)| m.starts_with("render")) {
-        for import in imports {
-            let root = import.split("::").next().unwrap();
-            assert!(
-                !["checks", "pipeline", "net", "azure", "acr", "process"].contains(&root),
-                "{module} imports {import}: renderers read only the report"
-            );
-        }
-    }
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn the_source_rules_catch_what_they_forbid() {
+    let sample = "let x = std::env::var(\"HOME\");\nlet ip = r.details[\"client_ip\"];\nlet s = r.details.get(\"status\");\n// std::env::var( in a comment\nlet p = std::env::split_paths(&v);";
+    assert_eq!(environment_reads(sample).len(), 1);
+    assert_eq!(details_reads(sample).len(), 2);
 }
