@@ -14,10 +14,12 @@ use crate::config::RegistryConfig;
 use crate::net::connection::{Connection, Session};
 use crate::net::dns::{DnsSetupError, Resolver};
 use crate::pipeline::ctx::Ctx;
+use crate::report::Status;
 use crate::secret::Secret;
 use crate::target::LoginServer;
 use std::net::IpAddr;
-use std::time::Instant;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 /// The steps of a walk, in order.
 pub(super) const STEPS: [CheckId; 5] = [
@@ -37,12 +39,14 @@ pub(super) struct Walk {
 }
 
 /// What the walk learned that later steps need: the DNS answer (private
-/// endpoint routing, the replica the chain points at) and a firewall's
-/// refusal (explained from the registry's network rules).
+/// endpoint routing, the replica the chain points at), a firewall's
+/// refusal (explained from the registry's network rules) and how long each
+/// step that did not fail took (what its round trips cost on this path).
 #[derive(Default)]
 pub(super) struct Walked {
     pub resolved: Option<dns::Resolved>,
     pub forbidden: Option<challenge::Forbidden>,
+    pub took: BTreeMap<CheckId, Duration>,
 }
 
 /// What a walk needs besides the login server.
@@ -63,7 +67,11 @@ impl Walk {
     }
 
     fn push(&mut self, mut r: CheckResult, since: Instant) {
-        r.duration_ms = since.elapsed().as_millis() as u64;
+        let took = since.elapsed();
+        r.duration_ms = took.as_millis() as u64;
+        if r.status != Status::Fail {
+            self.facts.took.insert(r.id, took);
+        }
         self.results.push(r);
     }
 
