@@ -17,8 +17,8 @@ use crate::pipeline::ctx::Ctx;
 use crate::report::Status;
 use crate::secret::Secret;
 use crate::target::LoginServer;
-use std::net::IpAddr;
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 /// The steps of a walk, in order.
