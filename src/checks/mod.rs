@@ -36,6 +36,7 @@ pub(crate) mod registry {
     pub(crate) mod refresh_token;
     pub(crate) mod regional_endpoints;
     pub(crate) mod replicas;
+    pub(crate) mod response_time;
     pub(crate) mod tls;
     pub(crate) mod token;
 }
@@ -79,6 +80,7 @@ checks! {
     RegistryDns => registry::dns::CHECK,
     RegistryTls => registry::tls::CHECK,
     RegistryChallenge => registry::challenge::CHECK,
+    RegistryResponseTime => registry::response_time::CHECK,
     RegistryRefreshToken => registry::refresh_token::CHECK,
     RegistryAccessToken => registry::access_token::CHECK,
     RegistryDockerCredential => registry::docker_credential::CHECK,

@@ -4,7 +4,7 @@
 
 use crate::common::acr::*;
 use crate::common::pki::{self, Ca};
-use crate::common::server::{Reply, ACCESS_TOKEN, REFRESH_TOKEN, TENANT};
+use crate::common::server::{healthy, Reply, ACCESS_TOKEN, REFRESH_TOKEN, TENANT};
 use crate::common::*;
 
 #[test]
@@ -202,6 +202,50 @@ fn a_registry_that_never_answers_is_challenge_error_within_the_timeout() {
         "no complete response within 1s",
     );
     assert!(out.elapsed.as_secs() < 8, "took {:?}", out.elapsed);
+}
+
+#[test]
+fn a_slow_answer_to_v2_is_a_warning_with_its_time() {
+    // A healthy registry: the challenge's own time, with no request of its own.
+    let fast = FakeAcr::start(|_| None);
+    let out = fast.check(&["--json"]);
+    let check = out.check("registry.response_time");
+    assert_eq!(check["status"], "pass", "{check}");
+    assert!(check["details"]["response_ms"].as_u64().unwrap() < 1000);
+    let v2_requests = fast
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/v2/")
+        .count();
+    assert_eq!(
+        v2_requests, 1,
+        "the time is the challenge's, not a request of its own"
+    );
+    // 1.2 s before the challenge answers.
+    let slow = FakeAcr::start(|r| {
+        let challenge = healthy(HOST, r).after(std::time::Duration::from_millis(1200));
+        (r.path == "/v2/").then_some(challenge)
+    });
+    let out = slow.check(&["--json"]);
+    out.assert_code(0);
+    let check = out.check("registry.response_time");
+    assert_eq!(check["status"], "warn", "{check}");
+    // The time as measured (1.2s, or a little more on a busy machine).
+    let message = check["message"].as_str().unwrap();
+    let port = slow.server.addr.port();
+    assert!(
+        message.starts_with(&format!("Registry '{HOST}:{port}' took 1.")),
+        "{message}"
+    );
+    assert!(
+        message.ends_with("s to answer GET /v2/ on an open connection (more than 1s): pulls from here will be slow."),
+        "{message}"
+    );
+    slow.check(&[])
+        .assert_stdout_has(&format!("Warning: Registry '{HOST}:"));
+    let explained = run(&["explain", "response_time"], &Tools::new());
+    explained.assert_stdout_has("geo-replica near this machine");
 }
 
 #[test]

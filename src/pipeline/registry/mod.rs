@@ -14,6 +14,7 @@ use crate::azure::imds::Imds;
 use crate::checks::environment::docker;
 use crate::checks::registry::{
     access_token, arm, containerd_hosts, docker_credential, docker_daemon, docker_pull, image,
+    response_time,
 };
 use crate::checks::{CheckId, CheckResult};
 use crate::config::RegistryConfig;
@@ -180,10 +181,16 @@ async fn after_walk(
             docker_daemon::check(docker, &config.sysconfdir, h, proxy, &data_hosts, timeout)
         };
         let containerd = |h| async move { containerd_hosts::check(&config.sysconfdir, h) };
+        let answered = match walked.took.get(&CheckId::RegistryChallenge) {
+            Some(took) => host.map(|h| (h, *took)),
+            None => Err("no challenge from the registry"),
+        };
+        let response_time = |(h, took)| async move { response_time::check(h, took) };
         tokio::join!(
             ctx.run(CheckId::RegistryDockerCredential, host, credential),
             ctx.run(CheckId::RegistryDockerDaemon, with_docker, daemon),
             ctx.run(CheckId::RegistryContainerdHosts, host, containerd),
+            ctx.run(CheckId::RegistryResponseTime, answered, response_time),
         )
     };
     let remote = async {
