@@ -15,7 +15,8 @@ Examples:
   Check the machine and the path to a registry, pulling a test image without asking:
     acr-health check -n myregistry --yes
   Report every problem, not just the first, as JSON:
-    acr-health check -n myregistry --ignore-errors --json | jq '.checks[] | select(.status == \"fail\")'
+    acr-health check -n myregistry --ignore-errors --json \\
+      | jq '.checks[] | select(.status == \"fail\")'
   Explain an error code:
     acr-health explain DOCKER_DAEMON_ERROR";
 
@@ -23,7 +24,8 @@ Examples:
 #[command(
     name = "acr-health",
     version,
-    about = "Diagnose why pulling from an Azure Container Registry fails: a fast, drop-in replacement for `az acr check-health`.",
+    about = "Diagnose why pulling from an Azure Container Registry fails: a fast, drop-in \
+        replacement for `az acr check-health`.",
     after_help = EXAMPLES,
     propagate_version = true
 )]
@@ -58,7 +60,8 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print a shell completion script (e.g. `acr-health completions bash > /etc/bash_completion.d/acr-health`).
+    /// Print a shell completion script (e.g. `acr-health completions bash >
+    /// /etc/bash_completion.d/acr-health`).
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
@@ -122,7 +125,12 @@ pub(crate) struct CheckArgs {
     /// Time limit for each step (a tool run, a lookup, a request): seconds,
     /// or with a unit (500ms, 2s, 1m). The docker pull gets three times this,
     /// and the whole run ten times.
-    #[arg(long, value_name = "DURATION", default_value = crate::duration::DEFAULT_TIMEOUT, value_parser = crate::duration::parse_duration)]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = crate::duration::DEFAULT_TIMEOUT,
+        value_parser = crate::duration::parse_duration
+    )]
     pub timeout: Duration,
 
     /// Do not run a check or a group of checks (repeatable): docker, helm,
@@ -141,7 +149,12 @@ pub(crate) struct CheckArgs {
     pub cloud: Option<String>,
 
     /// Ask this DNS server only (UDP then TCP), without the hosts file.
-    #[arg(long, value_name = "IP[:PORT]", value_parser = parse_dns_server, help_heading = "Registry")]
+    #[arg(
+        long,
+        value_name = "IP[:PORT]",
+        value_parser = parse_dns_server,
+        help_heading = "Registry"
+    )]
     pub dns_server: Option<std::net::SocketAddr>,
 
     /// Also trust the CA certificates in this PEM file (e.g. a corporate proxy's root).
@@ -191,7 +204,13 @@ pub(crate) struct CheckArgs {
     /// With --repository: the actions whose absence fails the check
     /// (comma-separated: pull, push, delete, metadata_read,
     /// metadata_write). Pull is always required; the others are reported.
-    #[arg(long, value_name = "ACTIONS", value_delimiter = ',', value_parser = ["pull", "push", "delete", "metadata_read", "metadata_write"], help_heading = "Registry")]
+    #[arg(
+        long,
+        value_name = "ACTIONS",
+        value_delimiter = ',',
+        value_parser = ["pull", "push", "delete", "metadata_read", "metadata_write"],
+        help_heading = "Registry"
+    )]
     pub require: Vec<String>,
 
     /// Check that DNS routes the registry's private endpoint in this virtual
@@ -212,7 +231,12 @@ fn parse_dns_server(s: &str) -> Result<std::net::SocketAddr, String> {
     }
     s.parse::<std::net::IpAddr>()
         .map(|ip| std::net::SocketAddr::new(ip, 53))
-        .map_err(|_| format!("'{s}' is not an IP address with an optional port (e.g. 10.0.0.2 or 127.0.0.1:5353)"))
+        .map_err(|_| {
+            format!(
+                "'{s}' is not an IP address with an optional port (e.g. 10.0.0.2 or \
+            127.0.0.1:5353)"
+            )
+        })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -66,7 +66,9 @@ pub(crate) struct CodeInfo {
 /// az's sentence for CONNECTIVITY_ACCESS_TOKEN_ERROR when the token lacks
 /// repository permissions (azure-cli 2.91,
 /// `CONNECTIVITY_ACCESS_TOKEN_PERMISSIONS_ERROR`).
-pub(crate) const AZ_ACCESS_PERMISSIONS: &str = "You have {granted} permissions to the repository. You are lacking {missing} repository permissions. Please verify if you have full read, write, and delete permissions to the repository in the registry.";
+pub(crate) const AZ_ACCESS_PERMISSIONS: &str = "You have {granted} permissions to the repository. \
+    You are lacking {missing} repository permissions. Please verify if you have full read, write, \
+    and delete permissions to the repository in the registry.";
 
 /// The catalogue, in the reference's order.
 pub(crate) static CATALOGUE: &[CodeInfo] = &[
@@ -76,7 +78,10 @@ pub(crate) static CATALOGUE: &[CodeInfo] = &[
         title: "Docker client not found",
         summary: "Please verify if Docker client is installed and running.",
         az_sentence: "Please verify if Docker client is installed and running.",
-        meaning: "This error means that Docker client for CLI could not be found. As a result, the following additional checks aren't run: finding Docker version, evaluating Docker daemon status, and running a Docker pull command.",
+        meaning:
+            "This error means that Docker client for CLI could not be found. As a result, the \
+            following additional checks aren't run: finding Docker version, evaluating Docker \
+            daemon status, and running a Docker pull command.",
         remediation: "Install Docker client; add Docker path to the system variables.",
         documented: true,
         more_info: None,
@@ -87,7 +92,9 @@ pub(crate) static CATALOGUE: &[CodeInfo] = &[
         title: "Docker daemon unavailable",
         summary: "Please verify if Docker daemon is running properly.",
         az_sentence: "Please verify if Docker daemon is running, or try restarting it.",
-        meaning: "This error means that the Docker daemon status is unavailable, or that it couldn't be reached using the CLI. As a result, Docker operations (such as docker login and docker pull) are unavailable through the CLI.",
+        meaning: "This error means that the Docker daemon status is unavailable, or that it \
+            couldn't be reached using the CLI. As a result, Docker operations (such as docker \
+            login and docker pull) are unavailable through the CLI.",
         remediation: "Restart Docker daemon, or validate that it is properly installed.",
         documented: true,
         more_info: None,
@@ -97,9 +104,12 @@ pub(crate) static CATALOGUE: &[CodeInfo] = &[
         name: "DOCKER_VERSION_ERROR",
         title: "Docker version unavailable",
         summary: "An error occurred while retrieving docker version.",
-        az_sentence: "An error occurred while retrieving Docker version. Please try verifying it manually.",
+        az_sentence: "An error occurred while retrieving Docker version. Please try verifying it \
+            manually.",
         meaning: "This error means that CLI wasn't able to run the command docker --version.",
-        remediation: "Try running the command manually, make sure you have the latest CLI version, and investigate the error message.",
+        remediation:
+            "Try running the command manually, make sure you have the latest CLI version, \
+            and investigate the error message.",
         documented: true,
         more_info: None,
     },
@@ -108,9 +118,13 @@ pub(crate) static CATALOGUE: &[CodeInfo] = &[
         name: "DOCKER_PULL_ERROR",
         title: "Docker pull failed",
         summary: "An error occurred while pulling an image.",
-        az_sentence: "An error occurred while pulling a sample image. Please validate your network connection and verify if Docker daemon is running properly.",
-        meaning: "This error means that the CLI wasn't able to pull a sample image to your environment.",
-        remediation: "Validate that all components necessary to pull an image are running properly.",
+        az_sentence:
+            "An error occurred while pulling a sample image. Please validate your network \
+            connection and verify if Docker daemon is running properly.",
+        meaning: "This error means that the CLI wasn't able to pull a sample image to your \
+            environment.",
+        remediation: "Validate that all components necessary to pull an image are running \
+            properly.",
         documented: true,
         more_info: None,
     },
@@ -120,8 +134,10 @@ pub(crate) static CATALOGUE: &[CodeInfo] = &[
         title: "Helm client not found",
         summary: "Please verify if Helm is installed.",
         az_sentence: "Please verify if Helm is installed.",
-        meaning: "This error means that Helm client couldn't be found by the CLI, which precludes other Helm operations.",
-        remediation: "Verify that Helm client is installed, and that its path is added to the system environment variables.",
+        meaning: "This error means that Helm client couldn't be found by the CLI, which precludes \
+            other Helm operations.",
+        remediation: "Verify that Helm client is installed, and that its path is added to the \
+            system environment variables.",
         documented: true,
         more_info: None,
     },
@@ -130,9 +146,14 @@ pub(crate) static CATALOGUE: &[CodeInfo] = &[
         name: "HELM_VERSION_ERROR",
         title: "Helm version unavailable or obsolete",
         summary: "An error occurred while retrieving Helm version.",
-        az_sentence: "An error occurred while retrieving Helm version. Please make sure that you have the latest acr-health version, and that you are using the recommended Helm version.",
-        meaning: "This error means that the CLI was unable to determine the Helm version installed. This can happen if the Azure CLI version (or if the Helm version) being used is obsolete.",
-        remediation: "Update to the latest Azure CLI version or to the recommended Helm version; run the command manually and investigate the error message.",
+        az_sentence: "An error occurred while retrieving Helm version. Please make sure that you \
+            have the latest acr-health version, and that you are using the recommended Helm \
+            version.",
+        meaning: "This error means that the CLI was unable to determine the Helm version \
+            installed. This can happen if the Azure CLI version (or if the Helm version) being \
+            used is obsolete.",
+        remediation: "Update to the latest Azure CLI version or to the recommended Helm version; \
+            run the command manually and investigate the error message.",
         documented: true,
         more_info: None,
     },
@@ -140,10 +161,14 @@ pub(crate) static CATALOGUE: &[CodeInfo] = &[
         code: ErrorCode::CmkError,
         name: "CMK_ERROR",
         title: "Customer-managed key identity unavailable",
-        summary: "The registry cannot access the managed identity used for its customer-managed key.",
+        summary: "The registry cannot access the managed identity used for its customer-managed \
+            key.",
         az_sentence: "The identity used for registry '{registry}' encryption doesn't exist.",
-        meaning: "This error means that the registry can't access the user-assigned or sysem-assigned managed identity used to configure registry encryption with a customer-managed key. The managed identity might have been deleted.",
-        remediation: "To resolve the issue and rotate the key using a different managed identity, see steps to troubleshoot the user-assigned identity.",
+        meaning: "This error means that the registry can't access the user-assigned or \
+            sysem-assigned managed identity used to configure registry encryption with a \
+            customer-managed key. The managed identity might have been deleted.",
+        remediation: "To resolve the issue and rotate the key using a different managed identity, \
+            see steps to troubleshoot the user-assigned identity.",
         documented: true,
         more_info: None,
     },
@@ -152,9 +177,18 @@ pub(crate) static CATALOGUE: &[CodeInfo] = &[
         name: "CONNECTIVITY_DNS_ERROR",
         title: "DNS lookup failed",
         summary: "DNS lookup to the registry login server failed.",
-        az_sentence: "Failed to reach DNS for registry '{login_server}'. Please check if the spelling is correct, if the CLI environment is on correct cloud and your network connectivity.",
-        meaning: "This error means that the DNS for the given registry login server was pinged but did not respond, which means it is unavailable. This can indicate some connectivity issues. Alternatively, the registry might not exist, the user might not have the permissions on the registry (to retrieve its login server properly), or the target registry is in a different cloud than the one used in the Azure CLI.",
-        remediation: "Validate connectivity; verify spelling of the registry, and that registry exists; verify that the user has the right permissions on it and that the registry's cloud is the same that is used in the Azure CLI.",
+        az_sentence: "Failed to reach DNS for registry '{login_server}'. Please check if the \
+            spelling is correct, if the CLI environment is on correct cloud and your network \
+            connectivity.",
+        meaning:
+            "This error means that the DNS for the given registry login server was pinged but \
+            did not respond, which means it is unavailable. This can indicate some connectivity \
+            issues. Alternatively, the registry might not exist, the user might not have the \
+            permissions on the registry (to retrieve its login server properly), or the target \
+            registry is in a different cloud than the one used in the Azure CLI.",
+        remediation: "Validate connectivity; verify spelling of the registry, and that registry \
+            exists; verify that the user has the right permissions on it and that the registry's \
+            cloud is the same that is used in the Azure CLI.",
         documented: true,
         more_info: None,
     },
@@ -162,10 +196,21 @@ pub(crate) static CATALOGUE: &[CodeInfo] = &[
         code: ErrorCode::ConnectivityForbiddenError,
         name: "CONNECTIVITY_FORBIDDEN_ERROR",
         title: "Registry access forbidden",
-        summary: "The registry refused access from this client. Are firewalls and virtual networks enabled?",
-        az_sentence: "Looks like you don't have access to registry '{login_server}'. To see configured firewall rules, run 'az acr show --query networkRuleSet --name {registry}'. Details: https://learn.microsoft.com/azure/container-registry/container-registry-health-error-reference#connectivity_forbidden_error",
-        meaning: "This error means that the challenge endpoint for the given registry responded with a 403 Forbidden HTTP status. This error means that users don't have access to the registry, most likely because of a virtual network configuration or because access to the registry's public endpoint is not allowed. To see the currently configured firewall rules, run az acr show --query networkRuleSet --name <registry>.",
-        remediation: "Remove virtual network rules, or add the current client IP address to the allowed list.",
+        summary:
+            "The registry refused access from this client. Are firewalls and virtual networks \
+            enabled?",
+        az_sentence: "Looks like you don't have access to registry '{login_server}'. To see \
+            configured firewall rules, run 'az acr show --query networkRuleSet --name {registry}'. \
+            Details: \
+            https://learn.microsoft.com/azure/container-registry/\
+            container-registry-health-error-reference#connectivity_forbidden_error",
+        meaning: "This error means that the challenge endpoint for the given registry responded \
+            with a 403 Forbidden HTTP status. This error means that users don't have access to the \
+            registry, most likely because of a virtual network configuration or because access to \
+            the registry's public endpoint is not allowed. To see the currently configured \
+            firewall rules, run az acr show --query networkRuleSet --name <registry>.",
+        remediation: "Remove virtual network rules, or add the current client IP address to the \
+            allowed list.",
         documented: true,
         more_info: None,
     },
@@ -175,8 +220,10 @@ pub(crate) static CATALOGUE: &[CodeInfo] = &[
         title: "Registry did not issue a challenge",
         summary: "The registry did not issue a challenge.",
         az_sentence: "Registry '{login_server}' did not issue a challenge.",
-        meaning: "This error means that the challenge endpoint of the target registry did not issue a challenge.",
-        remediation: "Try again after some time. If the error persists, open an issue at https://aka.ms/acr/issues.",
+        meaning: "This error means that the challenge endpoint of the target registry did not \
+            issue a challenge.",
+        remediation: "Try again after some time. If the error persists, open an issue at \
+            https://aka.ms/acr/issues.",
         documented: true,
         more_info: None,
     },
@@ -186,8 +233,12 @@ pub(crate) static CATALOGUE: &[CodeInfo] = &[
         title: "Registry does not support Microsoft Entra login",
         summary: "The registry does not support Microsoft Entra (AAD) login.",
         az_sentence: "Registry '{login_server}' does not support AAD login.",
-        meaning: "This error means that the challenge endpoint of the target registry issued a challenge, but the registry does not support Microsoft Entra authentication.",
-        remediation: "Try a different way to authenticate, for example, with admin credentials. If users need to authenticate using Microsoft Entra ID, open an issue at https://aka.ms/acr/issues.",
+        meaning: "This error means that the challenge endpoint of the target registry issued a \
+            challenge, but the registry does not support Microsoft Entra authentication.",
+        remediation:
+            "Try a different way to authenticate, for example, with admin credentials. If \
+            users need to authenticate using Microsoft Entra ID, open an issue at \
+            https://aka.ms/acr/issues.",
         documented: true,
         more_info: None,
     },
@@ -196,9 +247,14 @@ pub(crate) static CATALOGUE: &[CodeInfo] = &[
         name: "CONNECTIVITY_REFRESH_TOKEN_ERROR",
         title: "Refresh token denied",
         summary: "The registry did not issue a refresh token.",
-        az_sentence: "Access to registry '{login_server}' was denied. Response code: {status}. Please try running 'az login' again to refresh permissions.",
-        meaning: "This error means that the registry login server did not respond with a refresh token, so access to the target registry was denied. This error can occur if the user does not have the right permissions on the registry or if the user credentials for the Azure CLI are stale.",
-        remediation: "Verify if the user has the right permissions on the registry; run az login to refresh permissions, tokens, and credentials.",
+        az_sentence: "Access to registry '{login_server}' was denied. Response code: {status}. \
+            Please try running 'az login' again to refresh permissions.",
+        meaning: "This error means that the registry login server did not respond with a refresh \
+            token, so access to the target registry was denied. This error can occur if the user \
+            does not have the right permissions on the registry or if the user credentials for the \
+            Azure CLI are stale.",
+        remediation: "Verify if the user has the right permissions on the registry; run az login \
+            to refresh permissions, tokens, and credentials.",
         documented: true,
         more_info: None,
     },
@@ -207,9 +263,14 @@ pub(crate) static CATALOGUE: &[CodeInfo] = &[
         name: "CONNECTIVITY_ACCESS_TOKEN_ERROR",
         title: "Access token denied",
         summary: "The registry did not issue an access token.",
-        az_sentence: "Access to registry '{login_server}' was denied. Response code: {status}. Please try running 'az login' again to refresh permissions.",
-        meaning: "This error means that the registry login server did not respond with an access token, so that the access to the target registry was denied. This error can occur if the user does not have the right permissions on the registry or if the user credentials for the Azure CLI are stale.",
-        remediation: "Verify if the user has the right permissions on the registry; run az login to refresh permissions, tokens, and credentials.",
+        az_sentence: "Access to registry '{login_server}' was denied. Response code: {status}. \
+            Please try running 'az login' again to refresh permissions.",
+        meaning: "This error means that the registry login server did not respond with an access \
+            token, so that the access to the target registry was denied. This error can occur if \
+            the user does not have the right permissions on the registry or if the user \
+            credentials for the Azure CLI are stale.",
+        remediation: "Verify if the user has the right permissions on the registry; run az login \
+            to refresh permissions, tokens, and credentials.",
         documented: true,
         more_info: None,
     },
@@ -218,10 +279,15 @@ pub(crate) static CATALOGUE: &[CodeInfo] = &[
         name: "CONNECTIVITY_SSL_ERROR",
         title: "Secure connection failed",
         summary: "Unable to establish a secure connection to the registry.",
-        az_sentence: "Unable to establish a secure connection to the registry '{login_server}'. Are you using a proxy server?",
-        meaning: "This error means that the client was unable to establish a secure connection to the container registry. This error generally occurs if you're running or using a proxy server.",
+        az_sentence: "Unable to establish a secure connection to the registry '{login_server}'. \
+            Are you using a proxy server?",
+        meaning: "This error means that the client was unable to establish a secure connection to \
+            the container registry. This error generally occurs if you're running or using a proxy \
+            server.",
         // The reference's "here" is a link, which plain text loses.
-        remediation: "More information on working behind a proxy can be found here: https://learn.microsoft.com/cli/azure/use-azure-cli-successfully-troubleshooting#work-behind-a-proxy.",
+        remediation: "More information on working behind a proxy can be found here: \
+            https://learn.microsoft.com/cli/azure/\
+            use-azure-cli-successfully-troubleshooting#work-behind-a-proxy.",
         documented: true,
         more_info: None,
     },
@@ -230,9 +296,17 @@ pub(crate) static CATALOGUE: &[CodeInfo] = &[
         name: "LOGIN_SERVER_ERROR",
         title: "Login server not found",
         summary: "Unable to find the login server of the registry.",
-        az_sentence: "An error occurred while retrieving the login server for registry '{registry}'. Please check if the spelling is correct, if the CLI environment is on correct cloud and if you have the right permissions on it.",
-        meaning: "This error means that the CLI was unable to find the login server of the given registry, and no default suffix was found for the current cloud. This error can occur if the registry does not exist, if the user does not have the right permissions on the registry, if the registry's cloud and the current Azure CLI cloud do not match, or if the Azure CLI version is obsolete.",
-        remediation: "Verify that the spelling is correct and that the registry exists; verify that user has the right permissions on the registry, and that the clouds of the registry and the CLI environment match; update Azure CLI to the latest version.",
+        az_sentence: "An error occurred while retrieving the login server for registry \
+            '{registry}'. Please check if the spelling is correct, if the CLI environment is on \
+            correct cloud and if you have the right permissions on it.",
+        meaning: "This error means that the CLI was unable to find the login server of the given \
+            registry, and no default suffix was found for the current cloud. This error can occur \
+            if the registry does not exist, if the user does not have the right permissions on the \
+            registry, if the registry's cloud and the current Azure CLI cloud do not match, or if \
+            the Azure CLI version is obsolete.",
+        remediation: "Verify that the spelling is correct and that the registry exists; verify \
+            that user has the right permissions on the registry, and that the clouds of the \
+            registry and the CLI environment match; update Azure CLI to the latest version.",
         documented: true,
         more_info: None,
     },
@@ -241,9 +315,18 @@ pub(crate) static CATALOGUE: &[CodeInfo] = &[
         name: "NOTARY_VERSION_ERROR",
         title: "Incompatible Notary client",
         summary: "The installed Notary client version is not compatible.",
-        az_sentence: "An error occurred while retrieving notary version. Please make sure that you have the latest acr-health version, and that you are using the recommended notary version.",
-        meaning: "This error means that the CLI is not compatible with the currently installed version of Docker/Notary.",
-        remediation: "Try downgrading your notary.exe version to a version earlier than 0.6.0 by replacing your Docker installation's Notary client manually to resolve this issue. You can also try downloading and installing a pre-compiled binary of Notary earlier than 0.6.0 for 64 bit Linux or macOS X from the Notary repository's releases page on GitHub. For windows download the .exe, place it in the(default path: C:\\ProgramFiles\\Docker\\Docker\\resources\\bin) and rename it to notary.exe.",
+        az_sentence:
+            "An error occurred while retrieving notary version. Please make sure that you \
+            have the latest acr-health version, and that you are using the recommended notary \
+            version.",
+        meaning: "This error means that the CLI is not compatible with the currently installed \
+            version of Docker/Notary.",
+        remediation: "Try downgrading your notary.exe version to a version earlier than 0.6.0 by \
+            replacing your Docker installation's Notary client manually to resolve this issue. You \
+            can also try downloading and installing a pre-compiled binary of Notary earlier than \
+            0.6.0 for 64 bit Linux or macOS X from the Notary repository's releases page on \
+            GitHub. For windows download the .exe, place it in the(default path: \
+            C:\\ProgramFiles\\Docker\\Docker\\resources\\bin) and rename it to notary.exe.",
         documented: true,
         more_info: None,
     },
@@ -252,9 +335,15 @@ pub(crate) static CATALOGUE: &[CodeInfo] = &[
         name: "CONNECTIVITY_TOOMANYREQUESTS_ERROR",
         title: "Too many requests",
         summary: "The registry throttled the request (HTTP 429).",
-        az_sentence: "Too many requests, access to registry '{login_server}' was denied. Please wait a moment before trying again.",
-        meaning: "This error means that the user has sent too many requests in a short period causing the authentication system to block further requests to prevent overload. This error occurs by reaching a configured limit in the user's registry service tier or environment.",
-        remediation: "We recommend waiting for a moment before sending another request. This will allow the authentication system's block to lift and you can try sending a request again.",
+        az_sentence: "Too many requests, access to registry '{login_server}' was denied. Please \
+            wait a moment before trying again.",
+        meaning: "This error means that the user has sent too many requests in a short period \
+            causing the authentication system to block further requests to prevent overload. This \
+            error occurs by reaching a configured limit in the user's registry service tier or \
+            environment.",
+        remediation: "We recommend waiting for a moment before sending another request. This will \
+            allow the authentication system's block to lift and you can try sending a request \
+            again.",
         documented: true,
         more_info: None,
     },
@@ -264,8 +353,15 @@ pub(crate) static CATALOGUE: &[CodeInfo] = &[
         title: "No usable credential",
         summary: "No credential was found to request a registry token with.",
         az_sentence: "No credential was found to request a registry token with.",
-        meaning: "This error means that no source of credentials gave a token: no --username and --password, no service principal or workload identity in the environment, no working Azure CLI login and no managed identity. Without a token the registry's refresh and access tokens cannot be checked.",
-        remediation: "Run az login (or az login --identity on an Azure host with a managed identity); or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for a service principal, with AZURE_FEDERATED_TOKEN_FILE instead of the secret for workload identity; or pass --username with --password or --password-stdin for the registry's admin user or an ACR token; --auth selects one source.",
+        meaning: "This error means that no source of credentials gave a token: no --username and \
+            --password, no service principal or workload identity in the environment, no working \
+            Azure CLI login and no managed identity. Without a token the registry's refresh and \
+            access tokens cannot be checked.",
+        remediation: "Run az login (or az login --identity on an Azure host with a managed \
+            identity); or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for a \
+            service principal, with AZURE_FEDERATED_TOKEN_FILE instead of the secret for workload \
+            identity; or pass --username with --password or --password-stdin for the registry's \
+            admin user or an ACR token; --auth selects one source.",
         documented: false,
         more_info: Some("https://aka.ms/acr/authentication"),
     },
@@ -275,8 +371,14 @@ pub(crate) static CATALOGUE: &[CodeInfo] = &[
         title: "Data endpoint unreachable",
         summary: "A dedicated data endpoint of the registry cannot be reached.",
         az_sentence: "A dedicated data endpoint of the registry cannot be reached.",
-        meaning: "This error means that the registry serves image layers from dedicated data endpoints (<registry>.<region>.data.azurecr.io), and one of them does not resolve, refuses a secure connection or does not answer as a data endpoint. Logins succeed but pulls fail while downloading layers.",
-        remediation: "Allow the data endpoints through the firewall or proxy (the rules for the login server do not cover them); with private endpoints, make sure the private DNS zone has a record for each data endpoint; see https://aka.ms/acr/dedicated-data-endpoints.",
+        meaning: "This error means that the registry serves image layers from dedicated data \
+            endpoints (<registry>.<region>.data.azurecr.io), and one of them does not resolve, \
+            refuses a secure connection or does not answer as a data endpoint. Logins succeed but \
+            pulls fail while downloading layers.",
+        remediation: "Allow the data endpoints through the firewall or proxy (the rules for the \
+            login server do not cover them); with private endpoints, make sure the private DNS \
+            zone has a record for each data endpoint; see \
+            https://aka.ms/acr/dedicated-data-endpoints.",
         documented: false,
         more_info: Some("https://aka.ms/acr/dedicated-data-endpoints"),
     },
@@ -286,8 +388,14 @@ pub(crate) static CATALOGUE: &[CodeInfo] = &[
         title: "Image cannot be pulled",
         summary: "The image's manifest or layers cannot be fetched.",
         az_sentence: "The image's manifest or layers cannot be fetched.",
-        meaning: "This error means that the login and token steps work, but the image asked for with --image cannot be pulled: its manifest is missing (wrong tag or repository), the token does not allow reading it, or its layers cannot be downloaded from the host the registry redirects to (a data endpoint or storage account blocked by a firewall or proxy).",
-        remediation: "Check the repository and tag (az acr repository show-tags); make sure the identity may pull from the repository; allow the registry's data endpoints or storage host named in the message through firewalls and proxies.",
+        meaning: "This error means that the login and token steps work, but the image asked for \
+            with --image cannot be pulled: its manifest is missing (wrong tag or repository), the \
+            token does not allow reading it, or its layers cannot be downloaded from the host the \
+            registry redirects to (a data endpoint or storage account blocked by a firewall or \
+            proxy).",
+        remediation: "Check the repository and tag (az acr repository show-tags); make sure the \
+            identity may pull from the repository; allow the registry's data endpoints or storage \
+            host named in the message through firewalls and proxies.",
         documented: false,
         more_info: Some("https://aka.ms/acr/health-check"),
     },

@@ -259,7 +259,8 @@ fn check_repository_and_image(args: &CheckArgs) -> Result<(), String> {
             });
         if !valid {
             return Err(format!(
-                "'{repo}' is not a repository name (lower-case letters, digits, '.', '_', '-' and '/')"
+                "'{repo}' is not a repository name (lower-case letters, digits, '.', '_', '-' and \
+                    '/')"
             ));
         }
     }

@@ -25,7 +25,8 @@ pub(crate) enum InputError {
 
 impl InputError {
     pub(crate) fn is_not_found(&self) -> bool {
-        matches!(self, InputError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+        let not_found = std::io::ErrorKind::NotFound;
+        matches!(self, InputError::Io { source, .. } if source.kind() == not_found)
     }
 }
 

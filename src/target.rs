@@ -52,7 +52,8 @@ pub(crate) struct Named {
 
 /// Az's message for a name it refuses.
 const BAD_NAME: &str =
-    "Registry names may contain only alpha numeric characters and must be between 5 and 50 characters";
+    "Registry names may contain only alpha numeric characters and must be between 5 and 50 \
+        characters";
 
 /// Validates `-n` as az does (azure-cli 2.91 `validate_registry_name`): 5–50
 /// letters or digits; a login server of the current cloud is accepted, with
@@ -98,7 +99,8 @@ pub(crate) fn parse_name(input: &str, cloud: &Cloud) -> Result<Named, String> {
                     other.name, cloud.name, other.name
                 ),
                 _ => format!(
-                    "'{raw}' is not a registry name: {BAD_NAME} (use --login-server for another host)"
+                    "'{raw}' is not a registry name: {BAD_NAME} (use --login-server for another \
+                        host)"
                 ),
             });
         }
@@ -202,7 +204,8 @@ pub(crate) fn resolve(
                 source: LoginServerSource::Suffix,
             }),
             None => Err(format!(
-                "the cloud '{}' has no registry login server suffix (see 'az cloud show -n {}'), so no login server can be formed for '{name}'; pass --login-server",
+                "the cloud '{}' has no registry login server suffix (see 'az cloud show -n {}'), \
+                    so no login server can be formed for '{name}'; pass --login-server",
                 cloud.name, cloud.name
             )),
         },

@@ -57,7 +57,10 @@ pub(crate) fn inline(text: &str) -> Untrusted {
 /// Unicode characters that reorder or hide text without being controls:
 /// bidi embeddings, overrides and isolates, and the marks that steer them.
 fn is_bidi(c: char) -> bool {
-    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
 }
 
 /// Whether `c` must not reach a terminal as itself.

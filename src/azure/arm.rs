@@ -30,9 +30,15 @@ pub(crate) enum ArmUnused {
     PasswordLogin,
     #[error("the cloud '{0}' has no Resource Manager endpoint")]
     NoEndpoint(String),
-    #[error("the cloud '{cloud}' names Resource Manager at {endpoint}, which is not an https URL; no token is sent to it")]
+    #[error(
+        "the cloud '{cloud}' names Resource Manager at {endpoint}, which is not an https URL; \
+        no token is sent to it"
+    )]
     NotHttps { cloud: String, endpoint: Untrusted },
-    #[error("no subscription is known (pass --subscription, set AZURE_SUBSCRIPTION_ID or run az account set)")]
+    #[error(
+        "no subscription is known (pass --subscription, set AZURE_SUBSCRIPTION_ID or run az \
+        account set)"
+    )]
     NoSubscription,
 }
 
@@ -65,7 +71,10 @@ pub(crate) enum ArmError {
     },
     #[error("Resource Manager gave an address that is not a URL ({0}); it was not followed")]
     NotAUrl(Untrusted),
-    #[error("Resource Manager gave an address on {got} instead of {expected}; it was not followed and no token was sent")]
+    #[error(
+        "Resource Manager gave an address on {got} instead of {expected}; it was not followed \
+        and no token was sent"
+    )]
     OffOrigin { got: String, expected: String },
     #[error("'{0}' is not a resource id; it was not read")]
     NotAResourceId(Untrusted),
@@ -194,7 +203,8 @@ pub(crate) async fn find_registry(
             t.name
         );
         let url = format!(
-            "{base}/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerRegistry/registries/{}?api-version={REGISTRY_API}",
+            "{base}/subscriptions/{sub}/resourceGroups/{rg}/providers/\
+            Microsoft.ContainerRegistry/registries/{}?api-version={REGISTRY_API}",
             t.name
         );
         let (status, doc) = get(client, token, base, &url).await?;
@@ -205,7 +215,8 @@ pub(crate) async fn find_registry(
     }
     let what = format!("the registries of subscription {sub}");
     let mut url = format!(
-        "{base}/subscriptions/{sub}/providers/Microsoft.ContainerRegistry/registries?api-version={REGISTRY_API}"
+        "{base}/subscriptions/{sub}/providers/Microsoft.ContainerRegistry/registries\
+        ?api-version={REGISTRY_API}"
     );
     for _ in 0..MAX_PAGES {
         let (status, doc) = get(client, token, base, &url).await?;

@@ -61,14 +61,18 @@ impl AadToken {
             .iter()
             .map(|(source, why)| {
                 let mut note = format!(
-                    "the {} configured in this environment gave no token ({why}), so the {} was used instead",
+                    "the {} configured in this environment gave no token ({why}), so the {} was \
+                        used instead",
                     source.label(),
                     self.label()
                 );
                 // Only Azure AD's own refusal says the configuration is
                 // wrong; an outage or a timeout may pass.
                 if let Some((code, meaning)) = super::aadsts::explain_in(why) {
-                    note.push_str(&format!(": whatever uses that configuration (a pipeline's docker login, an SDK's credential chain) fails; AADSTS{code}: {meaning}"));
+                    note.push_str(&format!(
+                        ": whatever uses that configuration (a pipeline's \
+                        docker login, an SDK's credential chain) fails; AADSTS{code}: {meaning}"
+                    ));
                 }
                 note
             })
@@ -95,7 +99,10 @@ pub(crate) struct NoCredential {
 impl NoCredential {
     pub(crate) fn describe(&self) -> String {
         if self.tried.is_empty() {
-            let mut text = "No Azure credential was found: no service principal or workload identity variables, no Azure CLI login, and no managed identity endpoint or instance metadata service.".to_string();
+            let mut text = "No Azure credential was found: no service principal or workload \
+                identity variables, no Azure CLI login, and no managed identity endpoint or \
+                instance metadata service."
+                .to_string();
             if let Some(unsupported) = &self.unsupported {
                 text.push(' ');
                 text.push_str(unsupported);
@@ -164,9 +171,19 @@ pub(crate) enum Unavailable {
 fn unsupported_variables(env: &Env) -> Option<String> {
     let set = |name: &str| env.var(name).is_some();
     if set("AZURE_CLIENT_CERTIFICATE_PATH") {
-        Some("AZURE_CLIENT_CERTIFICATE_PATH is set, but a service principal's certificate is not a credential acr-health uses: log in with it through az (az login --service-principal --certificate …), or give the service principal a client secret (AZURE_CLIENT_SECRET).".into())
+        Some(
+            "AZURE_CLIENT_CERTIFICATE_PATH is set, but a service principal's certificate is not a \
+            credential acr-health uses: log in with it through az (az login --service-principal \
+            --certificate …), or give the service principal a client secret \
+            (AZURE_CLIENT_SECRET)."
+                .into(),
+        )
     } else if set("AZURE_USERNAME") {
-        Some("AZURE_USERNAME is set, but a user's password is not a credential acr-health uses (Azure AD blocks it under multi-factor authentication): run az login.".into())
+        Some(
+            "AZURE_USERNAME is set, but a user's password is not a credential acr-health uses \
+            (Azure AD blocks it under multi-factor authentication): run az login."
+                .into(),
+        )
     } else {
         None
     }

@@ -40,9 +40,11 @@ pub(crate) enum ImdsError {
 fn imds_hint(detail: &str) -> &'static str {
     let d = detail.to_ascii_lowercase();
     if d.contains("multiple user assigned identities") || d.contains("specify the clientid") {
-        " (the VM has several user-assigned identities: name the one to use with AZURE_CLIENT_ID, and --auth managed-identity when a service principal's variables are set too)"
+        " (the VM has several user-assigned identities: name the one to use with AZURE_CLIENT_ID, \
+            and --auth managed-identity when a service principal's variables are set too)"
     } else if d.contains("identity not found") {
-        " (the VM has no managed identity, or none with the AZURE_CLIENT_ID given: assign one with az vm identity assign)"
+        " (the VM has no managed identity, or none with the AZURE_CLIENT_ID given: assign one with \
+            az vm identity assign)"
     } else {
         ""
     }

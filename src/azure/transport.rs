@@ -22,7 +22,11 @@ fn not_a_json_answer(url: &url::Url, r: &Response) -> Option<String> {
             .and_then(|l| url.join(&l).ok())
             .map(|u| crate::net::origin::describe(&u))
             .unwrap_or_else(|| "nowhere (no Location)".into());
-        return Some(format!("{host} answered {} redirecting to {to}, not a token; something between this machine and Azure AD (a proxy, a captive portal) is answering", r.status));
+        return Some(format!(
+            "{host} answered {} redirecting to {to}, not a token; something \
+            between this machine and Azure AD (a proxy, a captive portal) is answering",
+            r.status
+        ));
     }
     if json || r.body.is_empty() {
         return None;
@@ -33,7 +37,8 @@ fn not_a_json_answer(url: &url::Url, r: &Response) -> Option<String> {
         crate::untrusted::inline(&content_type).shown()
     };
     Some(format!(
-        "{host} answered {} with {shown} ({} bytes), not JSON; something other than Azure (a proxy, a captive portal) may be answering",
+        "{host} answered {} with {shown} ({} bytes), not JSON; something other than Azure (a \
+            proxy, a captive portal) may be answering",
         r.status,
         r.body.len()
     ))

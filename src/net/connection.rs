@@ -145,7 +145,10 @@ impl Connection {
         let tls_ms = tls_start.elapsed().as_millis() as u64;
         crate::debug::log(|| {
             let cert = cert().map(|c| c.describe()).unwrap_or_default();
-            format!("* connected to {host}:{port} at {peer} in {tcp_ms} ms, {tls_version} in {tls_ms} ms; {cert}")
+            format!(
+                "* connected to {host}:{port} at {peer} in {tcp_ms} ms, {tls_version} in \
+                {tls_ms} ms; {cert}"
+            )
         });
         let info = ConnInfo {
             peer,

@@ -109,11 +109,13 @@ fn proxy_auth(proxy: &str, schemes: &Untrusted, sent: bool) -> String {
     let what = if sent {
         "it refused the user name and password in the proxy URL"
     } else {
-        "the proxy URL carries no credentials; give them as http://user:password@proxy:port in HTTPS_PROXY (and in the docker daemon's proxy setting)"
+        "the proxy URL carries no credentials; give them as http://user:password@proxy:port in \
+            HTTPS_PROXY (and in the docker daemon's proxy setting)"
     };
     let only_windows = schemes.to_string().to_ascii_lowercase();
     let relay = if !only_windows.is_empty() && !only_windows.contains("basic") {
-        "; a proxy that takes only Negotiate or NTLM needs a local relay (such as cntlm or px) for docker as well"
+        "; a proxy that takes only Negotiate or NTLM needs a local relay (such as cntlm or px) for \
+            docker as well"
     } else {
         ""
     };

@@ -407,7 +407,9 @@ fn certificate_problem(e: &CertificateError) -> String {
         .next()
         .unwrap_or_default();
     match name {
-        "CaUsedAsEndEntity" => "it is a CA certificate used as the server's own certificate (a proxy or a test setup presenting its root)".into(),
+        "CaUsedAsEndEntity" => "it is a CA certificate used as the server's own certificate (a \
+            proxy or a test setup presenting its root)"
+            .into(),
         "BadSignature" | "BadSignatureContext" => "its signature does not verify".into(),
         "InvalidPurpose" | "InvalidPurposeContext" => "it is not meant for a TLS server".into(),
         "UnknownRevocationStatus" => "its revocation status is unknown".into(),
@@ -438,25 +440,43 @@ pub(crate) fn explain_failure(err: &rustls::Error, cert: Option<&CertInfo>) -> S
             let who = if self_signed {
                 "The server presented a self-signed certificate".to_string()
             } else {
-                format!("The server's certificate was issued by '{issuer}', which this machine does not trust")
+                format!(
+                    "The server's certificate was issued by '{issuer}', which this machine \
+                    does not trust"
+                )
             };
             let alone = if cert.is_some_and(|c| !c.self_signed && c.intermediates == 0) {
-                format!(" The server sent no intermediate certificate with it: if '{issuer}' is an intermediate CA under a root this machine trusts, the server's chain is incomplete and must include it.")
+                format!(
+                    " The server sent no intermediate certificate with it: if '{issuer}' is an \
+                    intermediate CA under a root this machine trusts, the server's chain is \
+                    incomplete and must include it."
+                )
             } else {
                 String::new()
             };
             format!(
-                "{who} (unknown issuer). A TLS-inspecting proxy or firewall is the likely cause: add its root certificate with --ca-file or SSL_CERT_FILE, or exempt the registry from inspection.{alone}"
+                "{who} (unknown issuer). A TLS-inspecting proxy or firewall is the likely cause: \
+                    add its root certificate with --ca-file or SSL_CERT_FILE, or exempt the \
+                    registry from inspection.{alone}"
             )
         }
         E::InvalidCertificate(CertificateError::NotValidForName)
         | E::InvalidCertificate(CertificateError::NotValidForNameContext { .. }) => {
             let what = match cert {
-                Some(c) if c.names.is_empty() => format!(": it names no host in its subject alternative names (only its subject '{}', which TLS clients no longer read)", c.subject),
+                Some(c) if c.names.is_empty() => format!(
+                    ": it names no host in its subject \
+                    alternative names (only its subject '{}', which TLS clients no longer \
+                    read)",
+                    c.subject
+                ),
                 Some(c) => format!(": it is for {}", c.names_list()),
                 None => String::new(),
             };
-            format!("The server's certificate is not valid for this host name (name mismatch){what}. Something other than the registry answered, or the certificate was made wrongly: check DNS, proxies and --login-server.")
+            format!(
+                "The server's certificate is not valid for this host name (name \
+                mismatch){what}. Something other than the registry answered, or the certificate \
+                was made wrongly: check DNS, proxies and --login-server."
+            )
         }
         E::InvalidCertificate(CertificateError::Expired)
         | E::InvalidCertificate(CertificateError::ExpiredContext { .. }) => {
@@ -464,20 +484,27 @@ pub(crate) fn explain_failure(err: &rustls::Error, cert: Option<&CertInfo>) -> S
         }
         E::InvalidCertificate(CertificateError::NotValidYet)
         | E::InvalidCertificate(CertificateError::NotValidYetContext { .. }) => {
-            "The server's certificate is not valid yet (or this machine's clock is wrong).".to_string()
+            "The server's certificate is not valid yet (or this machine's clock is wrong)."
+                .to_string()
         }
         E::InvalidCertificate(CertificateError::Revoked) => {
             "The server's certificate has been revoked by its issuer.".to_string()
         }
         E::InvalidCertificate(other) => {
-            format!("The server's certificate was rejected: {}.", certificate_problem(other))
+            format!(
+                "The server's certificate was rejected: {}.",
+                certificate_problem(other)
+            )
         }
         E::AlertReceived(alert) => format!(
-            "The server ended the handshake ({}); it may not support TLS 1.2 or 1.3, or something in between interferes.",
+            "The server ended the handshake ({}); it may not support TLS 1.2 or 1.3, or something \
+                in between interferes.",
             alert_words(*alert)
         ),
         E::PeerIncompatible(_) => {
-            "The server offers no TLS version or cipher this client accepts (TLS 1.2 or 1.3 required).".to_string()
+            "The server offers no TLS version or cipher this client accepts (TLS 1.2 or 1.3 \
+                required)."
+                .to_string()
         }
         other => format!("TLS handshake failure: {other}."),
     }

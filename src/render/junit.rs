@@ -40,8 +40,11 @@ impl Junit {
         writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
         writeln!(
             out,
-            r#"<testsuites name="acr-health" tests="{total}" failures="{}" skipped="{}" time="{secs:.3}">"#,
-            s.fail, s.skip
+            concat!(
+                r#"<testsuites name="acr-health" tests="{}" failures="{}" "#,
+                r#"skipped="{}" time="{:.3}">"#
+            ),
+            total, s.fail, s.skip, secs
         )?;
         let suite = match &report.registry {
             Some(r) => format!("acr-health {}", r.name),
@@ -49,10 +52,15 @@ impl Junit {
         };
         writeln!(
             out,
-            r#"  <testsuite name="{}" tests="{total}" failures="{}" errors="0" skipped="{}" time="{secs:.3}">"#,
+            concat!(
+                r#"  <testsuite name="{}" tests="{}" failures="{}" errors="0" "#,
+                r#"skipped="{}" time="{:.3}">"#
+            ),
             escape(&suite),
+            total,
             s.fail,
-            s.skip
+            s.skip,
+            secs
         )?;
         for c in &report.checks {
             let id = c.id.key;

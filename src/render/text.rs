@@ -200,7 +200,8 @@ impl Renderer for Text {
         }
         if stopped > 0 && !self.only_errors {
             let text = format!(
-                "Stopped after the first error: {stopped} more check{} not shown. Run with --ignore-errors to run and see every check.",
+                "Stopped after the first error: {stopped} more check{} not shown. Run with \
+                    --ignore-errors to run and see every check.",
                 if stopped == 1 { "" } else { "s" }
             );
             writeln!(out, "{}", self.paint(DIM, &wrap(&text, "  ")))?;

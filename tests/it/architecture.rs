@@ -274,3 +274,39 @@ fn the_source_rules_catch_what_they_forbid() {
     assert_eq!(environment_reads(sample).len(), 1);
     assert_eq!(details_reads(sample).len(), 2);
 }
+
+/// The code lines of `text` (before its tests) wider than `max` columns.
+fn wide_lines(text: &str, max: usize) -> Vec<usize> {
+    let code = text.split("#[cfg(test)]").next().unwrap_or(text);
+    code.lines()
+        .enumerate()
+        .filter(|(_, l)| l.chars().count() > max)
+        .map(|(n, _)| n + 1)
+        .collect()
+}
+
+#[test]
+fn source_lines_fit_in_a_hundred_columns() {
+    // rustfmt's width; long messages are split with string continuations.
+    // Unit tests may quote a tool's output verbatim.
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    for path in modules(&src).values() {
+        let text = std::fs::read_to_string(path).unwrap();
+        for line in wide_lines(&text, 100) {
+            found.push(format!("{}:{line}", path.display()));
+        }
+    }
+    assert!(found.is_empty(), "lines wider than 100 columns: {found:#?}");
+    assert_eq!(
+        wide_lines(
+            &format!(
+                "short\n{}\n#[cfg(test)]\n{}",
+                "x".repeat(11),
+                "y".repeat(11)
+            ),
+            10
+        ),
+        vec![2]
+    );
+}

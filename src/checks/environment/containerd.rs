@@ -47,7 +47,15 @@ pub(crate) async fn instead_of_docker(env: &Env, timeout: Duration) -> Option<Ch
     let Some((name, path)) = client(env) else {
         let socket = socket(env);
         return socket.exists().then(|| {
-            CheckResult::warn(id, format!("No docker client, but containerd runs here ({}): pulls go through containerd (kubelet, nerdctl, crictl), which these docker checks cannot test.", socket.display()))
+            CheckResult::warn(
+                id,
+                format!(
+                    "No docker client, but containerd runs here ({}): pulls \
+                go through containerd (kubelet, nerdctl, crictl), which these docker checks cannot \
+                test.",
+                    socket.display()
+                ),
+            )
         });
     };
     let out = process::run(&path, &["version"], timeout).await.ok();
@@ -58,7 +66,11 @@ pub(crate) async fn instead_of_docker(env: &Env, timeout: Duration) -> Option<Ch
         .unwrap_or_else(|| "unknown".into());
     let r = CheckResult::warn(
         id,
-        format!("No docker client: containerd would pull, through {name} ({}, version {version}). The docker checks are skipped; the registry checks still apply.", path.display()),
+        format!(
+            "No docker client: containerd would pull, through {name} ({}, version {version}). \
+            The docker checks are skipped; the registry checks still apply.",
+            path.display()
+        ),
     );
     Some(
         r.with_detail("runtime", "containerd")
@@ -71,9 +83,11 @@ pub(crate) async fn instead_of_docker(env: &Env, timeout: Duration) -> Option<Ch
 mod tests {
     #[test]
     fn reads_client_versions() {
-        let ctr = "Client:\n  Version:  v1.7.24\n  Revision: 88bf19b\n  Go version: go1.22.10\n\nServer:\n  Version:  v1.7.24\n";
+        let ctr = "Client:\n  Version:  v1.7.24\n  Revision: 88bf19b\n  Go version: \
+            go1.22.10\n\nServer:\n  Version:  v1.7.24\n";
         assert_eq!(super::version_in(ctr).as_deref(), Some("1.7.24"));
-        let crictl = "Version:  0.1.0\nRuntimeName:  containerd\nRuntimeVersion:  v1.7.15\nRuntimeApiVersion:  v1\n";
+        let crictl = "Version:  0.1.0\nRuntimeName:  containerd\nRuntimeVersion:  \
+            v1.7.15\nRuntimeApiVersion:  v1\n";
         assert_eq!(super::version_in(crictl).as_deref(), Some("0.1.0"));
     }
 }

@@ -22,8 +22,16 @@ use std::time::{Duration, Instant};
 pub(crate) const COMMAND: CheckSpec = CheckSpec {
     key: "docker.command",
     title: "Docker command",
-    proves: "A docker client (DOCKER_COMMAND, else docker, else podman) is on PATH; one found only in the current folder is never run.",
-    warnings: &[warning("no docker client, but containerd (nerdctl, crictl, ctr or its socket) is the runtime that would pull", "the docker checks are skipped; registry.containerd_hosts reads containerd's own routing for the login server")],
+    proves:
+        "A docker client (DOCKER_COMMAND, else docker, else podman) is on PATH; one found only \
+        in the current folder is never run.",
+    warnings: &[warning(
+        "no docker client, but containerd (nerdctl, crictl, ctr or its socket) is \
+        the runtime that would \
+        pull",
+        "the docker checks are skipped; registry.containerd_hosts reads containerd's own \
+            routing for the login server",
+    )],
     codes: &[ErrorCode::DockerCommandError],
     planned: Planned::Always,
 };
@@ -32,7 +40,8 @@ pub(crate) const COMMAND: CheckSpec = CheckSpec {
 pub(crate) const DAEMON: CheckSpec = CheckSpec {
     key: "docker.daemon",
     title: "Docker daemon",
-    proves: "The client reaches its daemon (docker version names a server; for local podman, podman ps works).",
+    proves: "The client reaches its daemon (docker version names a server; for local podman, \
+        podman ps works).",
     warnings: &[],
     codes: &[ErrorCode::DockerDaemonError],
     planned: Planned::Always,
@@ -42,7 +51,8 @@ pub(crate) const DAEMON: CheckSpec = CheckSpec {
 pub(crate) const VERSION: CheckSpec = CheckSpec {
     key: "docker.version",
     title: "Docker version",
-    proves: "The client's version, build and platform, as az prints them; the daemon's version as a detail.",
+    proves: "The client's version, build and platform, as az prints them; the daemon's version as \
+        a detail.",
     warnings: &[],
     codes: &[ErrorCode::DockerVersionError],
     planned: Planned::Always,
@@ -52,11 +62,19 @@ pub(crate) const VERSION: CheckSpec = CheckSpec {
 pub(crate) const PULL: CheckSpec = CheckSpec {
     key: "docker.pull",
     title: "Docker pull",
-    proves: "The daemon pulls mcr.microsoft.com/mcr/hello-world:latest (only with --yes or a y at the prompt).",
+    proves: "The daemon pulls mcr.microsoft.com/mcr/hello-world:latest (only with --yes or a y at \
+        the prompt).",
     warnings: &[
-            warning("no terminal to ask and no --yes", "pass --yes (-y) to include the pull"),
-            warning("the image is for another platform", "the pull works; the daemon runs another platform's containers (Windows containers mode)"),
-        ],
+        warning(
+            "no terminal to ask and no --yes",
+            "pass --yes (-y) to include the pull",
+        ),
+        warning(
+            "the image is for another platform",
+            "the pull works; the daemon runs another \
+                platform's containers (Windows containers mode)",
+        ),
+    ],
     codes: &[ErrorCode::DockerPullError],
     planned: Planned::Always,
 };
@@ -144,7 +162,8 @@ pub(crate) fn locate(docker_command: Option<&str>, env: &Env) -> Result<PathBuf,
             Lookup::Found(p) => Ok(p),
             Lookup::OnlyInCurrentDir(p) => Err(refused(&p)),
             Lookup::NotFound => Err(format!(
-                "DOCKER_COMMAND is set to '{cmd}', which is not an executable file or a command on PATH."
+                "DOCKER_COMMAND is set to '{cmd}', which is not an executable file or a command on \
+                    PATH."
             )),
         };
     }
@@ -166,7 +185,8 @@ pub(crate) fn locate(docker_command: Option<&str>, env: &Env) -> Result<PathBuf,
 
 fn refused(path: &Path) -> String {
     format!(
-        "'{}' was found only in the current directory and was not run; add the folder of a trusted client to PATH explicitly.",
+        "'{}' was found only in the current directory and was not run; add the folder of a trusted \
+            client to PATH explicitly.",
         path.display()
     )
 }
@@ -379,10 +399,15 @@ pub(crate) async fn pull(docker: &Path, consent: Consent, timeout: Duration) -> 
     let id = CheckId::DockerPull;
     match consent {
         Consent::Given => {}
-        Consent::NoTerminal => return CheckResult::warn(
-            id,
-            format!("Docker pull of '{PULL_IMAGE}' skipped: it needs consent and there is no terminal to ask; pass --yes (-y) to include it."),
-        ),
+        Consent::NoTerminal => {
+            return CheckResult::warn(
+                id,
+                format!(
+                    "Docker pull of '{PULL_IMAGE}' skipped: it needs consent and there is no \
+                terminal to ask; pass --yes (-y) to include it."
+                ),
+            )
+        }
         Consent::Declined => {
             return CheckResult::skip(id, "declined at the prompt. Skipping pull check.")
         }

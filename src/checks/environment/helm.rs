@@ -84,7 +84,8 @@ fn judge(stdout: &str) -> CheckResult {
             id,
             ErrorCode::HelmVersionError,
             format!(
-                "Helm version: {version}\nCurrent Helm client version is not recommended. Please upgrade your Helm client to at least version {MIN_HELM_VERSION}."
+                "Helm version: {version}\nCurrent Helm client version is not recommended. Please \
+                    upgrade your Helm client to at least version {MIN_HELM_VERSION}."
             ),
         )
     } else {

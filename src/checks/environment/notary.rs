@@ -42,7 +42,8 @@ pub(crate) async fn version(env: &Env, timeout: Duration) -> CheckResult {
             return CheckResult::skip(
                 id,
                 format!(
-                    "Notary client found only in the current directory ('{}'); not run (Notary is optional)",
+                    "Notary client found only in the current directory ('{}'); not run (Notary is \
+                        optional)",
                     p.display()
                 ),
             )
@@ -76,7 +77,8 @@ fn judge(stdout: &str) -> CheckResult {
             id,
             ErrorCode::NotaryVersionError,
             format!(
-                "Notary version: {version}\nNotary clients from version {INCOMPATIBLE_FROM} on are not compatible; use a version earlier than {INCOMPATIBLE_FROM}."
+                "Notary version: {version}\nNotary clients from version {INCOMPATIBLE_FROM} on are \
+                    not compatible; use a version earlier than {INCOMPATIBLE_FROM}."
             ),
         )
     } else {

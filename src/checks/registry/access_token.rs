@@ -20,9 +20,13 @@ use crate::secret::Secret;
 pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.access_token",
     title: "Access token",
-    proves: "An access token for registry:catalog:*, or with --repository the pull, push, delete and metadata actions it grants.",
+    proves: "An access token for registry:catalog:*, or with --repository the pull, push, delete \
+        and metadata actions it grants.",
     warnings: &[],
-    codes: &[ErrorCode::ConnectivityAccessTokenError, ErrorCode::ConnectivityTooManyRequestsError],
+    codes: &[
+        ErrorCode::ConnectivityAccessTokenError,
+        ErrorCode::ConnectivityTooManyRequestsError,
+    ],
     planned: Planned::WithRegistry,
 };
 
@@ -90,11 +94,13 @@ pub(crate) fn check_grant(result: CheckResult, access: &Secret, wanted: &Wanted)
         return r;
     }
     let role = if !has("pull") && wanted.abac {
-        "'Container Registry Repository Reader' (the registry uses ABAC repository permissions: assign it for this repository or the registry)"
+        "'Container Registry Repository Reader' (the registry uses ABAC repository permissions: \
+            assign it for this repository or the registry)"
     } else if !has("pull") {
         "'AcrPull' (or a role with Microsoft.ContainerRegistry/registries/pull/read)"
     } else {
-        "'AcrPush' for push, and 'AcrDelete' for delete (or the ABAC 'Container Registry Repository Writer' / 'Contributor' roles)"
+        "'AcrPush' for push, and 'AcrDelete' for delete (or the ABAC 'Container Registry \
+            Repository Writer' / 'Contributor' roles)"
     };
     CheckResult::fail(
         CheckId::RegistryAccessToken,
@@ -150,7 +156,10 @@ pub(crate) async fn access_token(
         Err(why) => CheckResult::fail(
             id,
             ErrorCode::ConnectivityAccessTokenError,
-            format!("POST https://{registry}{} failed: {why}.", bearer.realm_path),
+            format!(
+                "POST https://{registry}{} failed: {why}.",
+                bearer.realm_path
+            ),
         ),
         Ok(r) if r.status != 200 => denied(
             id,
@@ -167,12 +176,19 @@ pub(crate) async fn access_token(
                     Some(repo) => format!("repository '{repo}' in registry"),
                     None => "registry".to_string(),
                 };
-                CheckResult::pass(id, format!("Fetch access token for {what} '{registry}' : OK"))
+                CheckResult::pass(
+                    id,
+                    format!("Fetch access token for {what} '{registry}' : OK"),
+                )
             }
             Err(why) => CheckResult::fail(
                 id,
                 ErrorCode::ConnectivityAccessTokenError,
-                format!("Registry '{registry}' answered the token request with 200 but no access token: {}.", why),
+                format!(
+                    "Registry '{registry}' answered the token request with 200 but no access \
+                    token: {}.",
+                    why
+                ),
             )
             .with_status(200),
         },

@@ -17,11 +17,27 @@ use tokio::task::JoinHandle;
 pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.arm",
     title: "Resource Manager",
-    proves: "Resource Manager finds the registry (subscription from --subscription, AZURE_SUBSCRIPTION_ID or az's default): its real login server, network rules, data and regional endpoints, replicas and encryption identity.",
+    proves: "Resource Manager finds the registry (subscription from --subscription, \
+        AZURE_SUBSCRIPTION_ID or az's default): its real login server, network rules, data and \
+        regional endpoints, replicas and encryption identity.",
     warnings: &[
-            warning("Resource Manager was not used or did not answer (no subscription, no token, 403, not found)", "the checks that need its facts are skipped; give the identity Reader on the registry, or pass --subscription / -g"),
-            warning("the registry refuses Resource Manager-audience Azure AD tokens (policies.azureADAuthenticationAsArmPolicy disabled)", "clients that exchange such a token are refused (older AKS kubelet credential providers, App Service and Container Apps pulls): give them a token for https://containerregistry.azure.net, or enable the policy with az acr config authentication-as-arm update --status enabled"),
-        ],
+        warning(
+            "Resource Manager was not used or did not answer (no subscription, no token, \
+                403, not \
+                found)",
+            "the checks that need its facts are skipped; give the identity Reader on \
+                    the registry, or pass --subscription / -g",
+        ),
+        warning(
+            "the registry refuses Resource Manager-audience Azure AD tokens \
+                (policies.azureADAuthenticationAsArmPolicy \
+                disabled)",
+            "clients that exchange such a token are refused (older AKS kubelet \
+                    credential providers, App Service and Container Apps pulls): give them a token \
+                    for https://containerregistry.azure.net, or enable the policy with az acr \
+                    config authentication-as-arm update --status enabled",
+        ),
+    ],
     codes: &[],
     planned: Planned::WithRegistry,
 };
@@ -135,14 +151,25 @@ pub(crate) fn result(
         (Ok(_), None) => CheckResult::skip(id, "Resource Manager not asked"),
         (Ok(_), Some(Err(why))) => CheckResult::warn(
             id,
-            format!("Resource Manager not used: {why}. Checks that need the registry's properties are skipped."),
+            format!(
+                "Resource Manager not used: {why}. Checks that need the registry's properties \
+                are skipped."
+            ),
         ),
         (Ok(t), Some(Ok(found))) if found.registry.refuses_arm_audience() => {
             let r = &found.registry;
             CheckResult::warn(
                 id,
                 format!(
-                    "Registry '{}' found in Resource Manager (subscription {}), and it refuses Resource Manager-audience Azure AD tokens (policies.azureADAuthenticationAsArmPolicy is disabled). Clients that exchange such a token are refused with 401: AKS's kubelet credential provider on older clusters, App Service and Container Apps pulls with a managed identity, and tools that exchange az's Resource Manager token. az check-health switches audience silently; give those clients a token for https://containerregistry.azure.net, or enable the policy (az acr config authentication-as-arm update --status enabled).",
+                    "Registry '{}' found in Resource Manager (subscription {}), and it refuses \
+                        Resource Manager-audience Azure AD tokens \
+                        (policies.azureADAuthenticationAsArmPolicy is disabled). Clients that \
+                        exchange such a token are refused with 401: AKS's kubelet credential \
+                        provider on older clusters, App Service and Container Apps pulls with a \
+                        managed identity, and tools that exchange az's Resource Manager token. az \
+                        check-health switches audience silently; give those clients a token for \
+                        https://containerregistry.azure.net, or enable the policy (az acr config \
+                        authentication-as-arm update --status enabled).",
                     t.name, t.subscription
                 ),
             )

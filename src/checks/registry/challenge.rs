@@ -108,8 +108,11 @@ pub(crate) async fn check(session: &mut Session, ls: &LoginServer) -> (CheckResu
                 Some(l) => Untrusted::new(l).shown(),
                 None => "(no Location)".to_string(),
             };
-            not_issued(format!("was redirected ({status}) to {to}; a registry never redirects /v2/, so something else is answering."))
-                .with_detail("location", to)
+            not_issued(format!(
+                "was redirected ({status}) to {to}; a registry never redirects \
+                /v2/, so something else is answering."
+            ))
+            .with_detail("location", to)
         }
         _ => not_issued(format!(
             "answered {status}, not 401. Body: {}",
@@ -194,7 +197,12 @@ fn bearer_challenge(
             Ok(u) => crate::net::origin::describe(&u),
             Err(_) => Untrusted::new(realm).shown(),
         };
-        let text = format!("Registry '{}' issued a challenge whose token endpoint (realm) is {shown}, not the login server over HTTPS. No credential was sent there: something other than the registry (a proxy, a DNS entry) may be answering.", ls.authority());
+        let text = format!(
+            "Registry '{}' issued a challenge whose token endpoint (realm) is \
+            {shown}, not the login server over HTTPS. No credential was sent there: something \
+            other than the registry (a proxy, a DNS entry) may be answering.",
+            ls.authority()
+        );
         let r = CheckResult::fail(id, ErrorCode::ConnectivityChallengeError, text);
         return (r.with_status(401).with_detail("realm", realm), None);
     };
@@ -244,5 +252,9 @@ fn clock_skew(r: CheckResult, date: Option<&str>) -> CheckResult {
         ),
     );
     w.details = r.details;
-    w.with_note("tokens are checked against the clock: a skew of minutes makes fresh tokens look expired or not yet valid, and pulls fail with 401; set the clock (timedatectl set-ntp true, w32tm /resync)")
+    w.with_note(
+        "tokens are checked against the clock: a skew of minutes makes fresh tokens look \
+        expired or not yet valid, and pulls fail with 401; set the clock (timedatectl set-ntp \
+        true, w32tm /resync)",
+    )
 }

@@ -13,7 +13,8 @@ use crate::codes::ErrorCode;
 pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.cmk",
     title: "Customer-managed key identity",
-    proves: "The identity the customer-managed key uses exists (system-assigned, or the user-assigned identity with that client id).",
+    proves: "The identity the customer-managed key uses exists (system-assigned, or the \
+        user-assigned identity with that client id).",
     warnings: &[],
     codes: &[ErrorCode::CmkError],
     planned: Planned::WithRegistry,
@@ -37,7 +38,8 @@ pub(crate) async fn check(found: &Found) -> CheckResult {
             None => CheckResult::fail(
                 id,
                 ErrorCode::CmkError,
-                "The registry's encryption uses its system-assigned identity, but the registry has no system-assigned identity (identity.principalId is missing).",
+                "The registry's encryption uses its system-assigned identity, but the registry has \
+                    no system-assigned identity (identity.principalId is missing).",
             ),
         };
     }
@@ -45,7 +47,10 @@ pub(crate) async fn check(found: &Found) -> CheckResult {
         return CheckResult::fail(
             id,
             ErrorCode::CmkError,
-            format!("The registry's encryption uses the managed identity with client id {identity}, but no user-assigned identity of the registry has that client id."),
+            format!(
+                "The registry's encryption uses the managed identity with client id \
+                {identity}, but no user-assigned identity of the registry has that client id."
+            ),
         )
         .with_detail("client_id", identity);
     };
@@ -58,19 +63,34 @@ pub(crate) async fn check(found: &Found) -> CheckResult {
     );
     match read.await {
         Ok(Some(doc)) if doc.properties.client_id.eq_ignore_ascii_case(identity) => {
-            CheckResult::pass(id, format!("Customer-managed key identity: {resource} : OK"))
+            CheckResult::pass(
+                id,
+                format!("Customer-managed key identity: {resource} : OK"),
+            )
         }
         Ok(Some(_)) => CheckResult::fail(
             id,
             ErrorCode::CmkError,
-            format!("The identity {resource} exists but its client id is no longer {identity}: it was deleted and re-created."),
+            format!(
+                "The identity {resource} exists but its client id is no longer {identity}: it \
+                was deleted and re-created."
+            ),
         ),
         Ok(None) => CheckResult::fail(
             id,
             ErrorCode::CmkError,
-            format!("The managed identity {resource} (client id {identity}) used for the registry's encryption no longer exists."),
+            format!(
+                "The managed identity {resource} (client id {identity}) used for the \
+                registry's encryption no longer exists."
+            ),
         ),
-        Err(why) => CheckResult::warn(id, format!("Customer-managed key identity {resource} could not be read: {why}")),
+        Err(why) => CheckResult::warn(
+            id,
+            format!(
+                "Customer-managed key identity {resource} could \
+            not be read: {why}"
+            ),
+        ),
     }
     .with_detail("identity", resource)
 }

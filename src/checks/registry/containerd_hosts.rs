@@ -17,12 +17,25 @@ use std::path::{Path, PathBuf};
 pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.containerd_hosts",
     title: "containerd's registry hosts",
-    proves: "containerd's registry host configuration for the login server (hosts.toml under config_path, or the older registry.mirrors table): what kubelet on AKS nodes, nerdctl and crictl pull with.",
+    proves: "containerd's registry host configuration for the login server (hosts.toml under \
+        config_path, or the older registry.mirrors table): what kubelet on AKS nodes, nerdctl and \
+        crictl pull with.",
     warnings: &[
-            warning("a mirror or another server receives the pull first", "make sure it serves the registry's content, or remove it"),
-            warning("certificate checks are skipped (skip_verify)", "trust the registry's CA instead"),
-            warning("containerd cannot parse the file", "fix the file: containerd ignores it"),
-        ],
+        warning(
+            "a mirror or another server receives the pull first",
+            "make sure it serves the \
+                registry's content, or remove it",
+        ),
+        warning(
+            "certificate checks are skipped (skip_verify)",
+            "trust the registry's CA \
+                instead",
+        ),
+        warning(
+            "containerd cannot parse the file",
+            "fix the file: containerd ignores it",
+        ),
+    ],
     codes: &[],
     planned: Planned::WithRegistry,
 };
@@ -103,7 +116,10 @@ fn findings(etc: &Path, host: &str) -> Option<(Vec<String>, PathBuf)> {
     if let Some(m) = registry.as_ref().and_then(|r| r.mirrors.get(host)) {
         remember_secrets(&m.endpoint);
         let to = m.endpoint.join(", ");
-        found.push(format!("containerd's config.toml sends pulls for {host} to the mirror endpoints {to} (registry.mirrors)"));
+        found.push(format!(
+            "containerd's config.toml sends pulls for {host} to the mirror \
+            endpoints {to} (registry.mirrors)"
+        ));
     }
     let dir = registry
         .and_then(|r| r.config_path)
@@ -136,7 +152,12 @@ fn judge(hosts: &Hosts, host: &str, file: &Path) -> Vec<String> {
     for (url, entry) in pulls_through {
         let same = url.trim_end_matches('/').ends_with(&format!("//{host}"));
         if !same {
-            found.push(format!("containerd pulls {host} through {url} first ({}): a mirror without the image or without a credential for it makes the pull fail or differ from these checks", file.display()));
+            found.push(format!(
+                "containerd pulls {host} through {url} first ({}): a mirror without \
+                the image or without a credential for it makes the pull fail or differ from these \
+                checks",
+                file.display()
+            ));
         }
         if entry.skip_verify == Some(true) {
             found.push(format!(
@@ -200,7 +221,8 @@ mod tests {
         std::fs::create_dir_all(containerd.join("certs.d/_default")).unwrap();
         std::fs::write(
             containerd.join("config.toml"),
-            "[plugins.\"io.containerd.grpc.v1.cri\".registry.mirrors.\"r.azurecr.io\"]\n  endpoint = [\"https://cache.corp\"]\n",
+            "[plugins.\"io.containerd.grpc.v1.cri\".registry.mirrors.\"r.azurecr.io\"]\n  endpoint \
+                = [\"https://cache.corp\"]\n",
         )
         .unwrap();
         std::fs::write(

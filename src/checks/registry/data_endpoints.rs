@@ -12,7 +12,8 @@ use crate::target::parse_login_server;
 pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.data_endpoints",
     title: "Data endpoints",
-    proves: "Each dedicated data endpoint resolves, accepts TLS for its name and answers GET / with 403.",
+    proves: "Each dedicated data endpoint resolves, accepts TLS for its name and answers GET / \
+        with 403.",
     warnings: &[],
     codes: &[ErrorCode::DataEndpointError],
     planned: Planned::WithRegistry,

@@ -16,12 +16,28 @@ use std::time::Duration;
 pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.dns",
     title: "DNS lookup",
-    proves: "The login server resolves: every address, the CNAME chain, privatelink and private-address notes, and whether the operating system's resolver agrees.",
+    proves: "The login server resolves: every address, the CNAME chain, privatelink and \
+        private-address notes, and whether the operating system's resolver agrees.",
     warnings: &[
-            warning("the operating system's resolver answers other addresses, or fails while the DNS servers answer", "docker and other programs may reach a different place: look for a hosts entry, a VPN resolver or split DNS"),
-            warning("only the operating system's resolver finds the name", "programs that ask the DNS servers of /etc/resolv.conf themselves may not find the registry: add the name to those servers"),
-            warning("the name fails here but HTTPS_PROXY carries the traffic", "the proxy resolves names itself; tools that bypass the proxy still fail"),
-        ],
+        warning(
+            "the operating system's resolver answers other addresses, or fails while the \
+                DNS servers \
+                answer",
+            "docker and other programs may reach a different place: look for a hosts \
+                    entry, a VPN resolver or split DNS",
+        ),
+        warning(
+            "only the operating system's resolver finds the name",
+            "programs that ask the \
+                DNS servers of /etc/resolv.conf themselves may not find the registry: add the name \
+                to those servers",
+        ),
+        warning(
+            "the name fails here but HTTPS_PROXY carries the traffic",
+            "the proxy resolves \
+                names itself; tools that bypass the proxy still fail",
+        ),
+    ],
     codes: &[ErrorCode::ConnectivityDnsError],
     planned: Planned::WithRegistry,
 };
@@ -97,7 +113,8 @@ pub(crate) fn through_proxy(failed: CheckResult, proxy: &Proxy) -> CheckResult {
     let mut r = CheckResult::warn(
         CheckId::RegistryDns,
         format!(
-            "DNS lookup failed on this machine, but the registry is reached through the proxy {}, which resolves names itself.",
+            "DNS lookup failed on this machine, but the registry is reached through the proxy {}, \
+                which resolves names itself.",
             proxy.display()
         ),
     )
@@ -111,7 +128,9 @@ pub(crate) fn through_proxy(failed: CheckResult, proxy: &Proxy) -> CheckResult {
 /// do not. `found` describes the operating system's answer.
 fn os_only(found: CheckResult, failure: &dns::DnsFailure, asked: &str) -> CheckResult {
     let mut r = found.with_note(format!(
-        "found by the operating system's resolver only: {asked} answers {failure}; programs that ask the DNS servers of /etc/resolv.conf themselves (some container runtimes, kubelet's image pulls through CoreDNS) may not find the registry"
+        "found by the operating system's resolver only: {asked} answers {failure}; programs that \
+            ask the DNS servers of /etc/resolv.conf themselves (some container runtimes, kubelet's \
+            image pulls through CoreDNS) may not find the registry"
     ));
     r.status = crate::report::Status::Warn;
     r.with_detail("answer", failure.to_string())
@@ -162,9 +181,13 @@ fn describe(
     let private = answer.addresses.iter().all(dns::is_private);
     if privatelink {
         r = r.with_note(if private {
-            "resolves through privatelink to a private address: the registry is reached over a private endpoint".to_string()
+            "resolves through privatelink to a private address: the registry is reached over a \
+                private endpoint"
+                .to_string()
         } else {
-            "the chain goes through privatelink but ends at a public address: the private DNS zone is not linked to this network, so traffic takes the public endpoint".to_string()
+            "the chain goes through privatelink but ends at a public address: the private DNS zone \
+                is not linked to this network, so traffic takes the public endpoint"
+                .to_string()
         });
     } else if private {
         r = r.with_note(
@@ -183,7 +206,8 @@ fn describe(
                 if !same {
                     r.status = crate::report::Status::Warn;
                     r = r.with_note(format!(
-                        "the operating system's resolver answers {} instead: docker and other programs may reach a different place",
+                        "the operating system's resolver answers {} instead: docker and other \
+                            programs may reach a different place",
                         join(os_addrs)
                     ));
                 }

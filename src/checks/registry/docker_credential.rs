@@ -24,13 +24,29 @@ use std::time::Duration;
 pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.docker_credential",
     title: "Docker's credential",
-    proves: "The credential docker pull itself will send for the login server: config.json's credHelpers, credsStore or auths ($DOCKER_CONFIG), or podman's auth file.",
+    proves: "The credential docker pull itself will send for the login server: config.json's \
+        credHelpers, credsStore or auths ($DOCKER_CONFIG), or podman's auth file.",
     warnings: &[
-            warning("no credential for the login server", "run az acr login -n <registry>, or docker login <login server>"),
-            warning("the named helper (docker-credential-<name>) is not on PATH, fails, or has no entry", "install the helper, or log in again so that it stores one"),
-            warning("a stored token has expired", "run az acr login again: its refresh token lasts about three hours"),
-            warning("a token is stored under a user other than 00000000-0000-0000-0000-000000000000", "ACR tokens go with that user: log in again with az acr login"),
-        ],
+        warning(
+            "no credential for the login server",
+            "run az acr login -n <registry>, or \
+                docker login <login server>",
+        ),
+        warning(
+            "the named helper (docker-credential-<name>) is not on PATH, fails, or has no \
+                entry",
+            "install the helper, or log in again so that it stores one",
+        ),
+        warning(
+            "a stored token has expired",
+            "run az acr login again: its refresh token lasts \
+                about three hours",
+        ),
+        warning(
+            "a token is stored under a user other than 00000000-0000-0000-0000-000000000000",
+            "ACR tokens go with that user: log in again with az acr login",
+        ),
+    ],
     codes: &[],
     planned: Planned::WithRegistry,
 };
@@ -137,13 +153,18 @@ fn judge_secret(host: &str, user: &str, secret: &str, from: &str) -> CheckResult
         let ago = crate::duration::format_duration(Duration::from_secs(now - exp));
         return CheckResult::warn(
             id,
-            format!("docker's credential for {host} ({from}) is a token that expired {ago} ago: docker pull will be refused with 401. Run az acr login -n {login} (or docker login) again."),
+            format!(
+                "docker's credential for {host} ({from}) is a token that expired {ago} ago: \
+                docker pull will be refused with 401. Run az acr login -n {login} (or docker \
+                login) again."
+            ),
         );
     }
     let mut r = CheckResult::pass(id, format!("Docker's credential for {host} ({from}) : OK"));
     if claims.is_some() && user != TOKEN_USER {
         r = r.with_note(format!(
-            "the stored secret is a registry token, but the user is '{}', not {TOKEN_USER} as az acr login stores it: the registry refuses a token under another user name",
+            "the stored secret is a registry token, but the user is '{}', not {TOKEN_USER} as az \
+                acr login stores it: the registry refuses a token under another user name",
             Untrusted::new(user)
         ));
     }
@@ -159,7 +180,14 @@ async fn from_helper(host: &str, name: &str, (env, timeout): (&Env, Duration)) -
     let shown = Untrusted::new(name);
     let helper = format!("docker-credential-{name}");
     let lookup::Lookup::Found(path) = lookup::find(&helper, env) else {
-        return CheckResult::warn(id, format!("docker uses the credential helper '{shown}' for {host}, but docker-credential-{shown} is not on PATH: docker pull fails with \"error getting credentials\". Install the helper, or remove it from docker's config.json."));
+        return CheckResult::warn(
+            id,
+            format!(
+                "docker uses the credential helper '{shown}' for \
+            {host}, but docker-credential-{shown} is not on PATH: docker pull fails with \"error \
+            getting credentials\". Install the helper, or remove it from docker's config.json."
+            ),
+        );
     };
     let out = process::run_with_input(&path, &["get"], Some(host.as_bytes()), timeout).await;
     let from = format!("credential helper '{shown}'");
@@ -174,7 +202,15 @@ async fn from_helper(host: &str, name: &str, (env, timeout): (&Env, Duration)) -
                     &out.stderr
                 },
             );
-            return CheckResult::warn(id, format!("docker's {from} has no credential for {host}: {said}. Run az acr login -n {} (or docker login {host}).", host.split('.').next().unwrap_or(host)));
+            return CheckResult::warn(
+                id,
+                format!(
+                    "docker's {from} has no credential for {host}: \
+                {said}. Run az acr login -n {} (or docker login \
+                {host}).",
+                    host.split('.').next().unwrap_or(host)
+                ),
+            );
         }
         Err(e) => return CheckResult::warn(id, format!("docker's {from} {e}")),
     };
@@ -207,16 +243,31 @@ pub(crate) async fn check(host: &str, env: &Env, timeout: Duration) -> CheckResu
             }
             let decoded = entry
                 .auth
-                .and_then(|a| base64::engine::general_purpose::STANDARD.decode(a.trim()).ok())
+                .and_then(|a| {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(a.trim())
+                        .ok()
+                })
                 .map(|b| String::from_utf8_lossy(&b).into_owned());
             match decoded.as_deref().and_then(|d| d.split_once(':')) {
                 Some((user, secret)) => judge_secret(host, user, secret, &from),
-                None => CheckResult::warn(id, format!("docker's entry for {host} ({from}) holds no usable user and password.")),
+                None => CheckResult::warn(
+                    id,
+                    format!(
+                        "docker's entry for {host} ({from}) holds no \
+                    usable user and password."
+                    ),
+                ),
             }
         }
         Source::None => CheckResult::warn(
             id,
-            format!("docker has no credential for {host}: docker pull will be anonymous and refused unless the registry allows anonymous pull. Run az acr login -n {}.", host.split('.').next().unwrap_or(host)),
+            format!(
+                "docker has no credential for {host}: docker pull will be anonymous and \
+                refused unless the registry allows anonymous pull. Run az acr login -n \
+                {}.",
+                host.split('.').next().unwrap_or(host)
+            ),
         ),
     }
 }

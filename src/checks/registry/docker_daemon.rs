@@ -23,10 +23,23 @@ pub(crate) const CHECK: CheckSpec = CheckSpec {
     title: "Docker daemon's network",
     proves: "The docker daemon's own network settings from docker info: it pulls, not this shell.",
     warnings: &[
-            warning("the daemon pulls through a proxy this shell does not use, or the other way round", "the checks above took another path than the pull will: align the daemon's proxy (a systemd drop-in for docker.service) with the shell's"),
-            warning("the daemon's NO_PROXY covers the login server but not the storage or data endpoints", "add the data endpoints or *.blob.core.windows.net to it, or remove the login server"),
-            warning("the daemon lists the login server as an insecure registry or a mirror", "remove it from daemon.json unless that is meant"),
-        ],
+        warning(
+            "the daemon pulls through a proxy this shell does not use, or the other way \
+                round",
+            "the checks above took another path than the pull will: align the daemon's \
+                    proxy (a systemd drop-in for docker.service) with the shell's",
+        ),
+        warning(
+            "the daemon's NO_PROXY covers the login server but not the storage or data \
+                endpoints",
+            "add the data endpoints or *.blob.core.windows.net to it, or remove \
+                    the login server",
+        ),
+        warning(
+            "the daemon lists the login server as an insecure registry or a mirror",
+            "remove it from daemon.json unless that is meant",
+        ),
+    ],
     codes: &[],
     planned: Planned::WithRegistry,
 };
@@ -82,8 +95,17 @@ fn judge(
     let daemon_proxy =
         (!info.https_proxy.is_empty() && !exempt).then(|| shown_proxy(&info.https_proxy));
     match (&daemon_proxy, shell_proxy) {
-        (Some(p), None) => found.push(format!("the docker daemon pulls through the proxy {p}, which this shell does not use: the checks above went directly, the pull will not")),
-        (None, Some(p)) => found.push(format!("this shell reaches the registry through the proxy {}, the docker daemon directly: the pull may be blocked where these checks passed (set the daemon's proxy, e.g. in /etc/systemd/system/docker.service.d/http-proxy.conf)", p.display())),
+        (Some(p), None) => found.push(format!(
+            "the docker daemon pulls through the proxy {p}, \
+            which this shell does not use: the checks above went directly, the pull will not"
+        )),
+        (None, Some(p)) => found.push(format!(
+            "this shell reaches the registry through the proxy \
+            {}, the docker daemon directly: the pull may be blocked where these checks passed (set \
+            the daemon's proxy, e.g. in \
+            /etc/systemd/system/docker.service.d/http-proxy.conf)",
+            p.display()
+        )),
         _ => {}
     }
     if !info.https_proxy.is_empty() && exempt {
@@ -97,7 +119,12 @@ fn judge(
             .filter(|h| !bypasses(h, 443, &info.no_proxy))
             .collect();
         if !proxied.is_empty() {
-            found.push(format!("the docker daemon's NO_PROXY exempts {host} but not where the layers come from ({}): manifests load, layers go through the proxy", proxied.join(", ").replace("x.blob", "*.blob")));
+            found.push(format!(
+                "the docker daemon's NO_PROXY exempts {host} but not where the \
+                layers come from ({}): manifests load, layers go through the \
+                proxy",
+                proxied.join(", ").replace("x.blob", "*.blob")
+            ));
         }
     }
     let config = info.registry_config.as_ref();
@@ -109,10 +136,17 @@ fn judge(
         })
         .is_some_and(|i| !i.secure);
     if insecure {
-        found.push(format!("the docker daemon lists {host} as an insecure registry: it skips certificate checks and may fall back to plain HTTP; remove it from insecure-registries"));
+        found.push(format!(
+            "the docker daemon lists {host} as an insecure registry: it skips \
+            certificate checks and may fall back to plain HTTP; remove it from \
+            insecure-registries"
+        ));
     }
     if config.is_some_and(|c| c.mirrors.iter().any(|m| m.contains(bare))) {
-        found.push(format!("the docker daemon names {host} as a registry mirror: mirrors apply to Docker Hub, not to pulls from {host}"));
+        found.push(format!(
+            "the docker daemon names {host} as a registry mirror: mirrors apply to \
+            Docker Hub, not to pulls from {host}"
+        ));
     }
     found
 }
@@ -153,7 +187,11 @@ pub(crate) async fn check(
         w
     };
     if certs.is_dir() {
-        r = r.with_note(format!("the docker daemon trusts the certificates in {} for this registry, besides the system's", certs.display()));
+        r = r.with_note(format!(
+            "the docker daemon trusts the certificates in {} for this \
+            registry, besides the system's",
+            certs.display()
+        ));
     }
     r.with_detail("https_proxy", shown_proxy(&info.https_proxy))
 }

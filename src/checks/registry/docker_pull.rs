@@ -18,18 +18,19 @@ use std::time::Duration;
 pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.docker_pull",
     title: "Pull through the docker daemon",
-    proves: "With --image and --yes: the docker daemon pulls <login server>/<repository>:<tag> itself, with its own credential, proxy and trust; an image it added is removed again.",
+    proves: "With --image and --yes: the docker daemon pulls <login server>/<repository>:<tag> \
+        itself, with its own credential, proxy and trust; an image it added is removed again.",
     warnings: &[],
     codes: &[
-            ErrorCode::ConnectivityAccessTokenError,
-            ErrorCode::ImagePullError,
-            ErrorCode::ConnectivitySslError,
-            ErrorCode::ConnectivityChallengeError,
-            ErrorCode::ConnectivityTooManyRequestsError,
-            ErrorCode::ConnectivityForbiddenError,
-            ErrorCode::ConnectivityDnsError,
-            ErrorCode::DockerPullError,
-        ],
+        ErrorCode::ConnectivityAccessTokenError,
+        ErrorCode::ImagePullError,
+        ErrorCode::ConnectivitySslError,
+        ErrorCode::ConnectivityChallengeError,
+        ErrorCode::ConnectivityTooManyRequestsError,
+        ErrorCode::ConnectivityForbiddenError,
+        ErrorCode::ConnectivityDnsError,
+        ErrorCode::DockerPullError,
+    ],
     planned: Planned::WithImage,
 };
 
@@ -70,11 +71,23 @@ fn login_server(reference: &str) -> &str {
 fn hint(stderr: &str, login_server: &str) -> Option<String> {
     let s = stderr.to_ascii_lowercase();
     if s.contains("proxyconnect") {
-        Some("The daemon's own proxy (its environment, e.g. a systemd drop-in for docker.service) failed; fix or remove it and restart the daemon.".into())
+        Some(
+            "The daemon's own proxy (its environment, e.g. a systemd drop-in for docker.service) \
+            failed; fix or remove it and restart the daemon."
+                .into(),
+        )
     } else if s.contains("x509") || s.contains("certificate signed by unknown authority") {
-        Some(format!("The daemon checks the registry's certificate against the system's trust store and /etc/docker/certs.d/{login_server}/ca.crt, not this shell's (--ca-file, SSL_CERT_FILE, REQUESTS_CA_BUNDLE): put the CA that signed it (a TLS-inspecting proxy's root, for example) in one of them."))
+        Some(format!(
+            "The daemon checks the registry's certificate against the system's trust \
+            store and /etc/docker/certs.d/{login_server}/ca.crt, not this shell's (--ca-file, \
+            SSL_CERT_FILE, REQUESTS_CA_BUNDLE): put the CA that signed it (a TLS-inspecting \
+            proxy's root, for example) in one of them."
+        ))
     } else if s.contains("unauthorized") || s.contains("authentication required") {
-        Some(format!("The daemon had no valid credential for '{login_server}': run 'az acr login' for this registry, or 'docker login {login_server}'."))
+        Some(format!(
+            "The daemon had no valid credential for '{login_server}': run 'az acr login' \
+            for this registry, or 'docker login {login_server}'."
+        ))
     } else {
         None
     }
@@ -140,12 +153,19 @@ mod tests {
     #[test]
     fn maps_what_the_daemon_says() {
         let cases = [
-            ("Error response from daemon: Head \"https://r.azurecr.io/v2/a/manifests/v1\": unauthorized: authentication required", ErrorCode::ConnectivityAccessTokenError),
-            ("Error response from daemon: manifest for r.azurecr.io/a:v9 not found: manifest unknown", ErrorCode::ImagePullError),
+            ("Error response from daemon: Head \"https://r.azurecr.io/v2/a/manifests/v1\": \
+                unauthorized: authentication required", ErrorCode::ConnectivityAccessTokenError),
+            ("Error response from daemon: manifest for r.azurecr.io/a:v9 not found: manifest \
+                unknown", ErrorCode::ImagePullError),
             ("no matching manifest for linux/arm64/v8 in the manifest list entries", ErrorCode::ImagePullError),
-            ("Error response from daemon: Get \"https://r.azurecr.io/v2/\": proxyconnect tcp: dial tcp 10.0.0.1:3128: connect: connection refused", ErrorCode::ConnectivityChallengeError),
-            ("Error response from daemon: Get \"https://r.azurecr.io/v2/\": tls: failed to verify certificate: x509: certificate signed by unknown authority", ErrorCode::ConnectivitySslError),
-            ("Error response from daemon: Get \"https://r.azurecr.io/v2/\": net/http: TLS handshake timeout", ErrorCode::ConnectivitySslError),
+            ("Error response from daemon: Get \"https://r.azurecr.io/v2/\": proxyconnect tcp: dial \
+                tcp 10.0.0.1:3128: connect: connection \
+                refused", ErrorCode::ConnectivityChallengeError),
+            ("Error response from daemon: Get \"https://r.azurecr.io/v2/\": tls: failed to verify \
+                certificate: x509: certificate signed by unknown \
+                authority", ErrorCode::ConnectivitySslError),
+            ("Error response from daemon: Get \"https://r.azurecr.io/v2/\": net/http: TLS \
+                handshake timeout", ErrorCode::ConnectivitySslError),
             ("toomanyrequests: too many requests", ErrorCode::ConnectivityTooManyRequestsError),
             ("denied: client with IP '203.0.113.7' is not allowed access", ErrorCode::ConnectivityForbiddenError),
             ("dial tcp: lookup r.azurecr.io: no such host", ErrorCode::ConnectivityDnsError),

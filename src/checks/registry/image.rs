@@ -15,13 +15,18 @@ use crate::secret::Secret;
 pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.image",
     title: "Image pull",
-    proves: "With --image: the manifest and the smallest layer can be fetched, following the redirect to the data endpoint or storage; an index must have this machine's platform (or --platform); a missing tag is told from a permission problem.",
+    proves: "With --image: the manifest and the smallest layer can be fetched, following the \
+        redirect to the data endpoint or storage; an index must have this machine's platform (or \
+        --platform); a missing tag is told from a permission problem.",
     warnings: &[],
     codes: &[ErrorCode::ImagePullError],
     planned: Planned::WithImage,
 };
 
-const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
+const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
+    application/vnd.docker.distribution.manifest.list.v2+json, \
+    application/vnd.oci.image.manifest.v1+json, \
+    application/vnd.docker.distribution.manifest.v2+json";
 
 pub(crate) struct Fetch<'a> {
     pub repository: &'a str,
@@ -83,7 +88,8 @@ async fn smallest_layer(
     if manifest.is_index() {
         let Some(entry) = manifest.pick(&f.platform) else {
             return Err(format!(
-                "the image has no variant for {}, the platform that would pull it; it has {}. Pull on a matching machine, pass --platform, or publish that platform",
+                "the image has no variant for {}, the platform that would pull it; it has {}. Pull \
+                    on a matching machine, pass --platform, or publish that platform",
                 f.platform,
                 crate::report::and_list(&manifest.platforms())
             ));

@@ -51,7 +51,9 @@ pub(crate) fn attach(r: CheckResult, families: Option<Families>) -> CheckResult 
         ("IPv4", "IPv6")
     };
     let note = format!(
-        "{good} works but {bad} does not ({ip}: {why}): pulls stall or fail depending on which family the container runtime tries first; fix {bad} routing, or disable it for this host"
+        "{good} works but {bad} does not ({ip}: {why}): pulls stall or fail depending on which \
+            family the container runtime tries first; fix {bad} routing, or disable it for this \
+            host"
     );
     if r.status != Status::Pass {
         return r.with_note(note);

@@ -12,7 +12,8 @@ use crate::target::{LoginServer, Target};
 pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.login_server",
     title: "Login server",
-    proves: "A login server to check: --login-server, else Resource Manager's loginServer (which may carry a hash suffix), else the name and the cloud's suffix.",
+    proves: "A login server to check: --login-server, else Resource Manager's loginServer (which \
+        may carry a hash suffix), else the name and the cloud's suffix.",
     warnings: &[],
     codes: &[ErrorCode::LoginServerError],
     planned: Planned::WithRegistry,

@@ -16,7 +16,8 @@ use serde_json::Value;
 pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.private_endpoint",
     title: "Private endpoint DNS",
-    proves: "With --vnet: DNS routes each FQDN of the registry's private endpoint in that virtual network to its private IP.",
+    proves: "With --vnet: DNS routes each FQDN of the registry's private endpoint in that virtual \
+        network to its private IP.",
     warnings: &[],
     codes: &[ErrorCode::ConnectivityDnsError],
     planned: Planned::WithVnet,
@@ -100,25 +101,37 @@ pub(crate) async fn check(found: &Found, vnet: &str, resolver: &Resolver) -> Che
         return CheckResult::fail(
             id,
             ErrorCode::ConnectivityDnsError,
-            format!("Registry \"{registry}\" has more than one private endpoint in the vnet of \"{vnet}\". DNS routing will be unreliable"),
+            format!(
+                "Registry \"{registry}\" has more than one private endpoint in the vnet of \
+                \"{vnet}\". DNS routing will be unreliable"
+            ),
         );
     }
     if pairs.is_empty() {
         return CheckResult::fail(
             id,
             ErrorCode::ConnectivityDnsError,
-            format!("Registry \"{registry}\" doesn't have private endpoints in the vnet of \"{vnet}\". Please make sure you provided correct vnet"),
+            format!(
+                "Registry \"{registry}\" doesn't have private endpoints in the vnet of \
+                \"{vnet}\". Please make sure you provided correct vnet"
+            ),
         );
     }
     let mut wrong = Vec::new();
     for (fqdn, ip) in &pairs {
         match resolver.resolve(fqdn).await {
             Ok(a) if a.addresses.iter().any(|x| x.to_string() == *ip) => {}
-            Ok(a) => wrong.push(format!(
-                "DNS routing to registry \"{registry}\" through private IP is incorrect. Expect: {ip}, Actual: {} (for {fqdn})",
+            Ok(a) => {
+                wrong.push(format!(
+                "DNS routing to registry \"{registry}\" through private IP is incorrect. Expect: \
+                    {ip}, Actual: {} (for {fqdn})",
                 a.addresses.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")
+            ))
+            }
+            Err(e) => wrong.push(format!(
+                "Error resolving DNS for {fqdn}. Ex: {e} (its private IP \
+                is {ip})"
             )),
-            Err(e) => wrong.push(format!("Error resolving DNS for {fqdn}. Ex: {e} (its private IP is {ip})")),
         }
     }
     if !wrong.is_empty() {

@@ -16,9 +16,18 @@ use crate::secret::Secret;
 pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.refresh_token",
     title: "Refresh token",
-    proves: "An Azure AD token (the credential used is named) is exchanged at the login server for a refresh token; Azure AD's AADSTS refusals are explained.",
-    warnings: &[warning("the Azure AD token's nbf or exp puts this machine's clock minutes off", "set the clock (NTP)")],
-    codes: &[ErrorCode::ConnectivityRefreshTokenError, ErrorCode::ConnectivityTooManyRequestsError, ErrorCode::CredentialNotFoundError],
+    proves:
+        "An Azure AD token (the credential used is named) is exchanged at the login server for \
+        a refresh token; Azure AD's AADSTS refusals are explained.",
+    warnings: &[warning(
+        "the Azure AD token's nbf or exp puts this machine's clock minutes off",
+        "set the clock (NTP)",
+    )],
+    codes: &[
+        ErrorCode::ConnectivityRefreshTokenError,
+        ErrorCode::ConnectivityTooManyRequestsError,
+        ErrorCode::CredentialNotFoundError,
+    ],
     planned: Planned::WithRegistry,
 };
 
@@ -87,14 +96,21 @@ pub(crate) async fn refresh_token(
                     format!("Fetch refresh token for registry '{registry}' : OK"),
                 )
                 .with_detail("credential", aad.label())
-                .with_detail("tenant", tenant.map(|t| crate::untrusted::inline(&t).shown()));
+                .with_detail(
+                    "tenant",
+                    tenant.map(|t| crate::untrusted::inline(&t).shown()),
+                );
                 let r = token_clock(r, aad.token.expose());
                 return (with_passed_over(r, &aad), Some(refresh));
             }
             Err(why) => CheckResult::fail(
                 id,
                 ErrorCode::ConnectivityRefreshTokenError,
-                format!("Registry '{registry}' answered the exchange with 200 but no refresh token: {}.", why),
+                format!(
+                    "Registry '{registry}' answered the exchange with 200 but no refresh \
+                    token: {}.",
+                    why
+                ),
             )
             .with_status(200),
         },
@@ -120,11 +136,13 @@ fn token_clock(r: CheckResult, aad_token: &str) -> CheckResult {
     const SLACK: u64 = 300;
     match (claim("nbf"), claim("exp")) {
         (Some(nbf), _) if nbf > now.saturating_add(SLACK) => r.with_note(format!(
-            "the Azure AD token is not valid for another {} by this machine's clock: the clock is behind (set it: timedatectl set-ntp true)",
+            "the Azure AD token is not valid for another {} by this machine's clock: the clock is \
+                behind (set it: timedatectl set-ntp true)",
             off(nbf - now)
         )),
         (_, Some(exp)) if exp.saturating_add(SLACK) < now => r.with_note(format!(
-            "the Azure AD token expired {} ago by this machine's clock, though Azure AD just issued it: the clock is ahead (set it: timedatectl set-ntp true)",
+            "the Azure AD token expired {} ago by this machine's clock, though Azure AD just \
+                issued it: the clock is ahead (set it: timedatectl set-ntp true)",
             off(now - exp)
         )),
         _ => r,

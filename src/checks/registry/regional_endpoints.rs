@@ -15,8 +15,14 @@ use crate::untrusted::inline;
 pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.regional_endpoints",
     title: "Regional endpoints",
-    proves: "With regional endpoints enabled: each replica's own login server (<name>.<region>.geo.azurecr.io) resolves, accepts TLS and challenges GET /v2/.",
-    warnings: &[warning("a regional endpoint is not reachable from here", "clients pinned to it (docker login to it, az acr login --all-endpoints, failover lists) fail though the global login server works: allow it through DNS, firewalls and proxies")],
+    proves: "With regional endpoints enabled: each replica's own login server \
+        (<name>.<region>.geo.azurecr.io) resolves, accepts TLS and challenges GET /v2/.",
+    warnings: &[warning(
+        "a regional endpoint is not reachable from here",
+        "clients pinned to it \
+        (docker login to it, az acr login --all-endpoints, failover lists) fail though the global \
+        login server works: allow it through DNS, firewalls and proxies",
+    )],
     codes: &[],
     planned: Planned::WithRegistry,
 };
@@ -33,8 +39,14 @@ async fn probe(host_port: &str, dial: &Dial<'_>) -> Result<(), String> {
     match r.status {
         401 if bearer => Ok(()),
         401 => Err("GET /v2/ answered 401 without a Bearer challenge".into()),
-        403 => Err("GET /v2/ answered 403 Forbidden: the registry's firewall or a network rule refuses this client there".into()),
-        status => Err(format!("GET /v2/ answered {status} instead of a 401 challenge")),
+        403 => Err(
+            "GET /v2/ answered 403 Forbidden: the registry's firewall or a network rule \
+            refuses this client there"
+                .into(),
+        ),
+        status => Err(format!(
+            "GET /v2/ answered {status} instead of a 401 challenge"
+        )),
     }
 }
 
@@ -60,7 +72,9 @@ pub(crate) async fn check(hosts: &[String], dial: &Dial<'_>) -> CheckResult {
         let mut w = CheckResult::warn(
             id,
             format!(
-                "Regional endpoint {} is not reachable from here: clients that log in to it or pull from it by name (docker login, az acr login --all-endpoints, a failover list) fail, though the global login server works.",
+                "Regional endpoint {} is not reachable from here: clients that log in to it or \
+                    pull from it by name (docker login, az acr login --all-endpoints, a failover \
+                    list) fail, though the global login server works.",
                 failures[0]
             ),
         );

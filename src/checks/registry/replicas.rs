@@ -14,8 +14,15 @@ use crate::untrusted::Untrusted;
 pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.replicas",
     title: "Geo-replicas",
-    proves: "With geo-replication: every replica is Succeeded and Ready, and which replica the DNS chain points this machine at.",
-    warnings: &[warning("a replica is not Succeeded and Ready", "pulls routed to it fail or see stale content: look at az acr replication show, or disable its region endpoint until it recovers")],
+    proves:
+        "With geo-replication: every replica is Succeeded and Ready, and which replica the DNS \
+        chain points this machine at.",
+    warnings: &[warning(
+        "a replica is not Succeeded and Ready",
+        "pulls routed to it fail or see \
+        stale content: look at az acr replication show, or disable its region endpoint until it \
+        recovers",
+    )],
     codes: &[],
     planned: Planned::WithRegistry,
 };
@@ -87,7 +94,11 @@ pub(crate) async fn check(found: &Found, cname_chain: &[String]) -> CheckResult 
     } else {
         CheckResult::warn(
             id,
-            format!("Geo-replica {} is not ready: pulls that Traffic Manager routes to it fail or see stale content.", bad.join("; ")),
+            format!(
+                "Geo-replica {} is not ready: pulls that Traffic Manager routes to it fail or \
+                see stale content.",
+                bad.join("; ")
+            ),
         )
     };
     if let Some(s) = serving {

@@ -12,10 +12,14 @@ use std::time::Duration;
 pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.response_time",
     title: "Registry response time",
-    proves: "The registry answered GET /v2/ on an open connection within a second (measured on the challenge, so it costs no request of its own).",
+    proves:
+        "The registry answered GET /v2/ on an open connection within a second (measured on the \
+        challenge, so it costs no request of its own).",
     warnings: &[warning(
         "the answer took a second or more",
-        "pulls will be slow and clients with short timeouts may give up: look for a proxy or TLS inspection on the way, pull from a geo-replica near this machine, or check Azure's status for the registry's region",
+        "pulls will be slow and clients with short timeouts may give up: look for a proxy or TLS \
+            inspection on the way, pull from a geo-replica near this machine, or check Azure's \
+            status for the registry's region",
     )],
     codes: &[],
     planned: Planned::WithRegistry,
@@ -39,7 +43,8 @@ pub(crate) fn check(login_server: &str, took: Duration) -> CheckResult {
         false => CheckResult::warn(
             id,
             format!(
-                "Registry '{login_server}' took {shown} to answer GET /v2/ on an open connection (more than {}): pulls from here will be slow.",
+                "Registry '{login_server}' took {shown} to answer GET /v2/ on an open connection \
+                    (more than {}): pulls from here will be slow.",
                 format_duration(SLOW)
             ),
         ),

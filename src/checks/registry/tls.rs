@@ -16,12 +16,25 @@ use std::time::Duration;
 pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.tls",
     title: "TLS connection",
-    proves: "TCP and TLS to the registry (directly or through HTTPS_PROXY): the TLS version and the certificate's subject, issuer, names and validity; with IPv4 and IPv6 addresses, one of each is connected to alongside.",
+    proves: "TCP and TLS to the registry (directly or through HTTPS_PROXY): the TLS version and \
+        the certificate's subject, issuer, names and validity; with IPv4 and IPv6 addresses, one \
+        of each is connected to alongside.",
     warnings: &[
-            warning("one IP family fails while the other works", "pulls stall or fail depending on the family the runtime tries first: fix the failing family's route or firewall, or stop publishing its addresses"),
-            warning("az would not verify TLS (AZURE_CLI_DISABLE_CONNECTION_VERIFICATION)", "docker verifies: trust the registry's certificate chain instead"),
-        ],
-    codes: &[ErrorCode::ConnectivitySslError, ErrorCode::ConnectivityChallengeError],
+        warning(
+            "one IP family fails while the other works",
+            "pulls stall or fail depending on \
+                the family the runtime tries first: fix the failing family's route or firewall, or \
+                stop publishing its addresses",
+        ),
+        warning(
+            "az would not verify TLS (AZURE_CLI_DISABLE_CONNECTION_VERIFICATION)",
+            "docker verifies: trust the registry's certificate chain instead",
+        ),
+    ],
+    codes: &[
+        ErrorCode::ConnectivitySslError,
+        ErrorCode::ConnectivityChallengeError,
+    ],
     planned: Planned::WithRegistry,
 };
 
@@ -99,7 +112,8 @@ pub(crate) async fn check(
 /// checks; acr-health verifies anyway, and warns that az and tools run with
 /// that variable would not have.
 pub(crate) fn az_would_not_verify(r: CheckResult) -> CheckResult {
-    const NOTE: &str = "AZURE_CLI_DISABLE_CONNECTION_VERIFICATION is set: az would not verify the registry's certificate, acr-health does (docker and other clients do too)";
+    const NOTE: &str = "AZURE_CLI_DISABLE_CONNECTION_VERIFICATION is set: az would not verify the \
+        registry's certificate, acr-health does (docker and other clients do too)";
     match r.status {
         crate::report::Status::Pass => {
             let mut w = CheckResult::warn(CheckId::RegistryTls, format!("{} ({NOTE})", r.message));

@@ -21,10 +21,18 @@ pub(crate) fn form(pairs: &[(&str, &str)]) -> Bytes {
 /// `Retry-After` as a person reads it.
 pub(crate) fn describe_retry_after(value: Option<&str>) -> String {
     match value.map(str::trim) {
-        None | Some("") => "The registry sent no Retry-After; wait a minute before trying again.".into(),
+        None | Some("") => {
+            "The registry sent no Retry-After; wait a minute before trying again.".into()
+        }
         Some(v) => match v.parse::<u64>() {
-            Ok(secs) if secs > 86_400 => format!("The registry asks to retry after {secs} seconds (Retry-After: {v}), an implausibly long time; wait a few minutes and try again."),
-            Ok(secs) => format!("The registry asks to retry after {secs} seconds (Retry-After: {v})."),
+            Ok(secs) if secs > 86_400 => format!(
+                "The registry asks to retry after {secs} seconds \
+                (Retry-After: {v}), an implausibly long time; wait a few minutes and try again."
+            ),
+            Ok(secs) => format!(
+                "The registry asks to retry after {secs} seconds (Retry-After: \
+                {v})."
+            ),
             Err(_) => {
                 let shown: String = v.chars().take(64).collect();
                 let shown = crate::untrusted::inline(&shown);

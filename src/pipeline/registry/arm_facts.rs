@@ -41,7 +41,8 @@ pub(super) fn decide_login_server(
             Ok((host, _)) if !in_cloud(&host) => {
                 let (r, ls) = login_server::check(&reg.target);
                 let note = format!(
-                    "Resource Manager's login server '{}' is not a registry host of the {} cloud; it was not used",
+                    "Resource Manager's login server '{}' is not a registry host of the {} cloud; \
+                        it was not used",
                     crate::untrusted::inline(&arm_ls),
                     reg.target.cloud.name
                 );
@@ -59,7 +60,8 @@ pub(super) fn decide_login_server(
                 if let Ok(g) = guess {
                     if g.authority() != ls.authority() {
                         r = r.with_note(format!(
-                            "not {} (name + {} suffix): the registry's domain name label carries a hash",
+                            "not {} (name + {} suffix): the registry's domain name label carries a \
+                                hash",
                             g.authority(),
                             reg.target.cloud.name
                         ));
@@ -92,17 +94,34 @@ fn explain_firewall(
     let rules = reg.ip_rules();
     let client_ip = forbidden.and_then(|f| f.client_ip);
     let mut r = r.with_explanation(format!(
-        "Registry network settings: publicNetworkAccess {public}, networkRuleSet.defaultAction {default}, {} IP rule(s).",
+        "Registry network settings: publicNetworkAccess {public}, networkRuleSet.defaultAction \
+            {default}, {} IP rule(s).",
         rules.len()
     ));
     let why = if public.eq_ignore_ascii_case("disabled") {
-        Some("Public network access is disabled: reach the registry through its private endpoint, or enable public access (az acr update --public-network-enabled true).".to_string())
+        Some(
+            "Public network access is disabled: reach the registry through its private endpoint, \
+            or enable public access (az acr update --public-network-enabled true)."
+                .to_string(),
+        )
     } else if default.eq_ignore_ascii_case("allow") {
-        Some("The registry's firewall allows every address (defaultAction Allow), so it does not explain the 403. Something else refuses: a network security perimeter around the registry, a registry reached only through private endpoints from its virtual network, or a proxy answering 403 on the registry's behalf.".to_string())
+        Some(
+            "The registry's firewall allows every address (defaultAction Allow), so it does not \
+            explain the 403. Something else refuses: a network security perimeter around the \
+            registry, a registry reached only through private endpoints from its virtual network, \
+            or a proxy answering 403 on the registry's behalf."
+                .to_string(),
+        )
     } else {
         client_ip.map(|ip| match crate::azure::arm::ip_allowed(ip, &rules) {
-            true => format!("{ip} is in the IP rules, so the denial comes from elsewhere (a firewall rule still propagating, or a different public IP per connection)."),
-            false => format!("{ip} is not in the IP rules: add it (az acr network-rule add --ip-address {ip}) or set the default action to Allow."),
+            true => format!(
+                "{ip} is in the IP rules, so the denial comes from elsewhere (a \
+                firewall rule still propagating, or a different public IP per connection)."
+            ),
+            false => format!(
+                "{ip} is not in the IP rules: add it (az acr network-rule add \
+                --ip-address {ip}) or set the default action to Allow."
+            ),
         })
     };
     if let Some(why) = why {
@@ -132,7 +151,8 @@ fn private_endpoint_dns(r: CheckResult, found: &arm::Found, resolved: &Resolved)
         "the registry has private endpoints"
     };
     r.warning_because(format!(
-        "{why}, but DNS answers a public address: this machine does not use the private DNS zone (privatelink.azurecr.io), so it reaches the public endpoint"
+        "{why}, but DNS answers a public address: this machine does not use the private DNS zone \
+            (privatelink.azurecr.io), so it reaches the public endpoint"
     ))
 }
 

@@ -299,7 +299,10 @@ fn check_grant(
     let Some(repository) = reg.repository.as_deref() else {
         // az's note for a registry whose permissions are per repository.
         return if abac && r.status == Status::Pass {
-            r.with_note("Note: Please run the command with the '--repository' flag to check your read and write access to a specific repository.")
+            r.with_note(
+                "Note: Please run the command with the '--repository' flag to check your \
+                read and write access to a specific repository.",
+            )
         } else {
             r
         };

@@ -242,7 +242,8 @@ async fn tokens(
     let refresh = if reg.password.is_some() {
         walk.results.push(CheckResult::skip(
             CheckId::RegistryRefreshToken,
-            "not used with --username/--password: the password grant returns an access token directly",
+            "not used with --username/--password: the password grant returns an access token \
+                directly",
         ));
         None
     } else {
@@ -289,7 +290,15 @@ async fn refresh(
         if let Some(own) = along.aad.registry_audience().await {
             let (r2, refresh2) = refresh_token::refresh_token(session, bearer, Ok(own)).await;
             if refresh2.is_some() {
-                (r, refresh) = (r2.with_note("the registry refused the Resource Manager-audience token from az's token cache (its azureADAuthenticationAsArmPolicy is disabled); a containerregistry.azure.net token from az was exchanged instead"), refresh2);
+                (r, refresh) = (
+                    r2.with_note(
+                        "the registry refused the Resource Manager-audience \
+                    token from az's token cache (its azureADAuthenticationAsArmPolicy is \
+                    disabled); a containerregistry.azure.net token from az was exchanged \
+                    instead",
+                    ),
+                    refresh2,
+                );
             } else {
                 r = r.with_note("a containerregistry.azure.net token from az was refused too");
             }
