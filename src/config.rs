@@ -82,7 +82,17 @@ impl Config {
     /// the renderer's options; an `Err` is a one-line usage error (exit 2),
     /// found before any network traffic.
     pub(crate) fn from_args(args: &CheckArgs) -> Result<(Config, render::Options), String> {
-        let env = Arc::new(capture_environment());
+        Self::from_args_in(args, capture_environment())
+    }
+
+    /// As [`Config::from_args`], in the environment `env` rather than the
+    /// process's: what the run reads of variables, files named by them and
+    /// the working folder comes from here.
+    pub(crate) fn from_args_in(
+        args: &CheckArgs,
+        env: Env,
+    ) -> Result<(Config, render::Options), String> {
+        let env = Arc::new(env);
         let var = |k: &str| {
             env.var_os(k)
                 .filter(|v| !v.is_empty())
@@ -471,4 +481,50 @@ fn skipped_checks(values: &[String]) -> BTreeMap<CheckId, String> {
         }
     }
     skipped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn check_args(args: &[&str]) -> CheckArgs {
+        let cli = Cli::try_parse_from([&["acr-health", "check"], args].concat()).unwrap();
+        match cli.command {
+            Command::Check(args) => *args,
+            _ => unreachable!("a check command"),
+        }
+    }
+
+    #[test]
+    fn the_configuration_reads_the_environment_it_is_given() {
+        let vars = [
+            ("HTTPS_PROXY", "http://proxy.example:3128"),
+            ("NO_PROXY", "other.example"),
+            ("DOCKER_COMMAND", "/opt/docker/bin/docker"),
+            ("AZURE_CONFIG_DIR", "/nonexistent/azure"),
+            ("ACR_HEALTH_SYSCONFDIR", "/host/etc"),
+        ];
+        let env = Env::new(vars.iter().map(|(k, v)| (k.into(), v.into())), None);
+        let args = check_args(&["-n", "myregistry", "--skip", "docker"]);
+        let (config, _) = Config::from_args_in(&args, env).unwrap();
+        assert_eq!(
+            config.docker_command.as_deref(),
+            Some("/opt/docker/bin/docker")
+        );
+        assert_eq!(config.sysconfdir, PathBuf::from("/host/etc"));
+        let registry = config.registry.unwrap();
+        let proxy = registry.proxy.expect("the proxy of the given environment");
+        assert!(
+            proxy.display().contains("proxy.example:3128"),
+            "{}",
+            proxy.display()
+        );
+        assert!(config.skip.contains_key(&CheckId::DockerPull));
+        // Another environment, another run: nothing was kept from the first.
+        let (config, _) = Config::from_args_in(&args, Env::default()).unwrap();
+        assert_eq!(config.docker_command, None);
+        assert!(config.registry.unwrap().proxy.is_none());
+    }
 }
