@@ -75,6 +75,22 @@ impl Walk {
         self.results.push(r);
     }
 
+    /// Records a step's result and hands on what it gave; when it gave
+    /// nothing to go on, the walk ends there for `reason`.
+    fn step_taken<T>(
+        &mut self,
+        along: &Along,
+        (r, since): (CheckResult, Instant),
+        gave: Option<T>,
+        reason: &str,
+    ) -> Option<T> {
+        self.push(r, since);
+        if gave.is_none() {
+            self.halt(along, reason);
+        }
+        gave
+    }
+
     /// Ends the walk: every step not taken yet is skipped with `reason` (or
     /// as the user asked).
     fn halt(&mut self, along: &Along, reason: &str) {
@@ -166,11 +182,7 @@ async fn lookup(along: &Along<'_>, ls: &LoginServer, walk: &mut Walk) -> Option<
             (r, Some(addrs))
         }
     };
-    walk.push(r, start);
-    if addrs.is_none() {
-        walk.halt(along, "DNS lookup failed");
-    }
-    addrs
+    walk.step_taken(along, (r, start), addrs, "DNS lookup failed")
 }
 
 /// The TLS step, with each IP family tried alongside.
@@ -200,11 +212,7 @@ async fn tls_connect(
         true => tls::az_would_not_verify(r),
         false => r,
     };
-    walk.push(r, start);
-    if conn.is_none() {
-        walk.halt(along, "no connection to the registry");
-    }
-    conn
+    walk.step_taken(along, (r, start), conn, "no connection to the registry")
 }
 
 /// The challenge step: the Bearer challenge the token steps answer.
@@ -304,11 +312,7 @@ async fn refresh(
             }
         }
     }
-    walk.push(r, start);
-    if refresh.is_none() {
-        walk.halt(along, "no refresh token");
-    }
-    refresh
+    walk.step_taken(along, (r, start), refresh, "no refresh token")
 }
 
 /// The scope the access token is asked for.
