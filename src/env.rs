@@ -21,14 +21,16 @@ impl Env {
         cwd: Option<PathBuf>,
     ) -> Env {
         Env {
-            vars: vars.into_iter().collect(),
+            vars: vars.into_iter().map(|(k, v)| (key(&k), v)).collect(),
             cwd,
         }
     }
 
     /// A variable's value as set (possibly empty); `None` when unset.
     pub(crate) fn var_os(&self, name: &str) -> Option<&OsStr> {
-        self.vars.get(OsStr::new(name)).map(OsString::as_os_str)
+        self.vars
+            .get(&key(OsStr::new(name)))
+            .map(OsString::as_os_str)
     }
 
     /// A variable's value when it is set, not blank and valid Unicode.
@@ -66,12 +68,29 @@ impl Env {
     }
 }
 
+/// A variable's name as looked up: on Windows names are case-insensitive
+/// (`Path` is `PATH`), as the process environment reads them there.
+fn key(name: &OsStr) -> OsString {
+    if cfg!(windows) {
+        name.to_string_lossy().to_uppercase().into()
+    } else {
+        name.to_os_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Env {
         Env::new(pairs.iter().map(|(k, v)| (k.into(), v.into())), None)
+    }
+
+    #[test]
+    fn names_are_case_insensitive_on_windows_only() {
+        let e = env(&[("Path", "C:\\bin")]);
+        assert_eq!(e.var("PATH").is_some(), cfg!(windows));
+        assert_eq!(e.var("Path"), Some("C:\\bin"));
     }
 
     #[test]

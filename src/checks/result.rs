@@ -7,6 +7,7 @@ use super::CheckId;
 use crate::codes::ErrorCode;
 use crate::report::{and_list, Check, RegistryInfo, Status};
 use serde_json::{Map, Value};
+use std::time::Duration;
 
 /// The outcome of one check.
 #[derive(Clone, Debug)]
@@ -19,7 +20,9 @@ pub(crate) struct CheckResult {
     pub message: String,
     /// What the JSON report shows under `details`, as the check wrote it.
     pub details: Map<String, Value>,
-    pub duration_ms: u64,
+    /// How long the check took, when the check measured it itself (one
+    /// command that answers two checks, a walk step); else the runner's time.
+    pub duration: Option<Duration>,
     /// Skipped because the run stopped at an earlier error (the text report
     /// counts these on one line).
     pub stopped: bool,
@@ -44,7 +47,7 @@ impl CheckResult {
             code,
             message,
             details: Map::new(),
-            duration_ms: 0,
+            duration: None,
             stopped: false,
             notes: Vec::new(),
             http_status: None,
@@ -86,6 +89,14 @@ impl CheckResult {
     /// A one-line remark shown under the check's line (details.notes in JSON).
     pub(crate) fn with_note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
+        self
+    }
+
+    /// The same result as a warning whose line is `message`; its details,
+    /// notes and other parts are kept.
+    pub(crate) fn into_warning(mut self, message: impl Into<String>) -> Self {
+        self.status = Status::Warn;
+        self.message = message.into();
         self
     }
 
@@ -154,7 +165,7 @@ impl CheckResult {
             docs_url: self.code.map(ErrorCode::docs_url),
             details,
             notes: self.notes,
-            duration_ms: self.duration_ms,
+            duration_ms: self.duration.map_or(0, |d| d.as_millis() as u64),
             stopped: self.stopped,
         }
     }

@@ -82,9 +82,9 @@ impl Ctx {
     }
 
     /// The runner, the one way a check runs: skipped as the user asked,
-    /// else skipped for `needs`' reason when a prerequisite is missing, else
-    /// not run when an earlier failure stopped the run; otherwise `work` is
-    /// given what it needs, timed, cancelled if an earlier check fails
+    /// else not run when an earlier failure stopped the run, else skipped
+    /// for `needs`' reason when a prerequisite is missing; otherwise `work`
+    /// is given what it needs, timed, cancelled if an earlier check fails
     /// meanwhile, and its result recorded. Returns the facts the check hands
     /// on to later steps, or `None` when it did not run to the end.
     pub(crate) async fn run<P, O, Fut>(
@@ -126,6 +126,9 @@ impl Ctx {
             }
         }
         let first = *wanted.first()?;
+        if self.stops(*self.first_failure.borrow(), first) {
+            return None;
+        }
         let input = match needs {
             Ok(input) => input,
             Err(reason) => {
@@ -135,17 +138,19 @@ impl Ctx {
                 return None;
             }
         };
-        if self.stops(*self.first_failure.borrow(), first) {
-            return None;
-        }
         let ((results, facts), took) = self.timed(first, work(input)).await?;
         for mut result in results.into_iter().filter(|r| wanted.contains(&r.id)) {
-            if result.duration_ms == 0 {
-                result.duration_ms = took.as_millis() as u64;
-            }
+            result.duration.get_or_insert(took);
             self.record(result);
         }
         Some(facts)
+    }
+
+    /// Whether check `id` would run now: the user did not skip it and no
+    /// earlier failure stopped the run. For what must happen before the
+    /// runner starts it (a question to the person at the terminal).
+    pub(crate) fn will_run(&self, id: CheckId) -> bool {
+        self.user_skip(id).is_none() && !self.stops(*self.first_failure.borrow(), id)
     }
 
     /// Records each of `ids` as skipped because a prerequisite is missing

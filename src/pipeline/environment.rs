@@ -7,7 +7,6 @@ use super::ctx::Ctx;
 use crate::checks::environment::docker::{self, Consent};
 use crate::checks::environment::{cli, helm, notary};
 use crate::checks::CheckId;
-use std::path::Path;
 
 pub(super) async fn docker(ctx: &Ctx) {
     let config = &ctx.config;
@@ -26,20 +25,26 @@ pub(super) async fn docker(ctx: &Ctx) {
         // Up, or not asked (the user skipped both).
         (docker, _) => docker,
     };
-    ctx.run(CheckId::DockerPull, pull_needs, |d| pull(ctx, d))
-        .await;
+    // Asked before the pull runs, so that neither its time nor a
+    // cancellation meets the question.
+    let consent = match pull_needs.is_ok() && ctx.will_run(CheckId::DockerPull) {
+        true => consent(ctx, &docker::pull_question()).await,
+        false => Consent::Declined,
+    };
+    let timeout = config.pull_timeout();
+    let pull = |d| docker::pull(d, consent, timeout);
+    ctx.run(CheckId::DockerPull, pull_needs, pull).await;
 }
 
-/// The pull, once the person running the check agreed to it.
-async fn pull(ctx: &Ctx, docker: &Path) -> crate::checks::CheckResult {
-    let config = &ctx.config;
-    let consent = match (config.yes, config.interactive) {
+/// Whether the person running the check agrees to a pull: `--yes`, or a y
+/// at the prompt on a terminal.
+pub(super) async fn consent(ctx: &Ctx, question: &str) -> Consent {
+    match (ctx.config.yes, ctx.config.interactive) {
         (true, _) => Consent::Given,
         (false, false) => Consent::NoTerminal,
-        (false, true) if ctx.ask_yes_no(&docker::pull_question()).await => Consent::Given,
+        (false, true) if ctx.ask_yes_no(question).await => Consent::Given,
         (false, true) => Consent::Declined,
-    };
-    docker::pull(docker, consent, config.pull_timeout()).await
+    }
 }
 
 pub(super) async fn cli(ctx: &Ctx) {

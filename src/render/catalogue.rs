@@ -74,7 +74,7 @@ pub(crate) fn render_check(about: &CheckSpec, out: &mut dyn Write) -> io::Result
 
 pub(crate) fn render_codes_text(out: &mut dyn Write) -> io::Result<()> {
     let width = CATALOGUE.iter().map(|i| i.name.len()).max().unwrap_or(0);
-    for info in CATALOGUE {
+    for info in &CATALOGUE {
         writeln!(out, "{:width$}  {}", info.name, info.title)?;
     }
     Ok(())

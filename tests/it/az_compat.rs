@@ -257,6 +257,14 @@ fn disabled_connection_verification_is_reported_not_obeyed() {
             .contains("az would not verify"),
         "{tls}"
     );
+    // The warning keeps what the pass said: the certificate it verified.
+    let notes = tls["details"]["notes"].as_array().expect("the TLS notes");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().starts_with("certificate: subject")),
+        "{tls}"
+    );
     // And a certificate nobody trusts still fails.
     let args = without_ca_file(&acr);
     run_args(&acr, &args, &env)

@@ -239,7 +239,7 @@ fn a_slow_answer_to_v2_is_a_warning_with_its_time() {
         "{message}"
     );
     assert!(
-        message.ends_with("s to answer GET /v2/ on an open connection (more than 1s): pulls from here will be slow."),
+        message.ends_with("s to answer GET /v2/ (more than 1s): pulls from here will be slow."),
         "{message}"
     );
     slow.check(&[])

@@ -231,7 +231,7 @@ pub(crate) async fn daemon_and_version(
     let start = Instant::now();
     let version_args = ["version", "--format", "{{json .}}"];
     let out = process::run(docker, &version_args, timeout).await;
-    let took = start.elapsed().as_millis() as u64;
+    let took = start.elapsed();
     let docker_str = docker.display().to_string();
     let (daemon, mut version) = judge_version_output(&docker_str, out);
     let mut daemon = match daemon {
@@ -245,7 +245,7 @@ pub(crate) async fn daemon_and_version(
         ),
     };
     // One command answered both: both took its time.
-    (daemon.duration_ms, version.duration_ms) = (took.max(1), took.max(1));
+    (daemon.duration, version.duration) = (Some(took), Some(took));
     let up = match daemon.status {
         Status::Pass => Ok(()),
         _ => Err("Docker daemon not available"),
@@ -394,7 +394,7 @@ pub(crate) fn pull_question() -> String {
 }
 
 /// The `docker.pull` check: the pull of a tiny public image, run only with
-/// consent. The result carries the pull's own duration, not the prompt's.
+/// consent (asked before the check runs).
 pub(crate) async fn pull(docker: &Path, consent: Consent, timeout: Duration) -> CheckResult {
     let id = CheckId::DockerPull;
     match consent {
@@ -412,9 +412,8 @@ pub(crate) async fn pull(docker: &Path, consent: Consent, timeout: Duration) -> 
             return CheckResult::skip(id, "declined at the prompt. Skipping pull check.")
         }
     }
-    let start = Instant::now();
     let out = process::run(docker, &["pull", PULL_IMAGE], timeout).await;
-    let mut result = match out {
+    match out {
         Ok(out) if out.success => {
             CheckResult::pass(id, format!("{} pull of '{PULL_IMAGE}' : OK", title(docker)))
         }
@@ -432,9 +431,7 @@ pub(crate) async fn pull(docker: &Path, consent: Consent, timeout: Duration) -> 
             ErrorCode::DockerPullError,
             format!("'{} pull {PULL_IMAGE}' {e}", docker.display()),
         ),
-    };
-    result.duration_ms = (start.elapsed().as_millis() as u64).max(1);
-    result
+    }
 }
 
 #[cfg(test)]

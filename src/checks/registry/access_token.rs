@@ -36,6 +36,37 @@ pub(crate) enum Grant<'a> {
     Password(&'a PasswordLogin),
 }
 
+impl Grant<'_> {
+    /// The token request's form, and how the grant is named in details.
+    fn form<'a>(
+        &'a self,
+        bearer: &'a Bearer,
+        scope: &'a str,
+    ) -> (Vec<(&'a str, &'a str)>, &'static str) {
+        match self {
+            Grant::Refresh(refresh) => (
+                vec![
+                    ("grant_type", "refresh_token"),
+                    ("service", bearer.service.as_str()),
+                    ("scope", scope),
+                    ("refresh_token", refresh.expose()),
+                ],
+                "refresh token",
+            ),
+            Grant::Password(login) => (
+                vec![
+                    ("grant_type", "password"),
+                    ("service", bearer.service.as_str()),
+                    ("scope", scope),
+                    ("username", login.username.as_str()),
+                    ("password", login.password.expose()),
+                ],
+                "username and password",
+            ),
+        }
+    }
+}
+
 /// What the access token must grant: `repository:<name>:pull`.
 pub(crate) struct Wanted<'a> {
     pub repository: &'a str,
@@ -122,27 +153,7 @@ pub(crate) async fn access_token(
 ) -> (CheckResult, Option<Secret>) {
     let id = CheckId::RegistryAccessToken;
     let registry = session.authority();
-    let (pairs, via) = match &grant {
-        Grant::Refresh(refresh) => (
-            vec![
-                ("grant_type", "refresh_token"),
-                ("service", bearer.service.as_str()),
-                ("scope", scope),
-                ("refresh_token", refresh.expose()),
-            ],
-            "refresh token",
-        ),
-        Grant::Password(login) => (
-            vec![
-                ("grant_type", "password"),
-                ("service", bearer.service.as_str()),
-                ("scope", scope),
-                ("username", login.username.as_str()),
-                ("password", login.password.expose()),
-            ],
-            "username and password",
-        ),
-    };
+    let (pairs, via) = grant.form(bearer, scope);
     let sent = session
         .send(
             http::Method::POST,

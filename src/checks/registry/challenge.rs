@@ -243,16 +243,12 @@ fn clock_skew(r: CheckResult, date: Option<&str>) -> CheckResult {
         skew.unsigned_abs(),
         if skew > 0 { "ahead of" } else { "behind" },
     );
-    let mut w = CheckResult::warn(
-        CheckId::RegistryChallenge,
-        format!(
-            "{} (this machine's clock is {} {way} the registry's)",
-            r.message,
-            crate::duration::format_duration(std::time::Duration::from_secs(amount))
-        ),
+    let line = format!(
+        "{} (this machine's clock is {} {way} the registry's)",
+        r.message,
+        crate::duration::format_duration(std::time::Duration::from_secs(amount))
     );
-    w.details = r.details;
-    w.with_note(
+    r.into_warning(line).with_note(
         "tokens are checked against the clock: a skew of minutes makes fresh tokens look \
         expired or not yet valid, and pulls fail with 401; set the clock (timedatectl set-ntp \
         true, w32tm /resync)",

@@ -58,7 +58,6 @@ pub(crate) fn attach(r: CheckResult, families: Option<Families>) -> CheckResult 
     if r.status != Status::Pass {
         return r.with_note(note);
     }
-    let mut w = CheckResult::warn(r.id, format!("{} ({bad} to the registry fails)", r.message));
-    w.details = r.details;
-    w.with_note(note)
+    let line = format!("{} ({bad} to the registry fails)", r.message);
+    r.into_warning(line).with_note(note)
 }

@@ -1,5 +1,6 @@
-//! How long the registry took to answer `GET /v2/` on an open connection:
-//! one round trip and the registry's own work. A slow answer there makes
+//! How long the registry took to answer `GET /v2/` (the challenge request,
+//! on the connection the TLS check opened): one round trip and the
+//! registry's own work. A slow answer there makes
 //! every pull slow (a pull asks the registry again for each manifest and
 //! blob) and is what clients with short timeouts give up on.
 
@@ -12,9 +13,8 @@ use std::time::Duration;
 pub(crate) const CHECK: CheckSpec = CheckSpec {
     key: "registry.response_time",
     title: "Registry response time",
-    proves:
-        "The registry answered GET /v2/ on an open connection within a second (measured on the \
-        challenge, so it costs no request of its own).",
+    proves: "The registry answered GET /v2/ within a second (the challenge request's own time: \
+        no request of its own).",
     warnings: &[warning(
         "the answer took a second or more",
         "pulls will be slow and clients with short timeouts may give up: look for a proxy or TLS \
@@ -43,13 +43,15 @@ pub(crate) fn check(login_server: &str, took: Duration) -> CheckResult {
         false => CheckResult::warn(
             id,
             format!(
-                "Registry '{login_server}' took {shown} to answer GET /v2/ on an open connection \
-                    (more than {}): pulls from here will be slow.",
+                "Registry '{login_server}' took {shown} to answer GET /v2/ (more than {}): pulls \
+                    from here will be slow.",
                 format_duration(SLOW)
             ),
         ),
     };
-    r.with_detail("response_ms", took.as_millis() as u64)
+    let mut r = r.with_detail("response_ms", took.as_millis() as u64);
+    r.duration = Some(took);
+    r
 }
 
 #[cfg(test)]

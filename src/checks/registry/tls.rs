@@ -116,9 +116,8 @@ pub(crate) fn az_would_not_verify(r: CheckResult) -> CheckResult {
         registry's certificate, acr-health does (docker and other clients do too)";
     match r.status {
         crate::report::Status::Pass => {
-            let mut w = CheckResult::warn(CheckId::RegistryTls, format!("{} ({NOTE})", r.message));
-            w.details = r.details;
-            w
+            let line = format!("{} ({NOTE})", r.message);
+            r.into_warning(line)
         }
         _ => r.with_note(NOTE),
     }

@@ -11,7 +11,7 @@ mod walk;
 
 use crate::azure::credential::{self, CredentialSetup, NoCredential, ACR_SCOPE};
 use crate::azure::imds::Imds;
-use crate::checks::environment::docker;
+use crate::checks::environment::docker::{self, Consent};
 use crate::checks::registry::{
     access_token, arm, containerd_hosts, docker_credential, docker_daemon, docker_pull, image,
     response_time,
@@ -181,10 +181,14 @@ async fn after_walk(
             docker_daemon::check(docker, &config.sysconfdir, h, proxy, &data_hosts, timeout)
         };
         let containerd = |h| async move { containerd_hosts::check(&config.sysconfdir, h) };
-        let answered = match walked.took.get(&CheckId::RegistryChallenge) {
-            Some(took) => host.map(|h| (h, *took)),
+        let challenge_skipped = ctx.user_skip(CheckId::RegistryChallenge).is_some();
+        let answered = host.and_then(|h| match walked.took.get(&CheckId::RegistryChallenge) {
+            Some(took) => Ok((h, *took)),
+            None if challenge_skipped => {
+                Err("needs the registry.challenge check, which was skipped")
+            }
             None => Err("no challenge from the registry"),
-        };
+        });
         let response_time = |(h, took)| async move { response_time::check(h, took) };
         tokio::join!(
             ctx.run(CheckId::RegistryDockerCredential, host, credential),
@@ -328,13 +332,19 @@ async fn daemon_pull(ctx: &Ctx, host: Result<&str, &str>, (repository, reference
         };
         Ok((docker, format!("{host}/{repository}{at}{reference}")))
     });
-    let pull = |(docker, image): (std::path::PathBuf, String)| async move {
-        let question = format!("This will pull the image {image}. Proceed? (y/n): ");
-        let consent = config.yes || (config.interactive && ctx.ask_yes_no(&question).await);
-        if !consent {
-            let why = "the daemon pulls only with --yes (or a y at the prompt)";
-            return CheckResult::skip(CheckId::RegistryDockerPull, why);
+    // Asked before the pull runs, so that neither its time nor a
+    // cancellation meets the question.
+    let needs = match needs {
+        Ok((docker, image)) if ctx.will_run(CheckId::RegistryDockerPull) => {
+            let question = format!("This will pull the image {image}. Proceed? (y/n): ");
+            match super::environment::consent(ctx, &question).await {
+                Consent::Given => Ok((docker, image)),
+                _ => Err("the daemon pulls only with --yes (or a y at the prompt)"),
+            }
         }
+        other => other,
+    };
+    let pull = |(docker, image): (std::path::PathBuf, String)| async move {
         docker_pull::check(&docker, &image, config.pull_timeout()).await
     };
     ctx.run(CheckId::RegistryDockerPull, needs, pull).await;

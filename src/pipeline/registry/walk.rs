@@ -68,7 +68,7 @@ impl Walk {
 
     fn push(&mut self, mut r: CheckResult, since: Instant) {
         let took = since.elapsed();
-        r.duration_ms = took.as_millis() as u64;
+        r.duration = Some(took);
         if r.status != Status::Fail {
             self.facts.took.insert(r.id, took);
         }
