@@ -77,7 +77,7 @@ fn setup(one_way: Duration) -> Setup {
 }
 
 fn command(s: &Setup, extra: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_acr-health"));
+    let mut cmd = Command::new(binary());
     cmd.args(["check", "--yes", "-n", REGISTRY])
         .args(["--login-server", &format!("{HOST}:{}", s.registry_port)])
         .args(["--dns-server", &s.dns.flag()])
@@ -182,7 +182,7 @@ fn compare_with_az(s: &Setup, runs: usize) {
         c
     });
     let ours = time(&|| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_acr-health"));
+        let mut c = Command::new(binary());
         c.args(["check", "--ignore-errors", "--yes"]);
         environment(&mut c);
         c
@@ -213,7 +213,7 @@ fn environment_checks(runs: usize) {
     let slowest = tool_times.iter().map(|(_, d)| *d).max().unwrap();
     // `check` without a registry: only the environment checks run.
     let env_only = time_runs(runs, || {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_acr-health"));
+        let mut c = Command::new(binary());
         c.args(["check", "--yes"])
             .env_clear()
             .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9")
@@ -243,8 +243,8 @@ fn main() {
         .and_then(|r| r.parse().ok())
         .unwrap_or(15)
         .max(10);
-    let bin = env!("CARGO_BIN_EXE_acr-health");
-    let size = std::fs::metadata(bin).map(|m| m.len()).unwrap_or(0);
+    let bin = binary();
+    let size = std::fs::metadata(&bin).map(|m| m.len()).unwrap_or(0);
     println!("acr-health benchmark: {runs} runs per figure, median wall time");
     println!("binary: {:.1} MB ({bin})", size as f64 / 1e6);
 
@@ -288,4 +288,10 @@ fn main() {
     );
     // Last: the peak above is of acr-health's runs (and the tiny fake tools) only.
     compare_with_az(&setup(Duration::ZERO), runs);
+}
+
+/// The binary timed: this build's, or `ACR_HEALTH_BIN` (another build, to
+/// compare two in one sitting).
+fn binary() -> String {
+    std::env::var("ACR_HEALTH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_acr-health").into())
 }
