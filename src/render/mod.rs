@@ -78,22 +78,28 @@ pub(crate) fn write_report(
     report: &Report,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    // Masked in the report first, where each string is as the run made it
-    // (a format's own escaping, such as XML's &quot;, would hide a secret
-    // from the mask), then once more in what was rendered.
+    // Masked in the report's own strings, where each is as the run made it
+    // (a format's escaping, such as XML's &quot;, would hide a secret from
+    // the mask), and only there: never a key, a status, a name of the
+    // format or a word of the report, which a secret may happen to spell.
     let report = scrubbed(report);
     let mut buf = Vec::new();
     match &options.query {
         Some(query) => json::render_query(&report, query, options, &mut buf)?,
         None => renderer(options).render(&report, &mut buf)?,
     }
-    let text = String::from_utf8_lossy(&buf);
-    out.write_all(crate::secret::scrub(&text).as_bytes())
+    out.write_all(&buf)
 }
 
 /// `report` with every remembered secret masked in its text.
 fn scrubbed(report: &Report) -> Report {
     let mut report = report.clone();
+    if let Some(registry) = &mut report.registry {
+        registry.name = crate::secret::scrub(&registry.name).into_owned();
+        if let Some(ls) = &mut registry.login_server {
+            *ls = crate::secret::scrub(ls).into_owned();
+        }
+    }
     for check in &mut report.checks {
         check.message = crate::secret::scrub(&check.message).into_owned();
         for note in &mut check.notes {

@@ -19,5 +19,6 @@ mod hostile;
 mod output;
 mod real_credentials;
 mod registry;
+mod short_secrets;
 mod untrusted_output;
 mod where_credentials_go;
