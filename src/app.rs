@@ -1,6 +1,7 @@
 use crate::checks::CheckId;
-use crate::cli::{Cli, Command, Topic};
+use crate::cli::{CheckArgs, Cli, Command, Topic};
 use crate::config::Config;
+use crate::report::CutShort;
 use crate::{pipeline, render};
 use clap::Parser;
 use std::io::Write;
@@ -14,58 +15,73 @@ pub fn main() -> ExitCode {
         Err(e) => return usage_error(e),
     };
     let mut stdout = std::io::stdout().lock();
-    let result = match cli.command {
+    let written = match cli.command {
+        Command::Check(args) => return check(&args, &mut stdout),
+        command => write_other(command, &mut stdout),
+    };
+    finish(written.and_then(|()| stdout.flush()), 0)
+}
+
+/// Every command but `check`: what it prints.
+fn write_other(command: Command, stdout: &mut dyn Write) -> std::io::Result<()> {
+    let checks: Vec<_> = CheckId::ALL.iter().map(|c| c.spec()).collect();
+    match command {
         Command::Explain {
             topic: Topic::Code(code),
-        } => {
-            let checks: Vec<_> = CheckId::ALL.iter().map(|c| c.spec()).collect();
-            render::render_code(code, &checks, &mut stdout).map(|_| 0)
-        }
+        } => render::render_code(code, &checks, stdout),
         Command::Explain {
             topic: Topic::Check(id),
-        } => render::render_check(id.spec(), &mut stdout).map(|_| 0),
-        Command::Checks { json } => {
-            let checks: Vec<_> = CheckId::ALL.iter().map(|c| c.spec()).collect();
-            render::render_checks(&checks, json, &mut stdout).map(|_| 0)
-        }
-        Command::Codes { json: true } => render::render_codes_json(&mut stdout).map(|_| 0),
-        Command::Codes { json: false } => render::render_codes_text(&mut stdout).map(|_| 0),
+        } => render::render_check(id.spec(), stdout),
+        Command::Checks { json } => render::render_checks(&checks, json, stdout),
+        Command::Codes { json: true } => render::render_codes_json(stdout),
+        Command::Codes { json: false } => render::render_codes_text(stdout),
         Command::Completions { shell } => {
+            // Made whole first: the generator panics on a failed write.
             let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut cmd, "acr-health", &mut stdout);
-            Ok(0)
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "acr-health", &mut script);
+            stdout.write_all(&script)
         }
         Command::Man => {
             let cmd = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(cmd).render(&mut stdout).map(|_| 0)
+            clap_mangen::Man::new(cmd).render(stdout)
         }
-        Command::Check(args) => {
-            if args.debug {
-                crate::debug::enable();
-            }
-            let (config, output) = match Config::from_args(args.as_ref()) {
-                Ok((config, output)) => (Arc::new(config), output),
-                Err(why) => {
-                    eprintln!("error: {}", render::error_line(&why));
-                    return ExitCode::from(2);
-                }
-            };
-            crate::process::adopt_orphans();
-            let runtime = runtime();
-            let report = runtime.block_on(pipeline::run(config, interrupted()));
-            // Nothing left on the runtime may hold the exit: a read of the
-            // terminal at the pull prompt cannot be cancelled.
-            runtime.shutdown_background();
-            render::write_report(&output, &report, &mut stdout).map(|_| report.exit_code())
+        Command::Check(_) => unreachable!("check is run by `check`"),
+    }
+}
+
+/// `acr-health check`: configure, run, write the report; its exit code.
+fn check(args: &CheckArgs, stdout: &mut std::io::StdoutLock) -> ExitCode {
+    if args.debug {
+        crate::debug::enable();
+    }
+    let (config, output) = match Config::from_args(args) {
+        Ok((config, output)) => (Arc::new(config), output),
+        Err(why) => {
+            say(&format!("error: {}", render::error_line(&why)));
+            return ExitCode::from(2);
         }
     };
-    let code = match result.and_then(|code| stdout.flush().map(|_| code)) {
-        Ok(code) => code,
-        // A closed pipe (`| head`) is not worth a message.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 1,
+    crate::process::adopt_orphans();
+    let runtime = runtime();
+    let report = runtime.block_on(pipeline::run(config, interrupted()));
+    // Nothing left on the runtime may hold the exit: a read of the
+    // terminal at the pull prompt cannot be cancelled.
+    runtime.shutdown_background();
+    let written = render::write_report(&output, &report, stdout);
+    finish(written.and_then(|()| stdout.flush()), report.exit_code())
+}
+
+/// The exit code once the output is written (or not): `code`, also when
+/// the reader went away (`| head`: the writing stops, quietly); a failed
+/// write is said on stderr and is at least 1.
+fn finish(written: std::io::Result<()>, code: i32) -> ExitCode {
+    let code = match written {
+        Ok(()) => code,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
         Err(e) => {
-            eprintln!("error: cannot write the report: {e}");
-            1
+            say(&format!("error: cannot write the output: {e}"));
+            code.max(1)
         }
     };
     ExitCode::from(code as u8)
@@ -78,11 +94,53 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("a single-threaded runtime can always be built")
 }
 
-/// Resolves on Ctrl-C (never, if the signal cannot be watched).
-async fn interrupted() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
+/// Resolves when the run is asked to end, saying how: Ctrl-C (SIGINT),
+/// SIGTERM (timeout(1), systemd, a cancelled CI job) or SIGHUP (the
+/// terminal closed). A signal that cannot be watched never resolves.
+async fn interrupted() -> CutShort {
+    let ctrl_c = async {
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => CutShort::Interrupted,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        cut = ctrl_c => cut,
+        cut = unix_signal(Unix::Terminate) => cut,
+        cut = unix_signal(Unix::HangUp) => cut,
     }
+}
+
+enum Unix {
+    Terminate,
+    HangUp,
+}
+
+#[cfg(unix)]
+async fn unix_signal(which: Unix) -> CutShort {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (kind, cut) = match which {
+        Unix::Terminate => (SignalKind::terminate(), CutShort::Terminated),
+        Unix::HangUp => (SignalKind::hangup(), CutShort::HungUp),
+    };
+    match signal(kind) {
+        Ok(mut s) => match s.recv().await {
+            Some(()) => cut,
+            None => std::future::pending().await,
+        },
+        Err(_) => std::future::pending().await,
+    }
+}
+
+#[cfg(not(unix))]
+async fn unix_signal(_: Unix) -> CutShort {
+    std::future::pending().await
+}
+
+/// One line on stderr; a stderr that cannot be written to (`2>/dev/full`,
+/// a closed pipe) loses it rather than ending the run.
+pub(crate) fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// Help and version go to stdout with exit 0; every other parse error is
@@ -108,10 +166,10 @@ fn usage_error(e: clap::Error) -> ExitCode {
     }
     // `acr-health -n NAME`: the subcommand was forgotten; say the right form.
     if args.first().is_some_and(|a| a.starts_with('-')) {
-        eprintln!(
+        say(&format!(
             "error: a subcommand is missing: run 'acr-health check {}' (see 'acr-health --help')",
             render::error_line(&args.join(" "))
-        );
+        ));
         return ExitCode::from(2);
     }
     let rendered = e.render().to_string();
@@ -126,7 +184,10 @@ fn usage_error(e: clap::Error) -> ExitCode {
     {
         line.push_str(&format!(" ({tip})"));
     }
-    eprintln!("{} (see 'acr-health --help')", render::error_line(&line));
+    say(&format!(
+        "{} (see 'acr-health --help')",
+        render::error_line(&line)
+    ));
     ExitCode::from(2)
 }
 

@@ -128,8 +128,12 @@ pub(crate) struct Report {
 /// Why a run ended before every check finished.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum CutShort {
-    /// Ctrl-C.
+    /// Ctrl-C (SIGINT).
     Interrupted,
+    /// SIGTERM: timeout(1), systemd, a cancelled CI job.
+    Terminated,
+    /// SIGHUP: the terminal was closed.
+    HungUp,
     /// The run's overall deadline passed.
     Deadline,
 }
@@ -163,14 +167,15 @@ impl Report {
     }
 
     /// 0 healthy; 1 any check failed (with or without `--ignore-errors`) or
-    /// the deadline passed; 130 interrupted.
+    /// the deadline passed; 128 + the signal that ended the run: 130
+    /// interrupted, 143 terminated, 129 hung up.
     pub(crate) fn exit_code(&self) -> i32 {
-        if self.cut_short == Some(CutShort::Interrupted) {
-            130
-        } else if self.summary.fail > 0 || self.cut_short.is_some() {
-            1
-        } else {
-            0
+        match self.cut_short {
+            Some(CutShort::Interrupted) => 130,
+            Some(CutShort::Terminated) => 143,
+            Some(CutShort::HungUp) => 129,
+            Some(CutShort::Deadline) => 1,
+            None => i32::from(self.summary.fail > 0),
         }
     }
 }

@@ -31,9 +31,10 @@ pub(crate) async fn run_checks(ctx: &Ctx) {
     );
 }
 
-/// Runs the whole pipeline; `interrupt` resolving (Ctrl-C) cuts it short and
-/// the unfinished checks are reported as interrupted.
-pub(crate) async fn run(config: Arc<Config>, interrupt: impl Future<Output = ()>) -> Report {
+/// Runs the whole pipeline; `interrupt` resolving (Ctrl-C, SIGTERM, SIGHUP)
+/// cuts it short, the tools still running are stopped with their helpers,
+/// and the unfinished checks are reported as such.
+pub(crate) async fn run(config: Arc<Config>, interrupt: impl Future<Output = CutShort>) -> Report {
     let start = Instant::now();
     let ctx = Ctx::new(config.clone());
     let deadline = config.deadline();
@@ -48,7 +49,7 @@ pub(crate) async fn run(config: Arc<Config>, interrupt: impl Future<Output = ()>
     let cut_short = tokio::select! {
         _ = run_checks(&ctx) => None,
         _ = ticker, if ctx.progress.is_some() => None,
-        _ = interrupt => Some(CutShort::Interrupted),
+        signal = interrupt => Some(signal),
         _ = tokio::time::sleep(deadline) => Some(CutShort::Deadline),
     };
     let deadline_reason = format!(
@@ -57,6 +58,8 @@ pub(crate) async fn run(config: Arc<Config>, interrupt: impl Future<Output = ()>
     );
     let missing = match cut_short {
         Some(CutShort::Interrupted) => INTERRUPTED_REASON,
+        Some(CutShort::Terminated) => "terminated (SIGTERM)",
+        Some(CutShort::HungUp) => "hung up (SIGHUP)",
         Some(CutShort::Deadline) => deadline_reason.as_str(),
         None => "not run",
     };

@@ -130,7 +130,7 @@ fn read_answer(question: &str) -> bool {
         return false;
     }
     loop {
-        eprint!("{question}");
+        let _ = write!(std::io::stderr(), "{question}");
         let _ = std::io::stderr().flush();
         let mut line = String::new();
         match stdin.lock().read_line(&mut line) {

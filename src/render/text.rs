@@ -214,6 +214,8 @@ impl Renderer for Text {
             "{}{}: {} OK, {}, {}, {} skipped in {} ms",
             match report.cut_short {
                 Some(CutShort::Interrupted) => "Interrupted. ",
+                Some(CutShort::Terminated) => "Terminated. ",
+                Some(CutShort::HungUp) => "Hung up. ",
                 Some(CutShort::Deadline) => "Deadline exceeded. ",
                 None => "",
             },

@@ -324,3 +324,120 @@ fn a_password_beyond_the_stdin_cap_is_an_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("longer than 64 KiB"), "{stderr}");
 }
+
+/// A docker whose pull runs `sleep <marker>` until it is stopped.
+fn docker_pulling_forever(tools: &Tools, marker: &str) {
+    tools.write_executable(
+        "docker",
+        &format!(
+            "#!/bin/sh\ncase \"$1\" in\n  version) printf '%s\\n' '{}' ;;\n  pull) /bin/sleep {marker} ;;\nesac\n",
+            crate::common::DOCKER_VERSION_UP
+        ),
+    );
+}
+
+#[test]
+fn sigterm_and_sighup_during_a_tool_run_stop_the_tool_and_report() {
+    for (signal, code, said) in [
+        (libc::SIGTERM, 143, "Terminated."),
+        (libc::SIGHUP, 129, "Hung up."),
+    ] {
+        let tools = Tools::new();
+        let marker = format!(
+            "{}",
+            600_000 + signal * 1000 + std::process::id() as i32 % 1000
+        );
+        docker_pulling_forever(&tools, &marker);
+        let mut child = tools
+            .command(&["check", "--yes", "--skip", "helm", "--skip", "notary"])
+            .spawn()
+            .unwrap();
+        let waited = Instant::now();
+        while live_sleeps(&marker).is_empty() && waited.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!live_sleeps(&marker).is_empty(), "the pull started");
+        // SAFETY: kill has no memory-safety preconditions.
+        unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+        let (exit, took, stdout) = wait_for(&mut child, Duration::from_secs(5));
+        assert_eq!(exit, Some(code), "{stdout}");
+        assert!(took < Duration::from_secs(2), "took {took:?}");
+        assert!(
+            stdout.contains("Docker daemon status: available"),
+            "{stdout}"
+        );
+        assert!(stdout.contains(said), "{stdout}");
+        let gone = Instant::now();
+        while !live_sleeps(&marker).is_empty() && gone.elapsed() < Duration::from_secs(2) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(
+            live_sleeps(&marker),
+            Vec::<String>::new(),
+            "the pull was left running"
+        );
+    }
+}
+
+/// `path` opened for writing, for a child's stdout or stderr.
+fn open_for_writing(path: &str) -> std::fs::File {
+    std::fs::OpenOptions::new().write(true).open(path).unwrap()
+}
+
+#[test]
+fn output_that_cannot_be_written_never_panics() {
+    let tools = Tools::new();
+    tools.docker_up();
+    let run = |args: &[&str], stdout: Stdio, stderr: Stdio| {
+        let out = tools
+            .command(args)
+            .stdout(stdout)
+            .stderr(stderr)
+            .output()
+            .unwrap();
+        let code = out.status.code();
+        assert_ne!(
+            code,
+            Some(101),
+            "{args:?} panicked: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (code, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    // stderr full: the report still goes to stdout, with the report's code.
+    let (code, _) = run(
+        &["check", "--yes", "--debug"],
+        Stdio::piped(),
+        open_for_writing("/dev/full").into(),
+    );
+    assert_eq!(code, Some(1), "helm is missing: the report's code");
+    let (code, _) = run(
+        &["--bogus"],
+        Stdio::piped(),
+        open_for_writing("/dev/full").into(),
+    );
+    assert_eq!(code, Some(2), "a usage error stays 2");
+    // stdout full: said on stderr, exit 1.
+    let (code, stderr) = run(
+        &["completions", "fish"],
+        open_for_writing("/dev/full").into(),
+        Stdio::piped(),
+    );
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("cannot write the output"), "{stderr}");
+    // stdout a pipe whose reader is gone: the report's code, quietly.
+    let mut child = tools
+        .command(&["check", "--yes", "--skip", "helm"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
