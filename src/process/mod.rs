@@ -1,5 +1,6 @@
 //! Running an external tool with a deadline and bounded output.
 
+pub(crate) mod go_json;
 pub(crate) mod lookup;
 mod orphans;
 

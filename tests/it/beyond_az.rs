@@ -310,6 +310,50 @@ fn the_docker_daemons_own_proxy_and_registry_settings_are_checked() {
 }
 
 #[test]
+fn docker_info_as_several_docker_versions_print_it_is_read() {
+    let acr = FakeAcr::healthy();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/docker-info");
+    for (fixture, status, says) in [
+        ("engine-20.10.json", "pass", "network settings for"),
+        ("engine-28.json", "pass", "network settings for"),
+        ("podman-4.json", "pass", "network settings for"),
+        // Desktop pulls through its own proxy, which this shell does not use.
+        (
+            "desktop-24.0.6.json",
+            "warn",
+            "pulls through the proxy http://http.docker.internal:3128",
+        ),
+    ] {
+        let json = std::fs::read_to_string(format!("{dir}/{fixture}")).unwrap();
+        acr.tools
+            .add("docker", &[crate::common::answer("info", json.trim())]);
+        let out = acr.check(&["--json"]);
+        let check = out.check("registry.docker_daemon");
+        assert_eq!(check["status"], status, "{fixture}: {check}");
+        assert!(check.to_string().contains(says), "{fixture}: {check}");
+    }
+    // What cannot be read is said so, with the reader's reason, not as a
+    // daemon that did not answer.
+    acr.tools.add(
+        "docker",
+        &[crate::common::answer(
+            "info",
+            r#"{"RegistryConfig":{"Mirrors":7}}"#,
+        )],
+    );
+    let check = acr
+        .check(&["--json"])
+        .check("registry.docker_daemon")
+        .clone();
+    assert_eq!(check["status"], "skip", "{check}");
+    let message = check["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("docker info printed JSON acr-health cannot read ("),
+        "{message}"
+    );
+}
+
+#[test]
 fn one_ip_family_failing_while_the_other_works_is_a_warning() {
     let acr = FakeAcr::healthy();
     // The registry listens on IPv4 only, but DNS also gives an IPv6 address.

@@ -12,6 +12,7 @@ use crate::check_spec::{warning, CheckSpec, Planned};
 use crate::checks::CheckId;
 use crate::checks::CheckResult;
 use crate::env::Env;
+use crate::process::go_json::nullable;
 use crate::process::{self, lookup};
 use crate::untrusted::Untrusted;
 use base64::Engine;
@@ -57,19 +58,19 @@ const TOKEN_USER: &str = "00000000-0000-0000-0000-000000000000";
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct DockerConfig {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     auths: BTreeMap<String, AuthEntry>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     creds_store: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     cred_helpers: BTreeMap<String, String>,
 }
 
 #[derive(Default, Deserialize)]
 struct AuthEntry {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     auth: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     identitytoken: Option<String>,
 }
 
@@ -216,9 +217,9 @@ async fn from_helper(host: &str, name: &str, (env, timeout): (&Env, Duration)) -
     };
     #[derive(Deserialize)]
     struct Helper {
-        #[serde(rename = "Username", default)]
+        #[serde(rename = "Username", default, deserialize_with = "nullable")]
         username: String,
-        #[serde(rename = "Secret", default)]
+        #[serde(rename = "Secret", default, deserialize_with = "nullable")]
         secret: String,
     }
     match serde_json::from_str::<Helper>(answer.trim()) {
@@ -269,5 +270,23 @@ pub(crate) async fn check(host: &str, env: &Env, timeout: Duration) -> CheckResu
                 host.split('.').next().unwrap_or(host)
             ),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_json_with_null_lists_reads_as_empty() {
+        // As Go tools write an empty map: `null`.
+        let text =
+            r#"{"auths":null,"credsStore":null,"credHelpers":null,"currentContext":"default"}"#;
+        let config: DockerConfig = serde_json::from_str(text).unwrap();
+        assert!(config.auths.is_empty() && config.cred_helpers.is_empty());
+        assert_eq!(config.creds_store, None);
+        let entry: AuthEntry =
+            serde_json::from_str(r#"{"auth":null,"identitytoken":null}"#).unwrap();
+        assert!(entry.auth.is_none() && entry.identitytoken.is_none());
     }
 }

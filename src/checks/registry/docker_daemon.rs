@@ -11,6 +11,7 @@ use crate::checks::CheckId;
 use crate::checks::CheckResult;
 use crate::net::proxy::{bypasses, Proxy};
 use crate::process;
+use crate::process::go_json::nullable;
 use crate::untrusted::Untrusted;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -47,32 +48,62 @@ pub(crate) const CHECK: CheckSpec = CheckSpec {
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct Info {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     https_proxy: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     no_proxy: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     registry_config: Option<RegistryConfig>,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct RegistryConfig {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     index_configs: BTreeMap<String, IndexConfig>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     mirrors: Vec<String>,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct IndexConfig {
-    #[serde(default = "secure")]
+    #[serde(default = "secure", deserialize_with = "nullable_secure")]
     secure: bool,
 }
 
 fn secure() -> bool {
     true
+}
+
+/// `Secure`, true when `null` as when missing.
+fn nullable_secure<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(Option::<bool>::deserialize(d)?.unwrap_or(true))
+}
+
+/// The daemon's `docker info`, or why there is none to judge: the daemon
+/// did not answer (in docker's words), or it printed what cannot be read
+/// (said as such, with the reader's reason).
+async fn read_info(docker: &Path, timeout: Duration) -> Result<Info, String> {
+    let args = ["info", "--format", "{{json .}}"];
+    let out = match process::run(docker, &args, timeout).await {
+        Ok(out) if out.success => out,
+        Ok(out) => {
+            let said = process::tool_said(docker, &out.stderr);
+            return Err(format!(
+                "the docker daemon did not answer docker info: {said}"
+            ));
+        }
+        Err(e) => return Err(format!("'{} info' {e}", docker.display())),
+    };
+    let info = serde_json::from_str::<Info>(out.stdout.trim()).map_err(|e| {
+        let shown = process::one_line(&out.stdout, 120);
+        format!("docker info printed JSON acr-health cannot read ({e}): {shown}")
+    })?;
+    match info.registry_config {
+        Some(_) => Ok(info),
+        None => Err("docker info names no registry settings (RegistryConfig)".into()),
+    }
 }
 
 /// Where layers come from besides the login server: its data endpoints, or
@@ -163,13 +194,9 @@ pub(crate) async fn check(
     timeout: Duration,
 ) -> CheckResult {
     let id = CheckId::RegistryDockerDaemon;
-    let out = process::run(docker, &["info", "--format", "{{json .}}"], timeout).await;
-    let info = match out {
-        Ok(out) if out.success => serde_json::from_str::<Info>(out.stdout.trim()).ok(),
-        _ => None,
-    };
-    let Some(info) = info.filter(|i| i.registry_config.is_some()) else {
-        return CheckResult::skip(id, "the docker daemon did not answer docker info");
+    let info = match read_info(docker, timeout).await {
+        Ok(info) => info,
+        Err(why) => return CheckResult::skip(id, why),
     };
     let certs = etc.join("docker/certs.d").join(host);
     let mut found = judge(&info, host, shell_proxy, data_hosts);
