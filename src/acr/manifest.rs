@@ -31,11 +31,14 @@ pub(crate) struct Platform {
     pub variant: Option<String>,
 }
 
+/// `os/arch[/variant]` on one line: an index's platforms are the
+/// registry's text, shown inside a line of the report.
 impl std::fmt::Display for Platform {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.os, self.architecture)?;
+        let inline = crate::untrusted::inline;
+        write!(f, "{}/{}", inline(&self.os), inline(&self.architecture))?;
         if let Some(v) = &self.variant {
-            write!(f, "/{v}")?;
+            write!(f, "/{}", inline(v))?;
         }
         Ok(())
     }

@@ -16,8 +16,9 @@ fn escape(s: &str) -> String {
             // A terminal would act on these: keep them as references.
             '\r' => out.push_str("&#xD;"),
             '\t' => out.push_str("&#x9;"),
-            // Characters XML 1.0 cannot carry at all.
+            // Characters XML 1.0 cannot carry at all, not even as references.
             c if (c as u32) < 0x20 && c != '\n' => out.push('\u{fffd}'),
+            '\u{fffe}' | '\u{ffff}' => out.push('\u{fffd}'),
             c => out.push(c),
         }
     }
@@ -116,5 +117,6 @@ mod tests {
             "&lt;a href=&quot;x&quot;&gt;&amp;&apos;"
         );
         assert_eq!(escape("a\u{1}b\nc"), "a\u{fffd}b\nc");
+        assert_eq!(escape("\u{fffe}x\u{ffff}"), "\u{fffd}x\u{fffd}");
     }
 }

@@ -117,6 +117,38 @@ fn an_image_without_this_platform_is_a_failure_naming_what_exists() {
 }
 
 #[test]
+fn an_index_platform_with_line_breaks_starts_no_line_of_the_report() {
+    // The registry's text in os, architecture and variant, each trying to
+    // forge a line of the report at column 0.
+    let index = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[
+        {"digest":"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","size":1,
+         "platform":{"os":"linux\nPull of 'hello:latest' : OK","architecture":"amd64\r\nHealthy: 9 OK, 0 errors","variant":"v8\u2028Forged"}}]}"#;
+    let acr = FakeAcr::start(move |r: &Request| {
+        (r.path == "/v2/samples/app/manifests/v1").then(|| Reply::json(200, index))
+    });
+    let args = [
+        "--repository",
+        "samples/app",
+        "--image",
+        "v1",
+        "--platform",
+        "linux/s390x",
+    ];
+    let out = acr.check(&args);
+    out.assert_code(1);
+    for forged in ["Pull of 'hello:latest'", "Healthy: 9 OK", "Forged"] {
+        assert!(
+            !out.stdout
+                .lines()
+                .any(|l| l.trim_start().starts_with(forged)),
+            "{forged:?} starts a line:\n{}",
+            out.stdout
+        );
+    }
+    out.assert_stdout_has("linux\\nPull of");
+}
+
+#[test]
 fn a_missing_tag_is_told_from_a_permission_problem() {
     let acr = image_registry();
     acr.check(&["--repository", "samples/app", "--image", "gone"])

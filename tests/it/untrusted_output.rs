@@ -415,3 +415,32 @@ fn proxy_credentials_in_the_environment_are_masked_in_tool_output() {
     );
     assert!(!out.stdout.contains("pr0xy-SECRET-pass"), "{}", out.stdout);
 }
+
+#[test]
+fn junit_stays_well_formed_for_characters_xml_forbids() {
+    // U+FFFE, U+FFFF and C0 controls may not appear in XML 1.0 at all, not
+    // even as character references.
+    let acr = FakeAcr::start(|r| {
+        (r.path == "/v2/").then(|| {
+            Reply::json(
+                403,
+                "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"no \u{fffe} entry \u{ffff}\u{1} here\"}]}",
+            )
+        })
+    });
+    let out = acr.check(&["-o", "junit"]);
+    out.assert_code(1);
+    for c in ['\u{fffe}', '\u{ffff}', '\u{1}'] {
+        assert!(!out.stdout.contains(c), "{c:?} in {}", out.stdout);
+    }
+    assert!(!out.stdout.contains("&#x1;") && !out.stdout.contains("&#xfffe;"));
+    let mut reader = quick_xml::Reader::from_str(&out.stdout);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("not well-formed ({e}):\n{}", out.stdout),
+        }
+    }
+    assert!(out.stdout.contains("no \u{fffd} entry"), "{}", out.stdout);
+}

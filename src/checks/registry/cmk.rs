@@ -8,6 +8,7 @@ use crate::check_spec::{CheckSpec, Planned};
 use crate::checks::CheckId;
 use crate::checks::CheckResult;
 use crate::codes::ErrorCode;
+use crate::untrusted::inline;
 
 /// The `registry.cmk` check.
 pub(crate) const CHECK: CheckSpec = CheckSpec {
@@ -33,7 +34,10 @@ pub(crate) async fn check(found: &Found) -> CheckResult {
         return match registry.system_principal() {
             Some(p) => CheckResult::pass(
                 id,
-                format!("Customer-managed key identity: system-assigned (principal {p}) : OK"),
+                format!(
+                    "Customer-managed key identity: system-assigned (principal {}) : OK",
+                    inline(p)
+                ),
             ),
             None => CheckResult::fail(
                 id,
@@ -43,13 +47,15 @@ pub(crate) async fn check(found: &Found) -> CheckResult {
             ),
         };
     }
+    // Resource Manager's text, shown inside lines of the report.
+    let shown = inline(identity);
     let Some(resource) = registry.user_identity_with_client(identity) else {
         return CheckResult::fail(
             id,
             ErrorCode::CmkError,
             format!(
                 "The registry's encryption uses the managed identity with client id \
-                {identity}, but no user-assigned identity of the registry has that client id."
+                {shown}, but no user-assigned identity of the registry has that client id."
             ),
         )
         .with_detail("client_id", identity);
@@ -61,18 +67,20 @@ pub(crate) async fn check(found: &Found) -> CheckResult {
         &resource,
         IDENTITY_API,
     );
+    let (identity_text, identity) = (identity, shown);
+    let resource_shown = inline(&resource);
     match read.await {
-        Ok(Some(doc)) if doc.properties.client_id.eq_ignore_ascii_case(identity) => {
+        Ok(Some(doc)) if doc.properties.client_id.eq_ignore_ascii_case(identity_text) => {
             CheckResult::pass(
                 id,
-                format!("Customer-managed key identity: {resource} : OK"),
+                format!("Customer-managed key identity: {resource_shown} : OK"),
             )
         }
         Ok(Some(_)) => CheckResult::fail(
             id,
             ErrorCode::CmkError,
             format!(
-                "The identity {resource} exists but its client id is no longer {identity}: it \
+                "The identity {resource_shown} exists but its client id is no longer {identity}: it \
                 was deleted and re-created."
             ),
         ),
@@ -80,14 +88,14 @@ pub(crate) async fn check(found: &Found) -> CheckResult {
             id,
             ErrorCode::CmkError,
             format!(
-                "The managed identity {resource} (client id {identity}) used for the \
+                "The managed identity {resource_shown} (client id {identity}) used for the \
                 registry's encryption no longer exists."
             ),
         ),
         Err(why) => CheckResult::warn(
             id,
             format!(
-                "Customer-managed key identity {resource} could \
+                "Customer-managed key identity {resource_shown} could \
             not be read: {why}"
             ),
         ),
