@@ -47,7 +47,6 @@ pub(crate) async fn check(found: &Found) -> CheckResult {
             ),
         };
     }
-    // Resource Manager's text, shown inside lines of the report.
     let shown = inline(identity);
     let Some(resource) = registry.user_identity_with_client(identity) else {
         return CheckResult::fail(
@@ -60,27 +59,34 @@ pub(crate) async fn check(found: &Found) -> CheckResult {
         )
         .with_detail("client_id", identity);
     };
+    user_assigned(found, identity, &resource)
+        .await
+        .with_detail("identity", resource)
+}
+
+/// The user-assigned identity `resource` the key uses: it must still exist
+/// with the client id `client_id`.
+async fn user_assigned(found: &Found, client_id: &str, resource: &str) -> CheckResult {
+    let id = CheckId::RegistryCmk;
     let read = arm::get_resource::<IdentityResource>(
         &found.client,
         &found.token,
         &found.endpoint,
-        &resource,
+        resource,
         IDENTITY_API,
     );
-    let (identity_text, identity) = (identity, shown);
-    let resource_shown = inline(&resource);
+    // Resource Manager's text, shown inside lines of the report.
+    let (identity, resource) = (inline(client_id), inline(resource));
     match read.await {
-        Ok(Some(doc)) if doc.properties.client_id.eq_ignore_ascii_case(identity_text) => {
-            CheckResult::pass(
-                id,
-                format!("Customer-managed key identity: {resource_shown} : OK"),
-            )
+        Ok(Some(doc)) if doc.properties.client_id.eq_ignore_ascii_case(client_id) => {
+            let line = format!("Customer-managed key identity: {resource} : OK");
+            CheckResult::pass(id, line)
         }
         Ok(Some(_)) => CheckResult::fail(
             id,
             ErrorCode::CmkError,
             format!(
-                "The identity {resource_shown} exists but its client id is no longer {identity}: it \
+                "The identity {resource} exists but its client id is no longer {identity}: it \
                 was deleted and re-created."
             ),
         ),
@@ -88,17 +94,13 @@ pub(crate) async fn check(found: &Found) -> CheckResult {
             id,
             ErrorCode::CmkError,
             format!(
-                "The managed identity {resource_shown} (client id {identity}) used for the \
+                "The managed identity {resource} (client id {identity}) used for the \
                 registry's encryption no longer exists."
             ),
         ),
         Err(why) => CheckResult::warn(
             id,
-            format!(
-                "Customer-managed key identity {resource_shown} could \
-            not be read: {why}"
-            ),
+            format!("Customer-managed key identity {resource} could not be read: {why}"),
         ),
     }
-    .with_detail("identity", resource)
 }
