@@ -75,6 +75,9 @@ pub(crate) struct Config {
     pub sysconfdir: PathBuf,
     /// The environment the run reads, captured once here.
     pub env: Arc<Env>,
+    /// What of the configuration was left out, and why (an unreadable file
+    /// of az's), said under the version line.
+    pub notices: Vec<String>,
 }
 
 impl Config {
@@ -98,7 +101,7 @@ impl Config {
                 .filter(|v| !v.is_empty())
                 .and_then(|v| v.to_str())
         };
-        let az = AzConfig::load(&env).map_err(|e| format!("Azure CLI configuration: {e}"))?;
+        let az = AzConfig::load(&env);
         // az's output setting (AZURE_CORE_OUTPUT, `az config set
         // core.output`) does not change what `az acr check-health` prints:
         // it logs its lines whatever the format. Only -o does here.
@@ -135,6 +138,11 @@ impl Config {
                 .path("ACR_HEALTH_SYSCONFDIR")
                 .unwrap_or_else(|| "/etc".into()),
             env: env.clone(),
+            notices: az
+                .unread
+                .iter()
+                .map(|e| format!("{e}: az does not use it either, and its settings were not used"))
+                .collect(),
             progress: format == Format::Text
                 && args.query.is_none()
                 && !only_errors
@@ -209,7 +217,7 @@ fn registry_config(
     let password = password_login(args)?;
     check_repository_and_image(args)?;
     let tls = tls_setup(args, env)?;
-    let proxies = ProxySettings::from_env(env).map_err(|e| format!("HTTPS_PROXY: {e}"))?;
+    let proxies = ProxySettings::from_env(env).map_err(|e| e.to_string())?;
     let proxy = match &target.login_server {
         Ok(ls) => proxies.for_host(&ls.host, ls.port).cloned(),
         Err(_) => None,

@@ -3,7 +3,7 @@
 //! `$AZURE_CONFIG_DIR/config` and `clouds.config` (default `~/.azure`).
 
 use crate::env::Env;
-use crate::input_file::{self, InputError};
+use crate::input_file;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
@@ -59,6 +59,8 @@ pub(crate) struct AzConfig {
     pub subscriptions: Vec<ProfileSubscription>,
     /// `AZURE_<SECTION>_<KEY>` variables, which win over the files.
     pub overrides: BTreeMap<String, String>,
+    /// The files of az's folder that could not be read, and why.
+    pub unread: Vec<String>,
 }
 
 /// One subscription of az's profile.
@@ -116,31 +118,41 @@ impl AzConfig {
     /// Reads the configuration; missing files are simply empty, and so is
     /// content that cannot be parsed (az may be rewriting it). A path that
     /// is not a regular file, or is implausibly large, is an error.
-    pub(crate) fn load(env: &Env) -> Result<AzConfig, InputError> {
+    pub(crate) fn load(env: &Env) -> AzConfig {
         let overrides = az_variables(env);
         let Some(dir) = Self::dir(env) else {
-            return Ok(AzConfig {
+            return AzConfig {
                 overrides,
                 ..AzConfig::default()
-            });
+            };
         };
-        let read = |name: &str| input_file::read_if_present(&dir.join(name));
+        // A file that cannot be read (root's, after `sudo az`) is left out,
+        // as az's configparser leaves it out, and said.
+        let unread = std::cell::RefCell::new(Vec::new());
+        let read = |name: &str| {
+            input_file::read_if_present(&dir.join(name)).unwrap_or_else(|e| {
+                unread.borrow_mut().push(e.to_string());
+                None
+            })
+        };
         let ini = |bytes: Option<Vec<u8>>| {
             bytes
                 .map(|b| Ini::parse(&String::from_utf8_lossy(&b)))
                 .unwrap_or_default()
         };
-        let profile = read("azureProfile.json")?;
-        Ok(AzConfig {
-            config: ini(read("config")?),
+        let profile = read("azureProfile.json");
+        let (config, clouds) = (ini(read("config")), ini(read("clouds.config")));
+        AzConfig {
+            config,
             local: local_configs(&dir, env.cwd())
                 .into_iter()
                 .map(|b| ini(Some(b)))
                 .collect(),
-            clouds: ini(read("clouds.config")?),
+            clouds,
             subscriptions: profile.as_deref().map(subscriptions).unwrap_or_default(),
             overrides,
-        })
+            unread: unread.into_inner(),
+        }
     }
 
     /// The setting `section.key` as az (knack) reads it: the variable

@@ -195,19 +195,54 @@ fn judge_answer(
 pub(crate) struct ProxySettings {
     proxy: Option<Proxy>,
     no_proxy: String,
+    /// A proxy variable that was set but left out, and why.
+    ignored: Option<String>,
+}
+
+/// A proxy variable that cannot be used, named.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {error}")]
+pub(crate) struct ProxyVarError {
+    variable: &'static str,
+    error: ProxyError,
 }
 
 impl ProxySettings {
-    pub(crate) fn from_env(env: &Env) -> Result<ProxySettings, ProxyError> {
-        let proxy = env
-            .first_of(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"])
-            .map(|p| Proxy::parse(p.trim()))
-            .transpose()?;
-        let no_proxy = env
-            .first_of(&["NO_PROXY", "no_proxy"])
-            .unwrap_or_default()
-            .to_string();
-        Ok(ProxySettings { proxy, no_proxy })
+    /// The proxy of `HTTPS_PROXY` (else `ALL_PROXY`) and `NO_PROXY`. An
+    /// `ALL_PROXY` acr-health cannot use (`socks5://`, common on laptops) is
+    /// left out, as docker leaves it out, and said; an unusable
+    /// `HTTPS_PROXY` is an error naming it.
+    pub(crate) fn from_env(env: &Env) -> Result<ProxySettings, ProxyVarError> {
+        let mut settings = ProxySettings {
+            no_proxy: env
+                .first_of(&["NO_PROXY", "no_proxy"])
+                .unwrap_or_default()
+                .to_string(),
+            ..ProxySettings::default()
+        };
+        for variable in ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"] {
+            let Some(value) = env.var(variable) else {
+                continue;
+            };
+            match Proxy::parse(value.trim()) {
+                Ok(proxy) => {
+                    settings.proxy = Some(proxy);
+                    break;
+                }
+                Err(error) if variable.eq_ignore_ascii_case("all_proxy") => {
+                    settings.ignored = Some(format!(
+                        "{variable} was not used ({error}); docker does not use it either"
+                    ));
+                }
+                Err(error) => return Err(ProxyVarError { variable, error }),
+            }
+        }
+        Ok(settings)
+    }
+
+    /// A proxy variable that was set but not used, and why.
+    pub(crate) fn ignored(&self) -> Option<&str> {
+        self.ignored.as_deref()
     }
 
     /// The proxy for `https://host:port`, unless `NO_PROXY` exempts it.

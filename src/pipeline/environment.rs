@@ -48,8 +48,11 @@ pub(super) async fn consent(ctx: &Ctx, question: &str) -> Consent {
 }
 
 pub(super) async fn cli(ctx: &Ctx) {
-    ctx.run(CheckId::CliVersion, Ok(()), |()| async { cli::version() })
-        .await;
+    let notices = &ctx.config.notices;
+    ctx.run(CheckId::CliVersion, Ok(()), |()| async {
+        cli::version(notices)
+    })
+    .await;
 }
 
 pub(super) async fn helm(ctx: &Ctx) {

@@ -2,7 +2,8 @@
 //!
 //! The search is done here rather than left to the OS so that a binary that
 //! would only be found through the current directory (`.` or an empty entry
-//! in `PATH`, or Windows' implicit current-directory search) is refused: a
+//! or any other relative entry in `PATH`, or Windows' implicit
+//! current-directory search) is refused: a
 //! health check must not run whatever `docker` happens to sit in the folder
 //! it was started from.
 
@@ -42,8 +43,11 @@ pub(crate) fn find_in(name: &str, path: Option<OsString>, cwd: Option<&Path>) ->
         .map(|p| std::env::split_paths(&p).collect())
         .unwrap_or_default();
     for dir in dirs {
+        // A relative entry (`.`, `bin`, `./bin`, `..`) names a folder
+        // relative to wherever the command runs: refused as Go's LookPath
+        // refuses it, as the current folder itself is.
         let is_cwd = dir.as_os_str().is_empty()
-            || dir == Path::new(".")
+            || dir.is_relative()
             || match (&cwd, dir.canonicalize()) {
                 (Some(cwd), Ok(dir)) => *cwd == dir,
                 _ => false,

@@ -70,6 +70,38 @@ fn docker_in_the_current_directory_is_refused_and_not_run() {
     );
 }
 
+#[test]
+fn a_relative_path_entry_is_the_current_directory_too() {
+    // As Go's exec.LookPath refuses them: `bin`, `./bin`, `..` name folders
+    // relative to wherever the command is started.
+    let tools = Tools::healthy();
+    let folder = tools.path();
+    let name = folder.file_name().unwrap().to_str().unwrap().to_string();
+    let parent = folder.parent().unwrap();
+    let sub = folder.join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    for (cwd, path) in [
+        (parent, name.clone()),
+        (parent, format!("./{name}")),
+        (sub.as_path(), "..".to_string()),
+    ] {
+        let out = run_in(
+            &["check", "--yes"],
+            cwd,
+            &format!("{path}:/nonexistent"),
+            &[],
+        );
+        // (The error block, with the folder's name, is the test above's.)
+        out.assert_code(1)
+            .assert_stdout_has("An error occurred: DOCKER_COMMAND_ERROR")
+            .assert_stdout_has("was found only in the current directory and was not run");
+        assert!(
+            tools.calls("docker").is_empty(),
+            "PATH={path} ran a relative docker"
+        );
+    }
+}
+
 /// `podman version --format json` of a local podman 4.3 (Debian 12): no
 /// daemon, so no `Server`.
 const PODMAN_VERSION_LOCAL: &str = r#"{"Client":{"APIVersion":"4.3.1","Version":"4.3.1","GoVersion":"go1.19.8","GitCommit":"","BuiltTime":"Thu Jan  1 00:00:00 1970","Built":0,"OsArch":"linux/amd64","Os":"linux"}}"#;
@@ -563,4 +595,26 @@ fn many_runs_at_once_agree() {
     for o in &outcomes[1..] {
         assert_eq!(o, &outcomes[0]);
     }
+}
+
+#[test]
+fn an_unreadable_file_of_azs_is_left_out_and_said() {
+    // Root's file after `sudo az` is unreadable to the user; here (as root)
+    // a folder where the file should be cannot be read either.
+    let tools = Tools::new();
+    tools.docker_up().helm(HELM3);
+    let az = tempfile::tempdir().unwrap();
+    std::fs::create_dir(az.path().join("config")).unwrap();
+    let dir = az.path().display().to_string();
+    let out = run_with(
+        &["check", "--yes", "--json"],
+        &tools,
+        &[("AZURE_CONFIG_DIR", &dir)],
+    );
+    out.assert_code(0);
+    let notes = out.check("cli.version")["details"]["notes"].to_string();
+    assert!(
+        notes.contains("config is not a regular file: az does not use it either"),
+        "{notes}"
+    );
 }

@@ -995,3 +995,31 @@ fn skipping_a_step_runs_the_ones_before_and_explains_the_ones_after() {
     );
     assert_eq!(acr.server.connections(), 1, "only Azure AD was contacted");
 }
+
+#[test]
+fn an_all_proxy_acr_health_cannot_use_is_left_out_and_said() {
+    let acr = FakeAcr::healthy();
+    let mut env = acr.sp_env();
+    env.push(("ALL_PROXY".into(), "socks5://127.0.0.1:1080".into()));
+    let out = acr.check_env(&["--json"], &env);
+    out.assert_code(0);
+    let notes = out.check("registry.tls")["details"]["notes"].to_string();
+    assert!(
+        notes.contains("ALL_PROXY was not used (proxy scheme 'socks5' is not supported"),
+        "{notes}"
+    );
+    // An HTTPS_PROXY that cannot be used is an error that names it.
+    for variable in ["HTTPS_PROXY", "https_proxy"] {
+        let mut env = acr.sp_env();
+        env.push((variable.into(), "socks5://127.0.0.1:1080".into()));
+        let out = acr.check_env(&[], &env);
+        out.assert_code(2);
+        assert!(
+            out.stderr.contains(&format!(
+                "{variable}: proxy scheme 'socks5' is not supported"
+            )),
+            "{}",
+            out.stderr
+        );
+    }
+}

@@ -14,12 +14,11 @@ pub(crate) const VERSION: CheckSpec = CheckSpec {
     planned: Planned::Always,
 };
 
-/// The `cli.version` check: this tool's version, where az prints its own.
-pub(crate) fn version() -> CheckResult {
+/// The `cli.version` check: this tool's version, where az prints its own,
+/// with what of its configuration was left out (`notices`).
+pub(crate) fn version(notices: &[String]) -> CheckResult {
     let version = env!("CARGO_PKG_VERSION");
-    CheckResult::pass(
-        CheckId::CliVersion,
-        format!("acr-health version: {version}"),
-    )
-    .with_detail("version", version)
+    let line = format!("acr-health version: {version}");
+    let r = CheckResult::pass(CheckId::CliVersion, line).with_detail("version", version);
+    notices.iter().fold(r, |r, n| r.with_note(n.clone()))
 }

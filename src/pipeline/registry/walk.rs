@@ -208,6 +208,10 @@ async fn tls_connect(
     let tls = tls::check(ls, addrs, reg.proxy.as_ref(), &reg.tls, timeout);
     let (families, (r, conn)) = tokio::join!(families, tls);
     let r = ip_families::attach(r, families);
+    let r = match reg.proxies.ignored() {
+        Some(why) => r.with_note(why),
+        None => r,
+    };
     let r = match along.ctx.config.az_skips_tls_verification {
         true => tls::az_would_not_verify(r),
         false => r,
