@@ -375,8 +375,12 @@ fn tls_setup(args: &CheckArgs, env: &Env) -> Result<TlsSetup, String> {
         .find_map(|name| Some((name, env.path(name)?)));
     let bundle = requests_bundle.as_ref().map(|(n, p)| (*n, p.as_path()));
     let ssl_cert_file = env.path("SSL_CERT_FILE");
-    TlsSetup::new(args.ca_file.as_deref(), bundle, ssl_cert_file.as_deref())
-        .map_err(|e| e.to_string())
+    let ssl_cert_dirs: Vec<PathBuf> = env
+        .var_os("SSL_CERT_DIR")
+        .map(|dirs| std::env::split_paths(dirs).collect())
+        .unwrap_or_default();
+    let trust = (ssl_cert_file.as_deref(), ssl_cert_dirs.as_slice());
+    TlsSetup::new(args.ca_file.as_deref(), bundle, trust).map_err(|e| e.to_string())
 }
 
 /// Where Resource Manager is asked about the registry, or why it is not.
@@ -413,15 +417,36 @@ fn arm_target(
     })
 }
 
+/// The longest password `--password-stdin` takes.
+const MAX_PASSWORD: u64 = 64 * 1024;
+
+/// Standard input, read whole (to one byte past the cap) within `bound`
+/// (the run's deadline): a pipe that never closes does not hold the run.
+fn password_from_stdin(bound: Duration) -> Result<String, String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    // The reader cannot be cancelled; past the bound it is left behind and
+    // ends with the process.
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut text = String::new();
+        let read = std::io::stdin()
+            .take(MAX_PASSWORD + 1)
+            .read_to_string(&mut text);
+        let _ = tx.send(read.map(|_| text));
+    });
+    match rx.recv_timeout(bound) {
+        Ok(Ok(text)) => Ok(text),
+        Ok(Err(e)) => Err(format!("cannot read the password from standard input: {e}")),
+        Err(_) => Err(format!(
+            "--password-stdin: standard input did not end within {} (10 x --timeout)",
+            crate::duration::format_duration(bound)
+        )),
+    }
+}
+
 fn password_login(args: &CheckArgs) -> Result<Option<PasswordLogin>, String> {
     let password = if args.password_stdin {
-        const MAX_PASSWORD: u64 = 64 * 1024;
-        let mut text = String::new();
-        use std::io::Read;
-        std::io::stdin()
-            .take(MAX_PASSWORD + 1)
-            .read_to_string(&mut text)
-            .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+        let text = password_from_stdin(args.timeout * 10)?;
         if text.len() as u64 > MAX_PASSWORD {
             return Err(format!(
                 "--password-stdin: standard input is longer than {} KiB; it is not a password",

@@ -74,6 +74,22 @@ pub(crate) fn read(path: &Path) -> Result<Vec<u8>, InputError> {
     Ok(data)
 }
 
+/// That `path` (a link followed) is a regular file within the size
+/// acr-health reads, without opening it; a folder or a dangling link passes
+/// (for the folders another reader walks, such as `SSL_CERT_DIR`).
+pub(crate) fn check_size(path: &Path) -> Result<(), InputError> {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(());
+    };
+    let path = path.to_path_buf();
+    match meta {
+        m if m.is_dir() => Ok(()),
+        m if !m.is_file() => Err(InputError::NotRegular { path }),
+        m if m.len() > MAX_INPUT => Err(InputError::TooLarge { path }),
+        _ => Ok(()),
+    }
+}
+
 /// Like [`read`], but a file that does not exist is `None`.
 pub(crate) fn read_if_present(path: &Path) -> Result<Option<Vec<u8>>, InputError> {
     match read(path) {

@@ -23,19 +23,23 @@ pub(crate) struct TlsSetup {
 impl TlsSetup {
     /// The operating system's store (which, as with OpenSSL, `SSL_CERT_FILE`
     /// and `SSL_CERT_DIR` replace), plus `extra_ca_file` (`--ca-file`).
-    /// `ssl_cert_file` is `SSL_CERT_FILE` as the run's environment has it.
+    /// `ssl_cert_file` and `ssl_cert_dirs` are `SSL_CERT_FILE` and
+    /// `SSL_CERT_DIR` as the run's environment has them.
     pub(crate) fn new(
         extra_ca_file: Option<&Path>,
         requests_ca_bundle: Option<(&'static str, &Path)>,
-        ssl_cert_file: Option<&Path>,
+        (ssl_cert_file, ssl_cert_dirs): (Option<&Path>, &[PathBuf]),
     ) -> Result<TlsSetup, TrustError> {
         let mut roots = RootCertStore::empty();
         let mut trust_sources = Vec::new();
-        // rustls-native-certs reads SSL_CERT_FILE itself (from the process
-        // environment), without a bound: make sure first that it is a
-        // regular file of sensible size.
+        // rustls-native-certs reads SSL_CERT_FILE and every file of
+        // SSL_CERT_DIR itself (from the process environment), whole:
+        // make sure first that each is a regular file of sensible size.
         if let Some(file) = ssl_cert_file {
             crate::input_file::read(file).map_err(TrustError::SslCertFile)?;
+        }
+        for dir in ssl_cert_dirs {
+            check_cert_dir(dir)?;
         }
         let native = rustls_native_certs::load_native_certs();
         let (added, _) = roots.add_parsable_certificates(native.certs);
@@ -91,6 +95,8 @@ impl TlsSetup {
 pub(crate) enum TrustError {
     #[error("SSL_CERT_FILE: {0}")]
     SslCertFile(InputError),
+    #[error("SSL_CERT_DIR: {0}")]
+    SslCertDir(InputError),
     #[error(transparent)]
     CaFile(#[from] InputError),
     #[error("{path}: {why}")]
@@ -102,6 +108,19 @@ pub(crate) enum TrustError {
         path: PathBuf,
         kind: std::io::ErrorKind,
     },
+}
+
+/// Every file of an `SSL_CERT_DIR` folder is a regular file within the
+/// size acr-health reads (a missing or unreadable folder is the native
+/// loader's to report).
+fn check_cert_dir(dir: &Path) -> Result<(), TrustError> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        crate::input_file::check_size(&entry.path()).map_err(TrustError::SslCertDir)?;
+    }
+    Ok(())
 }
 
 /// What is wrong with a PEM certificate file.

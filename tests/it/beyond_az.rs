@@ -421,9 +421,15 @@ fn a_machine_with_containerd_and_no_docker_names_the_runtime_that_would_pull() {
             "Client:\n  Version:  v1.7.24\n  Revision: 88bf19b\n  Go version: go1.22.10\n",
         )],
     );
-    let out = crate::common::run(
+    // containerd's socket, which the client would talk to.
+    let run_dir = tempfile::tempdir().unwrap();
+    let socket = run_dir.path().join("containerd.sock");
+    let _containerd = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let socket = socket.display().to_string();
+    let out = crate::common::run_with(
         &["check", "--json", "--skip", "helm", "--skip", "notary"],
         &tools,
+        &[("CONTAINERD_ADDRESS", &socket)],
     );
     out.assert_code(0);
     let docker = out.check("docker.command");
@@ -436,6 +442,19 @@ fn a_machine_with_containerd_and_no_docker_names_the_runtime_that_would_pull() {
         "{docker}"
     );
     assert_eq!(docker["details"]["version"], "1.7.24");
+    // A client without containerd's socket is not run (`ctr version` would
+    // dial until the step's time is up): no runtime here would pull.
+    let calls_before = tools.calls("ctr").len();
+    let started = std::time::Instant::now();
+    crate::common::run(&["check", "--skip", "helm", "--skip", "notary"], &tools)
+        .assert_code(1)
+        .assert_stdout_has("An error occurred: DOCKER_COMMAND_ERROR");
+    assert_eq!(
+        tools.calls("ctr").len(),
+        calls_before,
+        "ctr was run with no socket"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
     // No runtime at all: docker's error, as documented.
     let bare = crate::common::Tools::new();
     crate::common::run(&["check", "--skip", "helm", "--skip", "notary"], &bare)

@@ -450,3 +450,94 @@ fn output_that_cannot_be_written_never_panics() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+#[test]
+fn a_query_too_deep_for_any_parser_is_a_usage_error() {
+    let tools = Tools::new();
+    for (query, needle) in [
+        ("[".repeat(30_000), "nests more than 64 levels deep"),
+        (
+            format!("{}a", "!".repeat(30_000)),
+            "chains more than 256 operators",
+        ),
+        (
+            vec!["a"; 30_000].join("."),
+            "chains more than 256 operators",
+        ),
+    ] {
+        let out = run_with(
+            &["check", "--skip", "environment", "--query", &query],
+            &tools,
+            &[],
+        );
+        assert_usage_error(&out, needle);
+    }
+}
+
+#[test]
+fn ssl_cert_dir_files_are_bounded_as_ssl_cert_file_is() {
+    let tools = Tools::new();
+    let registry = ["check", "-n", "myregistry", "--skip", "environment"];
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("huge.pem"), vec![b'#'; 5 * 1024 * 1024]).unwrap();
+    let huge = dir.path().to_str().unwrap().to_string();
+    let fifo_dir = tempfile::tempdir().unwrap();
+    mkfifo(&fifo_dir.path().join("cert.pem"));
+    let fifo = fifo_dir.path().to_str().unwrap().to_string();
+    for (folder, needle) in [
+        (&huge, "is larger than 4 MiB"),
+        (&fifo, "is not a regular file"),
+    ] {
+        let out = run_with(&registry, &tools, &[("SSL_CERT_DIR", folder.as_str())]);
+        assert_usage_error(&out, needle);
+        assert!(
+            out.stderr.starts_with("error: SSL_CERT_DIR: "),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn password_stdin_that_never_ends_is_bound_by_the_deadline() {
+    let tools = Tools::new();
+    let args = [
+        "check",
+        "-n",
+        "myregistry",
+        "--skip",
+        "environment",
+        "-u",
+        "admin",
+        "--password-stdin",
+        "--timeout",
+        "0.2",
+    ];
+    let mut child = tools
+        .command(&args)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The writer stays open and writes nothing.
+    let _stdin = child.stdin.take();
+    let started = Instant::now();
+    let (code, took, _) = wait_for(&mut child, Duration::from_secs(6));
+    assert_eq!(code, Some(2));
+    assert!(
+        took < Duration::from_secs(4),
+        "took {took:?} from {:?}",
+        started.elapsed()
+    );
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.contains("--password-stdin: standard input did not end within 2s"),
+        "{stderr}"
+    );
+}

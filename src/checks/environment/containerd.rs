@@ -41,22 +41,24 @@ fn version_in(text: &str) -> Option<String> {
 }
 
 /// The docker.command result on a machine with containerd and no docker,
-/// or `None` when containerd is not there either.
+/// or `None` when containerd is not there either. Without containerd's
+/// socket no client is run: `ctr version` would dial it until the step's
+/// time is up, and nothing here would pull.
 pub(crate) async fn instead_of_docker(env: &Env, timeout: Duration) -> Option<CheckResult> {
     let id = CheckId::DockerCommand;
+    let socket = socket(env);
+    if !socket.exists() {
+        return None;
+    }
     let Some((name, path)) = client(env) else {
-        let socket = socket(env);
-        return socket.exists().then(|| {
-            CheckResult::warn(
-                id,
-                format!(
-                    "No docker client, but containerd runs here ({}): pulls \
-                go through containerd (kubelet, nerdctl, crictl), which these docker checks cannot \
-                test.",
-                    socket.display()
-                ),
-            )
-        });
+        return Some(CheckResult::warn(
+            id,
+            format!(
+                "No docker client, but containerd runs here ({}): pulls go through containerd \
+                (kubelet, nerdctl, crictl), which these docker checks cannot test.",
+                socket.display()
+            ),
+        ));
     };
     let out = process::run(&path, &["version"], timeout).await.ok();
     let version = out
