@@ -144,6 +144,11 @@ pub(crate) struct CheckArgs {
     #[arg(long, value_name = "HOST[:PORT]", help_heading = "Registry")]
     pub login_server: Option<String>,
 
+    /// Send the Azure AD token to this login server though it is not a
+    /// registry of the cloud (repeatable). Never a Resource Manager token.
+    #[arg(long, value_name = "HOST", help_heading = "Registry")]
+    pub allow_token_to: Vec<String>,
+
     /// Azure cloud of the registry (default: the cloud az is set to, else AzureCloud).
     #[arg(long, value_name = "CLOUD", help_heading = "Registry")]
     pub cloud: Option<String>,

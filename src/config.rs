@@ -44,6 +44,9 @@ pub(crate) struct RegistryConfig {
     pub platform: crate::acr::manifest::Platform,
     /// `--image`: a tag or digest of `repository` to fetch.
     pub image: Option<String>,
+    /// `--allow-token-to`: login servers outside the cloud's registries
+    /// that may receive an Azure AD token (hosts, lowercase).
+    pub allow_token_to: Vec<String>,
     /// `--vnet`: the virtual network whose private endpoint DNS is checked.
     pub vnet: Option<String>,
     /// Where to read the registry in Resource Manager, or why it is not read.
@@ -249,6 +252,13 @@ fn registry_config(
         },
         image: args.image.clone(),
         vnet: args.vnet.clone(),
+        allow_token_to: args
+            .allow_token_to
+            .iter()
+            .map(|h| {
+                target::parse_login_server(h).map_or_else(|_| h.to_ascii_lowercase(), |(h, _)| h)
+            })
+            .collect(),
     }))
 }
 

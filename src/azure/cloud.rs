@@ -15,6 +15,16 @@ pub(crate) struct Cloud {
     pub arm_audience: Option<String>,
 }
 
+impl Cloud {
+    /// Whether `host` is a registry of this cloud (under its login server
+    /// suffix); `None` when the cloud names no suffix.
+    pub(crate) fn is_registry_host(&self, host: &str) -> Option<bool> {
+        let suffix = self.acr_suffix.as_deref()?.trim_start_matches('.');
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        Some(host.ends_with(&format!(".{}", suffix.to_ascii_lowercase())))
+    }
+}
+
 const BUILTIN: [(&str, &str, &str, &str, &str); 3] = [
     (
         "AzureCloud",

@@ -317,3 +317,43 @@ fn a_login_server_from_resource_manager_outside_the_cloud_gets_no_token() {
     );
     assert_eq!(out.json()["registry"]["login_server_source"], "suffix");
 }
+
+#[test]
+fn no_azure_ad_token_goes_outside_the_clouds_registries_unless_allowed() {
+    let acr = FakeAcr::healthy();
+    // The same registry named by an address, not a registry of the cloud.
+    let login_server = format!("127.0.0.1:{}", acr.server.port());
+    let mut args = acr.args();
+    let at = args.iter().position(|a| a == "--login-server").unwrap();
+    args[at + 1] = login_server.clone();
+    let run = |extra: &[&str]| {
+        let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
+        all.extend(extra);
+        let env = acr.sp_env();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        crate::common::run_with(&all, &acr.tools, &env)
+    };
+    let exchanges = || {
+        acr.server
+            .requests()
+            .iter()
+            .filter(|r| r.path == "/oauth2/exchange")
+            .count()
+    };
+    let out = run(&["--json"]);
+    out.assert_code(0);
+    let refresh = out.check("registry.refresh_token");
+    assert_eq!(refresh["status"], "skip", "{refresh}");
+    let why = refresh["message"].as_str().unwrap();
+    assert!(
+        why.contains("the Azure AD token goes only to registries of the AzureCloud cloud (*.azurecr.io), and 127.0.0.1 is not one; pass --allow-token-to 127.0.0.1"),
+        "{why}"
+    );
+    assert_eq!(out.check("registry.access_token")["status"], "skip");
+    assert_eq!(exchanges(), 0, "the token went to {login_server}");
+    // Allowed by name: the token of the registry's own audience goes there.
+    let out = run(&["--json", "--allow-token-to", "127.0.0.1"]);
+    out.assert_code(0);
+    assert_eq!(out.check("registry.refresh_token")["status"], "pass");
+    assert_eq!(exchanges(), 1);
+}

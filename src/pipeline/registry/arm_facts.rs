@@ -30,10 +30,7 @@ pub(super) fn decide_login_server(
         .map(|s| s.to_string());
     let guess = &reg.target.login_server;
     let flag = matches!(guess, Ok(ls) if ls.source == LoginServerSource::Flag);
-    let in_cloud = |host: &str| match &reg.target.cloud.acr_suffix {
-        Some(suffix) => host.ends_with(&format!(".{}", suffix.trim_start_matches('.'))),
-        None => true,
-    };
+    let in_cloud = |host: &str| reg.target.cloud.is_registry_host(host).unwrap_or(true);
     match from_arm {
         Some(arm_ls) if !flag => match parse_login_server(&arm_ls) {
             // The Azure AD token goes to this host: it must be a registry

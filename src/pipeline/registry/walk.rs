@@ -138,7 +138,7 @@ pub(super) async fn walk(along: &Along<'_>, ls: &LoginServer) -> Walk {
     let Some(session_and_bearer) = connect(along, ls, &mut walk).await else {
         return walk;
     };
-    tokens(along, session_and_bearer, walk).await
+    tokens(along, ls, session_and_bearer, walk).await
 }
 
 /// DNS, TLS and the challenge; the session and challenge when they passed.
@@ -247,6 +247,7 @@ async fn challenge(
 /// The refresh token (or the password grant) and the access token.
 async fn tokens(
     along: &Along<'_>,
+    ls: &LoginServer,
     (mut session, bearer): (Session, Bearer),
     mut walk: Walk,
 ) -> Walk {
@@ -259,7 +260,7 @@ async fn tokens(
         ));
         None
     } else {
-        match refresh(along, &mut session, &bearer, &mut walk).await {
+        match refresh(along, ls, (&mut session, &bearer), &mut walk).await {
             Some(refresh) => Some(refresh),
             None => return walk,
         }
@@ -284,15 +285,41 @@ async fn tokens(
 /// The refresh token step: the Azure AD token exchanged at the registry.
 async fn refresh(
     along: &Along<'_>,
-    session: &mut Session,
-    bearer: &Bearer,
+    ls: &LoginServer,
+    (session, bearer): (&mut Session, &Bearer),
     walk: &mut Walk,
 ) -> Option<Secret> {
     if !walk.next_step_wanted(along) {
         return None;
     }
+    let in_cloud = match token_destination(along.reg, ls) {
+        Ok(in_cloud) => in_cloud,
+        Err(why) => {
+            walk.halt(along, &why);
+            return None;
+        }
+    };
     let start = Instant::now();
-    let aad = along.aad.get().await;
+    let mut aad = along.aad.get().await;
+    // A Resource Manager token never leaves the cloud's registries: one
+    // of the registry's own audience stands in, or nothing is sent.
+    if !in_cloud && aad.as_ref().is_ok_and(|t| t.arm_audience) {
+        match along.aad.registry_audience().await {
+            Some(own) => aad = Ok(own),
+            None => {
+                walk.halt(
+                    along,
+                    &format!(
+                        "not sent: {} is not a registry of the {} cloud, and the \
+                    token at hand is a Resource Manager token, which goes to none but the cloud's \
+                    registries",
+                        ls.host, along.reg.target.cloud.name
+                    ),
+                );
+                return None;
+            }
+        }
+    }
     let stood_in = aad.as_ref().is_ok_and(|t| t.arm_audience);
     let (mut r, mut refresh) = refresh_token::refresh_token(session, bearer, aad).await;
     // Refused (401) with the Resource Manager token standing in: the
@@ -317,6 +344,32 @@ async fn refresh(
         }
     }
     walk.step_taken(along, (r, start), refresh, "no refresh token")
+}
+
+/// Whether the Azure AD token may go to `ls`: `Ok(true)` for a registry of
+/// the cloud, `Ok(false)` for a host the user allowed (`--allow-token-to`),
+/// else why it does not go there.
+fn token_destination(reg: &RegistryConfig, ls: &LoginServer) -> Result<bool, String> {
+    let cloud = &reg.target.cloud;
+    if cloud.is_registry_host(&ls.host) == Some(true) {
+        return Ok(true);
+    }
+    if reg
+        .allow_token_to
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(&ls.host))
+    {
+        return Ok(false);
+    }
+    let domain = match &cloud.acr_suffix {
+        Some(suffix) => format!("*.{}", suffix.trim_start_matches('.')),
+        None => "no registry domain".to_string(),
+    };
+    Err(format!(
+        "not sent: the Azure AD token goes only to registries of the {} cloud ({domain}), and {} \
+        is not one; pass --allow-token-to {} to send it there",
+        cloud.name, ls.host, ls.host
+    ))
 }
 
 /// The scope the access token is asked for.
