@@ -252,14 +252,13 @@ fn registry_config(
         },
         image: args.image.clone(),
         vnet: args.vnet.clone(),
-        allow_token_to: args
-            .allow_token_to
-            .iter()
-            .map(|h| {
-                target::parse_login_server(h).map_or_else(|_| h.to_ascii_lowercase(), |(h, _)| h)
-            })
-            .collect(),
+        allow_token_to: args.allow_token_to.iter().map(|h| host_of(h)).collect(),
     }))
+}
+
+/// The host of `--allow-token-to`'s value (`host` or `host:port`), lowercase.
+fn host_of(value: &str) -> String {
+    target::parse_login_server(value).map_or_else(|_| value.to_ascii_lowercase(), |(h, _)| h)
 }
 
 /// Pull, and whatever `--require` adds, without repeats.
