@@ -201,18 +201,49 @@ fn redact_password(args: Vec<String>) -> Vec<String> {
             crate::secret::remember(&a);
             out.push("****".to_string());
             mask_next = false;
-        } else if a == "-p" || a == "--password" {
-            mask_next = true;
-            out.push(a);
-        } else if let Some(value) = a.strip_prefix("--password=") {
-            crate::secret::remember(value);
-            out.push("--password=****".to_string());
-        } else if let Some(value) = a.strip_prefix("-p").filter(|v| !v.is_empty()) {
-            crate::secret::remember(value);
-            out.push("-p****".to_string());
-        } else {
-            out.push(a);
+            continue;
         }
+        let (shown, value, next) = password_in(&a);
+        if let Some(value) = value {
+            crate::secret::remember(value);
+        }
+        mask_next = next;
+        out.push(shown);
     }
     out
+}
+
+/// One argument as a message may show it: a password in it masked; the
+/// password, when the argument holds it; and whether the next argument is
+/// the password. `--password`, its abbreviations (`--pass`), `-p`, and `-p`
+/// at the end of or inside a cluster of short flags (`-yp`, `-ypSECRET`).
+fn password_in(arg: &str) -> (String, Option<&str>, bool) {
+    if let Some(long) = arg.strip_prefix("--") {
+        let (name, value) = match long.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (long, None),
+        };
+        if name.len() >= 3 && "password".starts_with(name) {
+            return match value {
+                Some(v) => (format!("--{name}=****"), Some(v), false),
+                None => (arg.to_string(), None, true),
+            };
+        }
+        return (arg.to_string(), None, false);
+    }
+    let Some(cluster) = arg.strip_prefix('-').filter(|c| !c.is_empty()) else {
+        return (arg.to_string(), None, false);
+    };
+    // Short flags up to the first one that takes a value; the rest of the
+    // cluster is that value.
+    for (at, flag) in cluster.char_indices() {
+        let rest = &cluster[at + flag.len_utf8()..];
+        match flag {
+            'p' if rest.is_empty() => return (arg.to_string(), None, true),
+            'p' => return (format!("-{}p****", &cluster[..at]), Some(rest), false),
+            'n' | 'o' | 'g' | 'u' => break,
+            _ => {}
+        }
+    }
+    (arg.to_string(), None, false)
 }

@@ -143,6 +143,13 @@ fn usage_errors_never_echo_a_password() {
         vec!["-n", "myregistry", "-u", "admin", "-p", "hunter2-SECRET-1"],
         vec!["--password=hunter2-SECRET-1", "-n", "myregistry"],
         vec!["-phunter2-SECRET-1"],
+        // In a cluster of short flags, abbreviated, or short enough to be
+        // masked only where it sits.
+        vec!["-yp", "hunter2-SECRET-1", "-n", "myregistry"],
+        vec!["-yphunter2-SECRET-1", "-n", "myregistry"],
+        vec!["--pass", "hunter2-SECRET-1", "-n", "myregistry"],
+        vec!["--passw=hunter2-SECRET-1", "-n", "myregistry"],
+        vec!["-yp", "hunter2", "-n", "myregistry"],
     ] {
         let out = run(&args, &Tools::new());
         out.assert_code(2);
