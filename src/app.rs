@@ -68,6 +68,7 @@ fn check(args: &CheckArgs, stdout: &mut std::io::StdoutLock) -> ExitCode {
     // Nothing left on the runtime may hold the exit: a read of the
     // terminal at the pull prompt cannot be cancelled.
     runtime.shutdown_background();
+    default_signals_again();
     let written = render::write_report(&output, &report, stdout);
     finish(written.and_then(|()| stdout.flush()), report.exit_code())
 }
@@ -79,6 +80,10 @@ fn finish(written: std::io::Result<()>, code: i32) -> ExitCode {
     let code = match written {
         Ok(()) => code,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            say(&format!("error: {}", render::error_line(&e.to_string())));
+            2
+        }
         Err(e) => {
             say(&format!("error: cannot write the output: {e}"));
             code.max(1)
@@ -96,36 +101,66 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// Resolves when the run is asked to end, saying how: Ctrl-C (SIGINT),
 /// SIGTERM (timeout(1), systemd, a cancelled CI job) or SIGHUP (the
-/// terminal closed). A signal that cannot be watched never resolves.
+/// terminal closed). A signal the process was started ignoring (`nohup`, a
+/// background job's SIGINT) stays ignored; one that cannot be watched
+/// never resolves.
 async fn interrupted() -> CutShort {
-    let ctrl_c = async {
-        match tokio::signal::ctrl_c().await {
-            Ok(()) => CutShort::Interrupted,
-            Err(_) => std::future::pending().await,
-        }
-    };
     tokio::select! {
-        cut = ctrl_c => cut,
-        cut = unix_signal(Unix::Terminate) => cut,
-        cut = unix_signal(Unix::HangUp) => cut,
+        cut = watch(Signal::Interrupt) => cut,
+        cut = watch(Signal::Terminate) => cut,
+        cut = watch(Signal::HangUp) => cut,
     }
 }
 
-enum Unix {
+#[derive(Clone, Copy)]
+enum Signal {
+    Interrupt,
     Terminate,
     HangUp,
 }
 
+impl Signal {
+    const ALL: [Signal; 3] = [Signal::Interrupt, Signal::Terminate, Signal::HangUp];
+
+    fn cut(self) -> CutShort {
+        match self {
+            Signal::Interrupt => CutShort::Interrupted,
+            Signal::Terminate => CutShort::Terminated,
+            Signal::HangUp => CutShort::HungUp,
+        }
+    }
+
+    #[cfg(unix)]
+    fn number(self) -> libc::c_int {
+        match self {
+            Signal::Interrupt => libc::SIGINT,
+            Signal::Terminate => libc::SIGTERM,
+            Signal::HangUp => libc::SIGHUP,
+        }
+    }
+
+    /// Whether the process was started with this signal ignored.
+    #[cfg(unix)]
+    fn ignored(self) -> bool {
+        // SAFETY: sigaction with a null new action only reads the current
+        // one into a zeroed struct.
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(self.number(), std::ptr::null(), &mut old) == 0
+                && old.sa_sigaction == libc::SIG_IGN
+        }
+    }
+}
+
 #[cfg(unix)]
-async fn unix_signal(which: Unix) -> CutShort {
+async fn watch(which: Signal) -> CutShort {
     use tokio::signal::unix::{signal, SignalKind};
-    let (kind, cut) = match which {
-        Unix::Terminate => (SignalKind::terminate(), CutShort::Terminated),
-        Unix::HangUp => (SignalKind::hangup(), CutShort::HungUp),
-    };
-    match signal(kind) {
+    if which.ignored() {
+        return std::future::pending().await;
+    }
+    match signal(SignalKind::from_raw(which.number())) {
         Ok(mut s) => match s.recv().await {
-            Some(()) => cut,
+            Some(()) => which.cut(),
             None => std::future::pending().await,
         },
         Err(_) => std::future::pending().await,
@@ -133,8 +168,23 @@ async fn unix_signal(which: Unix) -> CutShort {
 }
 
 #[cfg(not(unix))]
-async fn unix_signal(_: Unix) -> CutShort {
-    std::future::pending().await
+async fn watch(which: Signal) -> CutShort {
+    match which {
+        Signal::Interrupt if tokio::signal::ctrl_c().await.is_ok() => which.cut(),
+        _ => std::future::pending().await,
+    }
+}
+
+/// Once the run is over, the signals it watched end the process again as
+/// they do by default: nothing is left to clean up, and a report stuck on
+/// a blocked stdout must not outlive Ctrl-C. Ignored ones stay ignored.
+fn default_signals_again() {
+    #[cfg(unix)]
+    for signal in Signal::ALL.into_iter().filter(|s| !s.ignored()) {
+        // SAFETY: resetting a disposition to its default has no
+        // preconditions; the runtime that watched it is shut down.
+        unsafe { libc::signal(signal.number(), libc::SIG_DFL) };
+    }
 }
 
 /// One line on stderr; a stderr that cannot be written to (`2>/dev/full`,
@@ -148,21 +198,24 @@ pub(crate) fn say(line: &str) {
 fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     // Also remembers the password, which clap's own message may quote.
-    let args = redact_password(std::env::args().skip(1).collect());
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    let args = redact_password(raw.clone());
     if matches!(
         e.kind(),
         ErrorKind::DisplayHelp
             | ErrorKind::DisplayVersion
             | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     ) {
-        let _ = e.print();
-        return ExitCode::from(
-            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-                2
-            } else {
-                0
-            },
-        );
+        let code = match e.kind() {
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 2,
+            _ => 0,
+        };
+        // Help that cannot be written (`>/dev/full`) is a failure.
+        return ExitCode::from(if e.print().is_err() {
+            code.max(1)
+        } else {
+            code
+        });
     }
     // `acr-health -n NAME`: the subcommand was forgotten; say the right form.
     if args.first().is_some_and(|a| a.starts_with('-')) {
@@ -183,6 +236,16 @@ fn usage_error(e: clap::Error) -> ExitCode {
         .find_map(|l| l.trim().strip_prefix("tip: "))
     {
         line.push_str(&format!(" ({tip})"));
+    }
+    // clap may quote the password itself (`--password --pw12`): masked
+    // where it sits, whatever its length.
+    for (shown, given) in args.iter().zip(&raw).filter(|(s, g)| s != g) {
+        let secret = given
+            .strip_prefix(shown.trim_end_matches("****"))
+            .unwrap_or(given);
+        if !secret.is_empty() {
+            line = line.replace(secret, "****");
+        }
     }
     say(&format!(
         "{} (see 'acr-health --help')",

@@ -144,7 +144,7 @@ impl Config {
             notices: az
                 .unread
                 .iter()
-                .map(|e| format!("{e}: az does not use it either, and its settings were not used"))
+                .map(|e| format!("{e}: left out, as az leaves out a file it cannot read"))
                 .collect(),
             progress: format == Format::Text
                 && args.query.is_none()

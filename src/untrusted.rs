@@ -65,7 +65,8 @@ fn is_bidi(c: char) -> bool {
 
 /// Whether `c` must not reach a terminal as itself.
 pub(crate) fn is_hazard(c: char) -> bool {
-    c.is_control() || is_bidi(c)
+    // U+2028 and U+2029 end a line in many log viewers, as a line break does.
+    c.is_control() || is_bidi(c) || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
 fn escape_char(c: char, escape_newline: bool, out: &mut impl Write) -> fmt::Result {

@@ -98,6 +98,23 @@ pub(crate) fn remember_query_secrets(url: &Url) {
     }
 }
 
+/// A URL a configuration names (a mirror, a proxy), as the report may show
+/// it: one line, with its user information and the values of credential
+/// query parameters replaced by `****`, whatever their length (a short
+/// password is masked where it sits, not wherever its letters appear).
+pub(crate) fn shown_url(text: &str) -> String {
+    let start = text.find("://").map_or(0, |at| at + 3);
+    let end = text[start..]
+        .find(['/', '?', '#'])
+        .map_or(text.len(), |at| start + at);
+    let authority = &text[start..end];
+    let text = match authority.rfind('@') {
+        Some(at) => format!("{}****@{}", &text[..start], &text[start + at + 1..]),
+        None => text.to_string(),
+    };
+    Untrusted::new(mask_query(&text)).shown()
+}
+
 /// `text` (a URL, or a request target `/path?query`) with the values of
 /// credential query parameters replaced by `****`.
 pub(crate) fn mask_query(text: &str) -> String {
@@ -134,6 +151,20 @@ fn percent_decoded(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn configured_urls_are_shown_without_their_credentials() {
+        assert_eq!(
+            shown_url("https://u:pw@mirror.example/v2?x=1"),
+            "https://****@mirror.example/v2?x=1"
+        );
+        assert_eq!(shown_url("u:pw@proxy:3128"), "****@proxy:3128");
+        assert_eq!(
+            shown_url("https://m.example/p?sig=ab&x=1"),
+            "https://m.example/p?sig=****&x=1"
+        );
+        assert_eq!(shown_url("https://m.example/a@b"), "https://m.example/a@b");
+    }
 
     fn u(s: &str) -> Url {
         Url::parse(s).unwrap()

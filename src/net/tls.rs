@@ -97,6 +97,8 @@ pub(crate) enum TrustError {
     SslCertFile(InputError),
     #[error("SSL_CERT_DIR: {0}")]
     SslCertDir(InputError),
+    #[error("SSL_CERT_DIR: the files of {} add up to more than 64 MiB", .0.display())]
+    CertDirTooLarge(PathBuf),
     #[error(transparent)]
     CaFile(#[from] InputError),
     #[error("{path}: {why}")]
@@ -110,15 +112,29 @@ pub(crate) enum TrustError {
     },
 }
 
-/// Every file of an `SSL_CERT_DIR` folder is a regular file within the
-/// size acr-health reads (a missing or unreadable folder is the native
-/// loader's to report).
+/// What the native loader will read of an `SSL_CERT_DIR` folder (its
+/// regular files, whole) stays within what acr-health reads: 4 MiB a file,
+/// 64 MiB in all. It skips the rest (folders, FIFOs); a missing or
+/// unreadable folder is its to report.
 fn check_cert_dir(dir: &Path) -> Result<(), TrustError> {
+    const MAX_TOTAL: u64 = 64 * 1024 * 1024;
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(());
     };
+    let mut total = 0;
     for entry in entries.flatten() {
-        crate::input_file::check_size(&entry.path()).map_err(TrustError::SslCertDir)?;
+        let path = entry.path();
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        if !meta.is_file() {
+            continue;
+        }
+        crate::input_file::check_size(&path).map_err(TrustError::SslCertDir)?;
+        total += meta.len();
+        if total > MAX_TOTAL {
+            return Err(TrustError::CertDirTooLarge(dir.to_path_buf()));
+        }
     }
     Ok(())
 }

@@ -84,7 +84,14 @@ pub(super) fn render_query(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let data = jmespath::Variable::from_serializable(report).map_err(io::Error::other)?;
-    let found = query.0.search(data).map_err(io::Error::other)?;
+    // An expression that fails on the report (`length(healthy)`) is bad
+    // input, said in one line.
+    let found = query.0.search(data).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("--query: {}", e.reason),
+        )
+    })?;
     let value = serde_json::to_value(&*found)?;
     let color = options.color && options.format == Format::Jsonc;
     match options.format {

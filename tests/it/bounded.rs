@@ -434,6 +434,25 @@ fn output_that_cannot_be_written_never_panics() {
     );
     assert_eq!(code, Some(1));
     assert!(stderr.contains("cannot write the output"), "{stderr}");
+    // Help that cannot be written is a failure, not exit 0.
+    let (code, _) = run(
+        &["--help"],
+        open_for_writing("/dev/full").into(),
+        Stdio::piped(),
+    );
+    assert_eq!(code, Some(1));
+    // A query that fails on the report: one line, exit 2.
+    let query = [
+        "check",
+        "--skip",
+        "environment",
+        "--query",
+        "length(healthy)",
+    ];
+    let (code, stderr) = run(&query, Stdio::piped(), Stdio::piped());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: --query: "), "{stderr}");
     // stdout a pipe whose reader is gone: the report's code, quietly.
     let mut child = tools
         .command(&["check", "--yes", "--skip", "helm"])
@@ -481,12 +500,15 @@ fn ssl_cert_dir_files_are_bounded_as_ssl_cert_file_is() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("huge.pem"), vec![b'#'; 5 * 1024 * 1024]).unwrap();
     let huge = dir.path().to_str().unwrap().to_string();
-    let fifo_dir = tempfile::tempdir().unwrap();
-    mkfifo(&fifo_dir.path().join("cert.pem"));
-    let fifo = fifo_dir.path().to_str().unwrap().to_string();
+    let many = tempfile::tempdir().unwrap();
+    for n in 0..17 {
+        let file = many.path().join(format!("{n}.pem"));
+        std::fs::write(file, vec![b'#'; 4 * 1024 * 1024]).unwrap();
+    }
+    let many = many.path().to_str().unwrap().to_string();
     for (folder, needle) in [
         (&huge, "is larger than 4 MiB"),
-        (&fifo, "is not a regular file"),
+        (&many, "add up to more than 64 MiB"),
     ] {
         let out = run_with(&registry, &tools, &[("SSL_CERT_DIR", folder.as_str())]);
         assert_usage_error(&out, needle);
@@ -496,6 +518,18 @@ fn ssl_cert_dir_files_are_bounded_as_ssl_cert_file_is() {
             out.stderr
         );
     }
+    // A FIFO, which the loader skips, is neither waited on nor called a
+    // bad file (the folder then holds no roots, which is said as such).
+    let fifo_dir = tempfile::tempdir().unwrap();
+    mkfifo(&fifo_dir.path().join("cert.pem"));
+    let fifo = fifo_dir.path().to_str().unwrap();
+    let out = run_with(&registry, &tools, &[("SSL_CERT_DIR", fifo)]);
+    assert!(
+        out.elapsed < Duration::from_secs(3),
+        "took {:?}",
+        out.elapsed
+    );
+    assert!(!out.stderr.contains("regular file"), "{}", out.stderr);
 }
 
 #[test]
@@ -540,4 +574,40 @@ fn password_stdin_that_never_ends_is_bound_by_the_deadline() {
         stderr.contains("--password-stdin: standard input did not end within 2s"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_signal_the_run_was_started_ignoring_stays_ignored() {
+    // `nohup acr-health check …`: closing the terminal must not end it.
+    let tools = Tools::new();
+    let marker = format!("{}", 700_000 + std::process::id() % 1000);
+    docker_pulling_forever(&tools, &marker);
+    let bin = env!("CARGO_BIN_EXE_acr-health");
+    let script = format!("trap '' HUP; exec {bin} check --yes --skip helm --skip notary");
+    let mut child = std::process::Command::new("/bin/sh")
+        .args(["-c", &script])
+        .current_dir(tools.home.path())
+        .env_clear()
+        .env("PATH", tools.path())
+        .env("HOME", tools.home.path())
+        .env("CONTAINERD_ADDRESS", "/nonexistent/containerd.sock")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let waited = Instant::now();
+    while live_sleeps(&marker).is_empty() && waited.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGHUP) };
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "SIGHUP ended a run that ignores it"
+    );
+    // SAFETY: as above.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let (code, _, _) = wait_for(&mut child, Duration::from_secs(5));
+    assert_eq!(code, Some(143));
 }

@@ -62,7 +62,7 @@ fn docker_in_the_current_directory_is_refused_and_not_run() {
     let out = run_in(&["check", "--yes"], tools.path(), ".", &[]);
     out.assert_code(1).assert_error_block(
         "DOCKER_COMMAND_ERROR",
-        "was found only in the current directory and was not run",
+        "was found only in the current directory or through a relative PATH entry, and was not run",
     );
     assert!(
         tools.calls("docker").is_empty(),
@@ -85,16 +85,17 @@ fn a_relative_path_entry_is_the_current_directory_too() {
         (parent, format!("./{name}")),
         (sub.as_path(), "..".to_string()),
     ] {
-        let out = run_in(
-            &["check", "--yes"],
-            cwd,
-            &format!("{path}:/nonexistent"),
-            &[],
-        );
+        let args = ["check", "--yes", "--json"];
+        let out = run_in(&args, cwd, &format!("{path}:/nonexistent"), &[]);
         // (The error block, with the folder's name, is the test above's.)
-        out.assert_code(1)
-            .assert_stdout_has("An error occurred: DOCKER_COMMAND_ERROR")
-            .assert_stdout_has("was found only in the current directory and was not run");
+        out.assert_code(1);
+        let docker = out.check("docker.command");
+        assert_eq!(docker["code"], "DOCKER_COMMAND_ERROR", "{docker}");
+        let message = docker["message"].as_str().unwrap();
+        assert!(
+            message.contains("through a relative PATH entry, and was not run"),
+            "{docker}"
+        );
         assert!(
             tools.calls("docker").is_empty(),
             "PATH={path} ran a relative docker"
@@ -614,7 +615,7 @@ fn an_unreadable_file_of_azs_is_left_out_and_said() {
     out.assert_code(0);
     let notes = out.check("cli.version")["details"]["notes"].to_string();
     assert!(
-        notes.contains("config is not a regular file: az does not use it either"),
+        notes.contains("config is not a regular file: left out"),
         "{notes}"
     );
 }

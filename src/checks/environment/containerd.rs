@@ -1,8 +1,9 @@
 //! Machines without docker: AKS nodes run containerd, many CI runners
 //! nerdctl or crictl. When no docker (or podman) client is found but
-//! containerd is there (a client on PATH, or its socket), the report says
-//! which runtime would pull and its version instead of a docker error;
-//! `DOCKER_COMMAND_ERROR` stays for machines with no runtime at all.
+//! containerd is there (a client on PATH that can answer, or its socket),
+//! the report says which runtime would pull and its version instead of a
+//! docker error; `DOCKER_COMMAND_ERROR` stays for machines with no runtime
+//! at all.
 
 use crate::checks::CheckId;
 use crate::checks::CheckResult;
@@ -41,24 +42,26 @@ fn version_in(text: &str) -> Option<String> {
 }
 
 /// The docker.command result on a machine with containerd and no docker,
-/// or `None` when containerd is not there either. Without containerd's
-/// socket no client is run: `ctr version` would dial it until the step's
-/// time is up, and nothing here would pull.
+/// or `None` when containerd is not there either. `ctr` talks only to
+/// containerd's socket and dials it until the step's time is up: without
+/// the socket it is not run, and a machine with nothing else has no runtime
+/// that would pull. nerdctl and crictl find their own endpoints (k3s,
+/// rootless, CRI-O) and are asked.
 pub(crate) async fn instead_of_docker(env: &Env, timeout: Duration) -> Option<CheckResult> {
     let id = CheckId::DockerCommand;
     let socket = socket(env);
-    if !socket.exists() {
-        return None;
-    }
-    let Some((name, path)) = client(env) else {
-        return Some(CheckResult::warn(
-            id,
-            format!(
-                "No docker client, but containerd runs here ({}): pulls go through containerd \
-                (kubelet, nerdctl, crictl), which these docker checks cannot test.",
-                socket.display()
-            ),
-        ));
+    let client = client(env).filter(|(name, _)| *name != "ctr" || socket.exists());
+    let Some((name, path)) = client else {
+        return socket.exists().then(|| {
+            CheckResult::warn(
+                id,
+                format!(
+                    "No docker client, but containerd runs here ({}): pulls go through \
+                    containerd (kubelet, nerdctl, crictl), which these docker checks cannot test.",
+                    socket.display()
+                ),
+            )
+        });
     };
     let out = process::run(&path, &["version"], timeout).await.ok();
     let version = out

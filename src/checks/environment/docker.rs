@@ -185,8 +185,8 @@ pub(crate) fn locate(docker_command: Option<&str>, env: &Env) -> Result<PathBuf,
 
 fn refused(path: &Path) -> String {
     format!(
-        "'{}' was found only in the current directory and was not run; add the folder of a trusted \
-            client to PATH explicitly.",
+        "'{}' was found only in the current directory or through a relative PATH entry, and was \
+            not run; add the folder of a trusted client to PATH as an absolute path.",
         path.display()
     )
 }

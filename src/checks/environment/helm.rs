@@ -52,7 +52,8 @@ pub(crate) fn command(env: &Env) -> (CheckResult, Result<PathBuf, &'static str>)
             return (r, Ok(helm));
         }
         Lookup::OnlyInCurrentDir(p) => format!(
-            "'{}' was found only in the current directory and was not run.",
+            "'{}' was found only in the current directory or through a relative PATH entry, and \
+                was not run.",
             p.display()
         ),
         Lookup::NotFound => "'helm' was not found on PATH.".to_string(),

@@ -42,8 +42,8 @@ pub(crate) async fn version(env: &Env, timeout: Duration) -> CheckResult {
             return CheckResult::skip(
                 id,
                 format!(
-                    "Notary client found only in the current directory ('{}'); not run (Notary is \
-                        optional)",
+                    "Notary client found only in the current directory or through a relative PATH \
+                        entry ('{}'); not run (Notary is optional)",
                     p.display()
                 ),
             )

@@ -8,6 +8,7 @@
 use crate::check_spec::{warning, CheckSpec, Planned};
 use crate::checks::CheckId;
 use crate::checks::CheckResult;
+use crate::net::origin::shown_url;
 use crate::untrusted::Untrusted;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -115,7 +116,8 @@ fn findings(etc: &Path, host: &str) -> Option<(Vec<String>, PathBuf)> {
     let mut found = Vec::new();
     if let Some(m) = registry.as_ref().and_then(|r| r.mirrors.get(host)) {
         remember_secrets(&m.endpoint);
-        let to = m.endpoint.join(", ");
+        let shown: Vec<String> = m.endpoint.iter().map(|e| shown_url(e)).collect();
+        let to = shown.join(", ");
         found.push(format!(
             "containerd's config.toml sends pulls for {host} to the mirror \
             endpoints {to} (registry.mirrors)"
@@ -151,6 +153,7 @@ fn judge(hosts: &Hosts, host: &str, file: &Path) -> Vec<String> {
     });
     for (url, entry) in pulls_through {
         let same = url.trim_end_matches('/').ends_with(&format!("//{host}"));
+        let url = shown_url(url);
         if !same {
             found.push(format!(
                 "containerd pulls {host} through {url} first ({}): a mirror without \
@@ -168,6 +171,7 @@ fn judge(hosts: &Hosts, host: &str, file: &Path) -> Vec<String> {
     }
     if let Some(server) = &hosts.server {
         if !server.trim_end_matches('/').ends_with(&format!("//{host}")) {
+            let server = shown_url(server);
             found.push(format!(
                 "containerd sends pulls for {host} to the server {server} ({})",
                 file.display()
@@ -242,5 +246,28 @@ mod tests {
         assert!(file.ends_with("_default/hosts.toml"));
         assert!(findings(etc.path(), "other.azurecr.io").unwrap().0.len() == 1);
         assert!(findings(&etc.path().join("none"), "r.azurecr.io").is_none());
+    }
+
+    #[test]
+    fn credentials_in_configured_urls_are_not_shown() {
+        // A short password, which no free-text mask would catch.
+        let etc = tempfile::tempdir().unwrap();
+        let containerd = etc.path().join("containerd");
+        std::fs::create_dir_all(&containerd).unwrap();
+        std::fs::write(
+            containerd.join("config.toml"),
+            "[plugins.\"io.containerd.grpc.v1.cri\".registry.mirrors.\"r.azurecr.io\"]\n  endpoint \
+                = [\"https://u:pw1@cache.corp/v2?sig=ab\"]\n",
+        )
+        .unwrap();
+        let (found, _) = findings(etc.path(), "r.azurecr.io").unwrap();
+        assert!(
+            found[0].contains("https://****@cache.corp/v2?sig=****"),
+            "{found:?}"
+        );
+        assert!(
+            !found[0].contains("pw1") && !found[0].contains("=ab"),
+            "{found:?}"
+        );
     }
 }

@@ -12,7 +12,6 @@ use crate::checks::CheckResult;
 use crate::net::proxy::{bypasses, Proxy};
 use crate::process;
 use crate::process::go_json::nullable;
-use crate::untrusted::Untrusted;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -231,7 +230,7 @@ fn shown_proxy(url: &str) -> String {
             if let Ok(u) = url::Url::parse(url) {
                 crate::net::origin::remember_query_secrets(&u);
             }
-            Untrusted::new(url).shown()
+            crate::net::origin::shown_url(url)
         }
     }
 }
