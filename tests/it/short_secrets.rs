@@ -39,6 +39,21 @@ fn assert_every_format_intact(acr: &FakeAcr, extra: &[&str], env: &[(String, Str
     let text = with(&[]);
     text.assert_stdout_has("An error occurred: IMAGE_PULL_ERROR")
         .assert_stdout_has(" : OK");
+    let table = with(&["-o", "table"]);
+    assert!(
+        table.stdout.lines().any(|l| l.starts_with("fail ")),
+        "{}",
+        table.stdout
+    );
+    let jsonc = with(&["-o", "jsonc"]);
+    serde_json::from_str::<Value>(&jsonc.stdout).expect("jsonc without colour is JSON");
+    let query = with(&["--query", "checks[?status=='fail'].code"]);
+    assert_eq!(
+        query.stdout.trim(),
+        "[\n  \"IMAGE_PULL_ERROR\"\n]",
+        "{}",
+        query.stdout
+    );
     assert!(
         text.stdout
             .lines()
@@ -78,9 +93,13 @@ fn assert_junit_well_formed(out: &Run) {
     assert_eq!(failures.as_deref(), Some("1"), "{}", out.stdout);
 }
 
-/// A registry whose tokens are `short` and whose blob redirect is signed
-/// with `short`; the manifest of `hello:v1` is missing (one failure).
+/// A registry whose tokens are `short` and whose layer is redirected to
+/// storage with a signature `short`; the storage cannot be reached (one
+/// failure).
 fn registry_with(short: &'static str) -> FakeAcr {
+    let layer = format!("sha256:{}", "5".repeat(64));
+    let manifest = format!(r#"{{"schemaVersion":2,"layers":[{{"digest":"{layer}","size":5}}]}}"#);
+    let manifest: &'static str = Box::leak(manifest.into_boxed_str());
     FakeAcr::start(move |r| match r.path.as_str() {
         "/oauth2/exchange" => Some(Reply::json(
             200,
@@ -90,9 +109,10 @@ fn registry_with(short: &'static str) -> FakeAcr {
             200,
             &format!(r#"{{"access_token":"{short}"}}"#),
         )),
-        "/v2/hello/manifests/v1" => Some(Reply::new(307, "").header(
+        "/v2/hello/manifests/v1" => Some(Reply::json(200, manifest)),
+        p if p.starts_with("/v2/hello/blobs/") => Some(Reply::new(307, "").header(
             "location",
-            &format!("https://{HOST}/missing?se=2030-01-01&sig={short}&sp=r"),
+            &format!("https://127.0.0.1:1/blob?se=2030-01-01&sig={short}&sp=r"),
         )),
         _ => None,
     })
@@ -104,6 +124,16 @@ fn short_tokens_and_signatures_leave_every_format_intact() {
         let acr = registry_with(short);
         let image = ["--repository", "hello", "--image", "v1", "--ignore-errors"];
         assert_every_format_intact(&acr, &image, &acr.sp_env());
+        // Where it sits, the short signature is masked all the same.
+        let mut debug = image.to_vec();
+        debug.push("--debug");
+        let traced = acr.check_env(&debug, &acr.sp_env());
+        assert!(traced.stderr.contains("sig=****"), "{}", traced.stderr);
+        assert!(
+            !traced.stderr.contains(&format!("sig={short}")),
+            "{}",
+            traced.stderr
+        );
     }
 }
 
