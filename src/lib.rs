@@ -7,6 +7,7 @@
 mod acr;
 mod app;
 mod azure;
+mod boundary_check;
 mod check_spec;
 mod checks;
 mod cli;
@@ -34,6 +35,7 @@ pub mod fuzzing {
     pub use crate::acr::error_body;
     pub use crate::acr::token::{jwt_claims, tenant_of, token_field};
     pub use crate::acr::www_authenticate;
+    pub use crate::boundary_check::check as output_boundary;
     pub use crate::checks::environment::docker::parse_version_json;
     pub use crate::checks::environment::helm::parse_version as helm_version;
     pub use crate::checks::environment::notary::parse_version as notary_version;
