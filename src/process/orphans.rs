@@ -32,28 +32,45 @@ pub(super) fn forget_child(pid: u32) {
     }
 }
 
-/// Kills every adopted orphan (and its process group), leaving the tools
-/// that are still running alone.
+/// Kills every adopted orphan with everything it started (and their
+/// process groups), leaving the tools that are still running alone.
+///
+/// An orphan's own children are killed in the same sweep, found while
+/// their parent still lives: a helper started through `setsid` by a
+/// process that exits a moment later would otherwise become this
+/// process's child only after the sweep. A second sweep catches what
+/// became a child during the first.
 pub(super) fn kill_all() {
     #[cfg(target_os = "linux")]
-    {
+    for _ in 0..2 {
         let running = RUNNING
             .lock()
             .ok()
             .and_then(|s| s.clone())
             .unwrap_or_default();
-        for pid in children_of(std::process::id()) {
+        let orphans: Vec<u32> = children_of(std::process::id())
+            .into_iter()
             // A zombie is dead already, and reaping it is for whoever
             // waits on it (the runtime, for the tools it started).
-            if running.contains(&pid) || is_zombie(pid) {
-                continue;
-            }
+            .filter(|pid| !running.contains(pid) && !is_zombie(*pid))
+            .collect();
+        if orphans.is_empty() {
+            return;
+        }
+        let mut doomed = orphans.clone();
+        let mut at = 0;
+        while at < doomed.len() && doomed.len() < 4096 {
+            let below = children_of(doomed[at]);
+            doomed.extend(below);
+            at += 1;
+        }
+        for pid in doomed {
             let Ok(pid) = libc::pid_t::try_from(pid) else {
                 continue;
             };
-            // SAFETY: kill and killpg have no memory-safety preconditions. The
-            // pid is an unreaped child of this process (nothing here reaps
-            // it), so it cannot have been reused by another process.
+            // SAFETY: kill and killpg have no memory-safety preconditions.
+            // Each pid is an unreaped descendant of this process found a
+            // moment ago (nothing here reaps it), so it is not reused yet.
             unsafe {
                 libc::killpg(pid, libc::SIGKILL);
                 libc::kill(pid, libc::SIGKILL);

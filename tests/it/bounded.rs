@@ -611,3 +611,39 @@ fn a_signal_the_run_was_started_ignoring_stays_ignored() {
     let (code, _, _) = wait_for(&mut child, Duration::from_secs(5));
     assert_eq!(code, Some(143));
 }
+
+#[test]
+fn a_helper_that_escapes_with_setsid_never_outlives_the_run() {
+    // The tool exits right after starting it, so the helper becomes this
+    // process's child only a moment after the tool is gone: 50 times over.
+    let tools = Tools::new();
+    let marker = format!("{}", 800_000 + std::process::id() % 1000);
+    tools.write_executable(
+        "helm",
+        &format!(
+            "#!/bin/sh\nsetsid -f /bin/sleep {marker} &\nprintf '%s\\n' '{}'\n",
+            crate::common::HELM3
+        ),
+    );
+    let args = [
+        "check",
+        "--skip",
+        "docker",
+        "--skip",
+        "notary",
+        "--timeout",
+        "5",
+    ];
+    for run in 0..50 {
+        run_with(&args, &tools, &[]).assert_code(0);
+        let deadline = Instant::now() + Duration::from_millis(500);
+        while Instant::now() < deadline && !live_sleeps(&marker).is_empty() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(
+            live_sleeps(&marker),
+            Vec::<String>::new(),
+            "run {run} left its helper"
+        );
+    }
+}
