@@ -29,6 +29,14 @@ pub(crate) fn log(text: impl FnOnce() -> String) {
     }
 }
 
+/// `text` with each line tagged with the connection it happened on.
+pub(crate) fn tagged(connection: u32, text: &str) -> String {
+    text.split('\n')
+        .map(|line| format!("[#{connection}] {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// A request as the trace shows it: method and URL (credential query
 /// parameters masked), headers (credentials masked), body.
 pub(crate) fn request(target: &str, headers: &[(&str, &str)], body: &[u8]) -> String {

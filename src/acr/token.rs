@@ -13,6 +13,22 @@ pub enum TokenFieldError {
     NotJson(usize),
     #[error("the response has no '{0}'")]
     Missing(String),
+    /// The answer was longer than acr-health reads: nothing of it is used.
+    #[error("the response was cut off at {0} bytes, the most acr-health reads, and was not read")]
+    CutOff(usize),
+}
+
+/// `field` of a token endpoint's answer, unless the answer was cut off at
+/// the size limit (`cut_off`), which is said as such.
+pub(crate) fn answer_field(
+    body: &[u8],
+    cut_off: bool,
+    field: &str,
+) -> Result<Secret, TokenFieldError> {
+    match cut_off {
+        true => Err(TokenFieldError::CutOff(body.len())),
+        false => token_field(body, field),
+    }
 }
 
 /// The field `field` (`refresh_token`, `access_token`) of a token response.

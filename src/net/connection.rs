@@ -102,7 +102,13 @@ pub(crate) struct Connection {
     pub host: String,
     pub port: u16,
     pub info: ConnInfo,
+    /// This run's number for the connection, which tags its `--debug`
+    /// lines so that concurrent exchanges can be told apart.
+    number: u32,
 }
+
+/// The number of the next connection opened.
+static NEXT_NUMBER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
 
 impl Connection {
     /// TCP to `addrs` (or through `proxy`), then TLS for `host`.
@@ -143,13 +149,6 @@ impl Connection {
         }
         .to_string();
         let tls_ms = tls_start.elapsed().as_millis() as u64;
-        crate::debug::log(|| {
-            let cert = cert().map(|c| c.describe()).unwrap_or_default();
-            format!(
-                "* connected to {host}:{port} at {peer} in {tcp_ms} ms, {tls_version} in \
-                {tls_ms} ms; {cert}"
-            )
-        });
         let info = ConnInfo {
             peer,
             via_proxy: proxy.map(Proxy::display),
@@ -204,12 +203,26 @@ impl Connection {
         tokio::spawn(async move {
             let _ = conn.await;
         });
+        let number = NEXT_NUMBER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        crate::debug::log(|| {
+            let how = match info.tls_version.as_str() {
+                "" => "plain HTTP".to_string(),
+                tls => format!("{tls} in {} ms", info.tls_ms),
+            };
+            let cert = info.cert.as_ref().map(|c| c.describe()).unwrap_or_default();
+            let line = format!(
+                "* connected to {host}:{port} at {} in {} ms, {how}; {cert}",
+                info.peer, info.tcp_ms
+            );
+            crate::debug::tagged(number, &line)
+        });
         Ok(Connection {
             sender,
             reusable: true,
             host: host.to_string(),
             port,
             info,
+            number,
         })
     }
 
@@ -246,8 +259,13 @@ impl Connection {
         }
         let body = body.unwrap_or_default();
         crate::debug::log(|| {
-            let target = format!("{method} https://{}{path_and_query}", self.authority());
-            crate::debug::request(&target, headers, &body)
+            let scheme = if self.info.tls_version.is_empty() {
+                "http"
+            } else {
+                "https"
+            };
+            let target = format!("{method} {scheme}://{}{path_and_query}", self.authority());
+            crate::debug::tagged(self.number, &crate::debug::request(&target, headers, &body))
         });
         let req = req
             .body(Full::new(body))
@@ -295,7 +313,12 @@ impl Connection {
             truncated,
         };
         crate::debug::log(|| {
-            crate::debug::response(response.status, &response.headers, &response.body)
+            let mut text =
+                crate::debug::response(response.status, &response.headers, &response.body);
+            if truncated {
+                text.push_str(&format!("\n< (body cut off at {BODY_LIMIT} bytes)"));
+            }
+            crate::debug::tagged(self.number, &text)
         });
         Ok(response)
     }

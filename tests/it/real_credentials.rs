@@ -181,6 +181,30 @@ fn a_vm_managed_identity_is_found_with_no_flag() {
         asked.to_ascii_lowercase().contains("metadata: true"),
         "{asked}"
     );
+    // The trace says plain HTTP where it is, and tags each line with its
+    // connection, so that the concurrent requests can be followed.
+    let traced = acr.check_env(&["--debug"], &env);
+    let trace = &traced.stderr;
+    assert!(
+        trace.contains(&format!("> GET http://{imds}/metadata/identity/")),
+        "{trace}"
+    );
+    let tagged = |line: &str| {
+        line.strip_prefix("debug: [#")
+            .is_some_and(|l| l.contains("] "))
+    };
+    assert!(
+        trace
+            .lines()
+            .filter(|l| l.contains("> GET ") || l.starts_with("debug: [#"))
+            .all(tagged),
+        "{trace}"
+    );
+    let connections: std::collections::BTreeSet<&str> = trace
+        .lines()
+        .filter_map(|l| l.strip_prefix("debug: [#")?.split(']').next())
+        .collect();
+    assert!(connections.len() >= 2, "{connections:?}");
 }
 
 #[test]

@@ -954,6 +954,16 @@ fn debug_traces_the_conversation_without_secrets() {
     let out = acr.check(&["--debug"]);
     out.assert_code(0);
     let ls = acr.login_server();
+    // Lines of an exchange carry the tag of their connection: `[#N] `.
+    let untagged: String = out
+        .stderr
+        .lines()
+        .map(|l| match l.strip_prefix("debug: [#") {
+            Some(rest) => format!("debug: {}", rest.split_once("] ").map_or(rest, |(_, r)| r)),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
     for needle in [
         format!("debug: > GET https://{ls}/v2/"),
         "debug: < 401".to_string(),
@@ -966,7 +976,7 @@ fn debug_traces_the_conversation_without_secrets() {
         "TLS 1.3".to_string(),
     ] {
         assert!(
-            out.stderr.contains(&needle),
+            untagged.contains(&needle),
             "stderr lacks {needle:?}:\n{}",
             out.stderr
         );

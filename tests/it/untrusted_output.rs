@@ -284,8 +284,15 @@ fn a_token_answer_cut_off_at_the_size_limit_shows_no_part_of_it() {
     let body: &'static str = Box::leak(format!(r#"{{"access_token":"{token}"}}"#).into_boxed_str());
     let acr = FakeAcr::start(move |r| (r.path == "/oauth2/token").then(|| Reply::json(200, body)));
     let out = acr.check(&["--debug", "--verbose"]);
-    out.assert_code(1)
-        .assert_error_block("CONNECTIVITY_ACCESS_TOKEN_ERROR", "not JSON");
+    out.assert_code(1).assert_error_block(
+        "CONNECTIVITY_ACCESS_TOKEN_ERROR",
+        "the response was cut off at 1048576 bytes, the most acr-health reads, and was not read",
+    );
+    assert!(
+        out.stderr.contains("(body cut off at 1048576 bytes)"),
+        "{}",
+        out.stderr
+    );
     for text in [&out.stdout, &out.stderr] {
         assert!(
             !text.contains("AAAAAAAAAAAAAAAA"),

@@ -179,7 +179,7 @@ pub(crate) async fn access_token(
             "an access token",
             &r,
         ),
-        Ok(r) => match token::token_field(&r.body, "access_token") {
+        Ok(r) => match token::answer_field(&r.body, r.truncated, "access_token") {
             Ok(token) => {
                 access = Some(token);
                 // az's line names the repository when the token is for one.

@@ -89,7 +89,7 @@ pub(crate) async fn refresh_token(
             "a refresh token",
             &r,
         ),
-        Ok(r) => match token::token_field(&r.body, "refresh_token") {
+        Ok(r) => match token::answer_field(&r.body, r.truncated, "refresh_token") {
             Ok(refresh) => {
                 let r = CheckResult::pass(
                     id,
