@@ -7,16 +7,18 @@ use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// The command: parse → configure → run → render → exit code.
 pub fn main() -> ExitCode {
+    let started = Instant::now();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
     let mut stdout = std::io::stdout().lock();
     let written = match cli.command {
-        Command::Check(args) => return check(&args, &mut stdout),
+        Command::Check(args) => return check(&args, &mut stdout, started),
         command => write_other(command, &mut stdout),
     };
     finish(written.and_then(|()| stdout.flush()), 0)
@@ -51,7 +53,7 @@ fn write_other(command: Command, stdout: &mut dyn Write) -> std::io::Result<()> 
 }
 
 /// `acr-health check`: configure, run, write the report; its exit code.
-fn check(args: &CheckArgs, stdout: &mut std::io::StdoutLock) -> ExitCode {
+fn check(args: &CheckArgs, stdout: &mut std::io::StdoutLock, started: Instant) -> ExitCode {
     if args.debug {
         crate::debug::enable();
     }
@@ -64,7 +66,7 @@ fn check(args: &CheckArgs, stdout: &mut std::io::StdoutLock) -> ExitCode {
     };
     crate::process::adopt_orphans();
     let runtime = runtime();
-    let report = runtime.block_on(pipeline::run(config, interrupted()));
+    let report = runtime.block_on(pipeline::run(config, interrupted(), started));
     // Nothing left on the runtime may hold the exit: a read of the
     // terminal at the pull prompt cannot be cancelled.
     runtime.shutdown_background();

@@ -33,9 +33,14 @@ pub(crate) async fn run_checks(ctx: &Ctx) {
 
 /// Runs the whole pipeline; `interrupt` resolving (Ctrl-C, SIGTERM, SIGHUP)
 /// cuts it short, the tools still running are stopped with their helpers,
-/// and the unfinished checks are reported as such.
-pub(crate) async fn run(config: Arc<Config>, interrupt: impl Future<Output = CutShort>) -> Report {
-    let start = Instant::now();
+/// and the unfinished checks are reported as such. The report's duration
+/// counts from `start`, the process's own start: the total a user reads is
+/// the time the command took.
+pub(crate) async fn run(
+    config: Arc<Config>,
+    interrupt: impl Future<Output = CutShort>,
+    start: Instant,
+) -> Report {
     let ctx = Ctx::new(config.clone());
     let deadline = config.deadline();
     let ticker = async {
