@@ -122,6 +122,7 @@ enum Signal {
 }
 
 impl Signal {
+    #[cfg(unix)]
     const ALL: [Signal; 3] = [Signal::Interrupt, Signal::Terminate, Signal::HangUp];
 
     fn cut(self) -> CutShort {

@@ -335,6 +335,7 @@ fn a_password_beyond_the_stdin_cap_is_an_error() {
 }
 
 /// A docker whose pull runs `sleep <marker>` until it is stopped.
+#[cfg(target_os = "linux")]
 fn docker_pulling_forever(tools: &Tools, marker: &str) {
     tools.write_executable(
         "docker",
@@ -345,6 +346,8 @@ fn docker_pulling_forever(tools: &Tools, marker: &str) {
     );
 }
 
+// Linux: /proc shows what is left running, /dev/full fails every write.
+#[cfg(target_os = "linux")]
 #[test]
 fn sigterm_and_sighup_during_a_tool_run_stop_the_tool_and_report() {
     for (signal, code, said) in [
@@ -389,10 +392,13 @@ fn sigterm_and_sighup_during_a_tool_run_stop_the_tool_and_report() {
 }
 
 /// `path` opened for writing, for a child's stdout or stderr.
+#[cfg(target_os = "linux")]
 fn open_for_writing(path: &str) -> std::fs::File {
     std::fs::OpenOptions::new().write(true).open(path).unwrap()
 }
 
+// Linux: /proc shows what is left running, /dev/full fails every write.
+#[cfg(target_os = "linux")]
 #[test]
 fn output_that_cannot_be_written_never_panics() {
     let tools = Tools::new();
@@ -576,6 +582,8 @@ fn password_stdin_that_never_ends_is_bound_by_the_deadline() {
     );
 }
 
+// Linux: /proc shows what is left running, /dev/full fails every write.
+#[cfg(target_os = "linux")]
 #[test]
 fn a_signal_the_run_was_started_ignoring_stays_ignored() {
     // `nohup acr-health check …`: closing the terminal must not end it.
@@ -612,6 +620,8 @@ fn a_signal_the_run_was_started_ignoring_stays_ignored() {
     assert_eq!(code, Some(143));
 }
 
+// Linux: /proc shows what is left running, /dev/full fails every write.
+#[cfg(target_os = "linux")]
 #[test]
 fn a_helper_that_escapes_with_setsid_never_outlives_the_run() {
     // The tool exits right after starting it, so the helper becomes this
