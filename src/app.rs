@@ -82,7 +82,10 @@ fn finish(written: std::io::Result<()>, code: i32) -> ExitCode {
     let code = match written {
         Ok(()) => code,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
-        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+        Err(e)
+            if e.kind() == std::io::ErrorKind::InvalidInput
+                && e.to_string().starts_with("--query: ") =>
+        {
             say(&format!("error: {}", render::error_line(&e.to_string())));
             2
         }
@@ -201,7 +204,12 @@ pub(crate) fn say(line: &str) {
 fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     // Also remembers the password, which clap's own message may quote.
-    let raw: Vec<String> = std::env::args().skip(1).collect();
+    // args_os: an argument that is not Unicode (a password among them)
+    // must not panic here, with itself in the panic's message.
+    let raw: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let args = redact_password(raw.clone());
     if matches!(
         e.kind(),
@@ -246,8 +254,11 @@ fn usage_error(e: clap::Error) -> ExitCode {
         let secret = given
             .strip_prefix(shown.trim_end_matches("****"))
             .unwrap_or(given);
+        // clap quotes what it names ('…'): masked where it is quoted, so
+        // that a short password takes no letters out of the words.
+        let secret = secret.strip_prefix('=').unwrap_or(secret);
         if !secret.is_empty() {
-            line = line.replace(secret, "****");
+            line = line.replace(&format!("'{secret}'"), "'****'");
         }
     }
     say(&format!(
@@ -306,7 +317,10 @@ fn password_in(arg: &str) -> (String, Option<&str>, bool) {
         let rest = &cluster[at + flag.len_utf8()..];
         match flag {
             'p' if rest.is_empty() => return (arg.to_string(), None, true),
-            'p' => return (format!("-{}p****", &cluster[..at]), Some(rest), false),
+            'p' => {
+                let value = rest.strip_prefix('=').unwrap_or(rest);
+                return (format!("-{}p****", &cluster[..at]), Some(value), false);
+            }
             'n' | 'o' | 'g' | 'u' => break,
             _ => {}
         }

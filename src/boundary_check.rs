@@ -59,8 +59,9 @@ fn masked_in_every_encoding(secret: &str, text: &str) {
 }
 
 /// `text` in every field a server can fill of a failed check, rendered:
-/// the JSON parses and says what was put in; the JUnit report is returned
-/// after its characters are checked.
+/// the JSON parses and keeps the check's status; the JUnit report holds no
+/// character XML 1.0 forbids (in its text or its attributes) and is
+/// returned for a caller with an XML parser.
 fn reports_hold(text: &str) -> String {
     let result = CheckResult::fail(
         CheckId::RegistryChallenge,

@@ -246,19 +246,30 @@ fn registry_config(
         password,
         repository: args.repository.clone(),
         require: required_actions(&args.require),
-        platform: match &args.platform {
-            Some(p) => crate::acr::manifest::Platform::parse(p).map_err(|e| e.to_string())?,
-            None => crate::acr::manifest::Platform::this_machine(),
-        },
+        platform: platform(args)?,
         image: args.image.clone(),
         vnet: args.vnet.clone(),
-        allow_token_to: args.allow_token_to.iter().map(|h| host_of(h)).collect(),
+        allow_token_to: args
+            .allow_token_to
+            .iter()
+            .map(|h| host_of(h))
+            .collect::<Result<_, _>>()?,
     }))
 }
 
-/// The host of `--allow-token-to`'s value (`host` or `host:port`), lowercase.
-fn host_of(value: &str) -> String {
-    target::parse_login_server(value).map_or_else(|_| value.to_ascii_lowercase(), |(h, _)| h)
+/// `--platform`, else this machine's.
+fn platform(args: &CheckArgs) -> Result<crate::acr::manifest::Platform, String> {
+    match &args.platform {
+        Some(p) => crate::acr::manifest::Platform::parse(p).map_err(|e| e.to_string()),
+        None => Ok(crate::acr::manifest::Platform::this_machine()),
+    }
+}
+
+/// The host of `--allow-token-to`'s value (`host` or `host:port`).
+fn host_of(value: &str) -> Result<String, String> {
+    target::parse_login_server(value)
+        .map(|(host, _)| host)
+        .map_err(|why| format!("--allow-token-to: '{value}' is not a host[:port] ({why})"))
 }
 
 /// Pull, and whatever `--require` adds, without repeats.

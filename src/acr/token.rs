@@ -14,7 +14,9 @@ pub enum TokenFieldError {
     #[error("the response has no '{0}'")]
     Missing(String),
     /// The answer was longer than acr-health reads: nothing of it is used.
-    #[error("the response was cut off at {0} bytes, the most acr-health reads, and was not read")]
+    #[error(
+        "the response is longer than {0} bytes, the most acr-health reads: none of it was used"
+    )]
     CutOff(usize),
 }
 

@@ -32,17 +32,20 @@ pub(super) fn forget_child(pid: u32) {
     }
 }
 
-/// Kills every adopted orphan with everything it started (and their
-/// process groups), leaving the tools that are still running alone.
+/// Kills every adopted orphan (and its process group), leaving the tools
+/// that are still running alone.
 ///
-/// An orphan's own children are killed in the same sweep, found while
-/// their parent still lives: a helper started through `setsid` by a
-/// process that exits a moment later would otherwise become this
-/// process's child only after the sweep. A second sweep catches what
-/// became a child during the first.
+/// Only this process's own unreaped children are killed, so no pid can have
+/// been reused. What an orphan started becomes a child in turn once the
+/// orphan dies (or once a `setsid` helper's short-lived parent exits a
+/// moment after the tool): the sweep repeats, briefly, until one finds
+/// nothing.
 pub(super) fn kill_all() {
     #[cfg(target_os = "linux")]
-    for _ in 0..2 {
+    for sweep in 0..5 {
+        if sweep > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         let running = RUNNING
             .lock()
             .ok()
@@ -57,20 +60,13 @@ pub(super) fn kill_all() {
         if orphans.is_empty() {
             return;
         }
-        let mut doomed = orphans.clone();
-        let mut at = 0;
-        while at < doomed.len() && doomed.len() < 4096 {
-            let below = children_of(doomed[at]);
-            doomed.extend(below);
-            at += 1;
-        }
-        for pid in doomed {
+        for pid in orphans {
             let Ok(pid) = libc::pid_t::try_from(pid) else {
                 continue;
             };
-            // SAFETY: kill and killpg have no memory-safety preconditions.
-            // Each pid is an unreaped descendant of this process found a
-            // moment ago (nothing here reaps it), so it is not reused yet.
+            // SAFETY: kill and killpg have no memory-safety preconditions. The
+            // pid is an unreaped child of this process (nothing here reaps
+            // it), so it cannot have been reused by another process.
             unsafe {
                 libc::killpg(pid, libc::SIGKILL);
                 libc::kill(pid, libc::SIGKILL);

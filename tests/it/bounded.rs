@@ -140,6 +140,8 @@ fn live_sleeps(marker: &str) -> Vec<String> {
     found
 }
 
+// Linux: /proc shows what is left running, and setsid is util-linux's.
+#[cfg(target_os = "linux")]
 #[test]
 fn helpers_a_tool_leaves_behind_are_killed() {
     let tools = Tools::new();

@@ -150,6 +150,7 @@ fn on_a_terminal(args: &str, tools: &Tools, input: &str) -> Option<String> {
     on_a_terminal_with(args, tools, input, &[])
 }
 
+#[cfg(target_os = "linux")]
 fn on_a_terminal_with(
     args: &str,
     tools: &Tools,

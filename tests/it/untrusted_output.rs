@@ -286,7 +286,7 @@ fn a_token_answer_cut_off_at_the_size_limit_shows_no_part_of_it() {
     let out = acr.check(&["--debug", "--verbose"]);
     out.assert_code(1).assert_error_block(
         "CONNECTIVITY_ACCESS_TOKEN_ERROR",
-        "the response was cut off at 1048576 bytes, the most acr-health reads, and was not read",
+        "the response is longer than 1048576 bytes, the most acr-health reads: none of it was used",
     );
     assert!(
         out.stderr.contains("(body cut off at 1048576 bytes)"),
