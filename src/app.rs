@@ -83,8 +83,8 @@ fn finish(written: std::io::Result<()>, code: i32) -> ExitCode {
         Ok(()) => code,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
         Err(e)
-            if e.kind() == std::io::ErrorKind::InvalidInput
-                && e.to_string().starts_with("--query: ") =>
+            if e.get_ref()
+                .is_some_and(|inner| inner.is::<render::QueryFailed>()) =>
         {
             say(&format!("error: {}", render::error_line(&e.to_string())));
             2
@@ -210,7 +210,7 @@ fn usage_error(e: clap::Error) -> ExitCode {
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let args = redact_password(raw.clone());
+    let (args, passwords) = redact_password(raw);
     if matches!(
         e.kind(),
         ErrorKind::DisplayHelp
@@ -249,17 +249,10 @@ fn usage_error(e: clap::Error) -> ExitCode {
         line.push_str(&format!(" ({tip})"));
     }
     // clap may quote the password itself (`--password --pw12`): masked
-    // where it sits, whatever its length.
-    for (shown, given) in args.iter().zip(&raw).filter(|(s, g)| s != g) {
-        let secret = given
-            .strip_prefix(shown.trim_end_matches("****"))
-            .unwrap_or(given);
-        // clap quotes what it names ('…'): masked where it is quoted, so
-        // that a short password takes no letters out of the words.
-        let secret = secret.strip_prefix('=').unwrap_or(secret);
-        if !secret.is_empty() {
-            line = line.replace(&format!("'{secret}'"), "'****'");
-        }
+    // where clap quotes it ('…'), whatever its length, so that a short one
+    // takes no letters out of the words.
+    for password in passwords.iter().filter(|p| !p.is_empty()) {
+        line = line.replace(&format!("'{password}'"), "'****'");
     }
     say(&format!(
         "{} (see 'acr-health --help')",
@@ -268,26 +261,29 @@ fn usage_error(e: clap::Error) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// The arguments with the value of `-p`/`--password` masked, for messages;
-/// the value is remembered as a secret for every other message too.
-fn redact_password(args: Vec<String>) -> Vec<String> {
-    let mut out = Vec::with_capacity(args.len());
+/// The arguments with the value of `-p`/`--password` masked, for messages,
+/// and the passwords they held; each is remembered as a secret for every
+/// other message too.
+fn redact_password(args: Vec<String>) -> (Vec<String>, Vec<String>) {
+    let (mut out, mut passwords) = (Vec::with_capacity(args.len()), Vec::new());
     let mut mask_next = false;
     for a in args {
         if mask_next {
             crate::secret::remember(&a);
             out.push("****".to_string());
+            passwords.push(a);
             mask_next = false;
             continue;
         }
         let (shown, value, next) = password_in(&a);
         if let Some(value) = value {
             crate::secret::remember(value);
+            passwords.push(value.to_string());
         }
         mask_next = next;
         out.push(shown);
     }
-    out
+    (out, passwords)
 }
 
 /// One argument as a message may show it: a password in it masked; the

@@ -1,7 +1,7 @@
 //! The JSON report (schema version 1; see schema/report.v1.json), coloured
 //! on a terminal with `-o jsonc`, and `--query` over it.
 
-use super::{escaping, json_escape, Format, Options, Query, Renderer};
+use super::{escaping, json_escape, Format, Options, Query, QueryFailed, Renderer};
 use crate::report::Report;
 use anstyle::{AnsiColor, Style};
 use serde_json::Value;
@@ -89,7 +89,7 @@ pub(super) fn render_query(
     let found = query.0.search(data).map_err(|e| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("--query: {}", e.reason),
+            QueryFailed(e.reason.to_string()),
         )
     })?;
     let value = serde_json::to_value(&*found)?;

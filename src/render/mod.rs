@@ -3,6 +3,7 @@
 mod catalogue;
 mod json;
 mod junit;
+mod query;
 mod rows;
 mod text;
 
@@ -11,6 +12,7 @@ pub(crate) use catalogue::{
 };
 pub(crate) use json::{Json, JsonC};
 pub(crate) use junit::Junit;
+pub(crate) use query::{Query, QueryFailed};
 pub(crate) use rows::{Table, Tsv};
 pub(crate) use text::Text;
 
@@ -44,62 +46,6 @@ pub(crate) struct Options {
     pub query: Option<Query>,
 }
 
-/// A JMESPath expression over the JSON report (`--query`).
-pub(crate) struct Query(jmespath::Expression<'static>);
-
-/// How deeply a `--query` may nest, and how many operators it may chain
-/// (`!`, `.`, `|`…, each a level of the parser's recursion): far beyond
-/// any real query, and far below what would exhaust the stack.
-const MAX_QUERY_DEPTH: usize = 64;
-const MAX_QUERY_OPERATORS: usize = 256;
-
-impl Query {
-    /// Compiles `text`; the error says why it is not JMESPath.
-    pub(crate) fn compile(text: &str) -> Result<Query, String> {
-        let (depth, operators) = shape(text);
-        if depth > MAX_QUERY_DEPTH {
-            return Err(format!(
-                "the expression nests more than {MAX_QUERY_DEPTH} levels deep"
-            ));
-        }
-        if operators > MAX_QUERY_OPERATORS {
-            return Err(format!(
-                "the expression chains more than {MAX_QUERY_OPERATORS} operators"
-            ));
-        }
-        jmespath::compile(text)
-            .map(Query)
-            .map_err(|e| format!("'{text}' is not a JMESPath expression ({})", e.reason))
-    }
-}
-
-/// The deepest nesting of brackets, parentheses and braces in a JMESPath
-/// expression, and how many operators and brackets it holds, outside its
-/// quoted strings and literals.
-fn shape(text: &str) -> (usize, usize) {
-    let (mut depth, mut deepest, mut quote, mut operators) = (0usize, 0, None, 0);
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        match (quote, c) {
-            (Some(_), '\\') => {
-                chars.next();
-            }
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"' | '`') => quote = Some(c),
-            (None, '(' | '[' | '{') => {
-                depth += 1;
-                deepest = deepest.max(depth);
-                operators += 1;
-            }
-            (None, ')' | ']' | '}') => depth = depth.saturating_sub(1),
-            (None, '!' | '.' | '|' | '&' | '<' | '>' | '=' | ',' | '-') => operators += 1,
-            (None, _) => {}
-        }
-    }
-    (deepest, operators)
-}
-
 pub(crate) trait Renderer {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
 }
@@ -127,12 +73,10 @@ pub(crate) fn write_report(
     // the mask), and only there: never a key, a status, a name of the
     // format or a word of the report, which a secret may happen to spell.
     let report = scrubbed(report);
-    let mut buf = Vec::new();
     match &options.query {
-        Some(query) => json::render_query(&report, query, options, &mut buf)?,
-        None => renderer(options).render(&report, &mut buf)?,
+        Some(query) => json::render_query(&report, query, options, out),
+        None => renderer(options).render(&report, out),
     }
-    out.write_all(&buf)
 }
 
 /// `report` with every remembered secret masked in its text.

@@ -6,6 +6,7 @@
 
 use super::AadToken;
 use crate::acr::actions::Action;
+use crate::azure::credential;
 use crate::checks::registry::challenge::{self, Bearer};
 use crate::checks::registry::{access_token, dns, ip_families, refresh_token, tls};
 use crate::checks::{CheckId, CheckResult};
@@ -300,26 +301,13 @@ async fn refresh(
         }
     };
     let start = Instant::now();
-    let mut aad = along.aad.get().await;
-    // A Resource Manager token never leaves the cloud's registries: one
-    // of the registry's own audience stands in, or nothing is sent.
-    if !in_cloud && aad.as_ref().is_ok_and(|t| t.arm_audience) {
-        match along.aad.registry_audience().await {
-            Some(own) => aad = Ok(own),
-            None => {
-                walk.halt(
-                    along,
-                    &format!(
-                        "not sent: {} is not a registry of the {} cloud, and the \
-                    token at hand is a Resource Manager token, which goes to none but the cloud's \
-                    registries",
-                        ls.host, along.reg.target.cloud.name
-                    ),
-                );
-                return None;
-            }
+    let aad = match token_to_exchange(along, ls, in_cloud).await {
+        Ok(aad) => aad,
+        Err(why) => {
+            walk.halt(along, &why);
+            return None;
         }
-    }
+    };
     let stood_in = aad.as_ref().is_ok_and(|t| t.arm_audience);
     let (mut r, mut refresh) = refresh_token::refresh_token(session, bearer, aad).await;
     // Refused (401) with the Resource Manager token standing in: the
@@ -370,6 +358,28 @@ fn token_destination(reg: &RegistryConfig, ls: &LoginServer) -> Result<bool, Str
         is not one; pass --allow-token-to {} to send it there",
         cloud.name, ls.host, ls.host
     ))
+}
+
+/// The Azure AD token to exchange at `ls`. A Resource Manager token never
+/// leaves the cloud's registries: outside them (`in_cloud` false), one of
+/// the registry's own audience stands in, or nothing is sent, and why.
+async fn token_to_exchange(
+    along: &Along<'_>,
+    ls: &LoginServer,
+    in_cloud: bool,
+) -> Result<Result<credential::AadToken, credential::NoCredential>, String> {
+    let aad = along.aad.get().await;
+    if in_cloud || !aad.as_ref().is_ok_and(|t| t.arm_audience) {
+        return Ok(aad);
+    }
+    match along.aad.registry_audience().await {
+        Some(own) => Ok(Ok(own)),
+        None => Err(format!(
+            "not sent: {} is not a registry of the {} cloud, and the token at hand is a \
+            Resource Manager token, which goes to none but the cloud's registries",
+            ls.host, along.reg.target.cloud.name
+        )),
+    }
 }
 
 /// The scope the access token is asked for.
