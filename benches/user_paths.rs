@@ -5,6 +5,13 @@
 //! run), (3) a VM's managed identity through a fake instance metadata
 //! service. Each through latency proxies at D = 0 and D = 20 ms one way;
 //! the slope between the two gives the sequential round trips a run waits.
+//! The registry is a Premium one with geo-replications, which Resource
+//! Manager lists once the registry is found; the local tools (docker, its
+//! credential helper) cost what the real ones cost to start and answer.
+//!
+//! At D = 0 the whole run is also set beside its longest dependent chain:
+//! the environment's checks alone (docker version → pull) and the
+//! registry's alone (`--skip environment`), each timed as a whole process.
 //!
 //! `cargo bench --bench user_paths` (RUNS=N to change the number of runs).
 //!
@@ -36,8 +43,22 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// DNS, TLS, GET /v2/, POST /oauth2/exchange, POST /oauth2/token; Azure AD
-/// and Resource Manager run alongside.
+/// and Resource Manager (its token, the registry list, the replications)
+/// run alongside.
 const IDEAL_ROUND_TRIPS: f64 = 5.0;
+
+/// What a Go client costs to start and get its daemon's answer (the real
+/// docker 28 client here: `docker version` 15–25 ms warm), and a cached
+/// `hello-world` pull on top of it.
+const DOCKER_SCRIPT: &str = r#"#!/bin/sh
+/bin/sleep 0.02
+case "$1" in
+  version) printf '%s\n' "$VERSION_JSON";;
+  pull) /bin/sleep 0.08; printf 'latest: Pulling from library/hello-world\nDigest: sha256:0b6a027b5cf322f09f6706c754e086a232ec1ddba835c8a15c6cb74ef0d43c29\nStatus: Image is up to date for hello-world:latest\ndocker.io/library/hello-world:latest\n';;
+  info) /bin/cat "$INFO_JSON";;
+  *) exit 1;;
+esac
+"#;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Path {
@@ -153,12 +174,18 @@ fn world(one_way: Duration, dns_ip: Option<&str>) -> World {
         None => HOST.to_string(),
         Some(p) => format!("{HOST}:{p}"),
     };
-    let doc = registry_doc(json!({"loginServer": login_server}), json!(null));
-    let server = HttpsServer::start(
-        cert,
-        &login_server,
-        Arc::new(arm_handler(vec![doc], vec![])),
-    );
+    let mut doc = registry_doc(json!({"loginServer": login_server}), json!(null));
+    doc["sku"] = json!({"name": "Premium", "tier": "Premium"});
+    let arm = arm_handler(vec![doc], vec![]);
+    let handler = move |r: &common::server::Request| {
+        if r.path
+            .ends_with(&format!("/registries/{REGISTRY}/replications"))
+        {
+            return Some(common::server::Reply::json(200, REPLICATIONS));
+        }
+        arm(r)
+    };
+    let server = HttpsServer::start(cert, &login_server, Arc::new(handler));
     let token = aad_jwt(TENANT);
     let imds_body: &'static str = Box::leak(
         json!({"access_token": token, "expires_on": "4070908800", "token_type": "Bearer"})
@@ -187,7 +214,7 @@ fn world(one_way: Duration, dns_ip: Option<&str>) -> World {
         imds_port: imds_addr.port(),
         az_dir: tempfile::tempdir().unwrap(),
         no_login_dir: tempfile::tempdir().unwrap(),
-        tools: Tools::healthy(),
+        tools: local_tools(&login_server),
     };
     az_config(&w);
     cloud_config(w.no_login_dir.path(), w.aad_port);
@@ -195,6 +222,48 @@ fn world(one_way: Duration, dns_ip: Option<&str>) -> World {
     w.tools
         .write_executable("az", "#!/bin/sh\necho \"$*\" >> \"$0.calls\"\nexit 1\n");
     w
+}
+
+const REPLICATIONS: &str = r#"{"value": [
+  {"name": "eastus", "location": "eastus", "properties": {"provisioningState": "Succeeded", "status": {"displayStatus": "Ready"}}},
+  {"name": "westeurope", "location": "westeurope", "properties": {"provisioningState": "Succeeded", "status": {"displayStatus": "Ready"}}}
+]}"#;
+
+/// docker, helm and notary as a healthy machine has them, docker with a
+/// daemon that answers `docker info` and a credential helper that holds
+/// the registry's token, as `az acr login` leaves them.
+fn local_tools(login_server: &str) -> Tools {
+    let tools = Tools::healthy();
+    tools.write_executable("docker", DOCKER_SCRIPT);
+    let helper = format!(
+        "#!/bin/sh\n/bin/sleep 0.01\n/bin/cat >/dev/null\nprintf '%s' '{{\"ServerURL\":\"{login_server}\",\"Username\":\"00000000-0000-0000-0000-000000000000\",\"Secret\":\"{}\"}}'\n",
+        refresh_jwt()
+    );
+    tools.write_executable("docker-credential-acr", &helper);
+    let config = tools.home.path().join(".docker");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.json"),
+        json!({"credHelpers": {login_server: "acr"}}).to_string(),
+    )
+    .unwrap();
+    tools
+}
+
+/// A refresh token as ACR issues it, valid for an hour.
+fn refresh_jwt() -> String {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
+    format!(
+        "{}.{}.c2ln",
+        b64(r#"{"alg":"RS256"}"#),
+        b64(&format!(r#"{{"exp":{exp},"grant_type":"refresh_token"}}"#))
+    )
 }
 
 /// az configured for a cloud whose Resource Manager and Azure AD are the
@@ -227,8 +296,24 @@ fn cloud_config(dir: &std::path::Path, aad_port: u16) {
     .unwrap();
 }
 
-fn command(w: &World, path: Path) -> Command {
+/// The binary in the benchmark's environment: its tools, its home, nothing
+/// of the machine's.
+fn environment_only(w: &World) -> Command {
     let mut cmd = Command::new(binary());
+    cmd.env_clear()
+        .env("PATH", w.tools.path())
+        .env("HOME", w.tools.home.path())
+        .env("VERSION_JSON", common::DOCKER_VERSION_UP)
+        .env("INFO_JSON", info_fixture())
+        .current_dir(w.tools.home.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    cmd
+}
+
+fn command(w: &World, path: Path) -> Command {
+    let mut cmd = environment_only(w);
     cmd.args(["check", "--yes", "-n", REGISTRY])
         .args(["--ca-file", &w.ca.pem_file().display().to_string()]);
     if !w.system_resolver {
@@ -237,18 +322,10 @@ fn command(w: &World, path: Path) -> Command {
     if let Some(port) = w.registry_port {
         cmd.args(["--login-server", &format!("{HOST}:{port}")]);
     }
-    cmd.env_clear()
-        .env("PATH", w.tools.path())
-        .env("HOME", w.tools.home.path())
-        .env("AZURE_CONFIG_DIR", w.az_dir.path())
-        .env(
-            "AZURE_AUTHORITY_HOST",
-            format!("https://127.0.0.1:{}", w.aad_port),
-        )
-        .current_dir(w.tools.home.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    cmd.env("AZURE_CONFIG_DIR", w.az_dir.path()).env(
+        "AZURE_AUTHORITY_HOST",
+        format!("https://127.0.0.1:{}", w.aad_port),
+    );
     let imds = format!("http://127.0.0.1:{}", w.imds_port);
     match path {
         Path::ServicePrincipal => {
@@ -303,6 +380,14 @@ fn check_the_path(w: &World, path: Path) {
     };
     assert_eq!(credential, expected, "{path:?}");
     assert_eq!(report["healthy"], true, "{path:?}");
+    for id in [
+        "registry.replicas",
+        "registry.docker_credential",
+        "registry.docker_daemon",
+        "docker.pull",
+    ] {
+        assert_eq!(check(id)["status"], "pass", "{path:?}: {}", check(id));
+    }
     if w.system_resolver {
         let dns = check("registry.dns");
         assert!(
@@ -369,41 +454,82 @@ fn main() {
     }
     let resolv_dir = tempfile::tempdir().unwrap();
     println!("acr-health on the paths users take: {runs} runs per figure, median wall time");
-    let mut sp_at_zero = Duration::ZERO;
-    let timed = |w: &World, path: Path| {
+    let timed = |w: &World, path: Path, registry_alone: bool| {
         if w.system_resolver {
             use_resolver(&w.dns, resolv_dir.path());
         }
-        time_runs(runs, || command(w, path))
+        time_runs(runs, || {
+            let mut cmd = command(w, path);
+            if registry_alone {
+                cmd.args(["--skip", "environment"]);
+            }
+            cmd
+        })
     };
+    let mut sp = None;
     for path in [Path::ServicePrincipal, Path::AzLogin, Path::ManagedIdentity] {
         if w0.system_resolver {
             use_resolver(&w0.dns, resolv_dir.path());
         }
         check_the_path(&w0, path);
         std::fs::remove_file(w0.tools.path().join("az.calls")).ok();
-        let t0 = timed(&w0, path);
-        let t20 = timed(&w20, path);
+        let whole = timed(&w0, path, false);
+        // The round trips are the registry chain's: the local tools' time
+        // does not depend on the network.
+        let t0 = timed(&w0, path, true);
+        let t20 = timed(&w20, path, true);
         let az_ran = w0.tools.calls("az").len() + w20.tools.calls("az").len();
         let round_trips = (t20.as_secs_f64() - t0.as_secs_f64()) / (2.0 * d.as_secs_f64());
-        if path == Path::ServicePrincipal {
-            sp_at_zero = t0;
-        }
+        let (sp_whole, _) = *sp.get_or_insert((whole, t0));
         println!(
-            "{:<36} D=0: {:>6.1} ms ({:.2}x the service principal)  D=20ms: {:>6.1} ms  round trips {:.1} (ideal {IDEAL_ROUND_TRIPS}, {:.2}x){}",
+            "{:<36} whole run D=0: {:>6.1} ms ({:.2}x the service principal)  registry chain D=0: {:>5.1} ms  D=20ms: {:>6.1} ms  round trips {:.1} (ideal {IDEAL_ROUND_TRIPS}, {:.2}x){}",
             path.name(),
+            ms(whole),
+            whole.as_secs_f64() / sp_whole.as_secs_f64(),
             ms(t0),
-            t0.as_secs_f64() / sp_at_zero.as_secs_f64(),
             ms(t20),
             round_trips,
             round_trips / IDEAL_ROUND_TRIPS,
             if path == Path::AzLogin { format!("  az run {az_ran} times") } else { String::new() }
         );
     }
+    if w0.system_resolver {
+        use_resolver(&w0.dns, resolv_dir.path());
+    }
+    if let Some((whole, registry)) = sp {
+        chains(&w0, runs, whole, registry);
+    }
     println!(
         "peak resident memory of any run: {:.1} MB",
         peak_child_rss_mb()
     );
+}
+
+/// The whole run at D = 0 beside its longest dependent chain, each chain
+/// timed alone as a whole process: the environment's checks (docker
+/// version → pull) and the registry's (`--skip environment`).
+fn chains(w: &World, runs: usize, whole: Duration, registry: Duration) {
+    let environment = time_runs(runs, || {
+        let mut cmd = environment_only(w);
+        cmd.args(["check", "--yes"]);
+        cmd
+    });
+    let longest = environment.max(registry);
+    println!(
+        "D=0 whole run {:.1} ms; its chains alone: environment (docker version -> pull) {:.1} ms, registry {:.1} ms; whole / longest chain {:.2}x",
+        ms(whole),
+        ms(environment),
+        ms(registry),
+        whole.as_secs_f64() / longest.as_secs_f64()
+    );
+}
+
+fn info_fixture() -> String {
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/docker-info/engine-28.json"
+    )
+    .to_string()
 }
 
 /// The binary timed: this build's, or `ACR_HEALTH_BIN` (another build, to

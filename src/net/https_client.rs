@@ -8,6 +8,7 @@ use super::proxy::ProxySettings;
 use super::tls::TlsSetup;
 use bytes::Bytes;
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
@@ -39,14 +40,27 @@ pub(crate) struct Client {
     proxies: ProxySettings,
     timeout: Duration,
     /// One connection slot per host, port and whether it is plain HTTP:
-    /// requests to one host take turns on one kept-alive connection, and a
-    /// connection opened ahead of time (`preconnect`) is waited for rather
-    /// than opened twice.
-    pool: Mutex<HashMap<Key, Slot>>,
+    /// a connection being opened ahead of time (`preconnect`) is waited
+    /// for rather than opened twice, but a request never waits for another
+    /// request's answer: it opens a connection of its own.
+    pool: Mutex<HashMap<Key, Arc<Slot>>>,
 }
 
 type Key = (String, u16, bool);
-type Slot = Arc<Mutex<Option<Connection>>>;
+
+#[derive(Default)]
+struct Slot {
+    /// The kept-alive connection, locked while in use.
+    kept: Mutex<Option<Connection>>,
+    /// A `preconnect` holds the lock while it opens the connection.
+    opening: std::sync::atomic::AtomicBool,
+}
+
+impl std::fmt::Debug for Slot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Slot")
+    }
+}
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -118,7 +132,7 @@ impl Client {
         Ok((host, port, plain))
     }
 
-    async fn slot(&self, key: &Key) -> Slot {
+    async fn slot(&self, key: &Key) -> Arc<Slot> {
         self.pool
             .lock()
             .await
@@ -133,9 +147,11 @@ impl Client {
     pub(crate) async fn preconnect(&self, url: &url::Url) {
         let Ok(key) = Self::key(url) else { return };
         let slot = self.slot(&key).await;
-        let mut conn = slot.lock().await;
+        let mut conn = slot.kept.lock().await;
         if conn.as_ref().is_none_or(|c| !c.is_open()) {
+            slot.opening.store(true, Ordering::SeqCst);
             *conn = self.connect(&key.0, key.1, key.2).await.ok();
+            slot.opening.store(false, Ordering::SeqCst);
         }
     }
 
@@ -150,28 +166,47 @@ impl Client {
     ) -> Result<Response, ClientError> {
         let key = Self::key(url)?;
         let slot = self.slot(&key).await;
-        // Requests to one host take turns on its connection, but not for
-        // long: past a quarter of the timeout, one more connection is
-        // opened (and not kept), so that waiting never eats a request's
-        // own time.
-        let wait = tokio::time::timeout(self.timeout / 4, slot.lock()).await;
-        let Ok(mut held) = wait else {
+        let path = path_and_query(url);
+        let Some(mut held) = self.take_turn(&slot).await else {
+            // Another request is on the kept connection: this one opens its
+            // own, and leaves it for the next if the slot is empty by then.
             let mut conn = self.connect(&key.0, key.1, key.2).await?;
-            let path = path_and_query(url);
-            return Ok(conn
-                .send(method, &path, headers, body, self.timeout)
-                .await?);
+            let response = conn.send(method, &path, headers, body, self.timeout).await;
+            if let Ok(mut kept) = slot.kept.try_lock() {
+                if kept.is_none() && response.is_ok() && conn.is_open() {
+                    *kept = Some(conn);
+                }
+            }
+            return Ok(response?);
         };
         let mut conn = match held.take().filter(|c| c.is_open()) {
             Some(c) => c,
             None => self.connect(&key.0, key.1, key.2).await?,
         };
-        let path = path_and_query(url);
         let response = conn.send(method, &path, headers, body, self.timeout).await;
         if response.is_ok() && conn.is_open() {
             *held = Some(conn);
         }
         Ok(response?)
+    }
+
+    /// The kept connection's lock: at once when it is free; after the
+    /// connection being opened ahead of time, when there is one (but not for
+    /// more than a quarter of the timeout, so that waiting never eats a
+    /// request's own time); `None` when another request is using it.
+    async fn take_turn<'a>(
+        &self,
+        slot: &'a Slot,
+    ) -> Option<tokio::sync::MutexGuard<'a, Option<Connection>>> {
+        if let Ok(held) = slot.kept.try_lock() {
+            return Some(held);
+        }
+        if !slot.opening.load(Ordering::SeqCst) {
+            return None;
+        }
+        tokio::time::timeout(self.timeout / 4, slot.kept.lock())
+            .await
+            .ok()
     }
 }
 
