@@ -4,8 +4,9 @@
 use crate::azure::auth::AuthSource;
 use crate::checks::CheckId;
 use crate::codes::ErrorCode;
+use crate::help::Offering;
 use crate::render::Format;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::time::Duration;
 
 const EXAMPLES: &str = "\
@@ -39,13 +40,21 @@ pub(crate) enum Command {
     /// Check the local environment and, with --name, the path to a registry.
     #[command(after_help = EXAMPLES, args_override_self = true, infer_long_args = true)]
     Check(Box<CheckArgs>),
-    /// Print the documented meaning and remediation of an error code.
+    /// Print the documented meaning and remediation of an error code, or
+    /// what a check proves; with nothing named, list the checks and codes.
     Explain {
         /// An error code, e.g. DOCKER_DAEMON_ERROR (case-insensitive; the
         /// _ERROR suffix is optional), or a check, e.g. registry.docker_credential
         /// or docker_credential: what it proves, its warnings and what to do.
-        #[arg(value_parser = parse_topic, value_name = "CODE_OR_CHECK")]
-        topic: Topic,
+        #[arg(
+            value_parser = Offering { parse: parse_topic, values: topic_values },
+            value_name = "CODE_OR_CHECK",
+            hide_possible_values = true
+        )]
+        topic: Option<Topic>,
+        /// List every check and every code (what `explain` takes).
+        #[arg(long, conflicts_with = "topic")]
+        list: bool,
     },
     /// List every error code.
     Codes {
@@ -66,15 +75,29 @@ pub(crate) enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff) on stdout.
-    Man,
+    /// Print a manual page (roff) on stdout: acr-health(1), or a
+    /// command's (`acr-health man check`); with --dir, write them all.
+    Man {
+        /// The command whose page to print.
+        #[arg(value_parser = crate::help::man::page_names(), value_name = "COMMAND")]
+        command: Option<String>,
+        /// Write every page (acr-health.1, acr-health-check.1, …) into this
+        /// folder instead, e.g. /usr/local/share/man/man1.
+        #[arg(
+            long,
+            value_name = "DIR",
+            value_hint = ValueHint::DirPath,
+            conflicts_with = "command"
+        )]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
     /// Name of the registry to check (without checking a registry only the
     /// environment is checked).
-    #[arg(short = 'n', long = "name", value_name = "REGISTRY")]
+    #[arg(short = 'n', long = "name", value_name = "REGISTRY", value_hint = ValueHint::Other)]
     pub name: Option<String>,
 
     /// Run every check and report every error instead of stopping at the
@@ -100,7 +123,7 @@ pub(crate) struct CheckArgs {
 
     /// A JMESPath query over the JSON report, printed as JSON, e.g.
     /// "checks[?status=='fail'].code".
-    #[arg(long, value_name = "JMESPATH")]
+    #[arg(long, value_name = "JMESPATH", value_hint = ValueHint::Other)]
     pub query: Option<String>,
 
     /// Print only the error blocks (and the closing summary); nothing at
@@ -128,6 +151,7 @@ pub(crate) struct CheckArgs {
     #[arg(
         long,
         value_name = "DURATION",
+        value_hint = ValueHint::Other,
         default_value = crate::duration::DEFAULT_TIMEOUT,
         value_parser = crate::duration::parse_duration
     )]
@@ -136,34 +160,45 @@ pub(crate) struct CheckArgs {
     /// Do not run a check or a group of checks (repeatable): docker, helm,
     /// notary, environment, registry, or a check id such as docker.pull or
     /// registry.dns.
-    #[arg(long, value_name = "CHECK", value_parser = parse_skip)]
+    #[arg(
+        long,
+        value_name = "CHECK",
+        value_parser = Offering { parse: parse_skip, values: CheckId::skip_values },
+        hide_possible_values = true
+    )]
     pub skip: Vec<String>,
 
     /// Check this login server instead of NAME + the cloud's suffix
     /// (connected registries, custom setups).
-    #[arg(long, value_name = "HOST[:PORT]", help_heading = "Registry")]
+    #[arg(
+        long,
+        value_name = "HOST[:PORT]",
+        value_hint = ValueHint::Hostname,
+        help_heading = "Registry"
+    )]
     pub login_server: Option<String>,
 
     /// Send the Azure AD token to this login server though it is not a
     /// registry of the cloud (repeatable). Never a Resource Manager token.
-    #[arg(long, value_name = "HOST", help_heading = "Registry")]
+    #[arg(long, value_name = "HOST", value_hint = ValueHint::Hostname, help_heading = "Registry")]
     pub allow_token_to: Vec<String>,
 
     /// Azure cloud of the registry (default: the cloud az is set to, else AzureCloud).
-    #[arg(long, value_name = "CLOUD", help_heading = "Registry")]
+    #[arg(long, value_name = "CLOUD", value_hint = ValueHint::Other, help_heading = "Registry")]
     pub cloud: Option<String>,
 
     /// Ask this DNS server only (UDP then TCP), without the hosts file.
     #[arg(
         long,
         value_name = "IP[:PORT]",
+        value_hint = ValueHint::Other,
         value_parser = parse_dns_server,
         help_heading = "Registry"
     )]
     pub dns_server: Option<std::net::SocketAddr>,
 
     /// Also trust the CA certificates in this PEM file (e.g. a corporate proxy's root).
-    #[arg(long, value_name = "FILE", help_heading = "Registry")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, help_heading = "Registry")]
     pub ca_file: Option<std::path::PathBuf>,
 
     /// Which credential to use for the registry token steps.
@@ -171,7 +206,13 @@ pub(crate) struct CheckArgs {
     pub auth: AuthSource,
 
     /// Registry user (admin user or ACR token name) for the password grant.
-    #[arg(short = 'u', long, value_name = "USER", help_heading = "Credentials")]
+    #[arg(
+        short = 'u',
+        long,
+        value_name = "USER",
+        value_hint = ValueHint::Other,
+        help_heading = "Credentials"
+    )]
     pub username: Option<String>,
 
     /// Password of --username. Prefer --password-stdin: arguments are visible to other users.
@@ -179,6 +220,7 @@ pub(crate) struct CheckArgs {
         short = 'p',
         long,
         value_name = "PASSWORD",
+        value_hint = ValueHint::Other,
         conflicts_with = "password_stdin",
         help_heading = "Credentials"
     )]
@@ -190,20 +232,31 @@ pub(crate) struct CheckArgs {
 
     /// Subscription to find the registry in, by id or name (default:
     /// AZURE_SUBSCRIPTION_ID, else az's default).
-    #[arg(long, value_name = "NAME_OR_ID", help_heading = "Registry")]
+    #[arg(
+        long,
+        value_name = "NAME_OR_ID",
+        value_hint = ValueHint::Other,
+        help_heading = "Registry"
+    )]
     pub subscription: Option<String>,
 
     /// Resource group of the registry (faster lookup in Resource Manager).
-    #[arg(short = 'g', long, value_name = "GROUP", help_heading = "Registry")]
+    #[arg(
+        short = 'g',
+        long,
+        value_name = "GROUP",
+        value_hint = ValueHint::Other,
+        help_heading = "Registry"
+    )]
     pub resource_group: Option<String>,
 
     /// Request pull access to this repository instead of the catalog scope.
-    #[arg(long, value_name = "REPO", help_heading = "Registry")]
+    #[arg(long, value_name = "REPO", value_hint = ValueHint::Other, help_heading = "Registry")]
     pub repository: Option<String>,
 
     /// With --image: the platform whose image an index must have
     /// (os/arch[/variant]; default: this machine's).
-    #[arg(long, value_name = "OS/ARCH", help_heading = "Registry")]
+    #[arg(long, value_name = "OS/ARCH", value_hint = ValueHint::Other, help_heading = "Registry")]
     pub platform: Option<String>,
 
     /// With --repository: the actions whose absence fails the check
@@ -220,12 +273,22 @@ pub(crate) struct CheckArgs {
 
     /// Check that DNS routes the registry's private endpoint in this virtual
     /// network (name or resource id) to its private IP addresses.
-    #[arg(long, value_name = "NAME_OR_ID", help_heading = "Registry")]
+    #[arg(
+        long,
+        value_name = "NAME_OR_ID",
+        value_hint = ValueHint::Other,
+        help_heading = "Registry"
+    )]
     pub vnet: Option<String>,
 
     /// With --repository: also fetch this tag's (or sha256: digest's)
     /// manifest and smallest layer.
-    #[arg(long, value_name = "TAG_OR_DIGEST", help_heading = "Registry")]
+    #[arg(
+        long,
+        value_name = "TAG_OR_DIGEST",
+        value_hint = ValueHint::Other,
+        help_heading = "Registry"
+    )]
     pub image: Option<String>,
 }
 
@@ -271,13 +334,22 @@ fn parse_topic(s: &str) -> Result<Topic, String> {
     match matching.as_slice() {
         [one] => Ok(Topic::Check(**one)),
         [] => Err(format!(
-            "{code_error}, nor a check (acr-health check --json lists their ids)"
+            "{code_error}, nor a check (acr-health checks lists their ids)"
         )),
         several => {
             let ids: Vec<&str> = several.iter().map(|c| c.as_str()).collect();
             Err(format!("'{s}' names several checks: {}", ids.join(", ")))
         }
     }
+}
+
+/// Every code and check id, for completion.
+fn topic_values() -> Vec<&'static str> {
+    crate::codes::CATALOGUE
+        .iter()
+        .map(|c| c.name)
+        .chain(CheckId::ALL.iter().map(|c| c.as_str()))
+        .collect()
 }
 
 fn parse_skip(s: &str) -> Result<String, String> {

@@ -52,7 +52,8 @@ pub(crate) struct CodeInfo {
     /// The sentence az prints under `An error occurred: CODE`, word for
     /// word (azure-cli 2.91, `acr/_errors.py`), with `{login_server}`,
     /// `{registry}` and `{status}` where az fills in values. Where az tells
-    /// the reader to upgrade the Azure CLI, it names acr-health instead.
+    /// the reader to upgrade the Azure CLI, it names acr-health instead
+    /// (as the meaning and remediation do: acr-health runs the checks).
     pub az_sentence: &'static str,
     /// What the error means (the reference's explanation).
     pub meaning: &'static str,
@@ -157,9 +158,9 @@ pub(crate) static CATALOGUE: [CodeInfo; CODES] = [
             have the latest acr-health version, and that you are using the recommended Helm \
             version.",
         meaning: "This error means that the CLI was unable to determine the Helm version \
-            installed. This can happen if the Azure CLI version (or if the Helm version) being \
+            installed. This can happen if the acr-health version (or if the Helm version) being \
             used is obsolete.",
-        remediation: "Update to the latest Azure CLI version or to the recommended Helm version; \
+        remediation: "Update to the latest acr-health version or to the recommended Helm version; \
             run the command manually and investigate the error message.",
         documented: true,
         more_info: None,
@@ -310,10 +311,10 @@ pub(crate) static CATALOGUE: [CodeInfo; CODES] = [
             registry, and no default suffix was found for the current cloud. This error can occur \
             if the registry does not exist, if the user does not have the right permissions on the \
             registry, if the registry's cloud and the current Azure CLI cloud do not match, or if \
-            the Azure CLI version is obsolete.",
+            the acr-health version is obsolete.",
         remediation: "Verify that the spelling is correct and that the registry exists; verify \
             that user has the right permissions on the registry, and that the clouds of the \
-            registry and the CLI environment match; update Azure CLI to the latest version.",
+            registry and the CLI environment match; update acr-health to the latest version.",
         documented: true,
         more_info: None,
     },
@@ -419,6 +420,16 @@ impl ErrorCode {
 
     pub(crate) fn remediation(self) -> &'static str {
         self.info().remediation
+    }
+
+    /// Where a report sends the reader: the reference's page for a code it
+    /// documents; for acr-health's own codes, `acr-health explain` and the
+    /// Azure documentation of the topic (the reference has no page for them).
+    pub(crate) fn more_information(self) -> String {
+        match self.info().documented {
+            true => self.docs_url(),
+            false => format!("acr-health explain {}, {}", self.name(), self.docs_url()),
+        }
     }
 
     /// The deep link into the Azure documentation for this code.

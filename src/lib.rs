@@ -16,6 +16,7 @@ mod config;
 mod debug;
 mod duration;
 mod env;
+mod help;
 mod input_file;
 mod net;
 mod pipeline;
@@ -25,6 +26,7 @@ mod report;
 mod secret;
 mod target;
 mod untrusted;
+mod usage_error;
 
 pub use app::main;
 

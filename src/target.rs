@@ -168,7 +168,9 @@ pub(crate) fn parse_login_server(input: &str) -> Result<(String, u16), String> {
 }
 
 /// Resolves what to check from the validated inputs. `name` is `None` only
-/// when `--login-server` is given alone; the registry name is then its first label.
+/// when `--login-server` is given alone: a registry of the cloud is then
+/// named as az names it (the first label, without a hash suffix), any other
+/// host by the login server itself.
 pub(crate) fn resolve(
     name: Option<&str>,
     login_server: Option<&str>,
@@ -182,7 +184,7 @@ pub(crate) fn resolve(
             notes.extend(named.note);
             (named.name, named.login_server)
         }
-        (None, Some((host, _))) => (host.split('.').next().unwrap_or(host).to_string(), None),
+        (None, Some((host, port))) => (name_of_login_server(host, *port, &cloud), None),
         (None, None) => return Err("no registry name given".to_string()),
     };
     let login_server = match (flag, named_login_server) {
@@ -216,6 +218,20 @@ pub(crate) fn resolve(
         login_server,
         notes,
     })
+}
+
+/// The registry a login server given alone stands for.
+fn name_of_login_server(host: &str, port: u16, cloud: &Cloud) -> String {
+    if cloud.is_registry_host(host) == Some(true) {
+        let label = host.split('.').next().unwrap_or(host);
+        return label.split('-').next().unwrap_or(label).to_string();
+    }
+    LoginServer {
+        host: host.to_string(),
+        port,
+        source: LoginServerSource::Flag,
+    }
+    .authority()
 }
 
 #[cfg(test)]
@@ -294,7 +310,9 @@ mod tests {
         let t = resolve(Some("MyReg1"), None, azure()).unwrap();
         assert_eq!(t.login_server.unwrap().authority(), "myreg1.azurecr.io");
         let t = resolve(None, Some("edge.local:8443"), azure()).unwrap();
-        assert_eq!(t.name, "edge");
+        assert_eq!(t.name, "edge.local:8443");
+        let t = resolve(None, Some("myreg1-abc123.azurecr.io"), azure()).unwrap();
+        assert_eq!(t.name, "myreg1");
         assert_eq!(t.login_server.unwrap().source, LoginServerSource::Flag);
         let custom = Cloud {
             name: "Stack".into(),

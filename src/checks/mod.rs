@@ -31,6 +31,7 @@ pub(crate) mod registry {
     pub(crate) mod docker_pull;
     pub(crate) mod image;
     pub(crate) mod ip_families;
+    pub(crate) mod login_hint;
     pub(crate) mod login_server;
     pub(crate) mod private_endpoint;
     pub(crate) mod refresh_token;

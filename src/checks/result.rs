@@ -4,6 +4,7 @@
 //! is the one place that composes a failure's message from them.
 
 use super::CheckId;
+use crate::azure::auth::AuthSource;
 use crate::codes::ErrorCode;
 use crate::report::{and_list, Check, RegistryInfo, Status};
 use serde_json::{Map, Value};
@@ -30,6 +31,15 @@ pub(crate) struct CheckResult {
     http_status: Option<u16>,
     grants: Option<Grants>,
     explanations: Vec<String>,
+    credential: Option<UsedCredential>,
+}
+
+/// The credential a token step used: its kind decides what a failure tells
+/// the user to do, its label names it.
+#[derive(Clone, Debug)]
+pub(crate) struct UsedCredential {
+    pub source: AuthSource,
+    pub label: String,
 }
 
 /// The repository actions an access token grants, and those it lacks.
@@ -53,6 +63,7 @@ impl CheckResult {
             http_status: None,
             grants: None,
             explanations: Vec::new(),
+            credential: None,
         }
     }
 
@@ -134,6 +145,17 @@ impl CheckResult {
         self
     }
 
+    /// The credential the step used (details.credential in JSON; named in
+    /// a failure's message).
+    pub(crate) fn with_credential(mut self, used: UsedCredential) -> Self {
+        self.credential = Some(used);
+        self
+    }
+
+    pub(crate) fn credential(&self) -> Option<&UsedCredential> {
+        self.credential.as_ref()
+    }
+
     /// A line that explains a failure from what another source knows (the
     /// registry's firewall rules from Resource Manager), after the cause.
     pub(crate) fn with_explanation(mut self, line: impl Into<String>) -> Self {
@@ -150,6 +172,9 @@ impl CheckResult {
         let mut details = self.details;
         if let Some(status) = self.http_status {
             details.insert("status".into(), status.into());
+        }
+        if let Some(used) = &self.credential {
+            details.insert("credential".into(), used.label.clone().into());
         }
         if let Some(g) = self.grants {
             details.insert("granted_actions".into(), g.granted.into());
@@ -175,10 +200,14 @@ impl CheckResult {
             .code
             .filter(|_| self.status == Status::Fail)
             .map(|code| self.az_sentence(code, registry));
+        let used = (self.credential.as_ref())
+            .filter(|_| self.status == Status::Fail)
+            .map(|c| format!("Credential used: {}.", c.label));
         let parts = sentence
             .iter()
             .chain(std::iter::once(&self.message).filter(|m| !m.is_empty()))
-            .chain(&self.explanations);
+            .chain(&self.explanations)
+            .chain(&used);
         parts.map(String::as_str).collect::<Vec<_>>().join("\n")
     }
 
@@ -200,10 +229,44 @@ impl CheckResult {
         let status = self
             .http_status
             .map_or_else(|| "(none)".to_string(), |s| s.to_string());
-        code.info()
+        let sentence = code
+            .info()
             .az_sentence
             .replace("{login_server}", login_server)
             .replace("{registry}", name)
-            .replace("{status}", &status)
+            .replace("{status}", &status);
+        match self
+            .credential
+            .as_ref()
+            .and_then(|c| instead_of_az_login(c.source))
+        {
+            Some(advice) => sentence.replace(AZ_LOGIN_ADVICE, advice),
+            None => sentence,
+        }
+    }
+}
+
+/// az's advice in its token-denied sentences: right for an az login only.
+const AZ_LOGIN_ADVICE: &str = "Please try running 'az login' again to refresh permissions.";
+
+/// What to try instead of `az login` when another credential was used.
+fn instead_of_az_login(source: AuthSource) -> Option<&'static str> {
+    match source {
+        AuthSource::AzCli | AuthSource::Auto => None,
+        AuthSource::Password => Some(
+            "Please check the username and password (the admin user's, or a token's and its \
+            scope map).",
+        ),
+        AuthSource::ServicePrincipal => Some(
+            "Please check the service principal's role assignment on the registry (AcrPull) \
+            and its client secret.",
+        ),
+        AuthSource::WorkloadIdentity => Some(
+            "Please check the workload identity's role assignment on the registry (AcrPull) \
+            and its federated credential.",
+        ),
+        AuthSource::ManagedIdentity => {
+            Some("Please check the managed identity's role assignment on the registry (AcrPull).")
+        }
     }
 }

@@ -81,8 +81,9 @@ impl Junit {
                     if let Some(fix) = c.remediation {
                         body.push_str(&format!("\nPotential solutions: {fix}"));
                     }
-                    if let Some(url) = &c.docs_url {
-                        body.push_str(&format!("\nMore information: {url}"));
+                    if let Some(code) = c.code {
+                        let more = code.more_information();
+                        body.push_str(&format!("\nMore information: {more}"));
                     }
                     write!(
                         out,

@@ -182,3 +182,9 @@ fn renderer(options: &Options) -> Box<dyn Renderer> {
         Format::None => Box::new(Nothing),
     }
 }
+
+/// One line on stderr; a stderr that cannot be written to (`2>/dev/full`,
+/// a closed pipe) loses it rather than ending the run.
+pub(crate) fn say(line: &str) {
+    let _ = writeln!(io::stderr(), "{line}");
+}

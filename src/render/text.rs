@@ -127,8 +127,8 @@ impl Text {
                         wrap(&format!("Potential solutions: {fix}"), "  ")
                     )?;
                 }
-                if let Some(url) = &c.docs_url {
-                    writeln!(out, "More information: {url}")?;
+                if let Some(code) = c.code {
+                    writeln!(out, "More information: {}", code.more_information())?;
                 }
                 Ok(())
             }
@@ -185,25 +185,23 @@ impl Renderer for Text {
         self.checks(report, out)?;
         let stopped = report.checks.iter().filter(|c| c.stopped).count();
         if stopped > 0 {
-            // az's last words when it stops at an error.
-            if let Some(code) = report
-                .checks
-                .iter()
-                .find_map(|c| c.code.filter(|_| c.status == Status::Fail))
-            {
-                let code = code.to_string().to_ascii_lowercase();
-                writeln!(
-                    out,
-                    "Please refer to https://aka.ms/acr/errors#{code} for more information."
-                )?;
+            // az's last words when it stops at an error (the reference's
+            // page exists only for the codes it documents).
+            if let Some(code) = first_failure(report).and_then(|c| c.code) {
+                match code.info().documented {
+                    true => writeln!(
+                        out,
+                        "Please refer to https://aka.ms/acr/errors#{} for more information.",
+                        code.to_string().to_ascii_lowercase()
+                    )?,
+                    false => {
+                        writeln!(out, "Run 'acr-health explain {code}' for more information.")?
+                    }
+                }
             }
         }
         if stopped > 0 && !self.only_errors {
-            let text = format!(
-                "Stopped after the first error: {stopped} more check{} not shown. Run with \
-                    --ignore-errors to run and see every check.",
-                if stopped == 1 { "" } else { "s" }
-            );
+            let text = how_to_go_on(report, stopped);
             writeln!(out, "{}", self.paint(DIM, &wrap(&text, "  ")))?;
         }
         let s = &report.summary;
@@ -235,6 +233,29 @@ impl Renderer for Text {
             "Please refer to {HEALTH_CHECK_LINK} for more information."
         )
     }
+}
+
+fn first_failure(report: &Report) -> Option<&Check> {
+    report.checks.iter().find(|c| c.status == Status::Fail)
+}
+
+/// What a stopped run says about the checks it left out, and how to see
+/// them: every one, or all but the local tool that failed (a stopped
+/// docker daemon, no helm), so that the registry is still looked at.
+fn how_to_go_on(report: &Report, stopped: usize) -> String {
+    let mut text = format!(
+        "Stopped after the first error: {stopped} more check{} not shown. Run with \
+            --ignore-errors to run and see every check",
+        if stopped == 1 { "" } else { "s" }
+    );
+    let group = first_failure(report)
+        .filter(|c| c.id.is_environment())
+        .map(|c| c.id.group());
+    match group {
+        Some(group) => text.push_str(&format!(", or with --skip {group} to leave {group} out.")),
+        None => text.push('.'),
+    }
+    text
 }
 
 #[cfg(test)]

@@ -351,7 +351,7 @@ fn a_denied_exchange_is_refresh_token_error() {
     });
     acr.check(&[]).assert_code(1).assert_error_block(
         "CONNECTIVITY_REFRESH_TOKEN_ERROR",
-        &format!("Access to registry '{}' was denied. Response code: 401. Please try running 'az login' again to refresh permissions.\nThe registry refused to issue a refresh token (HTTP 401). UNAUTHORIZED: authentication required", acr.login_server()),
+        &format!("Access to registry '{}' was denied. Response code: 401. Please check the service principal's role assignment on the registry (AcrPull) and its client secret.\nThe registry refused to issue a refresh token (HTTP 401). UNAUTHORIZED: authentication required", acr.login_server()),
     );
     let acr = FakeAcr::start(|r| {
         (r.path == "/oauth2/exchange").then(|| Reply::json(200, r#"{"error":"nope"}"#))
@@ -368,7 +368,7 @@ fn a_denied_token_request_is_access_token_error() {
     });
     acr.check(&[]).assert_code(1).assert_error_block(
         "CONNECTIVITY_ACCESS_TOKEN_ERROR",
-        &format!("Access to registry '{}' was denied. Response code: 403. Please try running 'az login' again to refresh permissions.\nThe registry refused to issue an access token (HTTP 403). DENIED: requested access to the resource is denied", acr.login_server()),
+        &format!("Access to registry '{}' was denied. Response code: 403. Please check the service principal's role assignment on the registry (AcrPull) and its client secret.\nThe registry refused to issue an access token (HTTP 403). DENIED: requested access to the resource is denied", acr.login_server()),
     );
     let acr = FakeAcr::start(|r| (r.path == "/oauth2/token").then(|| Reply::new(200, "<html>")));
     acr.check(&[])

@@ -56,7 +56,9 @@ pub(crate) fn command(env: &Env) -> (CheckResult, Result<PathBuf, &'static str>)
                 was not run.",
             p.display()
         ),
-        Lookup::NotFound => "'helm' was not found on PATH.".to_string(),
+        Lookup::NotFound => "'helm' was not found on PATH. If you do not use Helm, leave it out: \
+            --skip helm."
+            .to_string(),
     };
     let r = CheckResult::fail(CheckId::HelmCommand, ErrorCode::HelmCommandError, why);
     (r, Err("Helm client not found"))

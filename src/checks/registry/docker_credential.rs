@@ -7,6 +7,7 @@
 //! expired; az writes its tokens for the user
 //! `00000000-0000-0000-0000-000000000000`.
 
+use super::login_hint::LoginHint;
 use crate::acr::token::jwt_claims;
 use crate::check_spec::{warning, CheckSpec, Planned};
 use crate::checks::CheckId;
@@ -30,8 +31,8 @@ pub(crate) const CHECK: CheckSpec = CheckSpec {
     warnings: &[
         warning(
             "no credential for the login server",
-            "run az acr login -n <registry>, or \
-                docker login <login server>",
+            "run az acr login -n <registry> (docker login <login server> for a registry \
+                outside the cloud)",
         ),
         warning(
             "the named helper (docker-credential-<name>) is not on PATH, fails, or has no \
@@ -140,8 +141,9 @@ fn find(host: &str, env: &Env) -> Source {
 }
 
 /// What a stored user and secret say: a token's expiry, the token user.
-fn judge_secret(host: &str, user: &str, secret: &str, from: &str) -> CheckResult {
+fn judge_secret(login: &LoginHint, user: &str, secret: &str, from: &str) -> CheckResult {
     let id = CheckId::RegistryDockerCredential;
+    let host = login.host.as_str();
     crate::secret::remember(secret);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -149,15 +151,14 @@ fn judge_secret(host: &str, user: &str, secret: &str, from: &str) -> CheckResult
         .unwrap_or_default();
     let claims = jwt_claims(secret);
     let expiry = claims.as_ref().and_then(|c| c.get("exp")?.as_u64());
-    let login = host.split('.').next().unwrap_or(host);
     if let Some(exp) = expiry.filter(|exp| *exp <= now) {
         let ago = crate::duration::format_duration(Duration::from_secs(now - exp));
         return CheckResult::warn(
             id,
             format!(
                 "docker's credential for {host} ({from}) is a token that expired {ago} ago: \
-                docker pull will be refused with 401. Run az acr login -n {login} (or docker \
-                login) again."
+                docker pull will be refused with 401. Run {} again.",
+                login.command()
             ),
         );
     }
@@ -176,8 +177,13 @@ fn judge_secret(host: &str, user: &str, secret: &str, from: &str) -> CheckResult
 }
 
 /// Asks `docker-credential-<name> get` for `host`'s credential, bounded.
-async fn from_helper(host: &str, name: &str, (env, timeout): (&Env, Duration)) -> CheckResult {
+async fn from_helper(
+    login: &LoginHint,
+    name: &str,
+    (env, timeout): (&Env, Duration),
+) -> CheckResult {
     let id = CheckId::RegistryDockerCredential;
+    let host = login.host.as_str();
     let shown = Untrusted::new(name);
     let helper = format!("docker-credential-{name}");
     let lookup::Lookup::Found(path) = lookup::find(&helper, env) else {
@@ -206,10 +212,8 @@ async fn from_helper(host: &str, name: &str, (env, timeout): (&Env, Duration)) -
             return CheckResult::warn(
                 id,
                 format!(
-                    "docker's {from} has no credential for {host}: \
-                {said}. Run az acr login -n {} (or docker login \
-                {host}).",
-                    host.split('.').next().unwrap_or(host)
+                    "docker's {from} has no credential for {host}: {said}. Run {}.",
+                    login.command()
                 ),
             );
         }
@@ -223,7 +227,7 @@ async fn from_helper(host: &str, name: &str, (env, timeout): (&Env, Duration)) -
         secret: String,
     }
     match serde_json::from_str::<Helper>(answer.trim()) {
-        Ok(h) if !h.secret.is_empty() => judge_secret(host, &h.username, &h.secret, &from),
+        Ok(h) if !h.secret.is_empty() => judge_secret(login, &h.username, &h.secret, &from),
         _ => CheckResult::warn(
             id,
             format!("docker's {from} gave no credential for {host}."),
@@ -233,14 +237,15 @@ async fn from_helper(host: &str, name: &str, (env, timeout): (&Env, Duration)) -
 
 /// The credential docker would send to `host` on a pull.
 /// The `registry.docker_credential` check.
-pub(crate) async fn check(host: &str, env: &Env, timeout: Duration) -> CheckResult {
+pub(crate) async fn check(login: &LoginHint, env: &Env, timeout: Duration) -> CheckResult {
     let id = CheckId::RegistryDockerCredential;
+    let host = login.host.as_str();
     match find(host, env) {
-        Source::Helper(name) => from_helper(host, &name, (env, timeout)).await,
+        Source::Helper(name) => from_helper(login, &name, (env, timeout)).await,
         Source::Stored { file, entry } => {
             let from = format!("stored in {}", file.display());
             if let Some(token) = entry.identitytoken.filter(|t| !t.is_empty()) {
-                return judge_secret(host, TOKEN_USER, &token, &from);
+                return judge_secret(login, TOKEN_USER, &token, &from);
             }
             let decoded = entry
                 .auth
@@ -251,7 +256,7 @@ pub(crate) async fn check(host: &str, env: &Env, timeout: Duration) -> CheckResu
                 })
                 .map(|b| String::from_utf8_lossy(&b).into_owned());
             match decoded.as_deref().and_then(|d| d.split_once(':')) {
-                Some((user, secret)) => judge_secret(host, user, secret, &from),
+                Some((user, secret)) => judge_secret(login, user, secret, &from),
                 None => CheckResult::warn(
                     id,
                     format!(
@@ -265,9 +270,8 @@ pub(crate) async fn check(host: &str, env: &Env, timeout: Duration) -> CheckResu
             id,
             format!(
                 "docker has no credential for {host}: docker pull will be anonymous and \
-                refused unless the registry allows anonymous pull. Run az acr login -n \
-                {}.",
-                host.split('.').next().unwrap_or(host)
+                refused unless the registry allows anonymous pull. Run {}.",
+                login.command()
             ),
         ),
     }

@@ -6,6 +6,7 @@
 //! with the daemon's own sentence as the cause. An image that was there
 //! before is left; one the pull added is removed again.
 
+use super::login_hint::LoginHint;
 use crate::check_spec::{CheckSpec, Planned};
 use crate::checks::CheckId;
 use crate::checks::CheckResult;
@@ -62,13 +63,10 @@ fn code_for(stderr: &str) -> ErrorCode {
     }
 }
 
-fn login_server(reference: &str) -> &str {
-    reference.split('/').next().unwrap_or(reference)
-}
-
 /// What to do when the daemon failed where this run's own requests did not:
 /// the daemon has its own proxy and its own credentials.
-fn hint(stderr: &str, login_server: &str) -> Option<String> {
+fn hint(stderr: &str, login: &LoginHint) -> Option<String> {
+    let login_server = login.host.as_str();
     let s = stderr.to_ascii_lowercase();
     if s.contains("proxyconnect") {
         Some(
@@ -85,8 +83,8 @@ fn hint(stderr: &str, login_server: &str) -> Option<String> {
         ))
     } else if s.contains("unauthorized") || s.contains("authentication required") {
         Some(format!(
-            "The daemon had no valid credential for '{login_server}': run 'az acr login' \
-            for this registry, or 'docker login {login_server}'."
+            "The daemon had no valid credential for '{login_server}': run {}.",
+            login.command()
         ))
     } else {
         None
@@ -94,12 +92,12 @@ fn hint(stderr: &str, login_server: &str) -> Option<String> {
 }
 
 /// The daemon's own sentence, then what to do about it on a line of its own.
-fn failure_message(docker: &Path, reference: &str, said: &str) -> String {
+fn failure_message(docker: &Path, reference: &str, said: &str, login: &LoginHint) -> String {
     let mut message = format!(
         "The docker daemon could not pull '{reference}'. {}",
         tool_said(docker, said)
     );
-    if let Some(hint) = hint(said, login_server(reference)) {
+    if let Some(hint) = hint(said, login) {
         message.push('\n');
         message.push_str(&hint);
     }
@@ -107,7 +105,11 @@ fn failure_message(docker: &Path, reference: &str, said: &str) -> String {
 }
 
 /// Pulls `reference` through the daemon of `docker`, within `timeout`.
-pub(crate) async fn check(docker: &Path, reference: &str, timeout: Duration) -> CheckResult {
+pub(crate) async fn check(
+    docker: &Path,
+    (reference, login): (&str, &LoginHint),
+    timeout: Duration,
+) -> CheckResult {
     let id = CheckId::RegistryDockerPull;
     let short = Duration::from_secs(10).min(timeout);
     // Only a clear "no such image" means the pull adds it; anything else
@@ -124,7 +126,11 @@ pub(crate) async fn check(docker: &Path, reference: &str, timeout: Duration) -> 
             } else {
                 &o.stderr
             };
-            CheckResult::fail(id, code_for(said), failure_message(docker, reference, said))
+            CheckResult::fail(
+                id,
+                code_for(said),
+                failure_message(docker, reference, said, login),
+            )
         }
         Err(e) => CheckResult::fail(
             id,

@@ -6,6 +6,7 @@ use super::token::{denied, form, FORM};
 use crate::acr::token;
 use crate::azure::credential::{AadToken, NoCredential};
 use crate::check_spec::{warning, CheckSpec, Planned};
+use crate::checks::result::UsedCredential;
 use crate::checks::CheckId;
 use crate::checks::CheckResult;
 use crate::codes::ErrorCode;
@@ -33,6 +34,14 @@ pub(crate) const CHECK: CheckSpec = CheckSpec {
 
 /// The configured identities passed over before `aad` answered: a pass
 /// becomes a warning, and any result says which identity was used instead.
+/// The credential the Azure AD token came from, as a result names it.
+fn used(aad: &AadToken) -> UsedCredential {
+    UsedCredential {
+        source: aad.source,
+        label: aad.label(),
+    }
+}
+
 fn with_passed_over(mut r: CheckResult, aad: &AadToken) -> CheckResult {
     for note in aad.passed_over_notes() {
         if r.status == crate::report::Status::Pass {
@@ -95,7 +104,7 @@ pub(crate) async fn refresh_token(
                     id,
                     format!("Fetch refresh token for registry '{registry}' : OK"),
                 )
-                .with_detail("credential", aad.label())
+                .with_credential(used(&aad))
                 .with_detail(
                     "tenant",
                     tenant.map(|t| crate::untrusted::inline(&t).shown()),
@@ -116,7 +125,7 @@ pub(crate) async fn refresh_token(
         },
     };
     let result = token_clock(result, aad.token.expose());
-    let result = with_passed_over(result, &aad).with_detail("credential", aad.label());
+    let result = with_passed_over(result, &aad).with_credential(used(&aad));
     (result, None)
 }
 

@@ -12,6 +12,7 @@ mod walk;
 use crate::azure::credential::{self, CredentialSetup, NoCredential, ACR_SCOPE};
 use crate::azure::imds::Imds;
 use crate::checks::environment::docker::{self, Consent};
+use crate::checks::registry::login_hint::LoginHint;
 use crate::checks::registry::{
     access_token, arm, containerd_hosts, docker_credential, docker_daemon, docker_pull, image,
     response_time,
@@ -166,6 +167,8 @@ async fn after_walk(
         .unwrap_or_default();
     let host = ctx.login_server();
     let host = host.as_deref().ok_or(NO_LOGIN_SERVER);
+    let login = host.map(|h| login_hint(reg, h, arm));
+    let login = login.as_ref().map_err(|why| *why);
     let (config, env, timeout) = (&ctx.config, &ctx.config.env, ctx.config.timeout);
     let docker = docker::locate(config.docker_command.as_deref(), env);
     let with_docker = host.and_then(|h| match &docker {
@@ -175,7 +178,7 @@ async fn after_walk(
     // What docker itself would do (local tools) alongside what is left to
     // ask the registry and Resource Manager.
     let local = async {
-        let credential = |h| docker_credential::check(h, env, timeout);
+        let credential = |login| docker_credential::check(login, env, timeout);
         let daemon = |(h, docker)| {
             let proxy = reg.proxy.as_ref();
             docker_daemon::check(docker, &config.sysconfdir, h, proxy, &data_hosts, timeout)
@@ -191,7 +194,7 @@ async fn after_walk(
         });
         let response_time = |(h, took)| async move { response_time::check(h, took) };
         tokio::join!(
-            ctx.run(CheckId::RegistryDockerCredential, host, credential),
+            ctx.run(CheckId::RegistryDockerCredential, login, credential),
             ctx.run(CheckId::RegistryDockerDaemon, with_docker, daemon),
             ctx.run(CheckId::RegistryContainerdHosts, host, containerd),
             ctx.run(CheckId::RegistryResponseTime, answered, response_time),
@@ -201,7 +204,7 @@ async fn after_walk(
         if let (Some(reference), Some(repository)) = (&reg.image, &reg.repository) {
             let image = (repository.as_str(), reference.as_str());
             pull_image(ctx, reg, resolver, authorized, image).await;
-            daemon_pull(ctx, host, image).await;
+            daemon_pull(ctx, login, image).await;
         }
         arm_facts::after_arm(ctx, reg, (arm, walked), resolver).await;
     };
@@ -319,10 +322,30 @@ fn check_grant(
     access_token::check_grant(r, access, &wanted)
 }
 
+/// What the docker checks tell the user to run to log docker in: the
+/// registry's name (Resource Manager's, else the one given) for a registry
+/// of the cloud, else the login server.
+fn login_hint(reg: &RegistryConfig, host: &str, arm: Option<&arm::Outcome>) -> LoginHint {
+    let bare = crate::target::parse_login_server(host).map_or(host.to_string(), |(h, _)| h);
+    let in_cloud = reg.target.cloud.is_registry_host(&bare) == Some(true);
+    let name = arm
+        .and_then(|o| o.as_ref().ok())
+        .map_or(reg.target.name.as_str(), |f| f.registry.name.as_str());
+    LoginHint {
+        registry: in_cloud.then(|| name.to_string()),
+        host: host.to_string(),
+    }
+}
+
 /// With consent, the docker daemon pulls the image itself.
-async fn daemon_pull(ctx: &Ctx, host: Result<&str, &str>, (repository, reference): (&str, &str)) {
+async fn daemon_pull(
+    ctx: &Ctx,
+    login: Result<&LoginHint, &str>,
+    (repository, reference): (&str, &str),
+) {
     let config = &ctx.config;
-    let needs = host.and_then(|host| {
+    let needs = login.and_then(|login| {
+        let host = login.host.as_str();
         let docker = docker::locate(config.docker_command.as_deref(), &config.env);
         let docker = docker.map_err(|_| "no docker client")?;
         let at = if reference.starts_with("sha256:") {
@@ -330,22 +353,26 @@ async fn daemon_pull(ctx: &Ctx, host: Result<&str, &str>, (repository, reference
         } else {
             ":"
         };
-        Ok((docker, format!("{host}/{repository}{at}{reference}")))
+        Ok((
+            docker,
+            format!("{host}/{repository}{at}{reference}"),
+            login.clone(),
+        ))
     });
     // Asked before the pull runs, so that neither its time nor a
     // cancellation meets the question.
     let needs = match needs {
-        Ok((docker, image)) if ctx.will_run(CheckId::RegistryDockerPull) => {
+        Ok((docker, image, login)) if ctx.will_run(CheckId::RegistryDockerPull) => {
             let question = format!("This will pull the image {image}. Proceed? (y/n): ");
             match super::environment::consent(ctx, &question).await {
-                Consent::Given => Ok((docker, image)),
+                Consent::Given => Ok((docker, image, login)),
                 _ => Err("the daemon pulls only with --yes (or a y at the prompt)"),
             }
         }
         other => other,
     };
-    let pull = |(docker, image): (std::path::PathBuf, String)| async move {
-        docker_pull::check(&docker, &image, config.pull_timeout()).await
+    let pull = |(docker, image, login): (std::path::PathBuf, String, LoginHint)| async move {
+        docker_pull::check(&docker, (&image, &login), config.pull_timeout()).await
     };
     ctx.run(CheckId::RegistryDockerPull, needs, pull).await;
 }

@@ -6,9 +6,11 @@
 
 use super::AadToken;
 use crate::acr::actions::Action;
+use crate::azure::auth::AuthSource;
 use crate::azure::credential;
 use crate::checks::registry::challenge::{self, Bearer};
 use crate::checks::registry::{access_token, dns, ip_families, refresh_token, tls};
+use crate::checks::result::UsedCredential;
 use crate::checks::{CheckId, CheckResult};
 use crate::codes::ErrorCode;
 use crate::config::RegistryConfig;
@@ -276,8 +278,23 @@ async fn tokens(
     };
     let start = Instant::now();
     let scope = (scope(reg), reg.repository.as_deref());
+    let used = match &grant {
+        access_token::Grant::Password(login) => Some(UsedCredential {
+            source: AuthSource::Password,
+            label: format!("username and password (user '{}')", login.username),
+        }),
+        access_token::Grant::Refresh(_) => walk
+            .results
+            .iter()
+            .find(|r| r.id == CheckId::RegistryRefreshToken)
+            .and_then(|r| r.credential().cloned()),
+    };
     let (r, access) =
         access_token::access_token(&mut session, &bearer, grant, (&scope.0, scope.1)).await;
+    let r = match used {
+        Some(used) => r.with_credential(used),
+        None => r,
+    };
     walk.push(r, start);
     walk.authorized = access.map(|a| (session, a));
     walk

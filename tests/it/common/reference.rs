@@ -103,7 +103,33 @@ pub fn az_templates(code: &str) -> Vec<String> {
             let (title, message) = (quoted.next()?, quoted.next()?);
             (title == code).then(|| message.replace("Azure CLI version", "acr-health version"))
         })
+        .flat_map(with_credential_advice)
         .collect()
+}
+
+/// az's advice to run `az login` suits an az login only; with another
+/// credential acr-health says what to check for that one instead.
+pub const ADVICE_INSTEAD_OF_AZ_LOGIN: [&str; 4] = [
+    "Please check the username and password (the admin user's, or a token's and its scope map).",
+    "Please check the service principal's role assignment on the registry (AcrPull) and its client secret.",
+    "Please check the workload identity's role assignment on the registry (AcrPull) and its federated credential.",
+    "Please check the managed identity's role assignment on the registry (AcrPull).",
+];
+
+const AZ_LOGIN_ADVICE: &str = "Please try running 'az login' again to refresh permissions.";
+
+/// A template as az words it, and, where az says to run `az login`, as
+/// acr-health words it for each other credential.
+fn with_credential_advice(template: String) -> Vec<String> {
+    let mut all: Vec<String> = match template.contains(AZ_LOGIN_ADVICE) {
+        true => ADVICE_INSTEAD_OF_AZ_LOGIN
+            .iter()
+            .map(|advice| template.replace(AZ_LOGIN_ADVICE, advice))
+            .collect(),
+        false => Vec::new(),
+    };
+    all.insert(0, template);
+    all
 }
 
 /// Whether `text` begins with `template`, its `{}` filled in with anything.
@@ -126,8 +152,21 @@ pub fn begins_with_filled(template: &str, text: &str) -> bool {
 /// The reference's remediation as acr-health prints it: the same words,
 /// with the link the reference's "here" stands for written out.
 pub fn remediation_as_printed(reference: &str) -> String {
+    let reference = as_printed(reference);
     match reference.strip_suffix("can be found here.") {
         Some(start) => format!("{start}can be found here: https://learn.microsoft.com/cli/azure/use-azure-cli-successfully-troubleshooting#work-behind-a-proxy."),
-        None => reference.to_string(),
+        None => reference,
     }
+}
+
+/// The reference's words as acr-health prints them: where the reference
+/// blames or updates the Azure CLI as the tool that ran the check, it is
+/// acr-health that runs it (the cloud and login stay az's).
+pub fn as_printed(reference: &str) -> String {
+    reference
+        .replace("Azure CLI version", "acr-health version")
+        .replace(
+            "update Azure CLI to the latest version",
+            "update acr-health to the latest version",
+        )
 }
