@@ -17,6 +17,7 @@ mod cli;
 mod docs;
 mod environment;
 mod help;
+mod hints;
 mod hostile;
 mod output;
 mod real_credentials;

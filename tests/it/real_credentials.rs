@@ -9,7 +9,7 @@ use crate::common::server::{aad_jwt, TENANT};
 use crate::common::{answer, Run};
 use serde_json::json;
 
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -19,7 +19,7 @@ fn now() -> u64 {
 /// An az configuration folder: logged in as a user of the test tenant with
 /// a default subscription, and a token cache holding an ARM-audience token
 /// that expires at `expires_on`.
-fn az_logged_in(acr: &FakeAcr, expires_on: u64) -> tempfile::TempDir {
+pub(crate) fn az_logged_in(acr: &FakeAcr, expires_on: u64) -> tempfile::TempDir {
     let dir = acr.arm_config();
     let profile = json!({"subscriptions": [{
         "id": SUBSCRIPTION, "name": "Dev", "isDefault": true, "tenantId": TENANT,
