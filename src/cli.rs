@@ -250,7 +250,9 @@ pub(crate) struct CheckArgs {
     )]
     pub resource_group: Option<String>,
 
-    /// Request pull access to this repository instead of the catalog scope.
+    /// Request access to this repository instead of the catalog scope
+    /// (pull, push, delete and metadata, as az asks), and check that pull
+    /// is granted.
     #[arg(long, value_name = "REPO", value_hint = ValueHint::Other, help_heading = "Registry")]
     pub repository: Option<String>,
 
