@@ -41,6 +41,8 @@ pub(crate) enum Planned {
     WithImage,
     /// With `--vnet`.
     WithVnet,
+    /// With `--kubelet`: a node's checks.
+    OnNode,
 }
 
 impl CheckSpec {
@@ -56,7 +58,7 @@ impl CheckSpec {
 
     /// A check of the local machine rather than of the registry.
     pub(crate) fn is_environment(&self) -> bool {
-        self.group() != "registry"
+        !matches!(self.group(), "registry" | "node")
     }
 }
 

@@ -283,6 +283,25 @@ pub(crate) struct CheckArgs {
     )]
     pub vnet: Option<String>,
 
+    /// Check as this Kubernetes node's kubelet pulls (Linux nodes): its
+    /// cloud configuration (azure.json), its image credential provider, its
+    /// identity's token and the registry's exchange, through the node's own
+    /// resolver, trust store and containerd's proxy. The docker, helm and
+    /// notary checks are left out.
+    #[arg(long, help_heading = "Node")]
+    pub kubelet: bool,
+
+    /// With --kubelet: where the node's root file system is (default /;
+    /// /host in a pod that mounts it).
+    #[arg(
+        long,
+        value_name = "DIR",
+        value_hint = ValueHint::DirPath,
+        requires = "kubelet",
+        help_heading = "Node"
+    )]
+    pub host_root: Option<std::path::PathBuf>,
+
     /// With --repository: also fetch this tag's (or sha256: digest's)
     /// manifest and smallest layer.
     #[arg(

@@ -35,8 +35,9 @@ pub(crate) enum ErrorCode {
     ConnectivityTooManyRequestsError,
     CredentialNotFoundError,
     DataEndpointError,
-    // The last code sets the catalogue's size (CODES below).
     ImagePullError,
+    // The last code sets the catalogue's size (CODES below).
+    KubeletCredentialError,
 }
 
 /// What the catalogue knows about one code.
@@ -74,7 +75,7 @@ pub(crate) const AZ_ACCESS_PERMISSIONS: &str = "You have {granted} permissions t
 
 /// The catalogue, in the reference's order.
 /// How many codes there are: the catalogue holds exactly one entry each.
-const CODES: usize = ErrorCode::ImagePullError as usize + 1;
+const CODES: usize = ErrorCode::KubeletCredentialError as usize + 1;
 
 /// Every code's entry, in the enum's order (a unit test holds the order; the
 /// array's length is the number of codes, so a code without an entry does
@@ -406,6 +407,32 @@ pub(crate) static CATALOGUE: [CodeInfo; CODES] = [
             host named in the message through firewalls and proxies.",
         documented: false,
         more_info: Some("https://aka.ms/acr/health-check"),
+    },
+    CodeInfo {
+        code: ErrorCode::KubeletCredentialError,
+        name: "KUBELET_CREDENTIAL_ERROR",
+        title: "The kubelet gets no credential for the registry",
+        summary: "The node's kubelet would pull from the registry without a credential.",
+        az_sentence: "The node's kubelet would pull from the registry without a credential.",
+        meaning: "This error means that on this Kubernetes node the kubelet's image credential \
+            path is broken before the registry is asked: the cloud provider configuration \
+            (/etc/kubernetes/azure.json) is missing, unreadable or names no identity; the \
+            kubelet's image credential provider is not set up for the registry (no \
+            --image-credential-provider-config, no provider whose matchImages covers the login \
+            server, or no provider binary in --image-credential-provider-bin-dir); or the \
+            instance metadata service gives the kubelet identity no token (the identity is not \
+            assigned to the node's virtual machine scale set). Pods then fail with \
+            ImagePullBackOff and 401 Unauthorized.",
+        remediation: "Check that azure.json names the cluster's kubelet identity (az aks show \
+            --query identityProfile.kubeletidentity) and that the identity is assigned to the node \
+            pool's scale set; reconcile the node pool (az aks nodepool upgrade \
+            --node-image-only, or az aks update) so that the node's files are written again; for \
+            a registry outside the cloud's registry domains, add its name to the provider's \
+            matchImages.",
+        documented: false,
+        more_info: Some(
+            "https://learn.microsoft.com/azure/aks/cluster-container-registry-integration",
+        ),
     },
 ];
 

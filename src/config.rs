@@ -12,6 +12,7 @@ use crate::cli::{CheckArgs, ColorChoice};
 use crate::env::Env;
 use crate::net::proxy::{Proxy, ProxySettings};
 use crate::net::tls::TlsSetup;
+use crate::node::host_root::HostRoot;
 use crate::render::{self, Format, Query};
 use crate::report::RegistryInfo;
 use crate::secret::Secret;
@@ -78,6 +79,8 @@ pub(crate) struct Config {
     pub sysconfdir: PathBuf,
     /// The environment the run reads, captured once here.
     pub env: Arc<Env>,
+    /// `--kubelet`: the node whose kubelet's path is checked, by its root.
+    pub node: Option<HostRoot>,
     /// What of the configuration was left out, and why (an unreadable file
     /// of az's), said under the version line.
     pub notices: Vec<String>,
@@ -127,8 +130,11 @@ impl Config {
             query,
         };
         remember_environment_secrets(&env)?;
+        let node = args
+            .kubelet
+            .then(|| HostRoot::new(args.host_root.clone().unwrap_or_else(|| "/".into())));
         let config = Config {
-            registry: registry_config(args, &az, &env)?,
+            registry: registry_config(args, &az, &env, node.as_ref())?,
             ignore_errors: args.ignore_errors,
             yes: args.yes,
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
@@ -137,10 +143,9 @@ impl Config {
             docker_command: var("DOCKER_COMMAND").map(str::to_string),
             cloud_shell: var("ACC_CLOUD").is_some(),
             az_skips_tls_verification: var("AZURE_CLI_DISABLE_CONNECTION_VERIFICATION").is_some(),
-            sysconfdir: env
-                .path("ACR_HEALTH_SYSCONFDIR")
-                .unwrap_or_else(|| "/etc".into()),
+            sysconfdir: sysconfdir(&env, node.as_ref()),
             env: env.clone(),
+            node,
             notices: az
                 .unread
                 .iter()
@@ -181,6 +186,7 @@ fn registry_config(
     args: &CheckArgs,
     az: &AzConfig,
     env: &Env,
+    node: Option<&HostRoot>,
 ) -> Result<Option<RegistryConfig>, String> {
     let mut notes = Vec::new();
     let name = match (&args.name, &args.login_server) {
@@ -204,6 +210,7 @@ fn registry_config(
                     ("--cloud", args.cloud.is_some()),
                     ("--subscription", args.subscription.is_some()),
                     ("--resource-group", args.resource_group.is_some()),
+                    ("--kubelet", args.kubelet),
                 ];
                 if let Some((flag, _)) = registry_only.iter().find(|(_, set)| *set) {
                     return Err(format!("{flag} needs a registry: add -n/--name REGISTRY"));
@@ -219,8 +226,7 @@ fn registry_config(
 
     let password = password_login(args)?;
     check_repository_and_image(args)?;
-    let tls = tls_setup(args, env)?;
-    let proxies = ProxySettings::from_env(env).map_err(|e| e.to_string())?;
+    let (tls, proxies) = network(args, env, node)?;
     let proxy = match &target.login_server {
         Ok(ls) => proxies.for_host(&ls.host, ls.port).cloned(),
         Err(_) => None,
@@ -403,6 +409,60 @@ fn tls_setup(args: &CheckArgs, env: &Env) -> Result<TlsSetup, String> {
     TlsSetup::new(args.ca_file.as_deref(), bundle, trust).map_err(|e| e.to_string())
 }
 
+/// Where the system's docker and containerd files are read:
+/// `ACR_HEALTH_SYSCONFDIR`, else the node's `/etc` (its root's), else `/etc`.
+fn sysconfdir(env: &Env, node: Option<&HostRoot>) -> PathBuf {
+    if let Some(dir) = env.path("ACR_HEALTH_SYSCONFDIR") {
+        return dir;
+    }
+    node.and_then(|host| host.resolve("/etc").ok())
+        .unwrap_or_else(|| "/etc".into())
+}
+
+/// What to trust and which proxy to go through: this machine's, or on a
+/// node (`--kubelet`) the node's.
+fn network(
+    args: &CheckArgs,
+    env: &Env,
+    node: Option<&HostRoot>,
+) -> Result<(TlsSetup, ProxySettings), String> {
+    match node {
+        Some(host) => node_network(args, host),
+        None => Ok((
+            tls_setup(args, env)?,
+            ProxySettings::from_env(env).map_err(|e| e.to_string())?,
+        )),
+    }
+}
+
+/// The node's trust store and the proxy containerd's service pulls
+/// through: what the kubelet's pull uses, not this process's environment.
+fn node_network(args: &CheckArgs, host: &HostRoot) -> Result<(TlsSetup, ProxySettings), String> {
+    // Debian and Ubuntu's bundle (AKS custom CA trust adds to it), then
+    // Azure Linux's.
+    const BUNDLES: [&str; 2] = [
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/pki/tls/certs/ca-bundle.crt",
+    ];
+    let bundle = BUNDLES
+        .iter()
+        .find_map(|b| host.resolve(b).ok().filter(|p| p.is_file()))
+        .ok_or_else(|| {
+            format!(
+                "--kubelet: the node has no certificate bundle ({} or {})",
+                host.shown(BUNDLES[0]),
+                host.shown(BUNDLES[1])
+            )
+        })?;
+    let tls = TlsSetup::from_bundle(&bundle, args.ca_file.as_deref()).map_err(|e| e.to_string())?;
+    let vars = crate::node::containerd_env::read(host)
+        .into_iter()
+        .map(|(k, v)| (k.into(), v.into()));
+    let proxies = ProxySettings::from_env(&Env::new(vars, None))
+        .map_err(|e| format!("containerd's service environment: {e}"))?;
+    Ok((tls, proxies))
+}
+
 /// Where Resource Manager is asked about the registry, or why it is not.
 fn arm_target(
     args: &CheckArgs,
@@ -413,6 +473,9 @@ fn arm_target(
 ) -> Result<ArmTarget, ArmUnused> {
     if password {
         return Err(ArmUnused::PasswordLogin);
+    }
+    if args.kubelet {
+        return Err(ArmUnused::NodeMode);
     }
     let cloud = &target.cloud.name;
     let endpoint = (target.cloud.resource_manager.clone())

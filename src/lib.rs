@@ -19,6 +19,7 @@ mod env;
 mod help;
 mod input_file;
 mod net;
+mod node;
 mod pipeline;
 mod process;
 mod render;

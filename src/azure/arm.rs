@@ -40,6 +40,11 @@ pub(crate) enum ArmUnused {
         account set)"
     )]
     NoSubscription,
+    #[error(
+        "node mode (--kubelet): Resource Manager is not on the kubelet's path, and the kubelet \
+        identity is usually not allowed to read the registry"
+    )]
+    NodeMode,
 }
 
 /// Why Resource Manager gave no answer to use. `detail` is Resource

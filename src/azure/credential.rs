@@ -45,7 +45,7 @@ pub(crate) struct AadToken {
 }
 
 impl AadToken {
-    fn new(token: Secret, source: AuthSource) -> AadToken {
+    pub(crate) fn new(token: Secret, source: AuthSource) -> AadToken {
         AadToken {
             token,
             source,
@@ -280,7 +280,11 @@ impl CredentialSetup {
                 let client_id = self.managed_identity_client_id();
                 let got = self
                     .imds
-                    .token(&self.client, scope, client_id.as_deref())
+                    .token(
+                        &self.client,
+                        scope,
+                        client_id.as_deref().map(|id| ("client_id", id)),
+                    )
                     .await;
                 let mut token =
                     AadToken::new(got.map_err(|e| SourceFailure(e.to_string()))?, source);

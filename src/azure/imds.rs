@@ -100,13 +100,14 @@ impl Imds {
         Untrusted::new(self.base.as_str().trim_end_matches('/')).shown()
     }
 
-    /// A token for `scope` from IMDS (for `client_id`, a user-assigned
-    /// identity, when given).
+    /// A token for `scope` from IMDS, for the user-assigned identity that
+    /// `identity` names when given (`client_id` or `msi_res_id`, and its
+    /// value).
     pub(crate) async fn token(
         &self,
         client: &Client,
         scope: &str,
-        client_id: Option<&str>,
+        identity: Option<(&str, &str)>,
     ) -> Result<Secret, ImdsError> {
         if !self.reachable().await {
             return Err(ImdsError::Unreachable(self.describe()));
@@ -119,8 +120,8 @@ impl Imds {
         url.query_pairs_mut()
             .append_pair("api-version", API_VERSION)
             .append_pair("resource", resource);
-        if let Some(id) = client_id {
-            url.query_pairs_mut().append_pair("client_id", id);
+        if let Some((param, id)) = identity {
+            url.query_pairs_mut().append_pair(param, id);
         }
         let r = client
             .send(http::Method::GET, &url, &[("metadata", "true")], None)

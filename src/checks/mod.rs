@@ -42,6 +42,14 @@ pub(crate) mod registry {
     pub(crate) mod token;
 }
 
+pub(crate) mod node {
+    //! Checks of a Kubernetes node's own credential path (`--kubelet`).
+    pub(crate) mod azure_json;
+    pub(crate) mod credential_provider;
+    pub(crate) mod exchange;
+    pub(crate) mod identity;
+}
+
 pub(crate) use result::CheckResult;
 
 use crate::check_spec::CheckSpec;
@@ -76,12 +84,16 @@ checks! {
     DockerVersion => environment::docker::VERSION,
     DockerPull => environment::docker::PULL,
     CliVersion => environment::cli::VERSION,
+    NodeAzureJson => node::azure_json::CHECK,
+    NodeCredentialProvider => node::credential_provider::CHECK,
+    NodeIdentity => node::identity::CHECK,
     RegistryArm => registry::arm::CHECK,
     RegistryLoginServer => registry::login_server::CHECK,
     RegistryDns => registry::dns::CHECK,
     RegistryTls => registry::tls::CHECK,
     RegistryChallenge => registry::challenge::CHECK,
     RegistryResponseTime => registry::response_time::CHECK,
+    NodeExchange => node::exchange::CHECK,
     RegistryRefreshToken => registry::refresh_token::CHECK,
     RegistryAccessToken => registry::access_token::CHECK,
     RegistryDockerCredential => registry::docker_credential::CHECK,
@@ -194,12 +206,13 @@ mod tests {
     #[test]
     fn each_check_is_declared_in_the_file_its_key_names() {
         // docker.daemon in environment/docker.rs, registry.dns in
-        // registry/dns.rs: a newcomer finds a check by its key.
+        // registry/dns.rs, node.identity in node/identity.rs: a newcomer
+        // finds a check by its key.
         for id in CheckId::ALL {
             let spec = id.spec();
-            let file = match spec.is_environment() {
-                true => format!("environment/{}.rs", spec.group()),
-                false => format!("registry/{}.rs", spec.short_name()),
+            let file = match spec.group() {
+                "registry" | "node" => format!("{}/{}.rs", spec.group(), spec.short_name()),
+                group => format!("environment/{group}.rs"),
             };
             let path = format!("{}/src/checks/{file}", env!("CARGO_MANIFEST_DIR"));
             let text = std::fs::read_to_string(&path).unwrap_or_default();

@@ -3,7 +3,9 @@
 //! resolver to compare with.
 
 use crate::untrusted::Untrusted;
-use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig};
+use hickory_resolver::config::{
+    ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts,
+};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::{RData, RecordType};
 use hickory_resolver::TokioResolver;
@@ -55,15 +57,43 @@ pub(crate) struct Resolver {
 impl Resolver {
     /// The system's configuration (resolv.conf or the OS's settings) and hosts file.
     pub(crate) fn system(timeout: Duration) -> Result<Resolver, DnsSetupError> {
-        let (config, mut opts) = hickory_resolver::system_conf::read_system_conf()
+        let (config, opts) = hickory_resolver::system_conf::read_system_conf()
             .map_err(|e| DnsSetupError::SystemConfig(e.to_string()))?;
+        Self::configured(
+            (config, opts),
+            ResolveHosts::Always,
+            "the system resolver",
+            timeout,
+        )
+    }
+
+    /// A node's resolver: its `resolv.conf` (read under its root, given as
+    /// `data`), without this machine's hosts file.
+    #[cfg(unix)]
+    pub(crate) fn node(
+        data: &[u8],
+        shown: &str,
+        timeout: Duration,
+    ) -> Result<Resolver, DnsSetupError> {
+        let parsed = hickory_resolver::system_conf::parse_resolv_conf(data)
+            .map_err(|e| DnsSetupError::SystemConfig(format!("{shown}: {e}")))?;
+        let what = format!("the node's resolver ({shown})");
+        Self::configured(parsed, ResolveHosts::Never, &what, timeout)
+    }
+
+    fn configured(
+        (config, mut opts): (ResolverConfig, ResolverOpts),
+        hosts: ResolveHosts,
+        what: &str,
+        timeout: Duration,
+    ) -> Result<Resolver, DnsSetupError> {
         let servers: Vec<String> = config
             .name_servers()
             .iter()
             .map(|s| s.ip.to_string())
             .collect();
         opts.preserve_intermediates = true;
-        opts.use_hosts_file = ResolveHosts::Always;
+        opts.use_hosts_file = hosts;
         opts.timeout = opts.timeout.min(timeout);
         let mut builder =
             TokioResolver::builder_with_config(config, TokioRuntimeProvider::default());
@@ -72,9 +102,9 @@ impl Resolver {
             .build()
             .map_err(|e| DnsSetupError::Build(e.to_string()))?;
         let description = if servers.is_empty() {
-            "the system resolver (hosts file only)".to_string()
+            format!("{what} (hosts file only)")
         } else {
-            format!("the system resolver ({})", dedup(servers).join(", "))
+            format!("{what} ({})", dedup(servers).join(", "))
         };
         Ok(Resolver {
             inner,

@@ -58,6 +58,29 @@ impl TlsSetup {
             let (added, _) = roots.add_parsable_certificates(certs);
             trust_sources.push(format!("{what} {} ({added} certificates)", file.display()));
         }
+        Self::with_roots(roots, trust_sources)
+    }
+
+    /// Only the certificates of `bundle` (a node's store, read under its
+    /// root), plus `extra_ca_file` (`--ca-file`).
+    pub(crate) fn from_bundle(
+        bundle: &Path,
+        extra_ca_file: Option<&Path>,
+    ) -> Result<TlsSetup, TrustError> {
+        let mut roots = RootCertStore::empty();
+        let mut trust_sources = Vec::new();
+        for (what, file) in [("node store", Some(bundle)), ("--ca-file", extra_ca_file)] {
+            let Some(file) = file else { continue };
+            let (added, _) = roots.add_parsable_certificates(read_pem_certs(file)?);
+            trust_sources.push(format!("{what} {} ({added} certificates)", file.display()));
+        }
+        Self::with_roots(roots, trust_sources)
+    }
+
+    fn with_roots(
+        roots: RootCertStore,
+        trust_sources: Vec<String>,
+    ) -> Result<TlsSetup, TrustError> {
         let verifier = WebPkiServerVerifier::builder_with_provider(
             Arc::new(roots),
             Arc::new(rustls::crypto::ring::default_provider()),

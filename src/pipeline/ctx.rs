@@ -182,6 +182,9 @@ impl Ctx {
                 "not checked in Azure Cloud Shell (ACC_CLOUD is set), as az does not".into(),
             );
         }
+        if self.config.node.is_some() && is_workstation_check(id) {
+            return Some(NODE_MODE.into());
+        }
         let value = self.config.skip.get(&id)?;
         Some(format!("requested with --skip {value}"))
     }
@@ -257,6 +260,20 @@ impl Ctx {
 }
 
 /// The checks this configuration runs, in pipeline order.
+/// Why a node-mode run leaves a check out.
+const NODE_MODE: &str = "node mode (--kubelet): the kubelet and containerd pull here, not docker";
+
+/// The checks of a workstation's tools, which a node does not pull with.
+fn is_workstation_check(id: CheckId) -> bool {
+    matches!(id.group(), "docker" | "helm" | "notary")
+        || matches!(
+            id,
+            CheckId::RegistryDockerCredential
+                | CheckId::RegistryDockerDaemon
+                | CheckId::RegistryDockerPull
+        )
+}
+
 pub(crate) fn planned_checks(config: &Config) -> Vec<CheckId> {
     let registry = config.registry.as_ref();
     CheckId::ALL
@@ -267,6 +284,7 @@ pub(crate) fn planned_checks(config: &Config) -> Vec<CheckId> {
             Planned::WithRegistry => registry.is_some(),
             Planned::WithImage => registry.is_some_and(|r| r.image.is_some()),
             Planned::WithVnet => registry.is_some_and(|r| r.vnet.is_some()),
+            Planned::OnNode => registry.is_some() && config.node.is_some(),
         })
         .collect()
 }

@@ -19,6 +19,7 @@ mod environment;
 mod help;
 mod hints;
 mod hostile;
+mod node;
 mod output;
 mod real_credentials;
 mod registry;

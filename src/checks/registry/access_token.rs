@@ -34,6 +34,12 @@ pub(crate) const CHECK: CheckSpec = CheckSpec {
 pub(crate) enum Grant<'a> {
     Refresh(&'a Secret),
     Password(&'a PasswordLogin),
+    /// A node's service principal, sent as containerd sends it: basic
+    /// authentication on `GET /oauth2/token`.
+    Basic {
+        username: &'a str,
+        secret: &'a Secret,
+    },
 }
 
 impl Grant<'_> {
@@ -63,6 +69,50 @@ impl Grant<'_> {
                 ],
                 "username and password",
             ),
+            Grant::Basic { .. } => (
+                vec![("service", bearer.service.as_str()), ("scope", scope)],
+                "basic authentication",
+            ),
+        }
+    }
+
+    /// Sends the token request: a form posted, or for basic authentication
+    /// a `GET` with the form as its query.
+    async fn send(
+        &self,
+        session: &mut Session,
+        bearer: &Bearer,
+        pairs: &[(&str, &str)],
+    ) -> Result<crate::net::connection::Response, crate::net::error::HttpError> {
+        match self {
+            Grant::Basic { username, secret } => {
+                use base64::Engine;
+                let query = url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(pairs)
+                    .finish();
+                let path = format!("{}?{query}", bearer.realm_path);
+                let pair = format!("{username}:{}", secret.expose());
+                let basic = base64::engine::general_purpose::STANDARD.encode(pair);
+                let header = format!("Basic {basic}");
+                session
+                    .send(
+                        http::Method::GET,
+                        &path,
+                        &[("authorization", &header)],
+                        None,
+                    )
+                    .await
+            }
+            _ => {
+                session
+                    .send(
+                        http::Method::POST,
+                        &bearer.realm_path,
+                        &[FORM],
+                        Some(form(pairs)),
+                    )
+                    .await
+            }
         }
     }
 }
@@ -154,14 +204,7 @@ pub(crate) async fn access_token(
     let id = CheckId::RegistryAccessToken;
     let registry = session.authority();
     let (pairs, via) = grant.form(bearer, scope);
-    let sent = session
-        .send(
-            http::Method::POST,
-            &bearer.realm_path,
-            &[FORM],
-            Some(form(&pairs)),
-        )
-        .await;
+    let sent = grant.send(session, bearer, &pairs).await;
     let mut access = None;
     let result = match sent {
         Err(why) => CheckResult::fail(

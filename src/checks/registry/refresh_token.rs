@@ -32,8 +32,6 @@ pub(crate) const CHECK: CheckSpec = CheckSpec {
     planned: Planned::WithRegistry,
 };
 
-/// The configured identities passed over before `aad` answered: a pass
-/// becomes a warning, and any result says which identity was used instead.
 /// The credential the Azure AD token came from, as a result names it.
 fn used(aad: &AadToken) -> UsedCredential {
     UsedCredential {
@@ -42,6 +40,8 @@ fn used(aad: &AadToken) -> UsedCredential {
     }
 }
 
+/// The configured identities passed over before `aad` answered: a pass
+/// becomes a warning, and any result says which identity was used instead.
 fn with_passed_over(mut r: CheckResult, aad: &AadToken) -> CheckResult {
     for note in aad.passed_over_notes() {
         if r.status == crate::report::Status::Pass {
@@ -52,12 +52,61 @@ fn with_passed_over(mut r: CheckResult, aad: &AadToken) -> CheckResult {
     r
 }
 
+/// How the Azure AD token is exchanged: as az does, or as the kubelet's
+/// credential provider does (`access_token_refresh_token`, the token as
+/// both fields, the tenant of the node's `azure.json`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Exchange<'a> {
+    Az,
+    Kubelet { tenant: &'a str },
+}
+
+impl Exchange<'_> {
+    /// The tenant sent: the token's own (`tid`), or the node's.
+    fn tenant(self, aad: &AadToken) -> Option<String> {
+        match self {
+            Exchange::Az => token::tenant_of(aad.token.expose()),
+            Exchange::Kubelet { tenant } => Some(tenant.to_string()),
+        }
+    }
+
+    /// The exchange's form fields.
+    fn form<'a>(
+        self,
+        aad: &'a AadToken,
+        bearer: &'a Bearer,
+        tenant: Option<&'a str>,
+    ) -> Vec<(&'a str, &'a str)> {
+        let mut pairs = match self {
+            Exchange::Az => vec![("grant_type", "access_token")],
+            Exchange::Kubelet { .. } => vec![
+                ("grant_type", "access_token_refresh_token"),
+                ("refresh_token", aad.token.expose()),
+            ],
+        };
+        pairs.push(("service", bearer.service.as_str()));
+        pairs.push(("access_token", aad.token.expose()));
+        if let Some(t) = tenant {
+            pairs.push(("tenant", t));
+        }
+        pairs
+    }
+
+    fn check(self) -> CheckId {
+        match self {
+            Exchange::Az => CheckId::RegistryRefreshToken,
+            Exchange::Kubelet { .. } => CheckId::NodeExchange,
+        }
+    }
+}
+
 pub(crate) async fn refresh_token(
     session: &mut Session,
     bearer: &Bearer,
     aad: Result<AadToken, NoCredential>,
+    how: Exchange<'_>,
 ) -> (CheckResult, Option<Secret>) {
-    let id = CheckId::RegistryRefreshToken;
+    let id = how.check();
     let registry = session.authority();
     let aad = match aad {
         Ok(t) => t,
@@ -68,15 +117,8 @@ pub(crate) async fn refresh_token(
             )
         }
     };
-    let tenant = token::tenant_of(aad.token.expose());
-    let mut pairs = vec![
-        ("grant_type", "access_token"),
-        ("service", bearer.service.as_str()),
-        ("access_token", aad.token.expose()),
-    ];
-    if let Some(t) = &tenant {
-        pairs.push(("tenant", t.as_str()));
-    }
+    let tenant = how.tenant(&aad);
+    let pairs = how.form(&aad, bearer, tenant.as_deref());
     let sent = session
         .send(
             http::Method::POST,

@@ -7,6 +7,7 @@
 //! image, and the checks that need the registry's properties.
 
 mod arm_facts;
+mod node;
 mod walk;
 
 use crate::azure::credential::{self, CredentialSetup, NoCredential, ACR_SCOPE};
@@ -30,7 +31,7 @@ use tokio::task::JoinHandle;
 use walk::{Along, Walk, Walked};
 
 /// Aborts a background task when the chain ends early.
-struct AbortOnDrop(tokio::task::AbortHandle);
+pub(super) struct AbortOnDrop(tokio::task::AbortHandle);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
@@ -53,6 +54,14 @@ impl AadToken {
         let task = setup
             .clone()
             .map(|s| tokio::spawn(async move { s.aad_token(ACR_SCOPE).await }));
+        Self::from_task(task, setup)
+    }
+
+    /// The token a task gets (the kubelet identity's, on a node).
+    pub(super) fn from_task(
+        task: Option<JoinHandle<AadResult>>,
+        setup: Option<CredentialSetup>,
+    ) -> (AadToken, Option<AbortOnDrop>) {
         let abort = task.as_ref().map(|t| AbortOnDrop(t.abort_handle()));
         let token = AadToken {
             task: std::sync::Mutex::new(task),
@@ -90,12 +99,13 @@ pub(super) async fn run(ctx: &Ctx) {
     let client = Client::new(reg.tls.clone(), reg.proxies.clone(), timeout);
     // The instance metadata service is probed at once, alongside
     // everything else: it costs nothing when another credential is found.
+    // (On a node, only the kubelet identity's token asks it.)
     let imds = Imds::from_env(&ctx.config.env);
-    let _abort_probe = {
+    let _abort_probe = ctx.config.node.is_none().then(|| {
         let imds = imds.clone();
         let task = tokio::spawn(async move { imds.reachable().await });
         AbortOnDrop(task.abort_handle())
-    };
+    });
     let credentials = || CredentialSetup {
         mode: reg.auth,
         cloud: reg.target.cloud.clone(),
@@ -106,10 +116,19 @@ pub(super) async fn run(ctx: &Ctx) {
         imds: imds.clone(),
         env: ctx.config.env.clone(),
     };
-    let wants_aad = reg.password.is_none()
-        && ctx.user_skip(CheckId::RegistryRefreshToken).is_none()
-        && ctx.user_skip(CheckId::RegistryAccessToken).is_none();
-    let (aad, _abort_aad) = AadToken::start(wants_aad.then(credentials));
+    let kubelet = match &ctx.config.node {
+        Some(host) => Some(node::files(ctx, host, reg).await),
+        None => None,
+    };
+    let (aad, _abort_aad) = match &kubelet {
+        Some(azure) => node::identity_token(azure.as_ref(), &imds, &client),
+        None => {
+            let wants_aad = reg.password.is_none()
+                && ctx.user_skip(CheckId::RegistryRefreshToken).is_none()
+                && ctx.user_skip(CheckId::RegistryAccessToken).is_none();
+            AadToken::start(wants_aad.then(credentials))
+        }
+    };
     let arm_task = match &reg.arm {
         Ok(target) if ctx.user_skip(CheckId::RegistryArm).is_none() => {
             let replications = ctx.user_skip(CheckId::RegistryReplicas).is_none();
@@ -132,17 +151,21 @@ pub(super) async fn run(ctx: &Ctx) {
         }),
         _ => None,
     };
-    let resolver = match reg.dns_server {
-        Some(server) => Resolver::server(server, timeout),
-        None => Resolver::system(timeout),
+    let resolver = match (reg.dns_server, &ctx.config.node) {
+        (Some(server), _) => Resolver::server(server, timeout),
+        (None, Some(host)) => node::resolver(host, timeout),
+        (None, None) => Resolver::system(timeout),
     };
     let along = Along {
         ctx,
         reg,
         resolver: &resolver,
         aad: &aad,
+        kubelet: kubelet.as_ref().and_then(Option::as_ref),
     };
-    let Some((arm, walk)) = walk_with_arm(&along, arm_task).await else {
+    let identity = node::identity(ctx, along.kubelet, &aad);
+    let (walked, ()) = tokio::join!(walk_with_arm(&along, arm_task), identity);
+    let Some((arm, walk)) = walked else {
         return;
     };
     let (authorized, walked) = record_walk(&along, walk, arm.as_ref());
@@ -271,7 +294,7 @@ fn record_walk(
     let ctx = along.ctx;
     let found = arm.and_then(|o| o.as_ref().ok());
     let Some(walk) = walk else {
-        ctx.skip(&walk::STEPS, NO_LOGIN_SERVER);
+        ctx.skip(&walk::steps(ctx), NO_LOGIN_SERVER);
         return (None, Walked::default());
     };
     let mut authorized = walk.authorized;

@@ -16,6 +16,7 @@ use crate::codes::ErrorCode;
 use crate::config::RegistryConfig;
 use crate::net::connection::{Connection, Session};
 use crate::net::dns::{DnsSetupError, Resolver};
+use crate::node::azure_json::{AzureJson, KubeletIdentity};
 use crate::pipeline::ctx::Ctx;
 use crate::report::Status;
 use crate::secret::Secret;
@@ -24,17 +25,25 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-/// The steps of a walk, in order.
-pub(super) const STEPS: [CheckId; 5] = [
-    CheckId::RegistryDns,
-    CheckId::RegistryTls,
-    CheckId::RegistryChallenge,
-    CheckId::RegistryRefreshToken,
-    CheckId::RegistryAccessToken,
-];
+/// The steps of a walk, in order: on a node (`--kubelet`) the refresh
+/// token comes from the kubelet's exchange.
+pub(super) fn steps(ctx: &Ctx) -> [CheckId; 5] {
+    let exchange = match ctx.config.node {
+        Some(_) => CheckId::NodeExchange,
+        None => CheckId::RegistryRefreshToken,
+    };
+    [
+        CheckId::RegistryDns,
+        CheckId::RegistryTls,
+        CheckId::RegistryChallenge,
+        exchange,
+        CheckId::RegistryAccessToken,
+    ]
+}
 
 /// What a walk found, not yet recorded.
 pub(super) struct Walk {
+    steps: [CheckId; 5],
     pub results: Vec<CheckResult>,
     /// The connection and the access token, when every step passed.
     pub authorized: Option<(Session, Secret)>,
@@ -58,11 +67,14 @@ pub(super) struct Along<'a> {
     pub reg: &'a RegistryConfig,
     pub resolver: &'a Result<Resolver, DnsSetupError>,
     pub aad: &'a AadToken,
+    /// On a node (`--kubelet`), its configuration when it could be read.
+    pub kubelet: Option<&'a AzureJson>,
 }
 
 impl Walk {
-    fn new() -> Walk {
+    fn new(steps: [CheckId; 5]) -> Walk {
         Walk {
+            steps,
             results: Vec::new(),
             authorized: None,
             facts: Walked::default(),
@@ -97,7 +109,7 @@ impl Walk {
     /// Ends the walk: every step not taken yet is skipped with `reason` (or
     /// as the user asked).
     fn halt(&mut self, along: &Along, reason: &str) {
-        for id in &STEPS[self.results.len()..] {
+        for id in &self.steps[self.results.len().min(self.steps.len())..] {
             let why = along
                 .ctx
                 .user_skip(*id)
@@ -125,7 +137,7 @@ impl Walk {
 
     /// A step the user skipped: recorded so, and the reason the rest stop.
     fn skipped(&mut self, along: &Along) -> Option<String> {
-        let id = STEPS[self.results.len()];
+        let id = *self.steps.get(self.results.len())?;
         let why = along.ctx.user_skip(id)?;
         self.results.push(CheckResult::skip(id, why));
         Some(format!(
@@ -137,7 +149,7 @@ impl Walk {
 
 /// Walks the whole path to `ls`.
 pub(super) async fn walk(along: &Along<'_>, ls: &LoginServer) -> Walk {
-    let mut walk = Walk::new();
+    let mut walk = Walk::new(steps(along.ctx));
     let Some(session_and_bearer) = connect(along, ls, &mut walk).await else {
         return walk;
     };
@@ -247,7 +259,17 @@ async fn challenge(
     }
 }
 
-/// The refresh token (or the password grant) and the access token.
+/// What the access token is asked with.
+enum Credential {
+    Refresh(Secret),
+    /// A node's service principal: its id and secret, as containerd sends them.
+    Basic,
+    /// Nothing: the walk has ended.
+    None,
+}
+
+/// The refresh token (or the password grant, or a node's service
+/// principal) and the access token.
 async fn tokens(
     along: &Along<'_>,
     ls: &LoginServer,
@@ -255,40 +277,39 @@ async fn tokens(
     mut walk: Walk,
 ) -> Walk {
     let reg = along.reg;
-    let refresh = if reg.password.is_some() {
+    let credential = if reg.password.is_some() {
         walk.results.push(CheckResult::skip(
             CheckId::RegistryRefreshToken,
             "not used with --username/--password: the password grant returns an access token \
                 directly",
         ));
-        None
+        Credential::None
+    } else if along.ctx.config.node.is_some() {
+        kubelet_refresh(along, ls, (&mut session, &bearer), &mut walk).await
     } else {
         match refresh(along, ls, (&mut session, &bearer), &mut walk).await {
-            Some(refresh) => Some(refresh),
+            Some(refresh) => Credential::Refresh(refresh),
             None => return walk,
         }
     };
     if !walk.next_step_wanted(along) {
         return walk;
     }
-    let grant = match (&refresh, &reg.password) {
-        (Some(r), _) => access_token::Grant::Refresh(r),
-        (None, Some(login)) => access_token::Grant::Password(login),
-        (None, None) => return walk.stop(along, "no refresh token"),
+    let sp = match along.kubelet.map(|k| &k.identity) {
+        Some(KubeletIdentity::ServicePrincipal { client_id, secret }) => Some((client_id, secret)),
+        _ => None,
     };
+    let grant = match (&credential, &reg.password, sp) {
+        (Credential::Refresh(r), _, _) => access_token::Grant::Refresh(r),
+        (_, Some(login), _) => access_token::Grant::Password(login),
+        (Credential::Basic, _, Some((username, secret))) => {
+            access_token::Grant::Basic { username, secret }
+        }
+        _ => return walk.stop(along, "no refresh token"),
+    };
+    let used = used_by(&grant, &walk);
     let start = Instant::now();
-    let scope = (scope(reg), reg.repository.as_deref());
-    let used = match &grant {
-        access_token::Grant::Password(login) => Some(UsedCredential {
-            source: AuthSource::Password,
-            label: format!("username and password (user '{}')", login.username),
-        }),
-        access_token::Grant::Refresh(_) => walk
-            .results
-            .iter()
-            .find(|r| r.id == CheckId::RegistryRefreshToken)
-            .and_then(|r| r.credential().cloned()),
-    };
+    let scope = (scope(along), reg.repository.as_deref());
     let (r, access) =
         access_token::access_token(&mut session, &bearer, grant, (&scope.0, scope.1)).await;
     let r = match used {
@@ -298,6 +319,69 @@ async fn tokens(
     walk.push(r, start);
     walk.authorized = access.map(|a| (session, a));
     walk
+}
+
+/// The credential an access token request uses, as a result names it.
+fn used_by(grant: &access_token::Grant, walk: &Walk) -> Option<UsedCredential> {
+    match grant {
+        access_token::Grant::Password(login) => Some(UsedCredential {
+            source: AuthSource::Password,
+            label: format!("username and password (user '{}')", login.username),
+        }),
+        access_token::Grant::Basic { username, .. } => Some(UsedCredential {
+            source: AuthSource::ServicePrincipal,
+            label: format!("the node's service principal {username} (azure.json)"),
+        }),
+        access_token::Grant::Refresh(_) => walk
+            .results
+            .iter()
+            .find(|r| matches!(r.id, CheckId::RegistryRefreshToken | CheckId::NodeExchange))
+            .and_then(|r| r.credential().cloned()),
+    }
+}
+
+/// The refresh step on a node, the credential provider's way: the kubelet
+/// identity's token exchanged with its parameters, or for a service
+/// principal no exchange at all.
+async fn kubelet_refresh(
+    along: &Along<'_>,
+    ls: &LoginServer,
+    (session, bearer): (&mut Session, &Bearer),
+    walk: &mut Walk,
+) -> Credential {
+    if !walk.next_step_wanted(along) {
+        return Credential::None;
+    }
+    let Some(azure) = along.kubelet else {
+        walk.halt(along, "no node cloud configuration (node.azure_json)");
+        return Credential::None;
+    };
+    if let KubeletIdentity::ServicePrincipal { .. } = azure.identity {
+        walk.results.push(CheckResult::skip(
+            CheckId::NodeExchange,
+            "a service principal: the credential provider makes no exchange, containerd sends \
+            its id and secret",
+        ));
+        return Credential::Basic;
+    }
+    if let Err(why) = token_destination(along.reg, ls) {
+        walk.halt(along, &why);
+        return Credential::None;
+    }
+    let start = Instant::now();
+    let aad = along.aad.get().await;
+    if aad.is_err() {
+        walk.halt(along, "no token for the kubelet identity (node.identity)");
+        return Credential::None;
+    }
+    let how = refresh_token::Exchange::Kubelet {
+        tenant: &azure.tenant,
+    };
+    let (r, refresh) = refresh_token::refresh_token(session, bearer, aad, how).await;
+    match walk.step_taken(along, (r, start), refresh, "no refresh token") {
+        Some(refresh) => Credential::Refresh(refresh),
+        None => Credential::None,
+    }
 }
 
 /// The refresh token step: the Azure AD token exchanged at the registry.
@@ -326,13 +410,14 @@ async fn refresh(
         }
     };
     let stood_in = aad.as_ref().is_ok_and(|t| t.arm_audience);
-    let (mut r, mut refresh) = refresh_token::refresh_token(session, bearer, aad).await;
+    let az = refresh_token::Exchange::Az;
+    let (mut r, mut refresh) = refresh_token::refresh_token(session, bearer, aad, az).await;
     // Refused (401) with the Resource Manager token standing in: the
     // registry's policy may refuse that audience; ask az for its own.
     let refused = r.http_status() == Some(401);
     if refresh.is_none() && stood_in && refused {
         if let Some(own) = along.aad.registry_audience().await {
-            let (r2, refresh2) = refresh_token::refresh_token(session, bearer, Ok(own)).await;
+            let (r2, refresh2) = refresh_token::refresh_token(session, bearer, Ok(own), az).await;
             if refresh2.is_some() {
                 (r, refresh) = (
                     r2.with_note(
@@ -399,8 +484,13 @@ async fn token_to_exchange(
     }
 }
 
-/// The scope the access token is asked for.
-pub(super) fn scope(reg: &RegistryConfig) -> String {
+/// The scope the access token is asked for: on a node, pull only, as
+/// containerd asks.
+pub(super) fn scope(along: &Along) -> String {
+    let reg = along.reg;
+    if let (Some(repo), Some(_)) = (&reg.repository, &along.ctx.config.node) {
+        return format!("repository:{repo}:pull");
+    }
     match &reg.repository {
         // As az asks: every action, to see which the registry grants.
         Some(repo) => {

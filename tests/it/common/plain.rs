@@ -84,3 +84,32 @@ pub fn connect_proxy() -> (SocketAddr, Log) {
     });
     (addr, log)
 }
+
+/// An HTTP server answering each request with what `answer` makes of its
+/// request line (`GET /path?query HTTP/1.1`): a status and a JSON body.
+pub fn http_server_with(
+    answer: impl Fn(&str) -> (u16, String) + Send + 'static,
+) -> (SocketAddr, Log) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let log: Log = Arc::default();
+    let l = log.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                head.push_str(&line);
+            }
+            let (status, body) = answer(head.lines().next().unwrap_or_default());
+            l.lock().unwrap().push(head);
+            let mut s = stream;
+            let _ = write!(s, "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+        }
+    });
+    (addr, log)
+}

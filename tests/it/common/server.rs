@@ -32,6 +32,8 @@ pub fn aad_jwt(tid: &str) -> String {
 pub struct Request {
     pub method: String,
     pub path: String,
+    /// The query string, without `?`.
+    pub query: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
 }
@@ -138,6 +140,7 @@ async fn serve(
     let request = Request {
         method: parts.method.to_string(),
         path: parts.uri.path().to_string(),
+        query: parts.uri.query().unwrap_or_default().to_string(),
         headers: parts
             .headers
             .iter()

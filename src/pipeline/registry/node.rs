@@ -1,0 +1,80 @@
+//! A node's part of the registry chain (`--kubelet`): its files checked
+//! first (a moment's work), then the kubelet identity's token asked for at
+//! once and reported alongside the walk, which exchanges it.
+
+use super::{AadResult, AadToken, AbortOnDrop};
+use crate::azure::credential::NoCredential;
+use crate::azure::imds::Imds;
+use crate::checks::node::{azure_json, credential_provider, identity};
+use crate::checks::CheckId;
+use crate::config::RegistryConfig;
+use crate::net::dns::{DnsSetupError, Resolver};
+use crate::net::https_client::Client;
+use crate::node::azure_json::{AzureJson, KubeletIdentity};
+use crate::node::host_root::HostRoot;
+use crate::pipeline::ctx::Ctx;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why the registry's own refresh step is not run on a node.
+const EXCHANGED_BY_THE_KUBELET: &str =
+    "node mode (--kubelet): the kubelet's exchange is node.exchange";
+
+/// `node.azure_json` and `node.credential_provider`; the configuration when
+/// it could be read.
+pub(super) async fn files(ctx: &Ctx, host: &HostRoot, reg: &RegistryConfig) -> Option<AzureJson> {
+    ctx.skip(&[CheckId::RegistryRefreshToken], EXCHANGED_BY_THE_KUBELET);
+    let azure = ctx
+        .run(CheckId::NodeAzureJson, Ok(()), |()| async {
+            azure_json::check(host)
+        })
+        .await
+        .flatten();
+    let ls = reg.target.login_server.as_ref().map(|ls| ls.authority());
+    let ls = ls.as_deref().map_err(|_| "no login server");
+    ctx.run(CheckId::NodeCredentialProvider, ls, |ls| async move {
+        credential_provider::check(host, ls)
+    })
+    .await;
+    azure
+}
+
+/// The kubelet identity's token, asked for at once (a managed identity's,
+/// from IMDS); none for a service principal or without a configuration.
+pub(super) fn identity_token(
+    azure: Option<&AzureJson>,
+    imds: &Arc<Imds>,
+    client: &Arc<Client>,
+) -> (AadToken, Option<AbortOnDrop>) {
+    let identity = azure
+        .map(|a| a.identity.clone())
+        .filter(|i| matches!(i, KubeletIdentity::Managed(_)));
+    let task = identity.map(|identity| {
+        let (imds, client) = (imds.clone(), client.clone());
+        tokio::spawn(async move { identity::token(&imds, &client, &identity).await })
+    });
+    AadToken::from_task(task, None)
+}
+
+/// `node.identity`, when the token is in.
+pub(super) async fn identity(ctx: &Ctx, azure: Option<&AzureJson>, aad: &AadToken) {
+    let needs = azure.ok_or("no node cloud configuration (node.azure_json)");
+    ctx.run(CheckId::NodeIdentity, needs, |azure| async move {
+        let token: AadResult = match azure.identity {
+            KubeletIdentity::Managed(_) => aad.get().await,
+            KubeletIdentity::ServicePrincipal { .. } => Err(NoCredential::default()),
+        };
+        identity::check(&azure.identity, &token)
+    })
+    .await;
+}
+
+/// The node's resolver: its `/etc/resolv.conf` (a symlink on Ubuntu,
+/// resolved under the root).
+pub(super) fn resolver(host: &HostRoot, timeout: Duration) -> Result<Resolver, DnsSetupError> {
+    const RESOLV_CONF: &str = "/etc/resolv.conf";
+    let data = host
+        .read(RESOLV_CONF)
+        .map_err(|e| DnsSetupError::SystemConfig(e.to_string()))?;
+    Resolver::node(data.as_bytes(), &host.shown(RESOLV_CONF), timeout)
+}

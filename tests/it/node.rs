@@ -1,0 +1,382 @@
+//! On a Kubernetes node (`--kubelet --host-root DIR`): the kubelet's
+//! credential path checked from the node's own files (real AKS files under
+//! a temporary root), its identity's token from a fake instance metadata
+//! service that knows only the kubelet identity, and the exchange as the
+//! credential provider makes it, through the node's trust store and
+//! containerd's proxy.
+#![cfg(unix)]
+
+use crate::common::acr::*;
+use crate::common::plain::{connect_proxy, http_server_with, Log};
+use crate::common::server::{aad_jwt, Reply, Request};
+use crate::common::{run_with, Run};
+use std::net::SocketAddr;
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::Path;
+
+const KUBELET_CLIENT_ID: &str = "0f0f0f0f-1111-2222-3333-444444444444";
+const NODE_TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const SP_ID: &str = "8a7b6c5d-4e3f-2a1b-0c9d-8e7f6a5b4c3d";
+const SP_SECRET: &str = "sp-client-secret-SECRET-4d3c2b";
+
+fn fixture(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/aks-node")
+        .join(name);
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// A node: the registry, its files under a root, and its IMDS.
+struct Node {
+    acr: FakeAcr,
+    root: tempfile::TempDir,
+    imds: SocketAddr,
+    imds_log: Log,
+}
+
+fn write(root: &Path, path: &str, text: &str) {
+    let at = root.join(path.trim_start_matches('/'));
+    std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+    std::fs::write(at, text).unwrap();
+}
+
+/// IMDS that gives a registry-audience token to the kubelet identity only,
+/// and refuses any other as IMDS does.
+fn imds() -> (SocketAddr, Log) {
+    http_server_with(|line| {
+        let known = line.contains(&format!("client_id={KUBELET_CLIENT_ID}"));
+        if known && line.contains("resource=https%3A%2F%2Fcontainerregistry.azure.net") {
+            let body = serde_json::json!({"access_token": aad_jwt(NODE_TENANT),
+                "expires_on": "4070908800", "token_type": "Bearer"});
+            (200, body.to_string())
+        } else {
+            (
+                400,
+                r#"{"error":"invalid_request","error_description":"Identity not found"}"#.into(),
+            )
+        }
+    })
+}
+
+impl Node {
+    /// A healthy AKS node whose kubelet identity may pull from the registry.
+    fn new(handler: impl Fn(&Request) -> Option<Reply> + Send + Sync + 'static) -> Node {
+        let acr = FakeAcr::start(handler);
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        write(
+            r,
+            "/etc/kubernetes/azure.json",
+            &fixture("azure.json.managed-identity"),
+        );
+        write(r, "/etc/default/kubelet", &fixture("kubelet"));
+        write(
+            r,
+            "/var/lib/kubelet/credential-provider-config.yaml",
+            &fixture("credential-provider-config.yaml"),
+        );
+        let provider = "/var/lib/kubelet/credential-provider/acr-credential-provider";
+        write(r, provider, "#!/bin/sh\nexit 1\n");
+        let mode = std::fs::Permissions::from_mode(0o755);
+        std::fs::set_permissions(r.join(provider.trim_start_matches('/')), mode).unwrap();
+        // The node's trust store holds the registry's CA, through a symlink
+        // as update-ca-certificates leaves it.
+        let pem = std::fs::read_to_string(acr.ca.pem_file()).unwrap();
+        write(r, "/usr/local/share/ca-certificates/registry-ca.crt", &pem);
+        std::fs::create_dir_all(r.join("etc/ssl/certs")).unwrap();
+        symlink(
+            "/usr/local/share/ca-certificates/registry-ca.crt",
+            r.join("etc/ssl/certs/ca-certificates.crt"),
+        )
+        .unwrap();
+        let (imds, imds_log) = imds();
+        Node {
+            acr,
+            root,
+            imds,
+            imds_log,
+        }
+    }
+
+    fn healthy() -> Node {
+        Node::new(|_| None)
+    }
+
+    fn set(&self, path: &str, text: &str) {
+        write(self.root.path(), path, text);
+    }
+
+    fn run(&self, extra: &[&str]) -> Run {
+        let root = self.root.path().display().to_string();
+        let mut args = vec![
+            "check".to_string(),
+            "-n".into(),
+            REGISTRY.into(),
+            "--login-server".into(),
+            self.acr.login_server(),
+            "--dns-server".into(),
+            self.acr.dns.flag(),
+            "--kubelet".into(),
+            "--host-root".into(),
+            root,
+            "--timeout".into(),
+            "3".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let imds = format!("http://{}", self.imds);
+        let out = run_with(
+            &args,
+            &self.acr.tools,
+            &[("AZURE_POD_IDENTITY_AUTHORITY_HOST", imds.as_str())],
+        );
+        out.assert_no_secrets();
+        out
+    }
+}
+
+fn status(out: &Run, id: &str) -> String {
+    out.check(id)["status"].as_str().unwrap().to_string()
+}
+
+fn message(out: &Run, id: &str) -> String {
+    out.check(id)["message"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_healthy_node_gets_the_kubelet_s_credential_the_provider_s_way() {
+    let node = Node::healthy();
+    let out = node.run(&["--json"]);
+    out.assert_code(0);
+    for id in [
+        "node.azure_json",
+        "node.credential_provider",
+        "node.identity",
+        "node.exchange",
+        "registry.tls",
+        "registry.access_token",
+    ] {
+        assert_eq!(status(&out, id), "pass", "{id}: {}", out.check(id));
+    }
+    // The workstation's checks and the registry's own exchange step aside.
+    for id in [
+        "docker.command",
+        "helm.command",
+        "notary.version",
+        "registry.refresh_token",
+    ] {
+        assert_eq!(status(&out, id), "skip", "{id}");
+        assert!(
+            message(&out, id).contains("node mode"),
+            "{id}: {}",
+            message(&out, id)
+        );
+    }
+    // IMDS was asked for the kubelet identity and the registry's audience.
+    let asked = node.imds_log.lock().unwrap().join("\n");
+    assert!(
+        asked.contains(&format!("client_id={KUBELET_CLIENT_ID}")),
+        "{asked}"
+    );
+    assert!(
+        asked.contains("resource=https%3A%2F%2Fcontainerregistry.azure.net"),
+        "{asked}"
+    );
+    // The exchange, as the credential provider posts it.
+    let exchange = &node.acr.server.requests_to("/oauth2/exchange")[0];
+    assert_eq!(
+        exchange.form("grant_type").as_deref(),
+        Some("access_token_refresh_token")
+    );
+    assert_eq!(exchange.form("tenant").as_deref(), Some(NODE_TENANT));
+    assert_eq!(exchange.form("access_token"), Some(aad_jwt(NODE_TENANT)));
+    assert_eq!(exchange.form("refresh_token"), Some(aad_jwt(NODE_TENANT)));
+    // Trusted through the node's store alone (no --ca-file).
+    assert!(
+        out.check("registry.tls")["details"]
+            .to_string()
+            .contains("node store"),
+        "{}",
+        out.check("registry.tls")
+    );
+    // The text report names the checks too.
+    let text = node.run(&[]);
+    text.assert_code(0);
+    text.assert_text_has("Credential provider 'acr-credential-provider' for");
+}
+
+#[test]
+fn an_identity_not_assigned_to_the_node_is_named() {
+    let node = Node::healthy();
+    let other = "99999999-8888-7777-6666-555555555555";
+    node.set(
+        "/etc/kubernetes/azure.json",
+        &fixture("azure.json.managed-identity").replace(KUBELET_CLIENT_ID, other),
+    );
+    let out = node.run(&[]);
+    out.assert_code(1);
+    out.assert_error_block(
+        "KUBELET_CREDENTIAL_ERROR",
+        &format!("managed identity client id {other} (Identity not found): it is not assigned to this node's virtual machine scale set"),
+    );
+    assert!(node.acr.server.requests_to("/oauth2/exchange").is_empty());
+}
+
+#[test]
+fn match_images_that_miss_the_registry_leave_the_kubelet_without_a_credential() {
+    let node = Node::healthy();
+    node.set(
+        "/var/lib/kubelet/credential-provider-config.yaml",
+        &fixture("credential-provider-config.yaml").replace("      - \"*.azurecr.io\"\n", ""),
+    );
+    let out = node.run(&[]);
+    out.assert_code(1);
+    out.assert_error_block("KUBELET_CREDENTIAL_ERROR", "covers myregistry.azurecr.io");
+    out.assert_text_has("*.azurecr.cn");
+}
+
+#[test]
+fn without_azure_json_the_node_says_which_file_is_missing() {
+    let node = Node::healthy();
+    std::fs::remove_file(node.root.path().join("etc/kubernetes/azure.json")).unwrap();
+    let out = node.run(&["--json", "--ignore-errors"]);
+    out.assert_code(1);
+    let azure = out.check("node.azure_json");
+    assert_eq!(azure["code"], "KUBELET_CREDENTIAL_ERROR");
+    assert!(
+        message(&out, "node.azure_json").contains("etc/kubernetes/azure.json does not exist"),
+        "{azure}"
+    );
+    assert_eq!(status(&out, "node.identity"), "skip");
+    assert_eq!(status(&out, "node.exchange"), "skip");
+}
+
+#[test]
+fn the_in_tree_credential_path_is_said_to_be_not_covered() {
+    let node = Node::healthy();
+    node.set("/etc/default/kubelet", &fixture("kubelet.in-tree"));
+    let out = node.run(&["--json"]);
+    assert_eq!(status(&out, "node.credential_provider"), "warn");
+    assert!(message(&out, "node.credential_provider").contains("in-tree"));
+}
+
+#[test]
+fn token_attributes_mean_pods_pull_with_their_own_identity() {
+    let node = Node::healthy();
+    node.set(
+        "/var/lib/kubelet/credential-provider-config.yaml",
+        &format!(
+            "{}    tokenAttributes:\n      serviceAccountTokenAudience: api://AzureADTokenExchange\n      requireServiceAccount: true\n",
+            fixture("credential-provider-config.yaml")
+        ),
+    );
+    let out = node.run(&["--json"]);
+    let provider = out.check("node.credential_provider");
+    assert_eq!(provider["status"], "warn", "{provider}");
+    assert!(
+        provider.to_string().contains("own service account"),
+        "{provider}"
+    );
+}
+
+#[test]
+fn a_service_principal_node_sends_its_id_and_secret_as_containerd_does() {
+    let basic = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(format!("{SP_ID}:{SP_SECRET}"))
+    };
+    let expected = format!("Basic {basic}");
+    let node = Node::new(move |r| {
+        if r.path.starts_with("/oauth2/token") {
+            let sent = r
+                .headers
+                .iter()
+                .find(|(k, _)| k == "authorization")
+                .map(|(_, v)| v.clone());
+            return Some(match (r.method.as_str(), sent) {
+                ("GET", Some(v)) if v == expected => {
+                    Reply::json(200, r#"{"access_token":"sp-access-token-SECRET-0a0b"}"#)
+                }
+                _ => Reply::json(
+                    401,
+                    r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
+                ),
+            });
+        }
+        None
+    });
+    node.set(
+        "/etc/kubernetes/azure.json",
+        &fixture("azure.json.service-principal"),
+    );
+    let out = node.run(&["--json", "--repository", "team/app"]);
+    out.assert_code(0);
+    assert_eq!(status(&out, "node.exchange"), "skip");
+    assert!(message(&out, "node.exchange").contains("service principal"));
+    assert_eq!(
+        status(&out, "registry.access_token"),
+        "pass",
+        "{}",
+        out.check("registry.access_token")
+    );
+    let token = &node
+        .acr
+        .server
+        .requests()
+        .into_iter()
+        .find(|r| r.path.starts_with("/oauth2/token"))
+        .unwrap();
+    assert_eq!(token.method, "GET");
+    assert!(
+        token.query.contains("scope=repository%3Ateam%2Fapp%3Apull"),
+        "{}",
+        token.query
+    );
+    assert!(node.acr.server.requests_to("/oauth2/exchange").is_empty());
+    assert!(node.imds_log.lock().unwrap().is_empty(), "IMDS was asked");
+}
+
+#[test]
+fn a_refused_service_principal_is_named_and_advised_for() {
+    let node = Node::new(|r| {
+        r.path.starts_with("/oauth2/token").then(|| {
+            Reply::json(
+                401,
+                r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
+            )
+        })
+    });
+    node.set(
+        "/etc/kubernetes/azure.json",
+        &fixture("azure.json.service-principal"),
+    );
+    let out = node.run(&[]);
+    out.assert_code(1);
+    out.assert_error_block(
+        "CONNECTIVITY_ACCESS_TOKEN_ERROR",
+        "Please check the service principal's role assignment on the registry (AcrPull) and its client secret.",
+    );
+    out.assert_text_has(&format!(
+        "Credential used: the node's service principal {SP_ID} (azure.json)."
+    ));
+}
+
+#[test]
+fn the_registry_is_reached_through_containerd_s_proxy() {
+    let node = Node::healthy();
+    let (proxy, log) = connect_proxy();
+    node.set(
+        "/etc/systemd/system/containerd.service.d/http-proxy.conf",
+        &fixture("http-proxy.conf").replace(
+            "http://proxy.contoso.internal:3128/",
+            &format!("http://{proxy}/"),
+        ),
+    );
+    let out = node.run(&["--json"]);
+    out.assert_code(0);
+    let connects = log.lock().unwrap().join("\n");
+    assert!(
+        connects.contains("CONNECT myregistry.azurecr.io"),
+        "{connects}"
+    );
+}
