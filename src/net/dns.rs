@@ -49,7 +49,8 @@ pub(crate) struct Resolver {
     inner: TokioResolver,
     /// Which servers are asked, for messages.
     pub description: String,
-    /// Only the server of `--dns-server` is asked.
+    /// Not this machine's resolver (`--dns-server`, or a node's): the
+    /// operating system's answer is not compared with it.
     pub explicit: bool,
     timeout: Duration,
 }
@@ -78,7 +79,9 @@ impl Resolver {
         let parsed = hickory_resolver::system_conf::parse_resolv_conf(data)
             .map_err(|e| DnsSetupError::SystemConfig(format!("{shown}: {e}")))?;
         let what = format!("the node's resolver ({shown})");
-        Self::configured(parsed, ResolveHosts::Never, &what, timeout)
+        let mut resolver = Self::configured(parsed, ResolveHosts::Never, &what, timeout)?;
+        resolver.explicit = true;
+        Ok(resolver)
     }
 
     fn configured(

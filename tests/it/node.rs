@@ -107,6 +107,14 @@ impl Node {
     }
 
     fn run(&self, extra: &[&str]) -> Run {
+        let mut args = vec!["--dns-server".to_string(), self.acr.dns.flag()];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.run_resolving(&args)
+    }
+
+    /// `run` without `--dns-server`: names are asked of the node's resolver.
+    fn run_resolving(&self, extra: &[&str]) -> Run {
         let root = self.root.path().display().to_string();
         let mut args = vec![
             "check".to_string(),
@@ -114,8 +122,6 @@ impl Node {
             REGISTRY.into(),
             "--login-server".into(),
             self.acr.login_server(),
-            "--dns-server".into(),
-            self.acr.dns.flag(),
             "--kubelet".into(),
             "--host-root".into(),
             root,
@@ -379,4 +385,31 @@ fn the_registry_is_reached_through_containerd_s_proxy() {
         connects.contains("CONNECT myregistry.azurecr.io"),
         "{connects}"
     );
+}
+
+#[test]
+fn names_are_asked_of_the_node_s_resolver_through_its_symlinked_resolv_conf() {
+    // A resolver asks port 53 only: a DNS server there needs root (as
+    // .ci/run runs the tests); elsewhere this test has nothing to bind.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: a DNS server on port 53 needs root");
+        return;
+    }
+    let dns = crate::common::dns::DnsServer::start_on("127.77.0.53:53")
+        .expect("127.77.0.53:53 is free");
+    dns.a(HOST, "127.0.0.1");
+    let node = Node::healthy();
+    node.set("/run/systemd/resolve/resolv.conf", "nameserver 127.77.0.53\noptions timeout:2\n");
+    symlink(
+        "/run/systemd/resolve/resolv.conf",
+        node.root.path().join("etc/resolv.conf"),
+    )
+    .unwrap();
+    let out = node.run_resolving(&["--json"]);
+    out.assert_code(0);
+    let lookup = out.check("registry.dns");
+    assert_eq!(lookup["status"], "pass", "{lookup}");
+    assert!(lookup.to_string().contains("the node's resolver"), "{lookup}");
+    assert!(dns.asked().iter().any(|n| n.trim_end_matches('.') == HOST), "{:?}", dns.asked());
+    assert!(node.acr.dns.asked().is_empty(), "the test's other DNS server was asked");
 }
