@@ -48,6 +48,7 @@ pub(crate) mod node {
     pub(crate) mod credential_provider;
     pub(crate) mod exchange;
     pub(crate) mod identity;
+    pub(crate) mod region;
 }
 
 pub(crate) use result::CheckResult;
@@ -106,6 +107,7 @@ checks! {
     RegistryReplicas => registry::replicas::CHECK,
     RegistryRegionalEndpoints => registry::regional_endpoints::CHECK,
     RegistryCmk => registry::cmk::CHECK,
+    NodeRegion => node::region::CHECK,
     HelmCommand => environment::helm::COMMAND,
     HelmVersion => environment::helm::VERSION,
     NotaryVersion => environment::notary::VERSION,

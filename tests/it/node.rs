@@ -413,3 +413,29 @@ fn names_are_asked_of_the_node_s_resolver_through_its_symlinked_resolv_conf() {
     assert!(dns.asked().iter().any(|n| n.trim_end_matches('.') == HOST), "{:?}", dns.asked());
     assert!(node.acr.dns.asked().is_empty(), "the test's other DNS server was asked");
 }
+
+#[test]
+fn a_registry_served_from_another_region_than_the_node_s_is_a_warning() {
+    let node = Node::healthy();
+    // The node is in eastus (azure.json); the DNS chain leads to westeurope.
+    node.acr
+        .dns
+        .cname(HOST, "westeurope-acr-reg.trafficmanager.net")
+        .a("westeurope-acr-reg.trafficmanager.net", "127.0.0.1");
+    let out = node.run(&["--json"]);
+    out.assert_code(0);
+    let region = out.check("node.region");
+    assert_eq!(region["status"], "warn", "{region}");
+    assert!(
+        message(&out, "node.region").contains("from westeurope (by its DNS chain), and the node is in eastus"),
+        "{region}"
+    );
+    // The same region is a pass.
+    let node = Node::healthy();
+    node.acr
+        .dns
+        .cname(HOST, "eastus-acr-reg.trafficmanager.net")
+        .a("eastus-acr-reg.trafficmanager.net", "127.0.0.1");
+    let out = node.run(&["--json"]);
+    assert_eq!(status(&out, "node.region"), "pass", "{}", out.check("node.region"));
+}

@@ -13,7 +13,9 @@ mod walk;
 use crate::azure::credential::{self, CredentialSetup, NoCredential, ACR_SCOPE};
 use crate::azure::imds::Imds;
 use crate::checks::environment::docker::{self, Consent};
+use crate::checks::node::region;
 use crate::checks::registry::login_hint::LoginHint;
+use crate::node::azure_json::AzureJson;
 use crate::checks::registry::{
     access_token, arm, containerd_hosts, docker_credential, docker_daemon, docker_pull, image,
     response_time,
@@ -169,7 +171,8 @@ pub(super) async fn run(ctx: &Ctx) {
         return;
     };
     let (authorized, walked) = record_walk(&along, walk, arm.as_ref());
-    after_walk(ctx, reg, &resolver, (arm.as_ref(), &walked), authorized).await;
+    let kubelet = along.kubelet;
+    after_walk(ctx, reg, &resolver, (arm.as_ref(), &walked, kubelet), authorized).await;
 }
 
 /// The reason the checks that need a login server give when there is none.
@@ -181,7 +184,7 @@ async fn after_walk(
     ctx: &Ctx,
     reg: &RegistryConfig,
     resolver: &Result<Resolver, DnsSetupError>,
-    (arm, walked): (Option<&arm::Outcome>, &Walked),
+    (arm, walked, kubelet): (Option<&arm::Outcome>, &Walked, Option<&AzureJson>),
     authorized: Option<(Session, Secret)>,
 ) {
     let data_hosts = arm
@@ -216,7 +219,15 @@ async fn after_walk(
             None => Err("no challenge from the registry"),
         });
         let response_time = |(h, took)| async move { response_time::check(h, took) };
+        let chain = walked.resolved.as_ref().map(|r| r.cname_chain.as_slice());
+        let region = |location: Option<&str>| {
+            let found = region::check(location, chain.unwrap_or_default());
+            async move { found }
+        };
+        let azure = kubelet.ok_or("no node cloud configuration (node.azure_json)");
+        let azure = azure.map(|a| a.location.as_deref());
         tokio::join!(
+            ctx.run(CheckId::NodeRegion, azure, region),
             ctx.run(CheckId::RegistryDockerCredential, login, credential),
             ctx.run(CheckId::RegistryDockerDaemon, with_docker, daemon),
             ctx.run(CheckId::RegistryContainerdHosts, host, containerd),
