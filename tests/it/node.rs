@@ -131,10 +131,15 @@ impl Node {
         args.extend(extra.iter().map(|s| s.to_string()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let imds = format!("http://{}", self.imds);
+        // Azure AD, for a service principal's sign-in.
+        let aad = format!("https://127.0.0.1:{}", self.acr.server.port());
         let out = run_with(
             &args,
             &self.acr.tools,
-            &[("AZURE_POD_IDENTITY_AUTHORITY_HOST", imds.as_str())],
+            &[
+                ("AZURE_POD_IDENTITY_AUTHORITY_HOST", imds.as_str()),
+                ("AZURE_AUTHORITY_HOST", aad.as_str()),
+            ],
         );
         out.assert_no_secrets();
         out
@@ -365,6 +370,52 @@ fn a_refused_service_principal_is_named_and_advised_for() {
     out.assert_text_has(&format!(
         "Credential used: the node's service principal {SP_ID} (azure.json)."
     ));
+    // Azure AD signs it in: the secret is good, the role is missing.
+    out.assert_text_has(
+        "the secret is valid, and the registry refuses the service principal for want of a role \
+         on it (AcrPull).",
+    );
+}
+
+#[test]
+fn a_service_principal_with_an_expired_secret_is_told_from_a_missing_role() {
+    let node = Node::new(|r| {
+        if r.path.ends_with("/oauth2/v2.0/token") {
+            return Some(Reply::json(
+                401,
+                r#"{"error":"invalid_client","error_description":"AADSTS7000222: The provided client secret keys for app are expired. Trace ID: x"}"#,
+            ));
+        }
+        r.path.starts_with("/oauth2/token").then(|| {
+            Reply::json(
+                401,
+                r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
+            )
+        })
+    });
+    node.set(
+        "/etc/kubernetes/azure.json",
+        &fixture("azure.json.service-principal"),
+    );
+    let out = node.run(&["--json"]);
+    out.assert_code(1);
+    let access = message(&out, "registry.access_token");
+    assert!(
+        access.contains("Azure AD refuses the service principal too")
+            && access.contains("AADSTS7000222")
+            && access.contains("the client secret has expired"),
+        "{access}"
+    );
+    // Asked with the node's tenant, id and secret.
+    let sign_in = node
+        .acr
+        .server
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/oauth2/v2.0/token"))
+        .expect("Azure AD was asked");
+    assert!(sign_in.path.contains(NODE_TENANT), "{}", sign_in.path);
+    assert_eq!(sign_in.form("client_id").as_deref(), Some(SP_ID));
 }
 
 #[test]
@@ -395,11 +446,14 @@ fn names_are_asked_of_the_node_s_resolver_through_its_symlinked_resolv_conf() {
         eprintln!("skipped: a DNS server on port 53 needs root");
         return;
     }
-    let dns = crate::common::dns::DnsServer::start_on("127.77.0.53:53")
-        .expect("127.77.0.53:53 is free");
+    let dns =
+        crate::common::dns::DnsServer::start_on("127.77.0.53:53").expect("127.77.0.53:53 is free");
     dns.a(HOST, "127.0.0.1");
     let node = Node::healthy();
-    node.set("/run/systemd/resolve/resolv.conf", "nameserver 127.77.0.53\noptions timeout:2\n");
+    node.set(
+        "/run/systemd/resolve/resolv.conf",
+        "nameserver 127.77.0.53\noptions timeout:2\n",
+    );
     symlink(
         "/run/systemd/resolve/resolv.conf",
         node.root.path().join("etc/resolv.conf"),
@@ -409,9 +463,19 @@ fn names_are_asked_of_the_node_s_resolver_through_its_symlinked_resolv_conf() {
     out.assert_code(0);
     let lookup = out.check("registry.dns");
     assert_eq!(lookup["status"], "pass", "{lookup}");
-    assert!(lookup.to_string().contains("the node's resolver"), "{lookup}");
-    assert!(dns.asked().iter().any(|n| n.trim_end_matches('.') == HOST), "{:?}", dns.asked());
-    assert!(node.acr.dns.asked().is_empty(), "the test's other DNS server was asked");
+    assert!(
+        lookup.to_string().contains("the node's resolver"),
+        "{lookup}"
+    );
+    assert!(
+        dns.asked().iter().any(|n| n.trim_end_matches('.') == HOST),
+        "{:?}",
+        dns.asked()
+    );
+    assert!(
+        node.acr.dns.asked().is_empty(),
+        "the test's other DNS server was asked"
+    );
 }
 
 #[test]
@@ -427,7 +491,8 @@ fn a_registry_served_from_another_region_than_the_node_s_is_a_warning() {
     let region = out.check("node.region");
     assert_eq!(region["status"], "warn", "{region}");
     assert!(
-        message(&out, "node.region").contains("from westeurope (by its DNS chain), and the node is in eastus"),
+        message(&out, "node.region")
+            .contains("from westeurope (by its DNS chain), and the node is in eastus"),
         "{region}"
     );
     // The same region is a pass.
@@ -437,5 +502,10 @@ fn a_registry_served_from_another_region_than_the_node_s_is_a_warning() {
         .cname(HOST, "eastus-acr-reg.trafficmanager.net")
         .a("eastus-acr-reg.trafficmanager.net", "127.0.0.1");
     let out = node.run(&["--json"]);
-    assert_eq!(status(&out, "node.region"), "pass", "{}", out.check("node.region"));
+    assert_eq!(
+        status(&out, "node.region"),
+        "pass",
+        "{}",
+        out.check("node.region")
+    );
 }

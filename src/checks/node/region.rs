@@ -26,18 +26,70 @@ pub(crate) const CHECK: CheckSpec = CheckSpec {
 /// Azure's region names, as `location` and the registry's DNS names spell
 /// them.
 const REGIONS: &[&str] = &[
-    "eastus", "eastus2", "westus", "westus2", "westus3", "centralus", "northcentralus",
-    "southcentralus", "westcentralus", "canadacentral", "canadaeast", "brazilsouth",
-    "brazilsoutheast", "mexicocentral", "northeurope", "westeurope", "uksouth", "ukwest",
-    "francecentral", "francesouth", "germanywestcentral", "germanynorth", "norwayeast",
-    "norwaywest", "switzerlandnorth", "switzerlandwest", "swedencentral", "polandcentral",
-    "italynorth", "spaincentral", "austriaeast", "belgiumcentral", "denmarkeast", "uaenorth",
-    "uaecentral", "qatarcentral", "israelcentral", "southafricanorth", "southafricawest",
-    "centralindia", "southindia", "westindia", "japaneast", "japanwest", "koreacentral",
-    "koreasouth", "eastasia", "southeastasia", "australiaeast", "australiasoutheast",
-    "australiacentral", "australiacentral2", "newzealandnorth", "indonesiacentral",
-    "malaysiawest", "chinaeast", "chinaeast2", "chinaeast3", "chinanorth", "chinanorth2",
-    "chinanorth3", "usgovvirginia", "usgovarizona", "usgovtexas",
+    "eastus",
+    "eastus2",
+    "westus",
+    "westus2",
+    "westus3",
+    "centralus",
+    "northcentralus",
+    "southcentralus",
+    "westcentralus",
+    "canadacentral",
+    "canadaeast",
+    "brazilsouth",
+    "brazilsoutheast",
+    "mexicocentral",
+    "northeurope",
+    "westeurope",
+    "uksouth",
+    "ukwest",
+    "francecentral",
+    "francesouth",
+    "germanywestcentral",
+    "germanynorth",
+    "norwayeast",
+    "norwaywest",
+    "switzerlandnorth",
+    "switzerlandwest",
+    "swedencentral",
+    "polandcentral",
+    "italynorth",
+    "spaincentral",
+    "austriaeast",
+    "belgiumcentral",
+    "denmarkeast",
+    "uaenorth",
+    "uaecentral",
+    "qatarcentral",
+    "israelcentral",
+    "southafricanorth",
+    "southafricawest",
+    "centralindia",
+    "southindia",
+    "westindia",
+    "japaneast",
+    "japanwest",
+    "koreacentral",
+    "koreasouth",
+    "eastasia",
+    "southeastasia",
+    "australiaeast",
+    "australiasoutheast",
+    "australiacentral",
+    "australiacentral2",
+    "newzealandnorth",
+    "indonesiacentral",
+    "malaysiawest",
+    "chinaeast",
+    "chinaeast2",
+    "chinaeast3",
+    "chinanorth",
+    "chinanorth2",
+    "chinanorth3",
+    "usgovvirginia",
+    "usgovarizona",
+    "usgovtexas",
 ];
 
 /// The first region a name of the chain spells out as one of its parts.
@@ -85,10 +137,16 @@ mod tests {
     fn the_region_is_a_whole_part_of_a_name() {
         let chain = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            region_of(&chain(&["myregistry.privatelink.azurecr.io", "eastus2-acr-reg.trafficmanager.net"])),
+            region_of(&chain(&[
+                "myregistry.privatelink.azurecr.io",
+                "eastus2-acr-reg.trafficmanager.net"
+            ])),
             Some("eastus2")
         );
-        assert_eq!(region_of(&chain(&["r0217eus.westeurope.cloudapp.azure.com"])), Some("westeurope"));
+        assert_eq!(
+            region_of(&chain(&["r0217eus.westeurope.cloudapp.azure.com"])),
+            Some("westeurope")
+        );
         assert_eq!(region_of(&chain(&["northeastusfoo.example"])), None);
     }
 }

@@ -15,7 +15,6 @@ use crate::azure::imds::Imds;
 use crate::checks::environment::docker::{self, Consent};
 use crate::checks::node::region;
 use crate::checks::registry::login_hint::LoginHint;
-use crate::node::azure_json::AzureJson;
 use crate::checks::registry::{
     access_token, arm, containerd_hosts, docker_credential, docker_daemon, docker_pull, image,
     response_time,
@@ -25,9 +24,11 @@ use crate::config::RegistryConfig;
 use crate::net::connection::{Dial, Session};
 use crate::net::dns::{DnsSetupError, Resolver};
 use crate::net::https_client::Client;
+use crate::node::azure_json::AzureJson;
 use crate::pipeline::ctx::Ctx;
 use crate::report::{RegistryInfo, Status};
 use crate::secret::Secret;
+use std::sync::Arc;
 use tokio::sync::OnceCell;
 use tokio::task::JoinHandle;
 use walk::{Along, Walk, Walked};
@@ -131,39 +132,19 @@ pub(super) async fn run(ctx: &Ctx) {
             AadToken::start(wants_aad.then(credentials))
         }
     };
-    let arm_task = match &reg.arm {
-        Ok(target) if ctx.user_skip(CheckId::RegistryArm).is_none() => {
-            let replications = ctx.user_skip(CheckId::RegistryReplicas).is_none();
-            Some(tokio::spawn(arm::lookup(
-                credentials(),
-                target.clone(),
-                replications,
-            )))
-        }
-        _ => None,
-    };
-    let _abort_arm = arm_task.as_ref().map(|t| AbortOnDrop(t.abort_handle()));
-    // Resource Manager's connection is opened while the Azure AD token for
-    // it is still being fetched, so that its request waits for nothing else.
-    let _abort_preconnect = match (&reg.arm, &arm_task) {
-        (Ok(target), Some(_)) => url::Url::parse(&target.endpoint).ok().map(|url| {
-            let client = client.clone();
-            let task = tokio::spawn(async move { client.preconnect(&url).await });
-            AbortOnDrop(task.abort_handle())
-        }),
-        _ => None,
-    };
-    let resolver = match (reg.dns_server, &ctx.config.node) {
-        (Some(server), _) => Resolver::server(server, timeout),
-        (None, Some(host)) => node::resolver(host, timeout),
-        (None, None) => Resolver::system(timeout),
-    };
+    let (arm_task, _abort_arm) = start_arm(ctx, reg, &client, credentials());
+    let resolver = resolver(ctx, reg);
+    let kubelet = kubelet.as_ref().and_then(Option::as_ref);
+    // A node's service principal is signed in to Azure AD only when the
+    // registry refuses it, to tell a bad secret from a missing role.
+    let sign_in = kubelet.and_then(|azure| node::sign_in(azure, credentials()));
     let along = Along {
         ctx,
         reg,
         resolver: &resolver,
         aad: &aad,
-        kubelet: kubelet.as_ref().and_then(Option::as_ref),
+        kubelet,
+        sign_in: sign_in.as_ref(),
     };
     let identity = node::identity(ctx, along.kubelet, &aad);
     let (walked, ()) = tokio::join!(walk_with_arm(&along, arm_task), identity);
@@ -172,7 +153,48 @@ pub(super) async fn run(ctx: &Ctx) {
     };
     let (authorized, walked) = record_walk(&along, walk, arm.as_ref());
     let kubelet = along.kubelet;
-    after_walk(ctx, reg, &resolver, (arm.as_ref(), &walked, kubelet), authorized).await;
+    after_walk(
+        ctx,
+        reg,
+        &resolver,
+        (arm.as_ref(), &walked, kubelet),
+        authorized,
+    )
+    .await;
+}
+
+/// Resource Manager's lookup, started at once when it is wanted, with its
+/// connection opened while the Azure AD token for it is still being
+/// fetched, so that its request waits for nothing else; what aborts both.
+fn start_arm(
+    ctx: &Ctx,
+    reg: &RegistryConfig,
+    client: &Arc<Client>,
+    credentials: CredentialSetup,
+) -> (Option<JoinHandle<arm::Outcome>>, Vec<AbortOnDrop>) {
+    let target = match &reg.arm {
+        Ok(target) if ctx.user_skip(CheckId::RegistryArm).is_none() => target,
+        _ => return (None, Vec::new()),
+    };
+    let replications = ctx.user_skip(CheckId::RegistryReplicas).is_none();
+    let task = tokio::spawn(arm::lookup(credentials, target.clone(), replications));
+    let mut aborts = vec![AbortOnDrop(task.abort_handle())];
+    if let Ok(url) = url::Url::parse(&target.endpoint) {
+        let client = client.clone();
+        let preconnect = tokio::spawn(async move { client.preconnect(&url).await });
+        aborts.push(AbortOnDrop(preconnect.abort_handle()));
+    }
+    (Some(task), aborts)
+}
+
+/// The resolver the walk asks: `--dns-server`'s, a node's, or the system's.
+fn resolver(ctx: &Ctx, reg: &RegistryConfig) -> Result<Resolver, DnsSetupError> {
+    let timeout = ctx.config.timeout;
+    match (reg.dns_server, &ctx.config.node) {
+        (Some(server), _) => Resolver::server(server, timeout),
+        (None, Some(host)) => node::resolver(host, timeout),
+        (None, None) => Resolver::system(timeout),
+    }
 }
 
 /// The reason the checks that need a login server give when there is none.

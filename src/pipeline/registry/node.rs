@@ -3,16 +3,19 @@
 //! once and reported alongside the walk, which exchanges it.
 
 use super::{AadResult, AadToken, AbortOnDrop};
-use crate::azure::credential::NoCredential;
+use crate::azure::auth::AuthSource;
+use crate::azure::credential::{CredentialSetup, NoCredential};
 use crate::azure::imds::Imds;
 use crate::checks::node::{azure_json, credential_provider, identity};
 use crate::checks::CheckId;
 use crate::config::RegistryConfig;
+use crate::env::Env;
 use crate::net::dns::{DnsSetupError, Resolver};
 use crate::net::https_client::Client;
 use crate::node::azure_json::{AzureJson, KubeletIdentity};
 use crate::node::host_root::HostRoot;
 use crate::pipeline::ctx::Ctx;
+use std::ffi::OsString;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -77,4 +80,34 @@ pub(super) fn resolver(host: &HostRoot, timeout: Duration) -> Result<Resolver, D
         .read(RESOLV_CONF)
         .map_err(|e| DnsSetupError::SystemConfig(e.to_string()))?;
     Resolver::node(data.as_bytes(), &host.shown(RESOLV_CONF), timeout)
+}
+
+/// A node's service principal, to sign in to Azure AD with only when the
+/// registry refuses it (to tell a bad secret from a missing role); `None`
+/// for a managed identity.
+pub(super) fn sign_in(azure: &AzureJson, base: CredentialSetup) -> Option<CredentialSetup> {
+    let env = service_principal_env(azure, &base.env)?;
+    Some(CredentialSetup {
+        mode: AuthSource::ServicePrincipal,
+        env: Arc::new(env),
+        ..base
+    })
+}
+
+/// The environment the Azure SDK signs a node's service principal in with:
+/// its id, secret and tenant from `azure.json`, and the Azure AD endpoint
+/// this run uses.
+fn service_principal_env(azure: &AzureJson, env: &Env) -> Option<Env> {
+    let KubeletIdentity::ServicePrincipal { client_id, secret } = &azure.identity else {
+        return None;
+    };
+    let mut vars: Vec<(OsString, OsString)> = vec![
+        ("AZURE_TENANT_ID".into(), azure.tenant.clone().into()),
+        ("AZURE_CLIENT_ID".into(), client_id.clone().into()),
+        ("AZURE_CLIENT_SECRET".into(), secret.expose().into()),
+    ];
+    if let Some(authority) = env.var_os("AZURE_AUTHORITY_HOST") {
+        vars.push(("AZURE_AUTHORITY_HOST".into(), authority.to_owned()));
+    }
+    Some(Env::new(vars, None))
 }

@@ -7,7 +7,7 @@
 use super::AadToken;
 use crate::acr::actions::Action;
 use crate::azure::auth::AuthSource;
-use crate::azure::credential;
+use crate::azure::credential::{self, CredentialSetup};
 use crate::checks::registry::challenge::{self, Bearer};
 use crate::checks::registry::{access_token, dns, ip_families, refresh_token, tls};
 use crate::checks::result::UsedCredential;
@@ -69,6 +69,9 @@ pub(super) struct Along<'a> {
     pub aad: &'a AadToken,
     /// On a node (`--kubelet`), its configuration when it could be read.
     pub kubelet: Option<&'a AzureJson>,
+    /// A node's service principal, to sign in to Azure AD with when the
+    /// registry refuses it.
+    pub sign_in: Option<&'a CredentialSetup>,
 }
 
 impl Walk {
@@ -316,9 +319,38 @@ async fn tokens(
         Some(used) => r.with_credential(used),
         None => r,
     };
+    let r = match (along.sign_in, sp, r.status) {
+        (Some(setup), Some(_), Status::Fail) => service_principal_refused(setup, r).await,
+        _ => r,
+    };
     walk.push(r, start);
     walk.authorized = access.map(|a| (session, a));
     walk
+}
+
+/// Why the registry refused a node's service principal: Azure AD's answer
+/// to the same id and secret tells an expired or wrong secret (its AADSTS
+/// code explained) from a role the identity lacks.
+async fn service_principal_refused(setup: &CredentialSetup, r: CheckResult) -> CheckResult {
+    match setup.aad_token(credential::ACR_SCOPE).await {
+        Ok(_) => r.with_explanation(
+            "Azure AD signs the service principal in with this secret: the secret is valid, \
+            and the registry refuses the service principal for want of a role on it (AcrPull).",
+        ),
+        Err(none) => {
+            let why = none
+                .tried
+                .first()
+                .map_or_else(|| none.describe(), |(_, w)| w.clone());
+            let meaning = crate::azure::aadsts::explain_in(&why)
+                .map(|(code, meaning)| format!(" AADSTS{code}: {meaning}."))
+                .unwrap_or_default();
+            r.with_explanation(format!(
+                "Azure AD refuses the service principal too: {}.{meaning}",
+                why.trim_end_matches('.')
+            ))
+        }
+    }
 }
 
 /// The credential an access token request uses, as a result names it.
