@@ -3,7 +3,9 @@
 //! (1) a service principal with a subscription, (2) a user logged in with
 //! az (a valid token in az's cache, and an `az` that records whether it was
 //! run), (3) a VM's managed identity through a fake instance metadata
-//! service. Each through latency proxies at D = 0 and D = 20 ms one way;
+//! service, (4) an AKS node (`--kubelet --host-root`, the files of
+//! tests/fixtures/aks-node, the kubelet identity through the fake IMDS, the
+//! node's own resolv.conf and trust store). Each through latency proxies at D = 0 and D = 20 ms one way;
 //! the slope between the two gives the sequential round trips a run waits.
 //! The registry is a Premium one with geo-replications, which Resource
 //! Manager lists once the registry is found; the local tools (docker, its
@@ -65,6 +67,9 @@ enum Path {
     ServicePrincipal,
     AzLogin,
     ManagedIdentity,
+    /// `--kubelet` on an AKS node: the kubelet identity through IMDS, the
+    /// node's resolver and trust store.
+    Node,
 }
 
 impl Path {
@@ -73,6 +78,7 @@ impl Path {
             Path::ServicePrincipal => "service principal + subscription",
             Path::AzLogin => "logged in with az (cached token)",
             Path::ManagedIdentity => "VM managed identity (IMDS)",
+            Path::Node => "AKS node, kubelet identity (--kubelet)",
         }
     }
 }
@@ -92,6 +98,8 @@ struct World {
     az_dir: tempfile::TempDir,
     /// The same cloud configuration, with nobody logged in.
     no_login_dir: tempfile::TempDir,
+    /// An AKS node's files (its resolver asks the benchmark's DNS server).
+    node_root: tempfile::TempDir,
     tools: Tools,
 }
 
@@ -214,8 +222,10 @@ fn world(one_way: Duration, dns_ip: Option<&str>) -> World {
         imds_port: imds_addr.port(),
         az_dir: tempfile::tempdir().unwrap(),
         no_login_dir: tempfile::tempdir().unwrap(),
+        node_root: tempfile::tempdir().unwrap(),
         tools: local_tools(&login_server),
     };
+    node_files(&w, dns_ip.unwrap_or("127.0.0.1"));
     az_config(&w);
     cloud_config(w.no_login_dir.path(), w.aad_port);
     // An az that records being run, and fails: the cached token must serve.
@@ -266,6 +276,48 @@ fn refresh_jwt() -> String {
     )
 }
 
+/// The files of an AKS node (tests/fixtures/aks-node) under the world's
+/// node root: its trust store holds the benchmark's CA, its resolv.conf
+/// names the benchmark's DNS server.
+fn node_files(w: &World, dns_ip: &str) {
+    let fixture = |name: &str| {
+        std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/aks-node")
+                .join(name),
+        )
+        .unwrap()
+    };
+    let pem = std::fs::read_to_string(w.ca.pem_file()).unwrap();
+    let files = [
+        (
+            "etc/kubernetes/azure.json",
+            fixture("azure.json.managed-identity"),
+        ),
+        ("etc/default/kubelet", fixture("kubelet")),
+        (
+            "var/lib/kubelet/credential-provider-config.yaml",
+            fixture("credential-provider-config.yaml"),
+        ),
+        (
+            "var/lib/kubelet/credential-provider/acr-credential-provider",
+            "#!/bin/sh\nexit 1\n".to_string(),
+        ),
+        ("etc/ssl/certs/ca-certificates.crt", pem),
+        (
+            "etc/resolv.conf",
+            format!("nameserver {dns_ip}\noptions timeout:2 attempts:1\n"),
+        ),
+    ];
+    for (path, text) in files {
+        let at = w.node_root.path().join(path);
+        std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+        std::fs::write(&at, text).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&at, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
 /// az configured for a cloud whose Resource Manager and Azure AD are the
 /// fake (through the Azure AD latency proxy), logged in as a user with a
 /// valid Resource Manager token in its cache.
@@ -314,8 +366,14 @@ fn environment_only(w: &World) -> Command {
 
 fn command(w: &World, path: Path) -> Command {
     let mut cmd = environment_only(w);
-    cmd.args(["check", "--yes", "-n", REGISTRY])
-        .args(["--ca-file", &w.ca.pem_file().display().to_string()]);
+    cmd.args(["check", "--yes", "-n", REGISTRY]);
+    match path {
+        // The node's own trust store and resolver.
+        Path::Node => cmd
+            .args(["--kubelet", "--host-root"])
+            .arg(w.node_root.path()),
+        _ => cmd.args(["--ca-file", &w.ca.pem_file().display().to_string()]),
+    };
     if !w.system_resolver {
         cmd.args(["--dns-server", &w.dns.flag()]);
     }
@@ -344,6 +402,9 @@ fn command(w: &World, path: Path) -> Command {
                 .env("AZURE_CONFIG_DIR", w.no_login_dir.path())
                 .env("AZURE_SUBSCRIPTION_ID", SUBSCRIPTION);
         }
+        Path::Node => {
+            cmd.env("AZURE_POD_IDENTITY_AUTHORITY_HOST", imds);
+        }
     }
     cmd
 }
@@ -366,6 +427,18 @@ fn check_the_path(w: &World, path: Path) {
             .cloned()
             .unwrap_or_default()
     };
+    if path == Path::Node {
+        for id in [
+            "node.credential_provider",
+            "node.identity",
+            "node.exchange",
+            "registry.access_token",
+        ] {
+            assert_eq!(check(id)["status"], "pass", "{path:?}: {}", check(id));
+        }
+        assert_eq!(report["healthy"], true, "{path:?}");
+        return;
+    }
     assert_eq!(
         check("registry.arm")["status"],
         "pass",
@@ -377,6 +450,7 @@ fn check_the_path(w: &World, path: Path) {
         Path::ServicePrincipal => "service principal (AZURE_CLIENT_SECRET)",
         Path::AzLogin => "Azure CLI login (token cache)",
         Path::ManagedIdentity => "managed identity (instance metadata service)",
+        Path::Node => unreachable!("the node's path is checked above"),
     };
     assert_eq!(credential, expected, "{path:?}");
     assert_eq!(report["healthy"], true, "{path:?}");
@@ -467,7 +541,12 @@ fn main() {
         })
     };
     let mut sp = None;
-    for path in [Path::ServicePrincipal, Path::AzLogin, Path::ManagedIdentity] {
+    for path in [
+        Path::ServicePrincipal,
+        Path::AzLogin,
+        Path::ManagedIdentity,
+        Path::Node,
+    ] {
         if w0.system_resolver {
             use_resolver(&w0.dns, resolv_dir.path());
         }
@@ -482,7 +561,7 @@ fn main() {
         let round_trips = (t20.as_secs_f64() - t0.as_secs_f64()) / (2.0 * d.as_secs_f64());
         let (sp_whole, _) = *sp.get_or_insert((whole, t0));
         println!(
-            "{:<36} whole run D=0: {:>6.1} ms ({:.2}x the service principal)  registry chain D=0: {:>5.1} ms  D=20ms: {:>6.1} ms  round trips {:.1} (ideal {IDEAL_ROUND_TRIPS}, {:.2}x){}",
+            "{:<40} whole run D=0: {:>6.1} ms ({:.2}x the service principal)  registry chain D=0: {:>5.1} ms  D=20ms: {:>6.1} ms  round trips {:.1} (ideal {IDEAL_ROUND_TRIPS}, {:.2}x){}",
             path.name(),
             ms(whole),
             whole.as_secs_f64() / sp_whole.as_secs_f64(),
