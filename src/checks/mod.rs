@@ -44,6 +44,7 @@ pub(crate) mod registry {
 
 pub(crate) mod node {
     //! Checks of a Kubernetes node's own credential path (`--kubelet`).
+    pub(crate) mod audiences;
     pub(crate) mod azure_json;
     pub(crate) mod credential_provider;
     pub(crate) mod exchange;
@@ -95,6 +96,7 @@ checks! {
     RegistryChallenge => registry::challenge::CHECK,
     RegistryResponseTime => registry::response_time::CHECK,
     NodeExchange => node::exchange::CHECK,
+    NodeAudiences => node::audiences::CHECK,
     RegistryRefreshToken => registry::refresh_token::CHECK,
     RegistryAccessToken => registry::access_token::CHECK,
     RegistryDockerCredential => registry::docker_credential::CHECK,

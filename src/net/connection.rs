@@ -375,6 +375,37 @@ async fn handshake(
     }
 }
 
+/// A session not opened yet: another connection to a session's host.
+pub(crate) struct SpareSession {
+    host: String,
+    port: u16,
+    addrs: Vec<IpAddr>,
+    proxy: Option<Proxy>,
+    tls: TlsSetup,
+    timeout: Duration,
+}
+
+impl SpareSession {
+    pub(crate) async fn open(self) -> Result<Session, ConnectError> {
+        let conn = Connection::connect(
+            &self.host,
+            self.port,
+            &self.addrs,
+            self.proxy.as_ref(),
+            &self.tls,
+            self.timeout,
+        )
+        .await?;
+        Ok(Session::new(
+            conn,
+            self.addrs,
+            self.proxy,
+            self.tls,
+            self.timeout,
+        ))
+    }
+}
+
 /// A connection to one host that is re-opened (to the same addresses, with
 /// the same proxy) when the server closed it between requests.
 pub(crate) struct Session {
@@ -407,6 +438,19 @@ impl Session {
 
     pub(crate) fn authority(&self) -> String {
         self.conn.authority()
+    }
+
+    /// What it takes to open another session to the same host, the same
+    /// way (a second request that must not wait for this session's).
+    pub(crate) fn spare(&self) -> SpareSession {
+        SpareSession {
+            host: self.conn.host.clone(),
+            port: self.conn.port,
+            addrs: self.addrs.clone(),
+            proxy: self.proxy.clone(),
+            tls: self.tls.clone(),
+            timeout: self.timeout,
+        }
     }
 
     pub(crate) async fn send(

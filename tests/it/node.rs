@@ -40,13 +40,34 @@ fn write(root: &Path, path: &str, text: &str) {
     std::fs::write(at, text).unwrap();
 }
 
-/// IMDS that gives a registry-audience token to the kubelet identity only,
-/// and refuses any other as IMDS does.
+/// An Azure AD token of `aud` for the node's tenant.
+fn jwt_for(aud: &str) -> String {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    let claims = serde_json::json!({"aud": aud, "tid": NODE_TENANT, "oid": "kubelet"});
+    format!(
+        "{}.{}.c2ln",
+        b64(r#"{"alg":"RS256","typ":"JWT"}"#),
+        b64(&claims.to_string())
+    )
+}
+
+const ARM_AUDIENCE: &str = "https://management.core.windows.net/";
+
+/// IMDS that gives the kubelet identity only a token of the registry's or
+/// Resource Manager's audience, and refuses any other identity as IMDS does.
 fn imds() -> (SocketAddr, Log) {
     http_server_with(|line| {
         let known = line.contains(&format!("client_id={KUBELET_CLIENT_ID}"));
-        if known && line.contains("resource=https%3A%2F%2Fcontainerregistry.azure.net") {
-            let body = serde_json::json!({"access_token": aad_jwt(NODE_TENANT),
+        let token = if line.contains("resource=https%3A%2F%2Fcontainerregistry.azure.net") {
+            Some(aad_jwt(NODE_TENANT))
+        } else if line.contains("resource=https%3A%2F%2Fmanagement") {
+            Some(jwt_for(ARM_AUDIENCE))
+        } else {
+            None
+        };
+        if let (true, Some(token)) = (known, token) {
+            let body = serde_json::json!({"access_token": token,
                 "expires_on": "4070908800", "token_type": "Bearer"});
             (200, body.to_string())
         } else {
@@ -164,6 +185,7 @@ fn a_healthy_node_gets_the_kubelet_s_credential_the_provider_s_way() {
         "node.credential_provider",
         "node.identity",
         "node.exchange",
+        "node.audiences",
         "registry.tls",
         "registry.access_token",
     ] {
@@ -193,8 +215,13 @@ fn a_healthy_node_gets_the_kubelet_s_credential_the_provider_s_way() {
         asked.contains("resource=https%3A%2F%2Fcontainerregistry.azure.net"),
         "{asked}"
     );
-    // The exchange, as the credential provider posts it.
-    let exchange = &node.acr.server.requests_to("/oauth2/exchange")[0];
+    // The exchange, as the credential provider posts it (the registry
+    // audience's; the Resource Manager audience's went beside it).
+    let exchanges = node.acr.server.requests_to("/oauth2/exchange");
+    let exchange = exchanges
+        .iter()
+        .find(|r| r.form("access_token") == Some(aad_jwt(NODE_TENANT)))
+        .expect("the registry-audience exchange");
     assert_eq!(
         exchange.form("grant_type").as_deref(),
         Some("access_token_refresh_token")
@@ -507,5 +534,30 @@ fn a_registry_served_from_another_region_than_the_node_s_is_a_warning() {
         "pass",
         "{}",
         out.check("node.region")
+    );
+}
+
+#[test]
+fn a_registry_that_refuses_the_resource_manager_audience_is_said_to() {
+    // azureADAuthenticationAsArmPolicy disabled: only the registry audience.
+    let node = Node::new(|r| {
+        let arm = jwt_for(ARM_AUDIENCE);
+        (r.path == "/oauth2/exchange" && r.form("access_token") == Some(arm)).then(|| {
+            Reply::json(
+                401,
+                r#"{"errors":[{"code":"UNAUTHORIZED","message":"arm aad token disallowed"}]}"#,
+            )
+        })
+    });
+    let out = node.run(&["--json"]);
+    // The kubelet of a current node pulls: the run is healthy.
+    out.assert_code(0);
+    assert_eq!(status(&out, "node.exchange"), "pass");
+    let audiences = out.check("node.audiences");
+    assert_eq!(audiences["status"], "warn", "{audiences}");
+    assert!(
+        message(&out, "node.audiences").contains("refuses the Resource Manager audience (401)")
+            && message(&out, "node.audiences").contains("az aks check-acr"),
+        "{audiences}"
     );
 }

@@ -25,21 +25,21 @@ pub(crate) const CHECK: CheckSpec = CheckSpec {
 };
 
 /// The registry's audience, which the credential provider asks for.
-const REGISTRY_AUDIENCE: &str = "https://containerregistry.azure.net/.default";
+pub(crate) const REGISTRY_AUDIENCE: &str = "https://containerregistry.azure.net/.default";
 
-/// The kubelet identity's token, as the provider gets it.
+/// The kubelet identity's token for `scope` (the registry's audience, as
+/// the provider asks).
 pub(crate) async fn token(
     imds: &Imds,
     client: &Client,
     identity: &KubeletIdentity,
+    scope: &str,
 ) -> Result<AadToken, NoCredential> {
     let named = match identity {
         KubeletIdentity::Managed(named) => named.as_ref(),
         KubeletIdentity::ServicePrincipal { .. } => return Err(NoCredential::default()),
     };
-    let got = imds
-        .token(client, REGISTRY_AUDIENCE, named.map(|n| n.query()))
-        .await;
+    let got = imds.token(client, scope, named.map(|n| n.query())).await;
     match got {
         Ok(secret) => {
             let mut t = AadToken::new(secret, AuthSource::ManagedIdentity);

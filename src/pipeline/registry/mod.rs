@@ -13,7 +13,7 @@ mod walk;
 use crate::azure::credential::{self, CredentialSetup, NoCredential, ACR_SCOPE};
 use crate::azure::imds::Imds;
 use crate::checks::environment::docker::{self, Consent};
-use crate::checks::node::region;
+use crate::checks::node::{identity, region};
 use crate::checks::registry::login_hint::LoginHint;
 use crate::checks::registry::{
     access_token, arm, containerd_hosts, docker_credential, docker_daemon, docker_pull, image,
@@ -123,8 +123,9 @@ pub(super) async fn run(ctx: &Ctx) {
         Some(host) => Some(node::files(ctx, host, reg).await),
         None => None,
     };
+    let registry_scope = identity::REGISTRY_AUDIENCE.to_string();
     let (aad, _abort_aad) = match &kubelet {
-        Some(azure) => node::identity_token(azure.as_ref(), &imds, &client),
+        Some(azure) => node::identity_token(azure.as_ref(), (&imds, &client), registry_scope),
         None => {
             let wants_aad = reg.password.is_none()
                 && ctx.user_skip(CheckId::RegistryRefreshToken).is_none()
@@ -135,6 +136,10 @@ pub(super) async fn run(ctx: &Ctx) {
     let (arm_task, _abort_arm) = start_arm(ctx, reg, &client, credentials());
     let resolver = resolver(ctx, reg);
     let kubelet = kubelet.as_ref().and_then(Option::as_ref);
+    // On a node, the Resource Manager audience too: which audiences the
+    // registry takes is asked beside the exchange.
+    let (arm_audience, _abort_arm_audience) =
+        node::identity_token(kubelet, (&imds, &client), node::arm_scope(reg));
     // A node's service principal is signed in to Azure AD only when the
     // registry refuses it, to tell a bad secret from a missing role.
     let sign_in = kubelet.and_then(|azure| node::sign_in(azure, credentials()));
@@ -145,6 +150,7 @@ pub(super) async fn run(ctx: &Ctx) {
         aad: &aad,
         kubelet,
         sign_in: sign_in.as_ref(),
+        arm_audience: kubelet.map(|_| &arm_audience),
     };
     let identity = node::identity(ctx, along.kubelet, &aad);
     let (walked, ()) = tokio::join!(walk_with_arm(&along, arm_task), identity);
@@ -328,6 +334,7 @@ fn record_walk(
     let found = arm.and_then(|o| o.as_ref().ok());
     let Some(walk) = walk else {
         ctx.skip(&walk::steps(ctx), NO_LOGIN_SERVER);
+        ctx.skip(&[CheckId::NodeAudiences], NO_LOGIN_SERVER);
         return (None, Walked::default());
     };
     let mut authorized = walk.authorized;
@@ -343,6 +350,10 @@ fn record_walk(
             authorized = None;
         }
         ctx.record(r);
+    }
+    match walk.audiences {
+        Some(r) => ctx.record(r),
+        None => ctx.skip(&[CheckId::NodeAudiences], node::NO_AUDIENCES),
     }
     (authorized, walk.facts)
 }

@@ -19,6 +19,10 @@ use std::ffi::OsString;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Why `node.audiences` has nothing to say.
+pub(super) const NO_AUDIENCES: &str = "no exchange to compare: the walk did not reach the token \
+    steps, or the kubelet uses a service principal (no Azure AD token)";
+
 /// Why the registry's own refresh step is not run on a node.
 const EXCHANGED_BY_THE_KUBELET: &str =
     "node mode (--kubelet): the kubelet's exchange is node.exchange";
@@ -42,21 +46,32 @@ pub(super) async fn files(ctx: &Ctx, host: &HostRoot, reg: &RegistryConfig) -> O
     azure
 }
 
-/// The kubelet identity's token, asked for at once (a managed identity's,
-/// from IMDS); none for a service principal or without a configuration.
+/// The kubelet identity's token for `scope`, asked for at once (a managed
+/// identity's, from IMDS); none for a service principal or without a
+/// configuration.
 pub(super) fn identity_token(
     azure: Option<&AzureJson>,
-    imds: &Arc<Imds>,
-    client: &Arc<Client>,
+    (imds, client): (&Arc<Imds>, &Arc<Client>),
+    scope: String,
 ) -> (AadToken, Option<AbortOnDrop>) {
     let identity = azure
         .map(|a| a.identity.clone())
         .filter(|i| matches!(i, KubeletIdentity::Managed(_)));
     let task = identity.map(|identity| {
         let (imds, client) = (imds.clone(), client.clone());
-        tokio::spawn(async move { identity::token(&imds, &client, &identity).await })
+        tokio::spawn(async move { identity::token(&imds, &client, &identity, &scope).await })
     });
     AadToken::from_task(task, None)
+}
+
+/// The Resource Manager audience of the registry's cloud, as older
+/// credential providers and `az aks check-acr` ask for it.
+pub(super) fn arm_scope(reg: &RegistryConfig) -> String {
+    let cloud = &reg.target.cloud;
+    let audience = (cloud.arm_audience.as_deref())
+        .or(cloud.resource_manager.as_deref())
+        .unwrap_or("https://management.azure.com/");
+    format!("{}/.default", audience.trim_end_matches('/'))
 }
 
 /// `node.identity`, when the token is in.

@@ -8,12 +8,14 @@ use super::AadToken;
 use crate::acr::actions::Action;
 use crate::azure::auth::AuthSource;
 use crate::azure::credential::{self, CredentialSetup};
+use crate::checks::node::audiences::{self, ArmAudience};
 use crate::checks::registry::challenge::{self, Bearer};
 use crate::checks::registry::{access_token, dns, ip_families, refresh_token, tls};
 use crate::checks::result::UsedCredential;
 use crate::checks::{CheckId, CheckResult};
 use crate::codes::ErrorCode;
 use crate::config::RegistryConfig;
+use crate::net::connection::SpareSession;
 use crate::net::connection::{Connection, Session};
 use crate::net::dns::{DnsSetupError, Resolver};
 use crate::node::azure_json::{AzureJson, KubeletIdentity};
@@ -45,6 +47,8 @@ pub(super) fn steps(ctx: &Ctx) -> [CheckId; 5] {
 pub(super) struct Walk {
     steps: [CheckId; 5],
     pub results: Vec<CheckResult>,
+    /// On a node, which audiences the registry takes (`node.audiences`).
+    pub audiences: Option<CheckResult>,
     /// The connection and the access token, when every step passed.
     pub authorized: Option<(Session, Secret)>,
     pub facts: Walked,
@@ -72,6 +76,8 @@ pub(super) struct Along<'a> {
     /// A node's service principal, to sign in to Azure AD with when the
     /// registry refuses it.
     pub sign_in: Option<&'a CredentialSetup>,
+    /// On a node, the kubelet identity's Resource Manager-audience token.
+    pub arm_audience: Option<&'a AadToken>,
 }
 
 impl Walk {
@@ -79,6 +85,7 @@ impl Walk {
         Walk {
             steps,
             results: Vec::new(),
+            audiences: None,
             authorized: None,
             facts: Walked::default(),
         }
@@ -271,9 +278,58 @@ enum Credential {
     None,
 }
 
+/// The token steps; on a node, beside them on a connection of its own,
+/// the exchange of the Resource Manager-audience token.
+async fn tokens(
+    along: &Along<'_>,
+    ls: &LoginServer,
+    (session, bearer): (Session, Bearer),
+    walk: Walk,
+) -> Walk {
+    let spare = session.spare();
+    let audiences = audiences(along, spare, &bearer);
+    let (mut walk, audiences) = tokio::join!(
+        own_tokens(along, ls, (session, bearer.clone()), walk),
+        audiences
+    );
+    walk.audiences = audiences;
+    walk
+}
+
+/// `node.audiences`: the kubelet identity's Resource Manager-audience token
+/// exchanged as the provider exchanges, on another connection; `None` off
+/// a node or for a service principal.
+async fn audiences(along: &Along<'_>, spare: SpareSession, bearer: &Bearer) -> Option<CheckResult> {
+    let azure = along.kubelet?;
+    let KubeletIdentity::Managed(_) = azure.identity else {
+        return None;
+    };
+    let token = along.arm_audience?;
+    if let Some(why) = along.ctx.user_skip(CheckId::NodeAudiences) {
+        return Some(CheckResult::skip(CheckId::NodeAudiences, why));
+    }
+    let (token, session) = tokio::join!(token.get(), spare.open());
+    let outcome = match (token, session) {
+        (Err(_), _) => ArmAudience::NotTried(
+            "the instance metadata service gave the kubelet identity no Resource Manager token"
+                .into(),
+        ),
+        (_, Err(e)) => ArmAudience::NotTried(format!("no second connection to the registry: {e}")),
+        (Ok(token), Ok(mut session)) => {
+            let how = refresh_token::Exchange::Kubelet {
+                tenant: &azure.tenant,
+            };
+            let (r, refresh) =
+                refresh_token::refresh_token(&mut session, bearer, Ok(token), how).await;
+            audiences::outcome(&r, refresh.is_some())
+        }
+    };
+    Some(audiences::check(outcome))
+}
+
 /// The refresh token (or the password grant, or a node's service
 /// principal) and the access token.
-async fn tokens(
+async fn own_tokens(
     along: &Along<'_>,
     ls: &LoginServer,
     (mut session, bearer): (Session, Bearer),
