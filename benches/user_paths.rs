@@ -432,6 +432,7 @@ fn check_the_path(w: &World, path: Path) {
             "node.credential_provider",
             "node.identity",
             "node.exchange",
+            "node.audiences",
             "registry.access_token",
         ] {
             assert_eq!(check(id)["status"], "pass", "{path:?}: {}", check(id));
