@@ -561,3 +561,85 @@ fn a_registry_that_refuses_the_resource_manager_audience_is_said_to() {
         "{audiences}"
     );
 }
+
+#[test]
+fn an_azure_json_readable_by_root_only_is_said_to_need_root() {
+    // As AKS writes it (0600, root); the check runs as nobody. Needs root
+    // to set up, and util-linux's setpriv.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: making a root-only file needs root");
+        return;
+    }
+    let node = Node::healthy();
+    let walk = |dir: &Path| -> Vec<std::path::PathBuf> {
+        let mut all = vec![dir.to_path_buf()];
+        let mut at = 0;
+        while at < all.len() {
+            if let Ok(entries) = std::fs::read_dir(&all[at]) {
+                all.extend(entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
+            }
+            at += 1;
+        }
+        all
+    };
+    for dir in walk(node.root.path()).into_iter().chain([
+        node.acr.tools.path().to_path_buf(),
+        node.acr.tools.home.path().to_path_buf(),
+    ]) {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let azure = node.root.path().join("etc/kubernetes/azure.json");
+    std::fs::set_permissions(&azure, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("util-linux's setpriv");
+    let out = std::process::Command::new(setpriv)
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            crate::common::BIN,
+        ])
+        .args([
+            "check",
+            "-n",
+            REGISTRY,
+            "--login-server",
+            &node.acr.login_server(),
+        ])
+        .args([
+            "--dns-server",
+            &node.acr.dns.flag(),
+            "--kubelet",
+            "--host-root",
+        ])
+        .arg(node.root.path())
+        .args(["--json", "--timeout", "3"])
+        .env_clear()
+        .env("PATH", node.acr.tools.path())
+        .env("HOME", node.acr.tools.home.path())
+        .env(
+            "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+            format!("http://{}", node.imds),
+        )
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "node.azure_json")
+        .unwrap()
+        .clone();
+    assert_eq!(check["code"], "KUBELET_CREDENTIAL_ERROR", "{check}");
+    assert!(
+        check["message"]
+            .as_str()
+            .unwrap()
+            .contains("readable by root only: run as root"),
+        "{check}"
+    );
+}
