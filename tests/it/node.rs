@@ -15,6 +15,7 @@ use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::Path;
 
 const KUBELET_CLIENT_ID: &str = "0f0f0f0f-1111-2222-3333-444444444444";
+const KUBELET_RESOURCE_ID: &str = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/MC_rg_aks_eastus/providers/Microsoft.ManagedIdentity/userAssignedIdentities/aks-agentpool";
 const NODE_TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const SP_ID: &str = "8a7b6c5d-4e3f-2a1b-0c9d-8e7f6a5b4c3d";
 const SP_SECRET: &str = "sp-client-secret-SECRET-4d3c2b";
@@ -58,7 +59,11 @@ const ARM_AUDIENCE: &str = "https://management.core.windows.net/";
 /// Resource Manager's audience, and refuses any other identity as IMDS does.
 fn imds() -> (SocketAddr, Log) {
     http_server_with(|line| {
-        let known = line.contains(&format!("client_id={KUBELET_CLIENT_ID}"));
+        let known = line.contains(&format!("client_id={KUBELET_CLIENT_ID}"))
+            || line.contains(&format!(
+                "msi_res_id={}",
+                KUBELET_RESOURCE_ID.replace('/', "%2F")
+            ));
         let token = if line.contains("resource=https%3A%2F%2Fcontainerregistry.azure.net") {
             Some(aad_jwt(NODE_TENANT))
         } else if line.contains("resource=https%3A%2F%2Fmanagement") {
@@ -642,4 +647,25 @@ fn an_azure_json_readable_by_root_only_is_said_to_need_root() {
             .contains("readable by root only: run as root"),
         "{check}"
     );
+}
+
+#[test]
+fn a_kubelet_identity_named_by_resource_id_is_asked_for_by_msi_res_id() {
+    let node = Node::healthy();
+    node.set(
+        "/etc/kubernetes/azure.json",
+        &fixture("azure.json.managed-identity").replace(KUBELET_CLIENT_ID, KUBELET_RESOURCE_ID),
+    );
+    let out = node.run(&["--json"]);
+    out.assert_code(0);
+    assert_eq!(
+        status(&out, "node.identity"),
+        "pass",
+        "{}",
+        out.check("node.identity")
+    );
+    let asked = node.imds_log.lock().unwrap().join("\n");
+    assert!(asked.contains("msi_res_id=%2Fsubscriptions%2F"), "{asked}");
+    assert!(!asked.contains("client_id="), "{asked}");
+    assert!(message(&out, "node.azure_json").contains("resource id /subscriptions/"));
 }
