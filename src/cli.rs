@@ -288,7 +288,11 @@ pub(crate) struct CheckArgs {
     /// identity's token and the registry's exchange, through the node's own
     /// resolver, trust store and containerd's proxy. The docker, helm and
     /// notary checks are left out.
-    #[arg(long, help_heading = "Node")]
+    #[arg(
+        long,
+        help_heading = "Node",
+        conflicts_with_all = ["username", "password", "password_stdin", "auth"]
+    )]
     pub kubelet: bool,
 
     /// With --kubelet: where the node's root file system is (default /;

@@ -130,9 +130,7 @@ impl Config {
             query,
         };
         remember_environment_secrets(&env)?;
-        let node = args
-            .kubelet
-            .then(|| HostRoot::new(args.host_root.clone().unwrap_or_else(|| "/".into())));
+        let node = node_root(args)?;
         let config = Config {
             registry: registry_config(args, &az, &env, node.as_ref())?,
             ignore_errors: args.ignore_errors,
@@ -219,7 +217,7 @@ fn registry_config(
             }
         },
     };
-    let cloud = Cloud::select(args.cloud.as_deref(), az).map_err(|e| e.to_string())?;
+    let cloud = cloud(args, az, node)?;
     let mut target = target::resolve(name.as_deref(), args.login_server.as_deref(), cloud)?;
     notes.append(&mut target.notes);
     target.notes = notes;
@@ -407,6 +405,29 @@ fn tls_setup(args: &CheckArgs, env: &Env) -> Result<TlsSetup, String> {
         .unwrap_or_default();
     let trust = (ssl_cert_file.as_deref(), ssl_cert_dirs.as_slice());
     TlsSetup::new(args.ca_file.as_deref(), bundle, trust).map_err(|e| e.to_string())
+}
+
+/// The registry's cloud: `--cloud`, else on a node its own (azure.json's),
+/// else az's.
+fn cloud(args: &CheckArgs, az: &AzConfig, node: Option<&HostRoot>) -> Result<Cloud, String> {
+    let node_cloud = node.and_then(crate::node::azure_json::cloud_of);
+    let name = args.cloud.as_deref().or(node_cloud);
+    Cloud::select(name, az).map_err(|e| e.to_string())
+}
+
+/// `--kubelet`'s host root: a folder that exists, on a Linux node.
+fn node_root(args: &CheckArgs) -> Result<Option<HostRoot>, String> {
+    if !args.kubelet {
+        return Ok(None);
+    }
+    if !cfg!(target_os = "linux") {
+        return Err("--kubelet checks a Linux Kubernetes node: run it there".into());
+    }
+    let root = args.host_root.clone().unwrap_or_else(|| "/".into());
+    if !root.is_dir() {
+        return Err(format!("--host-root {}: no such folder", root.display()));
+    }
+    Ok(Some(HostRoot::new(root)))
 }
 
 /// Where the system's docker and containerd files are read:

@@ -86,8 +86,8 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         "ACR_HEALTH_SYSCONFDIR",
-        "Where the system's docker and containerd files are read (default /etc; \
-         /host/etc in a node debugging pod).",
+        "Where the system's docker and containerd files are read (default /etc; with \
+         --kubelet, the node's /etc under its root).",
     ),
     ("NO_COLOR", "No colour in the text report (--color auto)."),
 ];
@@ -109,6 +109,17 @@ const FILES: &[(&str, &str)] = &[
     (
         "/etc/containerd/config.toml, /etc/containerd/certs.d/HOST/hosts.toml",
         "containerd's registry host configuration.",
+    ),
+    (
+        "/etc/kubernetes/azure.json, /etc/default/kubelet, the credential provider's \
+         configuration",
+        "With --kubelet, under the node's root: the kubelet identity, its flags and its image \
+         credential provider.",
+    ),
+    (
+        "/etc/resolv.conf, /etc/ssl/certs/ca-certificates.crt, /etc/systemd/system.conf.d/",
+        "With --kubelet, under the node's root: the node's DNS servers, trust store and the \
+         proxy containerd pulls through.",
     ),
 ];
 

@@ -70,7 +70,7 @@ impl Resolver {
 
     /// A node's resolver: its `resolv.conf` (read under its root, given as
     /// `data`), without this machine's hosts file.
-    #[cfg(unix)]
+    #[cfg(target_os = "linux")]
     pub(crate) fn node(
         data: &[u8],
         shown: &str,

@@ -147,11 +147,13 @@ impl Client {
     pub(crate) async fn preconnect(&self, url: &url::Url) {
         let Ok(key) = Self::key(url) else { return };
         let slot = self.slot(&key).await;
+        // Said before the lock is awaited, and unsaid however this ends
+        // (an abort mid-connect included): a request that finds the slot
+        // busy waits for this connection, not for another request.
+        let _opening = Opening::start(&slot);
         let mut conn = slot.kept.lock().await;
         if conn.as_ref().is_none_or(|c| !c.is_open()) {
-            slot.opening.store(true, Ordering::SeqCst);
             *conn = self.connect(&key.0, key.1, key.2).await.ok();
-            slot.opening.store(false, Ordering::SeqCst);
         }
     }
 
@@ -207,6 +209,22 @@ impl Client {
         tokio::time::timeout(self.timeout / 4, slot.kept.lock())
             .await
             .ok()
+    }
+}
+
+/// A connection being opened ahead of time, for as long as it lives.
+struct Opening<'a>(&'a Slot);
+
+impl<'a> Opening<'a> {
+    fn start(slot: &'a Slot) -> Opening<'a> {
+        slot.opening.store(true, Ordering::SeqCst);
+        Opening(slot)
+    }
+}
+
+impl Drop for Opening<'_> {
+    fn drop(&mut self) {
+        self.0.opening.store(false, Ordering::SeqCst);
     }
 }
 

@@ -20,6 +20,25 @@ struct Raw {
     user_assigned_identity_id: Option<String>,
 }
 
+/// The cloud `azure.json` names, as acr-health (and az) name it: `None`
+/// when the file cannot be read or names none of the known clouds.
+pub(crate) fn cloud_of(host: &super::host_root::HostRoot) -> Option<&'static str> {
+    #[derive(Deserialize)]
+    struct Cloud {
+        cloud: Option<String>,
+    }
+    let text = host.read(PATH).ok()?;
+    let named = serde_json::from_str::<Cloud>(text.trim_start_matches('\u{feff}'))
+        .ok()?
+        .cloud?;
+    match named.to_ascii_lowercase().as_str() {
+        "azurepubliccloud" | "azurecloud" => Some("AzureCloud"),
+        "azurechinacloud" => Some("AzureChinaCloud"),
+        "azureusgovernmentcloud" | "azureusgovernment" => Some("AzureUSGovernment"),
+        _ => None,
+    }
+}
+
 /// The identity the credential provider uses.
 #[derive(Clone, Debug)]
 pub(crate) enum KubeletIdentity {

@@ -1,23 +1,50 @@
 //! The environment containerd's service runs with: the proxy it pulls
-//! through (AKS's HTTP proxy setting writes it into a drop-in of
-//! `containerd.service`), not the one of whoever runs acr-health.
+//! through, not the one of whoever runs acr-health. AKS's HTTP proxy
+//! setting writes it as systemd's `DefaultEnvironment=` (a drop-in of
+//! `system.conf`), which every unit gets; a drop-in of `containerd.service`
+//! can set its own on top.
 
 use super::host_root::HostRoot;
 use std::collections::BTreeMap;
 
-/// Where systemd reads the drop-ins of containerd's unit.
-const DROP_INS: &str = "/etc/systemd/system/containerd.service.d";
+/// Where systemd reads its own settings, then containerd's unit's.
+const SYSTEM_CONF: &str = "/etc/systemd/system.conf";
+const SYSTEM_DROP_INS: &str = "/etc/systemd/system.conf.d";
+const CONTAINERD_DROP_INS: &str = "/etc/systemd/system/containerd.service.d";
 
-/// Every `Environment=` assignment of containerd's drop-ins (in file name
-/// order, as systemd applies them), and of the files their
-/// `EnvironmentFile=` lines name.
+/// containerd's environment as systemd builds it: `DefaultEnvironment=` of
+/// `system.conf` and its drop-ins, then the `Environment=` and
+/// `EnvironmentFile=` lines of containerd's drop-ins (each folder in file
+/// name order, as systemd applies them; later assignments win).
 pub(crate) fn read(host: &HostRoot) -> BTreeMap<String, String> {
     let mut vars = BTreeMap::new();
-    let Ok(dir) = host.resolve(DROP_INS) else {
-        return vars;
-    };
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return vars;
+    let system = std::iter::once(SYSTEM_CONF.to_string()).chain(drop_ins(host, SYSTEM_DROP_INS));
+    for file in system {
+        for line in lines(host, &file) {
+            if let Some(rest) = line.strip_prefix("DefaultEnvironment=") {
+                vars.extend(assignments(rest));
+            }
+        }
+    }
+    for file in drop_ins(host, CONTAINERD_DROP_INS) {
+        for line in lines(host, &file) {
+            if let Some(rest) = line.strip_prefix("Environment=") {
+                vars.extend(assignments(rest));
+            } else if let Some(env_file) = line.strip_prefix("EnvironmentFile=") {
+                let env_file = env_file.trim_start_matches('-');
+                vars.extend(lines(host, env_file).iter().flat_map(|l| assignments(l)));
+            }
+        }
+    }
+    vars
+}
+
+/// The `.conf` files of a drop-in folder, in name order.
+fn drop_ins(host: &HostRoot, dir: &str) -> Vec<String> {
+    let Ok(entries) = host.resolve(dir).and_then(|d| {
+        std::fs::read_dir(d).map_err(|e| super::host_root::HostPathError::Io(e.to_string()))
+    }) else {
+        return Vec::new();
     };
     let mut names: Vec<String> = entries
         .flatten()
@@ -25,22 +52,14 @@ pub(crate) fn read(host: &HostRoot) -> BTreeMap<String, String> {
         .filter(|n| n.ends_with(".conf"))
         .collect();
     names.sort();
-    for name in names {
-        let Ok(text) = host.read(&format!("{DROP_INS}/{name}")) else {
-            continue;
-        };
-        for line in text.lines().map(str::trim) {
-            if let Some(rest) = line.strip_prefix("Environment=") {
-                vars.extend(assignments(rest));
-            } else if let Some(file) = line.strip_prefix("EnvironmentFile=") {
-                let file = file.trim_start_matches('-');
-                if let Ok(text) = host.read(file) {
-                    vars.extend(text.lines().flat_map(assignments));
-                }
-            }
-        }
-    }
-    vars
+    names.into_iter().map(|n| format!("{dir}/{n}")).collect()
+}
+
+/// A file's lines, trimmed; none when it cannot be read.
+fn lines(host: &HostRoot, file: &str) -> Vec<String> {
+    host.read(file)
+        .map(|t| t.lines().map(|l| l.trim().to_string()).collect())
+        .unwrap_or_default()
 }
 
 /// `"A=1" "B=2"` or `A=1 B=2`: each assignment, quotes removed.

@@ -23,6 +23,8 @@ pub(crate) enum HostPathError {
     Loop { shown: String },
     #[error(transparent)]
     Input(InputError),
+    #[error("{0}")]
+    Io(String),
 }
 
 /// The root a node's files are read under.
@@ -36,9 +38,12 @@ impl HostRoot {
         HostRoot { root: root.into() }
     }
 
-    /// A node path as the report shows it: where it was read.
+    /// A node path as the report shows it: where it was read. Paths come
+    /// from the node's files (the kubelet's flags, a provider's name), so
+    /// they are shown as untrusted text, on one line.
     pub(crate) fn shown(&self, node_path: &str) -> String {
-        self.join(&components(node_path)).display().to_string()
+        let path = self.join(&components(node_path)).display().to_string();
+        crate::untrusted::inline(&path).shown()
     }
 
     fn join(&self, parts: &[String]) -> PathBuf {

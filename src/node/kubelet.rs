@@ -92,15 +92,15 @@ impl ProviderConfig {
 }
 
 /// The kubelet's `URLsMatchStr`: the pattern's host and the image's have
-/// as many dot-separated parts, each part matches as a glob (`*`, `?`), a
-/// port in the pattern must be the image's, and the pattern's path is a
-/// prefix of the image's.
+/// as many dot-separated parts, each part matches as a glob (`*`, `?`), the
+/// ports are the same (none in both, or the same one), and the pattern's
+/// path is a prefix of the image's.
 pub(crate) fn matches_image(pattern: &str, image: &str) -> bool {
     let (p_host, p_path) = split_reference(pattern);
     let (i_host, i_path) = split_reference(image);
     let (p_name, p_port) = split_port(p_host);
     let (i_name, i_port) = split_port(i_host);
-    if p_port.is_some() && p_port != i_port {
+    if p_port != i_port {
         return false;
     }
     let p_parts: Vec<&str> = p_name.split('.').collect();
@@ -176,6 +176,12 @@ mod tests {
         assert!(matches_image("*.*.io", "myregistry.azurecr.io"));
         assert!(matches_image("my*.azurecr.io", "myregistry.azurecr.io"));
         assert!(!matches_image("*.azurecr.io:5000", "myregistry.azurecr.io"));
+        // The ports must be the same both ways.
+        assert!(!matches_image("*.azurecr.io", "myregistry.azurecr.io:5000"));
+        assert!(matches_image(
+            "*.azurecr.io:5000",
+            "myregistry.azurecr.io:5000"
+        ));
         assert!(matches_image(
             "myregistry.azurecr.io/team",
             "myregistry.azurecr.io/team/app"

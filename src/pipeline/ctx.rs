@@ -261,7 +261,8 @@ impl Ctx {
 
 /// The checks this configuration runs, in pipeline order.
 /// Why a node-mode run leaves a check out.
-const NODE_MODE: &str = "node mode (--kubelet): the kubelet and containerd pull here, not docker";
+const NODE_MODE: &str =
+    "node mode (--kubelet): the kubelet and containerd pull here, not docker, helm or notary";
 
 /// The checks of a workstation's tools, which a node does not pull with.
 fn is_workstation_check(id: CheckId) -> bool {

@@ -27,6 +27,17 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(path).unwrap()
 }
 
+const PROVIDER_CONFIG: &str = "/var/lib/kubelet/credential-provider-config.yaml";
+
+/// The fixture's provider configuration, its `*.azurecr.io` pattern given
+/// the test registry's port: the kubelet matches ports too, and a real
+/// registry is on 443, which an image reference leaves out.
+fn provider_config(acr: &FakeAcr) -> String {
+    let port = acr.server.port();
+    fixture("credential-provider-config.yaml")
+        .replace("\"*.azurecr.io\"", &format!("\"*.azurecr.io:{port}\""))
+}
+
 /// A node: the registry, its files under a root, and its IMDS.
 struct Node {
     acr: FakeAcr,
@@ -96,11 +107,7 @@ impl Node {
             &fixture("azure.json.managed-identity"),
         );
         write(r, "/etc/default/kubelet", &fixture("kubelet"));
-        write(
-            r,
-            "/var/lib/kubelet/credential-provider-config.yaml",
-            &fixture("credential-provider-config.yaml"),
-        );
+        write(r, PROVIDER_CONFIG, &provider_config(&acr));
         let provider = "/var/lib/kubelet/credential-provider/acr-credential-provider";
         write(r, provider, "#!/bin/sh\nexit 1\n");
         let mode = std::fs::Permissions::from_mode(0o755);
@@ -141,13 +148,18 @@ impl Node {
 
     /// `run` without `--dns-server`: names are asked of the node's resolver.
     fn run_resolving(&self, extra: &[&str]) -> Run {
+        self.run_at(&self.acr.login_server(), extra)
+    }
+
+    /// `run_resolving` against `login_server`.
+    fn run_at(&self, login_server: &str, extra: &[&str]) -> Run {
         let root = self.root.path().display().to_string();
         let mut args = vec![
             "check".to_string(),
             "-n".into(),
             REGISTRY.into(),
             "--login-server".into(),
-            self.acr.login_server(),
+            login_server.to_string(),
             "--kubelet".into(),
             "--host-root".into(),
             root,
@@ -268,10 +280,10 @@ fn an_identity_not_assigned_to_the_node_is_named() {
 #[test]
 fn match_images_that_miss_the_registry_leave_the_kubelet_without_a_credential() {
     let node = Node::healthy();
-    node.set(
-        "/var/lib/kubelet/credential-provider-config.yaml",
-        &fixture("credential-provider-config.yaml").replace("      - \"*.azurecr.io\"\n", ""),
-    );
+    let port = node.acr.server.port();
+    let without =
+        provider_config(&node.acr).replace(&format!("      - \"*.azurecr.io:{port}\"\n"), "");
+    node.set(PROVIDER_CONFIG, &without);
     let out = node.run(&[]);
     out.assert_code(1);
     out.assert_error_block("KUBELET_CREDENTIAL_ERROR", "covers myregistry.azurecr.io");
@@ -307,10 +319,10 @@ fn the_in_tree_credential_path_is_said_to_be_not_covered() {
 fn token_attributes_mean_pods_pull_with_their_own_identity() {
     let node = Node::healthy();
     node.set(
-        "/var/lib/kubelet/credential-provider-config.yaml",
+        PROVIDER_CONFIG,
         &format!(
             "{}    tokenAttributes:\n      serviceAccountTokenAudience: api://AzureADTokenExchange\n      requireServiceAccount: true\n",
-            fixture("credential-provider-config.yaml")
+            provider_config(&node.acr)
         ),
     );
     let out = node.run(&["--json"]);
@@ -455,8 +467,8 @@ fn the_registry_is_reached_through_containerd_s_proxy() {
     let node = Node::healthy();
     let (proxy, log) = connect_proxy();
     node.set(
-        "/etc/systemd/system/containerd.service.d/http-proxy.conf",
-        &fixture("http-proxy.conf").replace(
+        "/etc/systemd/system.conf.d/proxy.conf",
+        &fixture("system-proxy.conf").replace(
             "http://proxy.contoso.internal:3128/",
             &format!("http://{proxy}/"),
         ),
@@ -668,4 +680,141 @@ fn a_kubelet_identity_named_by_resource_id_is_asked_for_by_msi_res_id() {
     assert!(asked.contains("msi_res_id=%2Fsubscriptions%2F"), "{asked}");
     assert!(!asked.contains("client_id="), "{asked}");
     assert!(message(&out, "node.azure_json").contains("resource id /subscriptions/"));
+}
+
+/// A login server outside the cloud's registries, as a node's test world
+/// reaches the fake registry: by its IP address.
+fn outside_the_cloud(node: &Node) -> String {
+    format!("127.0.0.1:{}", node.acr.server.port())
+}
+
+#[test]
+fn the_kubelet_identity_s_tokens_go_to_no_host_outside_the_cloud() {
+    let node = Node::healthy();
+    node.set(
+        PROVIDER_CONFIG,
+        &provider_config(&node.acr).replace("*.azurecr.io", "127.0.0.1"),
+    );
+    let ls = outside_the_cloud(&node);
+    let dns = node.acr.dns.flag();
+    let out = node.run_at(&ls, &["--json", "--ignore-errors", "--dns-server", &dns]);
+    assert_eq!(status(&out, "registry.challenge"), "pass", "{}", out.stdout);
+    assert!(
+        node.acr.server.requests_to("/oauth2/exchange").is_empty(),
+        "a token went to {ls}: {}",
+        out.stdout
+    );
+    assert_eq!(
+        status(&out, "node.audiences"),
+        "skip",
+        "{}",
+        out.check("node.audiences")
+    );
+    // Allowed by name, the registry-audience token may go, never the
+    // Resource Manager one.
+    let allowed = [
+        "--json",
+        "--ignore-errors",
+        "--allow-token-to",
+        "127.0.0.1",
+        "--dns-server",
+        &dns,
+    ];
+    let out = node.run_at(&ls, &allowed);
+    assert_eq!(
+        status(&out, "node.exchange"),
+        "pass",
+        "{}",
+        out.check("node.exchange")
+    );
+    let arm = jwt_for(ARM_AUDIENCE);
+    assert!(
+        node.acr
+            .server
+            .requests_to("/oauth2/exchange")
+            .iter()
+            .all(|r| r.form("access_token") != Some(arm.clone())),
+        "the Resource Manager token went to {ls}"
+    );
+}
+
+#[test]
+fn a_service_principal_s_secret_goes_to_no_host_outside_the_cloud_nor_uncovered() {
+    let node = Node::healthy();
+    node.set(
+        "/etc/kubernetes/azure.json",
+        &fixture("azure.json.service-principal"),
+    );
+    node.set(
+        PROVIDER_CONFIG,
+        &provider_config(&node.acr).replace("*.azurecr.io", "127.0.0.1"),
+    );
+    let sent_basic = |node: &Node| {
+        node.acr.server.requests().iter().any(|r| {
+            r.headers
+                .iter()
+                .any(|(k, v)| k == "authorization" && v.starts_with("Basic "))
+        })
+    };
+    let dns = node.acr.dns.flag();
+    let out = node.run_at(
+        &outside_the_cloud(&node),
+        &["--json", "--ignore-errors", "--dns-server", &dns],
+    );
+    assert_eq!(status(&out, "registry.challenge"), "pass", "{}", out.stdout);
+    assert!(
+        !sent_basic(&node),
+        "the secret went outside the cloud: {}",
+        out.stdout
+    );
+    // In the cloud, but no provider covers the registry: the kubelet hands
+    // out nothing, and neither does the check.
+    let node = Node::healthy();
+    node.set(
+        "/etc/kubernetes/azure.json",
+        &fixture("azure.json.service-principal"),
+    );
+    node.set(
+        PROVIDER_CONFIG,
+        &provider_config(&node.acr).replace("*.azurecr.io", "*.azurecr.cn"),
+    );
+    let out = node.run(&["--json", "--ignore-errors"]);
+    assert_eq!(status(&out, "node.credential_provider"), "fail");
+    assert!(
+        !sent_basic(&node),
+        "the secret went to an uncovered registry: {}",
+        out.stdout
+    );
+}
+
+#[test]
+fn the_node_s_cloud_decides_the_login_server() {
+    let node = Node::healthy();
+    node.set(
+        "/etc/kubernetes/azure.json",
+        &fixture("azure.json.managed-identity").replace("AzurePublicCloud", "AzureChinaCloud"),
+    );
+    let root = node.root.path().display().to_string();
+    let dns = node.acr.dns.flag();
+    let args = [
+        "check",
+        "-n",
+        REGISTRY,
+        "--kubelet",
+        "--host-root",
+        &root,
+        "--dns-server",
+        &dns,
+        "--json",
+        "--ignore-errors",
+        "--timeout",
+        "2",
+    ];
+    let out = run_with(&args, &node.acr.tools, &[]);
+    let report = out.json();
+    assert_eq!(
+        report["registry"]["login_server"], "myregistry.azurecr.cn",
+        "{}",
+        out.stdout
+    );
 }

@@ -92,9 +92,14 @@ const REGIONS: &[&str] = &[
     "usgovtexas",
 ];
 
-/// The first region a name of the chain spells out as one of its parts.
+/// The first region a name of the chain (which leaves out the login server
+/// itself) spells out as one of its parts, past the registry's privatelink
+/// name (a registry may be named after a region).
 fn region_of(cname_chain: &[String]) -> Option<&'static str> {
-    cname_chain.iter().find_map(|name| {
+    let mut past_the_registry = cname_chain
+        .iter()
+        .filter(|n| !n.to_ascii_lowercase().contains(".privatelink."));
+    past_the_registry.find_map(|name| {
         name.to_ascii_lowercase()
             .split(['.', '-'])
             .find_map(|part| REGIONS.iter().find(|r| **r == part).copied())
@@ -134,11 +139,11 @@ mod tests {
     use super::region_of;
 
     #[test]
-    fn the_region_is_a_whole_part_of_a_name() {
+    fn the_region_is_a_whole_part_of_a_name_past_the_registry() {
         let chain = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
         assert_eq!(
             region_of(&chain(&[
-                "myregistry.privatelink.azurecr.io",
+                "westeurope.privatelink.azurecr.io",
                 "eastus2-acr-reg.trafficmanager.net"
             ])),
             Some("eastus2")
@@ -148,5 +153,10 @@ mod tests {
             Some("westeurope")
         );
         assert_eq!(region_of(&chain(&["northeastusfoo.example"])), None);
+        // A registry named after a region, behind a private endpoint.
+        assert_eq!(
+            region_of(&chain(&["westeurope.privatelink.azurecr.io"])),
+            None
+        );
     }
 }

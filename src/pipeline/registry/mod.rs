@@ -125,7 +125,7 @@ pub(super) async fn run(ctx: &Ctx) {
     };
     let registry_scope = identity::REGISTRY_AUDIENCE.to_string();
     let (aad, _abort_aad) = match &kubelet {
-        Some(azure) => node::identity_token(azure.as_ref(), (&imds, &client), registry_scope),
+        Some(files) => node::identity_token(files.azure.as_ref(), (&imds, &client), registry_scope),
         None => {
             let wants_aad = reg.password.is_none()
                 && ctx.user_skip(CheckId::RegistryRefreshToken).is_none()
@@ -135,7 +135,8 @@ pub(super) async fn run(ctx: &Ctx) {
     };
     let (arm_task, _abort_arm) = start_arm(ctx, reg, &client, credentials());
     let resolver = resolver(ctx, reg);
-    let kubelet = kubelet.as_ref().and_then(Option::as_ref);
+    let covered = kubelet.as_ref().is_none_or(|f| f.covered);
+    let kubelet = kubelet.as_ref().and_then(|f| f.azure.as_ref());
     // On a node, the Resource Manager audience too: which audiences the
     // registry takes is asked beside the exchange.
     let (arm_audience, _abort_arm_audience) =
@@ -149,6 +150,7 @@ pub(super) async fn run(ctx: &Ctx) {
         resolver: &resolver,
         aad: &aad,
         kubelet,
+        covered,
         sign_in: sign_in.as_ref(),
         arm_audience: kubelet.map(|_| &arm_audience),
     };

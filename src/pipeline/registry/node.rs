@@ -15,6 +15,7 @@ use crate::net::https_client::Client;
 use crate::node::azure_json::{AzureJson, KubeletIdentity};
 use crate::node::host_root::HostRoot;
 use crate::pipeline::ctx::Ctx;
+use crate::report::Status;
 use std::ffi::OsString;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,9 +28,17 @@ pub(super) const NO_AUDIENCES: &str = "no exchange to compare: the walk did not 
 const EXCHANGED_BY_THE_KUBELET: &str =
     "node mode (--kubelet): the kubelet's exchange is node.exchange";
 
-/// `node.azure_json` and `node.credential_provider`; the configuration when
-/// it could be read.
-pub(super) async fn files(ctx: &Ctx, host: &HostRoot, reg: &RegistryConfig) -> Option<AzureJson> {
+/// What the node's files say: its configuration when it could be read, and
+/// whether the kubelet's credential provider covers the registry (when it
+/// does not, the kubelet hands out no credential, and neither does the
+/// check).
+pub(super) struct NodeFiles {
+    pub azure: Option<AzureJson>,
+    pub covered: bool,
+}
+
+/// `node.azure_json` and `node.credential_provider`.
+pub(super) async fn files(ctx: &Ctx, host: &HostRoot, reg: &RegistryConfig) -> NodeFiles {
     ctx.skip(&[CheckId::RegistryRefreshToken], EXCHANGED_BY_THE_KUBELET);
     let azure = ctx
         .run(CheckId::NodeAzureJson, Ok(()), |()| async {
@@ -39,11 +48,18 @@ pub(super) async fn files(ctx: &Ctx, host: &HostRoot, reg: &RegistryConfig) -> O
         .flatten();
     let ls = reg.target.login_server.as_ref().map(|ls| ls.authority());
     let ls = ls.as_deref().map_err(|_| "no login server");
-    ctx.run(CheckId::NodeCredentialProvider, ls, |ls| async move {
-        credential_provider::check(host, ls)
-    })
-    .await;
-    azure
+    let covered = ctx
+        .run(CheckId::NodeCredentialProvider, ls, |ls| async move {
+            let r = credential_provider::check(host, ls);
+            let covered = r.status != Status::Fail;
+            (r, covered)
+        })
+        .await;
+    NodeFiles {
+        azure,
+        // Skipped by the user: the provider is taken to cover it.
+        covered: covered.unwrap_or(true),
+    }
 }
 
 /// The kubelet identity's token for `scope`, asked for at once (a managed
@@ -89,12 +105,22 @@ pub(super) async fn identity(ctx: &Ctx, azure: Option<&AzureJson>, aad: &AadToke
 
 /// The node's resolver: its `/etc/resolv.conf` (a symlink on Ubuntu,
 /// resolved under the root).
+#[cfg(target_os = "linux")]
 pub(super) fn resolver(host: &HostRoot, timeout: Duration) -> Result<Resolver, DnsSetupError> {
     const RESOLV_CONF: &str = "/etc/resolv.conf";
     let data = host
         .read(RESOLV_CONF)
         .map_err(|e| DnsSetupError::SystemConfig(e.to_string()))?;
     Resolver::node(data.as_bytes(), &host.shown(RESOLV_CONF), timeout)
+}
+
+/// Node mode is for Linux nodes (the configuration refuses `--kubelet`
+/// elsewhere).
+#[cfg(not(target_os = "linux"))]
+pub(super) fn resolver(_: &HostRoot, _: Duration) -> Result<Resolver, DnsSetupError> {
+    Err(DnsSetupError::SystemConfig(
+        "node mode needs a Linux node".into(),
+    ))
 }
 
 /// A node's service principal, to sign in to Azure AD with only when the

@@ -73,6 +73,8 @@ pub(super) struct Along<'a> {
     pub aad: &'a AadToken,
     /// On a node (`--kubelet`), its configuration when it could be read.
     pub kubelet: Option<&'a AzureJson>,
+    /// Whether the node's credential provider covers the login server.
+    pub covered: bool,
     /// A node's service principal, to sign in to Azure AD with when the
     /// registry refuses it.
     pub sign_in: Option<&'a CredentialSetup>,
@@ -287,19 +289,35 @@ async fn tokens(
     walk: Walk,
 ) -> Walk {
     let spare = session.spare();
-    let audiences = audiences(along, spare, &bearer);
+    let audiences = audiences(along, ls, spare, &bearer);
     let (mut walk, audiences) = tokio::join!(
         own_tokens(along, ls, (session, bearer.clone()), walk),
         audiences
     );
-    walk.audiences = audiences;
+    // A comparison says something only beside an exchange that passed.
+    let exchanged = walk
+        .results
+        .iter()
+        .any(|r| r.id == CheckId::NodeExchange && r.status == Status::Pass);
+    walk.audiences = audiences.map(|r| match exchanged {
+        true => r,
+        false => CheckResult::skip(
+            CheckId::NodeAudiences,
+            "the kubelet's own exchange (node.exchange) did not pass: nothing to compare with",
+        ),
+    });
     walk
 }
 
 /// `node.audiences`: the kubelet identity's Resource Manager-audience token
 /// exchanged as the provider exchanges, on another connection; `None` off
 /// a node or for a service principal.
-async fn audiences(along: &Along<'_>, spare: SpareSession, bearer: &Bearer) -> Option<CheckResult> {
+async fn audiences(
+    along: &Along<'_>,
+    ls: &LoginServer,
+    spare: SpareSession,
+    bearer: &Bearer,
+) -> Option<CheckResult> {
     let azure = along.kubelet?;
     let KubeletIdentity::Managed(_) = azure.identity else {
         return None;
@@ -307,6 +325,24 @@ async fn audiences(along: &Along<'_>, spare: SpareSession, bearer: &Bearer) -> O
     let token = along.arm_audience?;
     if let Some(why) = along.ctx.user_skip(CheckId::NodeAudiences) {
         return Some(CheckResult::skip(CheckId::NodeAudiences, why));
+    }
+    if !along.covered {
+        return Some(CheckResult::skip(
+            CheckId::NodeAudiences,
+            "not tried: the kubelet's credential provider does not cover the registry",
+        ));
+    }
+    // A Resource Manager token goes to none but the cloud's registries, not
+    // even to a host --allow-token-to names.
+    if along.reg.target.cloud.is_registry_host(&ls.host) != Some(true) {
+        return Some(CheckResult::skip(
+            CheckId::NodeAudiences,
+            format!(
+                "not tried: a Resource Manager token goes to none but the registries of the {} \
+                cloud, and {} is not one",
+                along.reg.target.cloud.name, ls.host
+            ),
+        ));
     }
     let (token, session) = tokio::join!(token.get(), spare.open());
     let outcome = match (token, session) {
@@ -375,8 +411,9 @@ async fn own_tokens(
         Some(used) => r.with_credential(used),
         None => r,
     };
-    let r = match (along.sign_in, sp, r.status) {
-        (Some(setup), Some(_), Status::Fail) => service_principal_refused(setup, r).await,
+    let refused = matches!(r.http_status(), Some(401 | 403));
+    let r = match (along.sign_in, sp, refused) {
+        (Some(setup), Some(_), true) => service_principal_refused(setup, r).await,
         _ => r,
     };
     walk.push(r, start);
@@ -398,13 +435,17 @@ async fn service_principal_refused(setup: &CredentialSetup, r: CheckResult) -> C
                 .tried
                 .first()
                 .map_or_else(|| none.describe(), |(_, w)| w.clone());
-            let meaning = crate::azure::aadsts::explain_in(&why)
-                .map(|(code, meaning)| format!(" AADSTS{code}: {meaning}."))
-                .unwrap_or_default();
-            r.with_explanation(format!(
-                "Azure AD refuses the service principal too: {}.{meaning}",
-                why.trim_end_matches('.')
-            ))
+            let why = why.trim_end_matches('.');
+            // Only Azure AD's own answer (an AADSTS code) is a refusal; no
+            // answer at all says nothing about the secret.
+            match crate::azure::aadsts::explain_in(why) {
+                Some((code, meaning)) => r.with_explanation(format!(
+                    "Azure AD refuses the service principal too: {why}. AADSTS{code}: {meaning}."
+                )),
+                None => r.with_explanation(format!(
+                    "Azure AD could not be asked whether the secret is valid: {why}."
+                )),
+            }
         }
     }
 }
@@ -444,6 +485,20 @@ async fn kubelet_refresh(
         walk.halt(along, "no node cloud configuration (node.azure_json)");
         return Credential::None;
     };
+    // The kubelet hands out no credential for a registry its provider does
+    // not cover, and a credential goes only where a token may go.
+    if !along.covered {
+        walk.halt(
+            along,
+            "the kubelet's credential provider does not cover the registry \
+            (node.credential_provider)",
+        );
+        return Credential::None;
+    }
+    if let Err(why) = token_destination(along.reg, ls) {
+        walk.halt(along, &why);
+        return Credential::None;
+    }
     if let KubeletIdentity::ServicePrincipal { .. } = azure.identity {
         walk.results.push(CheckResult::skip(
             CheckId::NodeExchange,
@@ -451,10 +506,6 @@ async fn kubelet_refresh(
             its id and secret",
         ));
         return Credential::Basic;
-    }
-    if let Err(why) = token_destination(along.reg, ls) {
-        walk.halt(along, &why);
-        return Credential::None;
     }
     let start = Instant::now();
     let aad = along.aad.get().await;
