@@ -14,6 +14,7 @@ mod beyond_az;
 mod bounded;
 mod catalogue;
 mod cli;
+mod deploy;
 mod docs;
 mod environment;
 mod help;
