@@ -43,6 +43,8 @@ pub(crate) enum Planned {
     WithVnet,
     /// With `--kubelet`: a node's checks.
     OnNode,
+    /// With `--kubelet --run-credential-provider`.
+    ProviderRun,
 }
 
 impl CheckSpec {

@@ -306,6 +306,12 @@ pub(crate) struct CheckArgs {
     )]
     pub host_root: Option<std::path::PathBuf>,
 
+    /// With --kubelet: also run the node's credential provider as the
+    /// kubelet runs it, and check that the registry accepts the credential
+    /// it gives.
+    #[arg(long, requires = "kubelet", help_heading = "Node")]
+    pub run_credential_provider: bool,
+
     /// With --repository: also fetch this tag's (or sha256: digest's)
     /// manifest and smallest layer.
     #[arg(

@@ -81,6 +81,8 @@ pub(crate) struct Config {
     pub env: Arc<Env>,
     /// `--kubelet`: the node whose kubelet's path is checked, by its root.
     pub node: Option<HostRoot>,
+    /// `--run-credential-provider`: the node's provider is run too.
+    pub run_credential_provider: bool,
     /// What of the configuration was left out, and why (an unreadable file
     /// of az's), said under the version line.
     pub notices: Vec<String>,
@@ -144,6 +146,7 @@ impl Config {
             sysconfdir: sysconfdir(&env, node.as_ref()),
             env: env.clone(),
             node,
+            run_credential_provider: args.run_credential_provider,
             notices: az
                 .unread
                 .iter()

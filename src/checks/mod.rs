@@ -49,6 +49,7 @@ pub(crate) mod node {
     pub(crate) mod credential_provider;
     pub(crate) mod exchange;
     pub(crate) mod identity;
+    pub(crate) mod provider_run;
     pub(crate) mod region;
 }
 
@@ -97,6 +98,7 @@ checks! {
     RegistryResponseTime => registry::response_time::CHECK,
     NodeExchange => node::exchange::CHECK,
     NodeAudiences => node::audiences::CHECK,
+    NodeProviderRun => node::provider_run::CHECK,
     RegistryRefreshToken => registry::refresh_token::CHECK,
     RegistryAccessToken => registry::access_token::CHECK,
     RegistryDockerCredential => registry::docker_credential::CHECK,

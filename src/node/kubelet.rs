@@ -75,6 +75,8 @@ pub(crate) struct Provider {
 #[derive(Clone, Debug, Deserialize)]
 pub(crate) struct EnvVar {
     pub name: String,
+    #[serde(default)]
+    pub value: String,
 }
 
 impl ProviderConfig {

@@ -8,3 +8,4 @@ pub(crate) mod azure_json;
 pub(crate) mod containerd_env;
 pub(crate) mod host_root;
 pub(crate) mod kubelet;
+pub(crate) mod provider;

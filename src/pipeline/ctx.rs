@@ -286,6 +286,7 @@ pub(crate) fn planned_checks(config: &Config) -> Vec<CheckId> {
             Planned::WithImage => registry.is_some_and(|r| r.image.is_some()),
             Planned::WithVnet => registry.is_some_and(|r| r.vnet.is_some()),
             Planned::OnNode => registry.is_some() && config.node.is_some(),
+            Planned::ProviderRun => registry.is_some() && config.run_credential_provider,
         })
         .collect()
 }

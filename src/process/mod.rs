@@ -96,9 +96,21 @@ pub(crate) async fn run_with_input(
     input: Option<&[u8]>,
     timeout: Duration,
 ) -> Result<ToolOutput, RunError> {
+    run_with_env(program, (args, &[]), input, timeout).await
+}
+
+/// [`run_with_input`], with `env` set on top of this process's environment
+/// (a credential provider's configured variables).
+pub(crate) async fn run_with_env(
+    program: &Path,
+    (args, env): (&[&str], &[(String, String)]),
+    input: Option<&[u8]>,
+    timeout: Duration,
+) -> Result<ToolOutput, RunError> {
     let mut command = Command::new(program);
     command
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(if input.is_some() {
             Stdio::piped()
         } else {

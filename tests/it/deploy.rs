@@ -42,7 +42,9 @@ fn the_node_job_runs_the_node_check_pinned_to_one_node_with_least_privilege() {
     let job = job();
     let spec = &job["spec"];
     assert_eq!(spec["backoffLimit"], 0);
-    assert!(spec["activeDeadlineSeconds"].as_u64().is_some_and(|s| s <= 600));
+    assert!(spec["activeDeadlineSeconds"]
+        .as_u64()
+        .is_some_and(|s| s <= 600));
     assert!(spec["ttlSecondsAfterFinished"].is_number());
     let pod = &spec["template"]["spec"];
     assert_eq!(pod["hostNetwork"], true);
@@ -52,7 +54,10 @@ fn the_node_job_runs_the_node_check_pinned_to_one_node_with_least_privilege() {
         ["nodeSelectorTerms"][0]["matchFields"][0];
     assert_eq!(term["key"], "metadata.name");
     assert_eq!(pod["tolerations"][0]["operator"], "Exists");
-    assert!(pod["tolerations"][0]["key"].is_null(), "a toleration for every taint");
+    assert!(
+        pod["tolerations"][0]["key"].is_null(),
+        "a toleration for every taint"
+    );
     let container = &pod["containers"][0];
     let args: Vec<&str> = container["args"]
         .as_sequence()

@@ -818,3 +818,152 @@ fn the_node_s_cloud_decides_the_login_server() {
         out.stdout
     );
 }
+
+/// A credential provider as cloud-provider-azure's answers: the login
+/// server's entry (the refresh token as the password of the 0000… user)
+/// and the anonymous `*.azurecr.io` entry; it keeps what it was given.
+fn fake_provider(node: &Node, body: &str) {
+    let root = node.root.path();
+    let script = format!(
+        "#!/bin/sh\n/bin/cat > {root}/provider.stdin\nprintf '%s\\n' \"$@\" > {root}/provider.args\nprintf '%s' \"$PROVIDER_MARKER\" > {root}/provider.env\n{body}\n",
+        root = root.display()
+    );
+    write(
+        root,
+        "/var/lib/kubelet/credential-provider/acr-credential-provider",
+        &script,
+    );
+    std::fs::set_permissions(
+        root.join("var/lib/kubelet/credential-provider/acr-credential-provider"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let config = format!(
+        "{}    env:\n      - name: PROVIDER_MARKER\n        value: from-the-config\n",
+        provider_config(&node.acr)
+    );
+    node.set(PROVIDER_CONFIG, &config);
+}
+
+const PROVIDER_REFRESH: &str = "provider-refresh-token-SECRET-77aa";
+
+fn accepting_the_provider_s_credential() -> Node {
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+        "00000000-0000-0000-0000-000000000000:{PROVIDER_REFRESH}"
+    ));
+    let expected = format!("Basic {basic}");
+    Node::new(move |r| {
+        let sent = r
+            .headers
+            .iter()
+            .find(|(k, _)| k == "authorization")
+            .map(|(_, v)| v.clone());
+        (r.method == "GET" && r.path == "/oauth2/token").then(|| match sent {
+            Some(v) if v == expected => {
+                Reply::json(200, r#"{"access_token":"provider-access-SECRET-1b2c"}"#)
+            }
+            _ => Reply::json(
+                401,
+                r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
+            ),
+        })
+    })
+}
+
+#[test]
+fn the_node_s_credential_provider_is_run_as_the_kubelet_runs_it() {
+    let node = accepting_the_provider_s_credential();
+    let ls = node.acr.login_server();
+    let response = serde_json::json!({
+        "kind": "CredentialProviderResponse",
+        "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
+        "cacheKeyType": "Registry",
+        "cacheDuration": "10m0s",
+        "auth": {
+            "*.azurecr.io": {"username": "", "password": ""},
+            ls.clone(): {"username": "00000000-0000-0000-0000-000000000000", "password": PROVIDER_REFRESH},
+        }
+    });
+    fake_provider(&node, &format!("printf '%s' '{response}'"));
+    let out = node.run(&[
+        "--json",
+        "--run-credential-provider",
+        "--repository",
+        "team/app",
+    ]);
+    out.assert_code(0);
+    let run = out.check("node.provider_run");
+    assert_eq!(run["status"], "pass", "{run}");
+    assert!(
+        run["message"]
+            .as_str()
+            .unwrap()
+            .contains("the registry accepts it"),
+        "{run}"
+    );
+    // What the provider was given: the kubelet's request, the node's
+    // azure.json under the root, the configured environment.
+    let root = node.root.path();
+    let request: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("provider.stdin")).unwrap())
+            .unwrap();
+    assert_eq!(request["kind"], "CredentialProviderRequest");
+    assert_eq!(
+        request["apiVersion"],
+        "credentialprovider.kubelet.k8s.io/v1"
+    );
+    assert_eq!(request["image"], format!("{ls}/team/app:latest"));
+    let args = std::fs::read_to_string(root.join("provider.args")).unwrap();
+    assert_eq!(
+        args.trim(),
+        root.join("etc/kubernetes/azure.json").display().to_string()
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("provider.env")).unwrap(),
+        "from-the-config"
+    );
+}
+
+#[test]
+fn a_provider_that_hangs_or_talks_nonsense_is_a_clear_failure() {
+    let node = accepting_the_provider_s_credential();
+    fake_provider(&node, "exec /bin/sleep 30");
+    let started = std::time::Instant::now();
+    let out = node.run(&["--json", "--run-credential-provider", "--timeout", "1"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    let run = out.check("node.provider_run");
+    assert_eq!(run["code"], "KUBELET_CREDENTIAL_ERROR", "{run}");
+    assert!(
+        run["message"]
+            .as_str()
+            .unwrap()
+            .contains("did not finish within"),
+        "{run}"
+    );
+    fake_provider(&node, "printf 'not json'");
+    let out = node.run(&["--json", "--run-credential-provider"]);
+    let run = out.check("node.provider_run");
+    assert_eq!(run["code"], "KUBELET_CREDENTIAL_ERROR", "{run}");
+    assert!(
+        run["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a CredentialProviderResponse"),
+        "{run}"
+    );
+    // Only the anonymous entry: no credential for the registry.
+    fake_provider(
+        &node,
+        r#"printf '%s' '{"kind":"CredentialProviderResponse","auth":{"*.azurecr.io":{"username":"","password":""}}}'"#,
+    );
+    let out = node.run(&["--json", "--run-credential-provider"]);
+    let run = out.check("node.provider_run");
+    assert!(
+        run["message"]
+            .as_str()
+            .unwrap()
+            .contains("answered no credential"),
+        "{run}"
+    );
+}

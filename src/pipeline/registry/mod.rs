@@ -264,6 +264,8 @@ async fn after_walk(
             ctx.run(CheckId::RegistryResponseTime, answered, response_time),
         )
     };
+    let spare = authorized.as_ref().map(|(s, _)| s.spare());
+    let provider = node::provider_run(ctx, reg, (spare, walked.bearer.as_ref()));
     let remote = async {
         if let (Some(reference), Some(repository)) = (&reg.image, &reg.repository) {
             let image = (repository.as_str(), reference.as_str());
@@ -272,7 +274,7 @@ async fn after_walk(
         }
         arm_facts::after_arm(ctx, reg, (arm, walked), resolver).await;
     };
-    tokio::join!(local, remote);
+    tokio::join!(local, remote, provider);
 }
 
 /// Resource Manager and the walk on the expected login server at the same

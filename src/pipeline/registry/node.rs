@@ -6,10 +6,12 @@ use super::{AadResult, AadToken, AbortOnDrop};
 use crate::azure::auth::AuthSource;
 use crate::azure::credential::{CredentialSetup, NoCredential};
 use crate::azure::imds::Imds;
-use crate::checks::node::{azure_json, credential_provider, identity};
+use crate::checks::node::{azure_json, credential_provider, identity, provider_run};
+use crate::checks::registry::challenge::Bearer;
 use crate::checks::CheckId;
 use crate::config::RegistryConfig;
 use crate::env::Env;
+use crate::net::connection::SpareSession;
 use crate::net::dns::{DnsSetupError, Resolver};
 use crate::net::https_client::Client;
 use crate::node::azure_json::{AzureJson, KubeletIdentity};
@@ -151,4 +153,51 @@ fn service_principal_env(azure: &AzureJson, env: &Env) -> Option<Env> {
         vars.push(("AZURE_AUTHORITY_HOST".into(), authority.to_owned()));
     }
     Some(Env::new(vars, None))
+}
+
+/// `node.provider_run`: the node's credential provider run, and its
+/// credential tried at the registry on another connection when the walk
+/// reached it.
+pub(super) async fn provider_run(
+    ctx: &Ctx,
+    reg: &RegistryConfig,
+    (spare, bearer): (Option<SpareSession>, Option<&Bearer>),
+) {
+    let Some(host) = ctx
+        .config
+        .node
+        .as_ref()
+        .filter(|_| ctx.config.run_credential_provider)
+    else {
+        return;
+    };
+    let ls = ctx.login_server();
+    let needs = ls.as_deref().ok_or("no login server");
+    let reach = spare.zip(bearer);
+    let timeout = ctx.config.timeout;
+    ctx.run(CheckId::NodeProviderRun, needs, |ls| async move {
+        let repository = reg.repository.as_deref();
+        let reference = reg.image.as_deref().unwrap_or("latest");
+        let at = if reference.starts_with("sha256:") {
+            "@"
+        } else {
+            ":"
+        };
+        let image = format!(
+            "{ls}/{}{at}{reference}",
+            repository.unwrap_or("acr-health/probe")
+        );
+        let scope = match repository {
+            Some(repo) => format!("repository:{repo}:pull"),
+            None => "registry:catalog:*".to_string(),
+        };
+        let registry = provider_run::Registry {
+            login_server: ls,
+            image,
+            reach,
+            scope,
+        };
+        provider_run::check(host, registry, timeout).await
+    })
+    .await;
 }

@@ -62,6 +62,8 @@ pub(super) struct Walk {
 pub(super) struct Walked {
     pub resolved: Option<dns::Resolved>,
     pub forbidden: Option<challenge::Forbidden>,
+    /// The registry's challenge, for a later token request.
+    pub bearer: Option<Bearer>,
     pub took: BTreeMap<CheckId, Duration>,
 }
 
@@ -288,6 +290,8 @@ async fn tokens(
     (session, bearer): (Session, Bearer),
     walk: Walk,
 ) -> Walk {
+    let mut walk = walk;
+    walk.facts.bearer = Some(bearer.clone());
     let spare = session.spare();
     let audiences = audiences(along, ls, spare, &bearer);
     let (mut walk, audiences) = tokio::join!(
