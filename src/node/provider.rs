@@ -55,6 +55,14 @@ pub(crate) async fn run(
     image: &str,
     timeout: Duration,
 ) -> Result<Answer, ProviderError> {
+    // As the kubelet: a provider's name is a file name, nothing more.
+    let name = provider.name.as_str();
+    if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+        return Err(ProviderError::Answer(format!(
+            "its name {} is not a file name (the kubelet refuses it)",
+            Untrusted::new(name)
+        )));
+    }
     let binary = host
         .resolve(&format!(
             "{}/{}",
@@ -74,10 +82,19 @@ pub(crate) async fn run(
         })
         .collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let env: Vec<(String, String)> = provider
-        .env
-        .iter()
-        .map(|e| (e.name.clone(), e.value.clone()))
+    // The kubelet's own environment is not known here: a plain PATH and
+    // the configuration's variables, none of this process's.
+    let path = (
+        "PATH".to_string(),
+        "/usr/sbin:/usr/bin:/sbin:/bin".to_string(),
+    );
+    let env: Vec<(String, String)> = std::iter::once(path)
+        .chain(
+            provider
+                .env
+                .iter()
+                .map(|e| (e.name.clone(), e.value.clone())),
+        )
         .collect();
     let api_version =
         (provider.api_version.as_deref()).unwrap_or("credentialprovider.kubelet.k8s.io/v1");
@@ -101,8 +118,16 @@ pub(crate) async fn run(
 
 /// The response, and the entry the kubelet would use for `image`.
 fn read(stdout: &str, image: &str) -> Result<Answer, ProviderError> {
-    let response: Response = serde_json::from_str(stdout.trim())
-        .map_err(|e| ProviderError::Answer(Untrusted::new(e.to_string()).shown()))?;
+    // serde's message quotes the values it met, a password among them:
+    // only where and what kind of error is said.
+    let response: Response = serde_json::from_str(stdout.trim()).map_err(|e| {
+        ProviderError::Answer(format!(
+            "{:?} error at line {} column {}",
+            e.classify(),
+            e.line(),
+            e.column()
+        ))
+    })?;
     if response.kind.as_deref() != Some("CredentialProviderResponse") {
         return Err(ProviderError::Answer(format!(
             "kind is {}",

@@ -108,6 +108,11 @@ pub(crate) async fn run_with_env(
     timeout: Duration,
 ) -> Result<ToolOutput, RunError> {
     let mut command = Command::new(program);
+    if !env.is_empty() {
+        // A tool of another machine's (a node's credential provider) gets
+        // only what it is given, none of this process's secrets.
+        command.env_clear().current_dir("/");
+    }
     command
         .args(args)
         .envs(env.iter().map(|(k, v)| (k, v)))
