@@ -27,6 +27,10 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(path).unwrap()
 }
 
+/// The registry's refusal of a credential.
+const UNAUTHORIZED: &str =
+    r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#;
+
 const PROVIDER_CONFIG: &str = "/var/lib/kubelet/credential-provider-config.yaml";
 
 /// The fixture's provider configuration, its `*.azurecr.io` pattern given
@@ -352,10 +356,7 @@ fn a_service_principal_node_sends_its_id_and_secret_as_containerd_does() {
                 ("GET", Some(v)) if v == expected => {
                     Reply::json(200, r#"{"access_token":"sp-access-token-SECRET-0a0b"}"#)
                 }
-                _ => Reply::json(
-                    401,
-                    r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
-                ),
+                _ => Reply::json(401, UNAUTHORIZED),
             });
         }
         None
@@ -394,12 +395,9 @@ fn a_service_principal_node_sends_its_id_and_secret_as_containerd_does() {
 #[test]
 fn a_refused_service_principal_is_named_and_advised_for() {
     let node = Node::new(|r| {
-        r.path.starts_with("/oauth2/token").then(|| {
-            Reply::json(
-                401,
-                r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
-            )
-        })
+        r.path
+            .starts_with("/oauth2/token")
+            .then(|| Reply::json(401, UNAUTHORIZED))
     });
     node.set(
         "/etc/kubernetes/azure.json",
@@ -430,12 +428,9 @@ fn a_service_principal_with_an_expired_secret_is_told_from_a_missing_role() {
                 r#"{"error":"invalid_client","error_description":"AADSTS7000222: The provided client secret keys for app are expired. Trace ID: x"}"#,
             ));
         }
-        r.path.starts_with("/oauth2/token").then(|| {
-            Reply::json(
-                401,
-                r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
-            )
-        })
+        r.path
+            .starts_with("/oauth2/token")
+            .then(|| Reply::json(401, UNAUTHORIZED))
     });
     node.set(
         "/etc/kubernetes/azure.json",
@@ -863,10 +858,7 @@ fn accepting_the_provider_s_credential() -> Node {
             Some(v) if v == expected => {
                 Reply::json(200, r#"{"access_token":"provider-access-SECRET-1b2c"}"#)
             }
-            _ => Reply::json(
-                401,
-                r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
-            ),
+            _ => Reply::json(401, UNAUTHORIZED),
         })
     })
 }

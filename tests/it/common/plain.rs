@@ -10,27 +10,7 @@ pub type Log = Arc<Mutex<Vec<String>>>;
 
 /// An HTTP server answering every request with `status` and `body`.
 pub fn http_server(status: u16, body: &'static str) -> (SocketAddr, Log) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let log: Log = Arc::default();
-    let l = log.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut head = String::new();
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                head.push_str(&line);
-            }
-            l.lock().unwrap().push(head);
-            let mut s = stream;
-            let _ = write!(s, "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
-        }
-    });
-    (addr, log)
+    http_server_with(move |_| (status, body.to_string()))
 }
 
 /// An HTTP CONNECT proxy that tunnels every CONNECT to 127.0.0.1 on the
